@@ -1,0 +1,1 @@
+"""trainledger services: API, domain model and CLI."""

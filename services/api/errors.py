@@ -1,0 +1,77 @@
+"""One place that turns every failure into a clear HTTP answer (never a stack trace)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from eventsourcing.persistence import OperationalError, PersistenceError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from services.domain.errors import (
+    DomainError,
+    InvalidValue,
+    NotFound,
+    RequestKeyReused,
+    StateConflict,
+)
+
+log = logging.getLogger("trainledger.api")
+
+STATUS = {NotFound: 404, StateConflict: 409, InvalidValue: 422, RequestKeyReused: 422}
+
+
+def error_body(message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"detail": message, "errors": errors or []}
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    field = ""
+    for p in parts:
+        field += f"[{p}]" if p.isdigit() else (f".{p}" if field else p)
+    return field or "body"
+
+
+async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+    message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+    errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
+    return JSONResponse(error_body(message, errors), status_code=status)
+
+
+async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in raw):
+        reason = raw[0].get("ctx", {}).get("error", "invalid JSON")
+        return JSONResponse(error_body(f"malformed JSON: {reason}"), status_code=400)
+    errors = [
+        {"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in raw
+    ]
+    message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return JSONResponse(error_body(message, errors), status_code=422)
+
+
+async def on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("event store unavailable: %s", exc)
+    return JSONResponse(
+        error_body("the event store is unavailable; nothing was recorded, retry later"),
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return JSONResponse(error_body("internal error; nothing was recorded"), status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(OperationalError, on_store_unavailable)
+    app.add_exception_handler(PersistenceError, on_unexpected)

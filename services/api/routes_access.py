@@ -1,0 +1,59 @@
+"""Coaches, tokens and the caller's identity."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from services.api import schemas as s
+from services.api.security import CallerDep
+from services.api.views import coach_out
+
+router = APIRouter(tags=["access"])
+
+
+@router.get("/me", response_model=s.WhoAmI, summary="Who the token belongs to")
+def whoami(caller: CallerDep) -> s.WhoAmI:
+    rows = caller.runtime.directory.list("athlete", newest_first=False, limit=10_000)
+    visible = [r["entity_id"] for r in rows if caller.can_read(r["entity_id"])]
+    return s.WhoAmI(
+        role=caller.role, principal_id=caller.principal.principal_id, athlete_ids=visible
+    )
+
+
+@router.post(
+    "/coaches",
+    status_code=201,
+    response_model=s.CoachCreated,
+    summary="Create a coach account (admin) with its first token",
+)
+def create_coach(body: s.CoachIn, caller: CallerDep) -> s.CoachCreated:
+    caller.require_admin()
+    coach = caller.runtime.app.register_coach(caller.ctx, body.name)
+    token_id, token = caller.runtime.tokens.issue("coach", str(coach.id), "first token")
+    return s.CoachCreated(coach=coach_out(coach), token_id=token_id, token=token)
+
+
+@router.get("/coaches/{coach_id}", response_model=s.CoachOut)
+def get_coach(coach_id: str, caller: CallerDep) -> s.CoachOut:
+    if caller.role == "coach" and caller.principal.principal_id != coach_id:
+        raise HTTPException(404, "no such coach")
+    return coach_out(caller.runtime.app.coach(coach_id))
+
+
+@router.post("/coaches/{coach_id}/tokens", status_code=201, response_model=s.TokenIssued)
+def issue_coach_token(coach_id: str, body: s.TokenIn, caller: CallerDep) -> s.TokenIssued:
+    if not (caller.role == "admin" or caller.principal.principal_id == coach_id):
+        raise HTTPException(404, "no such coach")
+    caller.runtime.app.coach(coach_id)
+    token_id, token = caller.runtime.tokens.issue("coach", coach_id, body.label)
+    return s.TokenIssued(token_id=token_id, token=token)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")
+def revoke_token(token_id: str, caller: CallerDep) -> None:
+    info = caller.runtime.tokens.get(token_id)
+    owner = info is not None and info.principal_id == caller.principal.principal_id
+    if info is None or not (caller.role == "admin" or owner):
+        raise HTTPException(404, "no such token")
+    if not caller.runtime.tokens.revoke(token_id):
+        raise HTTPException(409, "the token is already revoked")

@@ -1,0 +1,106 @@
+"""Weekly plans: planned sessions, cancellations and volume-to-training conversions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+
+from services.api import schemas as s
+from services.api.security import CallerDep
+from services.api.views import plan_out
+from services.domain.plan import WeeklyPlan
+
+router = APIRouter(tags=["plans"])
+
+
+@router.post(
+    "/athletes/{athlete_id}/plans",
+    status_code=201,
+    response_model=s.PlanOut,
+    summary="Plan a week (default: 3 training + 1 volume session)",
+)
+def plan_week(athlete_id: str, body: s.PlanIn, caller: CallerDep) -> s.PlanOut:
+    caller.check_write(athlete_id)
+    slots = [x.model_dump() for x in body.sessions] if body.sessions is not None else None
+    plan = caller.runtime.app.plan_week(
+        caller.ctx,
+        athlete_id,
+        body.week_start,
+        slots,
+        body.objective_ids,
+        access=caller.write_access,
+    )
+    return plan_out(plan)
+
+
+@router.get("/athletes/{athlete_id}/plans", response_model=list[s.PlanOut])
+def list_plans(athlete_id: str, caller: CallerDep) -> list[s.PlanOut]:
+    caller.check_read(athlete_id)
+    app = caller.runtime.app
+    rows = caller.runtime.directory.list("plan", athlete_id, limit=520)
+    return [plan_out(app.load(WeeklyPlan, r["entity_id"], "plan")) for r in rows]
+
+
+@router.get("/athletes/{athlete_id}/plans/{week_start}", response_model=s.PlanOut)
+def get_plan(athlete_id: str, week_start: date, caller: CallerDep) -> s.PlanOut:
+    caller.check_read(athlete_id, "plan")
+    return plan_out(caller.runtime.app.plan(athlete_id, week_start))
+
+
+@router.post(
+    "/athletes/{athlete_id}/plans/{week_start}/sessions",
+    status_code=201,
+    response_model=s.PlanOut,
+    summary="Add a planned session",
+)
+def add_planned_session(
+    athlete_id: str, week_start: date, body: s.SlotIn, caller: CallerDep
+) -> s.PlanOut:
+    caller.check_write(athlete_id, "plan")
+    app = caller.runtime.app
+    app.add_planned_session(
+        caller.ctx, athlete_id, week_start, body.model_dump(), access=caller.write_access
+    )
+    return plan_out(app.plan(athlete_id, week_start))
+
+
+@router.post(
+    "/athletes/{athlete_id}/plans/{week_start}/sessions/{planned_session_id}/cancel",
+    response_model=s.PlanOut,
+)
+def cancel_planned_session(
+    athlete_id: str, week_start: date, planned_session_id: str, body: s.ReasonIn, caller: CallerDep
+) -> s.PlanOut:
+    caller.check_write(athlete_id, "plan")
+    return plan_out(
+        caller.runtime.app.cancel_planned_session(
+            caller.ctx,
+            athlete_id,
+            week_start,
+            planned_session_id,
+            body.reason,
+            access=caller.write_access,
+        )
+    )
+
+
+@router.post(
+    "/athletes/{athlete_id}/plans/{week_start}/sessions/{planned_session_id}/convert",
+    response_model=s.PlanOut,
+    summary="Convert a planned volume session into a training session",
+)
+def convert_volume_session(
+    athlete_id: str, week_start: date, planned_session_id: str, body: s.ConvertIn, caller: CallerDep
+) -> s.PlanOut:
+    caller.check_write(athlete_id, "plan")
+    return plan_out(
+        caller.runtime.app.convert_volume_session(
+            caller.ctx,
+            athlete_id,
+            week_start,
+            planned_session_id,
+            body.objective_id,
+            access=caller.write_access,
+        )
+    )

@@ -1,0 +1,342 @@
+"""Request and response models of the HTTP API, with the examples shown at ``/docs``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SetType = Literal["warmup", "working", "drop", "failure"]
+MassUnit = Literal["kg", "lb"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ athletes, coaches, tokens
+
+
+class ProfileFields(Strict):
+    name: str | None = Field(None, examples=["Ada Lovelace"])
+    sex: Literal["female", "male", "unspecified"] | None = None
+    birth_year: int | None = Field(None, examples=[1990])
+    body_mass: float | None = Field(None, description="In the athlete's mass unit", examples=[72.5])
+    max_hr: int | None = Field(None, examples=[188])
+    resting_hr: int | None = Field(None, examples=[52])
+    timezone: str | None = Field(None, examples=["Europe/London"])
+    mass_unit: MassUnit | None = None
+    distance_unit: Literal["km", "mi"] | None = None
+    first_day_of_week: (
+        Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] | None
+    ) = None
+
+
+class AthleteIn(ProfileFields):
+    name: str = Field(..., examples=["Ada Lovelace"])
+
+
+class ProfilePatch(ProfileFields):
+    effective_at: datetime | None = Field(
+        None, description="When the change took effect (default: now)"
+    )
+
+
+class SettingsPatch(Strict):
+    fatigue_model: Literal["trainingpeaks", "goldencheetah"] | None = None
+    atl_days: int | None = None
+    ctl_days: int | None = None
+    acwr_method: Literal["ewma", "rolling_coupled", "rolling_uncoupled"] | None = None
+    hr_zone_bounds_pct: list[float] | None = None
+    lthr: int | None = None
+    ftp_w: int | None = None
+
+
+class AthleteOut(BaseModel):
+    athlete_id: str
+    profile: dict[str, Any]
+    settings: dict[str, Any]
+    coach_ids: list[str]
+    custom_exercises: dict[str, dict[str, str]]
+    created_at: datetime
+    version: int
+
+
+class TokenIssued(BaseModel):
+    token_id: str
+    token: str = Field(..., description="Shown once; only its hash is stored")
+
+
+class AthleteCreated(BaseModel):
+    athlete: AthleteOut
+    token_id: str
+    token: str
+
+
+class TokenIn(Strict):
+    label: str | None = Field(None, max_length=200, examples=["phone"])
+
+
+class TokenOut(BaseModel):
+    token_id: str
+    role: str
+    principal_id: str
+    label: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+class CoachIn(Strict):
+    name: str = Field(..., examples=["Coach Carter"])
+
+
+class CoachOut(BaseModel):
+    coach_id: str
+    name: str
+
+
+class CoachCreated(BaseModel):
+    coach: CoachOut
+    token_id: str
+    token: str
+
+
+class GrantIn(Strict):
+    coach_id: str
+
+
+class ExerciseIn(Strict):
+    name: str = Field(..., examples=["Zercher good morning"])
+    category: str = Field(..., examples=["hyperextension"])
+
+
+class ExerciseOut(BaseModel):
+    id: str
+    name: str
+    category: str
+    custom: bool = False
+
+
+class WhoAmI(BaseModel):
+    role: str
+    principal_id: str | None
+    athlete_ids: list[str]
+
+
+# ------------------------------------------------------------------ goals
+
+
+class MetricIn(Strict):
+    kind: Literal["e1rm", "weekly_training_sessions", "weekly_volume_load", "body_mass", "custom"]
+    exercise_id: str | None = Field(None, examples=["squat.back_squats"])
+    name: str | None = Field(None, description="Custom metric name", examples=["deep_work_hours"])
+
+
+class GoalIn(Strict):
+    title: str = Field(..., examples=["Back squat 140 kg"])
+    metric: MetricIn
+    direction: Literal["increase", "decrease"] = "increase"
+    target_value: float = Field(..., examples=[140])
+    unit: str = Field("", examples=["kg"])
+    deadline: date | None = Field(None, examples=["2027-03-01"])
+    start_value: float | None = None
+    notes: str | None = None
+
+
+class GoalPatch(Strict):
+    title: str | None = None
+    target_value: float | None = None
+    deadline: date | None = None
+    direction: Literal["increase", "decrease"] | None = None
+    notes: str | None = None
+
+
+class AchieveIn(Strict):
+    value: float | None = None
+    note: str | None = None
+
+
+class ReasonIn(Strict):
+    reason: str | None = Field(None, max_length=2000)
+
+
+class GoalOut(BaseModel):
+    goal_id: str
+    athlete_id: str
+    title: str
+    metric: dict[str, Any]
+    direction: str
+    target_value: float
+    unit: str
+    deadline: date | None
+    start_value: float | None
+    notes: str | None
+    status: str
+    version: int
+
+
+# ------------------------------------------------------------------ plans
+
+
+class SlotIn(Strict):
+    role: Literal["training", "volume"]
+    objective_id: str | None = None
+    day: date | None = None
+    title: str | None = None
+
+
+class PlanIn(Strict):
+    week_start: date = Field(..., examples=["2026-11-23"])
+    sessions: list[SlotIn] | None = Field(
+        None, description="Omit for the default template: 3 training + 1 volume session"
+    )
+    objective_ids: list[str] | None = Field(
+        None, description="With the template: objectives of the training sessions, in order"
+    )
+
+
+class ConvertIn(Strict):
+    objective_id: str | None = None
+
+
+class PlanOut(BaseModel):
+    plan_id: str
+    athlete_id: str
+    week_start: date
+    sessions: list[dict[str, Any]]
+    version: int
+
+
+# ------------------------------------------------------------------ sessions and sets
+
+
+class SetFields(Strict):
+    reps: int | None = Field(None, examples=[5])
+    load: float | None = Field(
+        None, description="In load_unit (default: athlete's unit)", examples=[100]
+    )
+    load_unit: MassUnit | None = None
+    rpe: float | None = Field(None, examples=[8])
+    rir: float | None = None
+    set_type: SetType | None = None
+    tempo: str | None = Field(None, examples=["3-1-1-0"])
+    rest_s: float | None = None
+    duration_s: float | None = None
+    notes: str | None = None
+
+
+class SetIn(SetFields):
+    exercise_id: str = Field(..., examples=["squat.back_squats"])
+    set_type: SetType = "working"
+    performed_at: datetime | None = None
+
+
+class SetPatch(SetFields):
+    exercise_id: str | None = None
+
+
+class EndIn(Strict):
+    ended_at: datetime | None = None
+    session_rpe: float | None = Field(None, description="CR-10 session RPE", examples=[7])
+    duration_min: float | None = None
+    notes: str | None = None
+    avg_hr: float | None = None
+    max_hr: float | None = None
+
+
+class SessionIn(Strict):
+    started_at: datetime = Field(..., examples=["2026-11-24T18:00:00+00:00"])
+    planned_role: Literal["training", "volume", "unplanned"] | None = None
+    objective_id: str | None = None
+    planned_session_id: str | None = None
+    title: str | None = Field(None, examples=["Squat day"])
+    sport: str = "strength_training"
+    notes: str | None = None
+    sets: list[SetIn] | None = Field(None, description="Sets of a past session, logged at once")
+    end: EndIn | None = Field(None, description="End a past session in the same request")
+
+
+class SessionPatch(Strict):
+    title: str | None = None
+    session_rpe: float | None = None
+    duration_min: float | None = None
+    notes: str | None = None
+    avg_hr: float | None = None
+    max_hr: float | None = None
+    sport: str | None = None
+
+
+class LinkIn(Strict):
+    objective_id: str | None = None
+    planned_session_id: str | None = None
+
+
+class SetOut(BaseModel):
+    set_id: str
+    exercise_id: str
+    reps: int | None
+    load_kg: float | None
+    rpe: float | None
+    rir: float | None
+    set_type: str
+    tempo: str | None
+    rest_s: float | None
+    duration_s: float | None
+    notes: str | None
+    performed_at: datetime
+
+
+class SessionOut(BaseModel):
+    session_id: str
+    athlete_id: str
+    status: Literal["open", "ended", "discarded"]
+    planned_role: str
+    objective_id: str | None
+    planned_session_id: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    timezone: str
+    title: str | None
+    sport: str
+    session_rpe: float | None
+    duration_min: float | None
+    avg_hr: float | None
+    max_hr: float | None
+    notes: str | None
+    sets: list[SetOut]
+    version: int
+
+
+class SetLogged(BaseModel):
+    set: SetOut
+    session_version: int
+
+
+# ------------------------------------------------------------------ observations
+
+
+class ObservationIn(Strict):
+    metric: str = Field(..., examples=["sleep_hours"])
+    value: float = Field(..., examples=[7.5])
+    unit: str = Field(..., examples=["h"])
+    observed_at: datetime = Field(..., examples=["2026-11-24T07:00:00+00:00"])
+    note: str | None = None
+
+
+class ObservationPatch(Strict):
+    value: float
+    unit: str
+    note: str | None = None
+
+
+class ObservationOut(BaseModel):
+    observation_id: str
+    athlete_id: str
+    metric: str
+    value: float
+    unit: str
+    observed_at: datetime
+    note: str | None
+    retracted: bool
+    version: int

@@ -1,0 +1,114 @@
+"""Who is calling: bearer-token authentication, access rules and the command context.
+
+Rules: the admin may do everything; an athlete reads and writes only their own data; a
+coach reads the data of athletes who granted them access, and writes nothing.  Another
+athlete's data answers 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import NAMESPACE_URL, uuid5
+
+from fastapi import Depends, Header, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.application import ANYONE, Access
+from services.domain.base import Context, Source
+from services.domain.errors import NotFound
+from services.runtime import Runtime
+from services.tokens import Principal
+
+bearer = HTTPBearer(auto_error=False, description="A token issued by trainledger")
+MAX_KEY_LENGTH = 200
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    runtime: Runtime
+    ctx: Context
+
+    @property
+    def role(self) -> str:
+        return self.principal.role
+
+    @property
+    def write_access(self) -> Access:
+        if self.role == "admin":
+            return ANYONE
+        if self.role == "athlete" and self.principal.principal_id:
+            return Access(frozenset({self.principal.principal_id}))
+        return Access(frozenset())
+
+    def require_admin(self) -> None:
+        if self.role != "admin":
+            raise HTTPException(403, "only the admin may do this")
+
+    def require_writer(self) -> None:
+        if self.role == "coach":
+            raise HTTPException(403, "coaches have read-only access")
+
+    def can_read(self, athlete_id: str) -> bool:
+        if self.role == "admin" or (
+            self.role == "athlete" and self.principal.principal_id == athlete_id
+        ):
+            return True
+        if self.role == "coach":
+            try:
+                athlete = self.runtime.app.athlete(athlete_id)
+            except NotFound:
+                return False
+            return self.principal.principal_id in athlete.coach_ids
+        return False
+
+    def check_read(self, athlete_id: str, what: str = "athlete") -> None:
+        if not self.can_read(athlete_id):
+            raise NotFound(f"no such {what}")
+
+    def check_write(self, athlete_id: str, what: str = "athlete") -> None:
+        self.require_writer()
+        self.write_access.check(athlete_id, what)
+
+
+async def get_caller(
+    request: Request,
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Retrying a request with the same key applies it once"),
+    ] = None,
+) -> Caller:
+    if credentials is None:
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    principal = runtime.tokens.authenticate(credentials.credentials)
+    if principal is None:
+        raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    source = Source(
+        kind=principal.role, principal_id=principal.principal_id, token_id=principal.token_id
+    )
+    request_id = fingerprint = None
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+            raise HTTPException(400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+        who = f"{principal.role}:{principal.principal_id}"
+        request_id = str(uuid5(NAMESPACE_URL, f"trainledger:request:{who}:{idempotency_key}"))
+        body = await request.body()
+        fingerprint = hashlib.sha256(
+            request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+        ).hexdigest()[:32]
+    return Caller(principal, runtime, Context(source, request_id, fingerprint))
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]

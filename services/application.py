@@ -1,0 +1,615 @@
+"""The write side's application: commands in, events into the store.
+
+Every command takes a :class:`~services.domain.base.Context` (who, when, idempotency key,
+which athletes the caller may touch) and either records new events or raises a
+:class:`~services.domain.errors.DomainError`.  Optimistic concurrency: when another writer
+appended to the same aggregate first, the command is re-run on the fresh state, a few
+times, before giving up with :class:`ConcurrencyConflict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from services.domain.athlete import Athlete
+from services.domain.base import Context, TrainingAggregate
+from services.domain.coach import Coach
+from services.domain.errors import DomainError, InvalidValue, NotFound, StateConflict
+from services.domain.exercises import get_exercise, is_custom_exercise_id, new_custom_exercise_id
+from services.domain.goal import Goal
+from services.domain.observation import Observation
+from services.domain.plan import DEFAULT_TEMPLATE, WeeklyPlan, plan_id_for
+from services.domain.session import TrainingSession
+from services.domain.validation import check_aware, to_kg
+from services.domain.weeks import local_day, week_start
+
+T = TypeVar("T", bound=TrainingAggregate)
+
+
+def in_zone(moment: datetime | None, timezone: str) -> datetime | None:
+    """A time without an offset is read in the athlete's time zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=ZoneInfo(timezone))
+
+
+MAX_ATTEMPTS = 8
+
+
+class ConcurrencyConflict(StateConflict):
+    """Other writers kept changing the aggregate; the client may retry (HTTP 409)."""
+
+
+class Access:
+    """Which athletes a caller may write (``None`` = all, for the admin and the system)."""
+
+    def __init__(self, athlete_ids: frozenset[str] | None) -> None:
+        self.athlete_ids = athlete_ids
+
+    def check(self, athlete_id: str, what: str) -> None:
+        if self.athlete_ids is not None and athlete_id not in self.athlete_ids:
+            raise NotFound(f"no such {what}")
+
+
+ANYONE = Access(None)
+
+
+class TrainingLog(Application[UUID]):
+    """Commands of the training log.  ``access`` defaults to unrestricted (CLI, importers)."""
+
+    name = "trainledger"
+
+    # ------------------------------------------------------------- plumbing
+
+    def load(self, cls: type[T], aggregate_id: UUID | str, what: str) -> T:
+        try:
+            uid = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
+            agg = self.repository.get(uid)
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound(f"no such {what}") from None
+        if not isinstance(agg, cls):
+            raise NotFound(f"no such {what}")
+        return agg
+
+    def load_owned(self, cls: type[T], aggregate_id: UUID | str, what: str, access: Access) -> T:
+        agg = self.load(cls, aggregate_id, what)
+        access.check(str(getattr(agg, "athlete_id", agg.id)), what)
+        return agg
+
+    def _change(
+        self,
+        cls: type[T],
+        aggregate_id: UUID | str,
+        what: str,
+        access: Access,
+        command: Callable[[T], None],
+    ) -> T:
+        for _ in range(MAX_ATTEMPTS):
+            agg = self.load_owned(cls, aggregate_id, what, access)
+            command(agg)
+            if not agg.pending_events:
+                return agg
+            try:
+                self.save(agg)
+            except IntegrityError:
+                continue
+            return agg
+        raise ConcurrencyConflict(f"the {what} is being changed by someone else; retry")
+
+    def _create(self, cls: type[T], kind: str, ctx: Context, make: Callable[[UUID | None], T]) -> T:
+        """Create an aggregate; with an idempotency key its id is derived from the key."""
+        if ctx.request_id is None:
+            agg = make(None)
+            self.save(agg)
+            return agg
+        agg_id = uuid5(NAMESPACE_URL, f"trainledger:{kind}:{ctx.request_id}")
+        for _ in range(2):
+            try:
+                existing = self.load(cls, agg_id, kind)
+            except NotFound:
+                agg = make(agg_id)
+                try:
+                    self.save(agg)
+                except IntegrityError:
+                    continue  # a concurrent retry created it first
+                return agg
+            existing.seen_request(ctx)  # raises if the key was used for another request
+            return existing
+        return self.load(cls, agg_id, kind)
+
+    # ------------------------------------------------------------- athletes & coaches
+
+    def register_athlete(self, ctx: Context, profile: dict[str, Any]) -> Athlete:
+        return self._create(
+            Athlete, "athlete", ctx, lambda i: Athlete.register(ctx, profile, athlete_id=i)
+        )
+
+    def athlete(self, athlete_id: UUID | str) -> Athlete:
+        return self.load(Athlete, athlete_id, "athlete")
+
+    def update_profile(
+        self,
+        ctx: Context,
+        athlete_id: str,
+        changes: dict[str, Any],
+        effective_at: datetime | None = None,
+        access: Access = ANYONE,
+    ) -> Athlete:
+        if effective_at is not None:
+            check_aware(effective_at, "effective_at")
+        return self._change(
+            Athlete,
+            athlete_id,
+            "athlete",
+            access,
+            lambda a: a.update_profile(ctx, changes, effective_at),
+        )
+
+    def change_settings(
+        self, ctx: Context, athlete_id: str, changes: dict[str, Any], access: Access = ANYONE
+    ) -> Athlete:
+        return self._change(
+            Athlete, athlete_id, "athlete", access, lambda a: a.change_settings(ctx, changes)
+        )
+
+    def register_coach(self, ctx: Context, name: str) -> Coach:
+        return self._create(Coach, "coach", ctx, lambda i: Coach.register(ctx, name, coach_id=i))
+
+    def coach(self, coach_id: UUID | str) -> Coach:
+        return self.load(Coach, coach_id, "coach")
+
+    def grant_coach(
+        self, ctx: Context, athlete_id: str, coach_id: str, access: Access = ANYONE
+    ) -> Athlete:
+        self.coach(coach_id)
+        return self._change(
+            Athlete, athlete_id, "athlete", access, lambda a: a.grant_coach(ctx, str(coach_id))
+        )
+
+    def revoke_coach(
+        self, ctx: Context, athlete_id: str, coach_id: str, access: Access = ANYONE
+    ) -> Athlete:
+        return self._change(
+            Athlete, athlete_id, "athlete", access, lambda a: a.revoke_coach(ctx, str(coach_id))
+        )
+
+    def define_exercise(
+        self, ctx: Context, athlete_id: str, name: str, category: str, access: Access = ANYONE
+    ) -> str:
+        if get_exercise(category) is None or "." in category:
+            raise InvalidValue("category must be a catalogue category id, e.g. squat", "category")
+        exercise_id = (
+            f"custom:{uuid5(NAMESPACE_URL, ctx.request_id).hex}"
+            if ctx.request_id
+            else new_custom_exercise_id()
+        )
+        athlete = self._change(
+            Athlete,
+            athlete_id,
+            "athlete",
+            access,
+            lambda a: a.define_exercise(ctx, exercise_id, name, category),
+        )
+        if exercise_id not in athlete.custom_exercises:  # a retry: find what it created
+            return next(eid for eid, e in athlete.custom_exercises.items() if e["name"] == name)
+        return exercise_id
+
+    def resolve_exercise(self, athlete: Athlete, exercise_id: str) -> str:
+        if is_custom_exercise_id(exercise_id):
+            if exercise_id in athlete.custom_exercises:
+                return exercise_id
+        elif get_exercise(exercise_id) is not None:
+            return exercise_id
+        raise InvalidValue(f"unknown exercise id {exercise_id!r}", "exercise_id")
+
+    # ------------------------------------------------------------- goals
+
+    def set_goal(
+        self, ctx: Context, athlete_id: str, access: Access = ANYONE, **fields: Any
+    ) -> Goal:
+        access.check(athlete_id, "athlete")
+        athlete = self.athlete(athlete_id)
+        metric = fields["metric"]
+        if metric.get("kind") == "e1rm" and metric.get("exercise_id"):
+            self.resolve_exercise(athlete, metric["exercise_id"])
+        return self._create(
+            Goal, "goal", ctx, lambda i: Goal.set(ctx, athlete_id, goal_id=i, **fields)
+        )
+
+    def revise_goal(
+        self, ctx: Context, goal_id: str, changes: dict[str, Any], access: Access = ANYONE
+    ) -> Goal:
+        return self._change(Goal, goal_id, "goal", access, lambda g: g.revise(ctx, changes))
+
+    def achieve_goal(
+        self,
+        ctx: Context,
+        goal_id: str,
+        value: float | None,
+        note: str | None,
+        access: Access = ANYONE,
+    ) -> Goal:
+        return self._change(Goal, goal_id, "goal", access, lambda g: g.achieve(ctx, value, note))
+
+    def abandon_goal(
+        self, ctx: Context, goal_id: str, reason: str | None, access: Access = ANYONE
+    ) -> Goal:
+        return self._change(Goal, goal_id, "goal", access, lambda g: g.abandon(ctx, reason))
+
+    def _check_objective(self, athlete_id: str, objective_id: str | None, field: str) -> None:
+        if objective_id is None:
+            return
+        try:
+            goal = self.load(Goal, objective_id, "goal")
+        except NotFound:
+            raise InvalidValue("unknown objective (goal) id", field) from None
+        if goal.athlete_id != athlete_id:
+            raise InvalidValue("unknown objective (goal) id", field)
+
+    # ------------------------------------------------------------- plans
+
+    def plan_week(
+        self,
+        ctx: Context,
+        athlete_id: str,
+        week_start_day: date,
+        slots: list[dict[str, Any]] | None = None,
+        objective_ids: list[str] | None = None,
+        access: Access = ANYONE,
+    ) -> WeeklyPlan:
+        """Plan a week; without ``slots`` the default template (3 training + 1 volume) is
+        used, its training sessions tied in order to ``objective_ids``."""
+        access.check(athlete_id, "athlete")
+        athlete = self.athlete(athlete_id)
+        first_day = athlete.profile["first_day_of_week"]
+        if week_start(week_start_day, first_day) != week_start_day:
+            raise InvalidValue(f"the athlete's weeks start on {first_day}", "week_start")
+        if slots is None:
+            objectives = list(objective_ids or [])
+            slots = []
+            for role in DEFAULT_TEMPLATE:
+                objective = objectives.pop(0) if role == "training" and objectives else None
+                slots.append({"role": role, "objective_id": objective})
+        for i, slot in enumerate(slots):
+            self._check_objective(
+                athlete_id, slot.get("objective_id"), f"sessions[{i}].objective_id"
+            )
+        plan_id = plan_id_for(athlete_id, week_start_day)
+        try:
+            existing = self.load(WeeklyPlan, plan_id, "plan")
+        except NotFound:
+            plan = WeeklyPlan.plan(ctx, athlete_id, week_start_day, slots)
+            try:
+                self.save(plan)
+            except IntegrityError:
+                raise StateConflict("this week is already planned", "week_start") from None
+            return plan
+        if existing.seen_request(ctx):
+            return existing
+        raise StateConflict(
+            "this week is already planned: add or cancel sessions instead", "week_start"
+        )
+
+    def plan(self, athlete_id: str, week_start_day: date) -> WeeklyPlan:
+        return self.load(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan")
+
+    def add_planned_session(
+        self,
+        ctx: Context,
+        athlete_id: str,
+        week_start_day: date,
+        slot: dict[str, Any],
+        access: Access = ANYONE,
+    ) -> str:
+        access.check(athlete_id, "plan")
+        self._check_objective(athlete_id, slot.get("objective_id"), "objective_id")
+        added: list[str] = []
+        self._change(
+            WeeklyPlan,
+            plan_id_for(athlete_id, week_start_day),
+            "plan",
+            access,
+            lambda p: added.append(p.add_session(ctx, slot)),
+        )
+        return added[-1]
+
+    def cancel_planned_session(
+        self,
+        ctx: Context,
+        athlete_id: str,
+        week_start_day: date,
+        planned_session_id: str,
+        reason: str | None,
+        access: Access = ANYONE,
+    ) -> WeeklyPlan:
+        return self._change(
+            WeeklyPlan,
+            plan_id_for(athlete_id, week_start_day),
+            "plan",
+            access,
+            lambda p: p.cancel_session(ctx, planned_session_id, reason),
+        )
+
+    def convert_volume_session(
+        self,
+        ctx: Context,
+        athlete_id: str,
+        week_start_day: date,
+        planned_session_id: str,
+        objective_id: str | None,
+        access: Access = ANYONE,
+    ) -> WeeklyPlan:
+        self._check_objective(athlete_id, objective_id, "objective_id")
+        return self._change(
+            WeeklyPlan,
+            plan_id_for(athlete_id, week_start_day),
+            "plan",
+            access,
+            lambda p: p.convert_volume_session(ctx, planned_session_id, objective_id),
+        )
+
+    def _planned_slot(
+        self, athlete: Athlete, moment: datetime, planned_session_id: str
+    ) -> dict[str, Any]:
+        day = local_day(moment, athlete.profile["timezone"])
+        week = week_start(day, athlete.profile["first_day_of_week"])
+        try:
+            plan = self.plan(str(athlete.id), week)
+            return plan.slot(planned_session_id)
+        except NotFound:
+            raise InvalidValue(
+                f"no such planned session in the plan of the week of {week}",
+                "planned_session_id",
+            ) from None
+
+    # ------------------------------------------------------------- sessions & sets
+
+    def start_session(
+        self,
+        ctx: Context,
+        athlete_id: str,
+        started_at: datetime,
+        planned_role: str | None = None,
+        objective_id: str | None = None,
+        planned_session_id: str | None = None,
+        title: str | None = None,
+        sport: str = "strength_training",
+        notes: str | None = None,
+        sets: list[dict[str, Any]] | None = None,
+        end: dict[str, Any] | None = None,
+        access: Access = ANYONE,
+    ) -> TrainingSession:
+        """Start a session; a planned_session_id gives the role and objective from the plan.
+
+        ``sets`` and ``end`` record a whole past session at once, atomically."""
+        access.check(athlete_id, "athlete")
+        athlete = self.athlete(athlete_id)
+        tz = athlete.profile["timezone"]
+        started_at = in_zone(started_at, tz) or started_at
+        if planned_session_id is not None:
+            slot = self._planned_slot(athlete, started_at, planned_session_id)
+            planned_role = planned_role or slot["role"]
+            objective_id = objective_id or slot["objective_id"]
+        self._check_objective(athlete_id, objective_id, "objective_id")
+        role = planned_role or ("training" if objective_id else "unplanned")
+
+        def make(session_id: UUID | None) -> TrainingSession:
+            inner = replace(ctx, request_id=None, fingerprint=None)  # one request, many events
+            session = TrainingSession.start(
+                ctx,
+                athlete_id,
+                started_at,
+                tz,
+                role,
+                objective_id,
+                planned_session_id,
+                title,
+                sport,
+                notes,
+                session_id=session_id,
+            )
+            for i, fields in enumerate(sets or []):
+                try:
+                    self._log_set(inner, session, athlete, f"{session.id}:{i}", dict(fields))
+                except DomainError as exc:
+                    exc.field = f"sets[{i}].{exc.field}" if exc.field else f"sets[{i}]"
+                    raise
+            if end is not None:
+                fields = dict(end)
+                fields["ended_at"] = in_zone(fields.get("ended_at"), tz)
+                session.end(inner, **fields)
+            return session
+
+        return self._create(TrainingSession, "session", ctx, make)
+
+    def session(self, session_id: UUID | str) -> TrainingSession:
+        return self.load(TrainingSession, session_id, "session")
+
+    def _log_set(
+        self,
+        ctx: Context,
+        session: TrainingSession,
+        athlete: Athlete,
+        key: str,
+        fields: dict[str, Any],
+    ) -> str:
+        """Resolve the exercise, convert the load to kg and log the set; returns its id."""
+        set_id = fields.pop("set_id", None) or str(
+            uuid5(NAMESPACE_URL, f"trainledger:set:{session.id}:{key}")
+        )
+        fields.setdefault("reps", None)
+        fields["exercise_id"] = self.resolve_exercise(athlete, fields["exercise_id"])
+        load, unit = fields.pop("load", None), fields.pop("load_unit", None)
+        if load is not None:
+            fields["load_kg"] = to_kg(load, unit or athlete.profile["mass_unit"], "load_unit")
+        fields["performed_at"] = in_zone(fields.get("performed_at"), athlete.profile["timezone"])
+        session.log_set(ctx, set_id, **fields)
+        return set_id
+
+    def log_set(
+        self, ctx: Context, session_id: str, fields: dict[str, Any], access: Access = ANYONE
+    ) -> tuple[TrainingSession, str]:
+        """Log a set (``fields`` as in the API: exercise_id, reps, load, load_unit, rpe...)."""
+        key = ctx.request_id or str(uuid4())
+        athletes: dict[str, Athlete] = {}
+        set_ids: list[str] = []
+
+        def command(s: TrainingSession) -> None:
+            if s.athlete_id not in athletes:
+                athletes[s.athlete_id] = self.athlete(s.athlete_id)
+            set_ids.append(self._log_set(ctx, s, athletes[s.athlete_id], key, dict(fields)))
+
+        session = self._change(TrainingSession, session_id, "session", access, command)
+        return session, set_ids[-1]
+
+    def amend_set(
+        self,
+        ctx: Context,
+        session_id: str,
+        set_id: str,
+        changes: dict[str, Any],
+        load_unit: str | None = None,
+        access: Access = ANYONE,
+    ) -> TrainingSession:
+        def command(s: TrainingSession) -> None:
+            patch = dict(changes)
+            if "exercise_id" in patch or patch.get("load") is not None:
+                athlete = self.athlete(s.athlete_id)
+                if "exercise_id" in patch:
+                    patch["exercise_id"] = self.resolve_exercise(athlete, patch["exercise_id"])
+                if "load" in patch:
+                    unit = load_unit or athlete.profile["mass_unit"]
+                    patch["load_kg"] = to_kg(patch.pop("load"), unit, "load_unit")
+            elif "load" in patch:
+                patch["load_kg"] = patch.pop("load")
+            s.amend_set(ctx, set_id, patch)
+
+        return self._change(TrainingSession, session_id, "session", access, command)
+
+    def remove_set(
+        self,
+        ctx: Context,
+        session_id: str,
+        set_id: str,
+        reason: str | None,
+        access: Access = ANYONE,
+    ) -> TrainingSession:
+        return self._change(
+            TrainingSession,
+            session_id,
+            "session",
+            access,
+            lambda s: s.remove_set(ctx, set_id, reason),
+        )
+
+    def end_session(
+        self,
+        ctx: Context,
+        session_id: str,
+        ended_at: datetime | None,
+        session_rpe: float | None,
+        access: Access = ANYONE,
+        **fields: Any,
+    ) -> TrainingSession:
+        return self._change(
+            TrainingSession,
+            session_id,
+            "session",
+            access,
+            lambda s: s.end(ctx, in_zone(ended_at, s.timezone), session_rpe, **fields),
+        )
+
+    def amend_session(
+        self, ctx: Context, session_id: str, changes: dict[str, Any], access: Access = ANYONE
+    ) -> TrainingSession:
+        return self._change(
+            TrainingSession, session_id, "session", access, lambda s: s.amend_details(ctx, changes)
+        )
+
+    def link_session(
+        self,
+        ctx: Context,
+        session_id: str,
+        objective_id: str | None,
+        planned_session_id: str | None,
+        access: Access = ANYONE,
+    ) -> TrainingSession:
+        def command(s: TrainingSession) -> None:
+            objective, role = objective_id, "training" if objective_id else "unplanned"
+            if planned_session_id is not None:
+                slot = self._planned_slot(
+                    self.athlete(s.athlete_id), s.started_at, planned_session_id
+                )
+                objective = objective or slot["objective_id"]
+                role = slot["role"]
+            self._check_objective(s.athlete_id, objective, "objective_id")
+            s.link_objective(ctx, objective, planned_session_id, role)
+
+        return self._change(TrainingSession, session_id, "session", access, command)
+
+    def discard_session(
+        self, ctx: Context, session_id: str, reason: str | None, access: Access = ANYONE
+    ) -> TrainingSession:
+        return self._change(
+            TrainingSession, session_id, "session", access, lambda s: s.discard(ctx, reason)
+        )
+
+    # ------------------------------------------------------------- observations
+
+    def record_observation(
+        self,
+        ctx: Context,
+        athlete_id: str,
+        metric: str,
+        value: float,
+        unit: str,
+        observed_at: datetime,
+        note: str | None = None,
+        access: Access = ANYONE,
+    ) -> Observation:
+        access.check(athlete_id, "athlete")
+        tz = self.athlete(athlete_id).profile["timezone"]
+        observed_at = in_zone(observed_at, tz) or observed_at
+        return self._create(
+            Observation,
+            "observation",
+            ctx,
+            lambda i: Observation.record(
+                ctx, athlete_id, metric, value, unit, observed_at, note, observation_id=i
+            ),
+        )
+
+    def observation(self, observation_id: UUID | str) -> Observation:
+        return self.load(Observation, observation_id, "observation")
+
+    def correct_observation(
+        self,
+        ctx: Context,
+        observation_id: str,
+        value: float,
+        unit: str,
+        note: str | None,
+        access: Access = ANYONE,
+    ) -> Observation:
+        return self._change(
+            Observation,
+            observation_id,
+            "observation",
+            access,
+            lambda o: o.correct(ctx, value, unit, note),
+        )
+
+    def retract_observation(
+        self, ctx: Context, observation_id: str, reason: str | None, access: Access = ANYONE
+    ) -> Observation:
+        return self._change(
+            Observation, observation_id, "observation", access, lambda o: o.retract(ctx, reason)
+        )

@@ -1,0 +1,1 @@
+"""Domain model: events, aggregates and reference data."""

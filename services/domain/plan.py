@@ -1,0 +1,183 @@
+"""The weekly plan: which sessions the athlete means to do, and with what purpose.
+
+The default template is three training sessions (each tied to an objective) and one volume
+session that only accumulates work.  Converting a planned volume session into a training
+session, as recovery capacity grows, is an event of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from services.domain.base import Context, TrainingAggregate
+from services.domain.errors import InvalidValue, NotFound, StateConflict
+from services.domain.validation import check_choice, check_text
+
+PLANNED_ROLES = ("training", "volume")
+DEFAULT_TEMPLATE = ("training", "training", "training", "volume")
+MAX_SESSIONS_PER_WEEK = 21
+
+
+def plan_id_for(athlete_id: str, week_start: date) -> UUID:
+    """One plan per athlete and week: its id is derived from both."""
+    return uuid5(NAMESPACE_URL, f"trainledger:plan:{athlete_id}:{week_start.isoformat()}")
+
+
+def planned_session_id_for(plan_id: UUID, index: int) -> str:
+    return str(uuid5(plan_id, f"slot:{index}"))
+
+
+class WeeklyPlan(TrainingAggregate):
+    if TYPE_CHECKING:  # plain attributes, not dataclass fields
+        athlete_id: str
+        week_start: date
+        sessions: dict[str, dict[str, Any]]  # planned_session_id -> slot
+
+    class Planned(TrainingAggregate.Created):
+        athlete_id: str
+        week_start: str
+        sessions: list[dict[str, Any]]
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            agg.athlete_id = self.athlete_id
+            agg.week_start = date.fromisoformat(self.week_start)
+            agg.sessions = {s["planned_session_id"]: dict(s) for s in self.sessions}
+
+    class SessionAdded(TrainingAggregate.Event):
+        slot: dict[str, Any]
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            agg.sessions[self.slot["planned_session_id"]] = dict(self.slot)
+
+    class SessionCancelled(TrainingAggregate.Event):
+        planned_session_id: str
+        reason: str | None
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            agg.sessions[self.planned_session_id]["cancelled"] = True
+
+    class VolumeSessionConverted(TrainingAggregate.Event):
+        planned_session_id: str
+        objective_id: str | None
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            slot = agg.sessions[self.planned_session_id]
+            slot["role"] = "training"
+            slot["converted"] = True
+            slot["objective_id"] = self.objective_id
+
+    @staticmethod
+    def make_slot(
+        planned_session_id: str,
+        role: str,
+        objective_id: str | None,
+        day: date | None,
+        title: str | None,
+        week_start: date,
+        field: str = "sessions",
+    ) -> dict[str, Any]:
+        check_choice(role, PLANNED_ROLES, f"{field}.role")
+        check_text(title, f"{field}.title", max_len=200)
+        if day is not None and not week_start <= day < week_start + timedelta(days=7):
+            raise InvalidValue("the day is not in the plan's week", f"{field}.day")
+        if role == "volume" and objective_id is not None:
+            raise InvalidValue("a volume session has no objective", f"{field}.objective_id")
+        return {
+            "planned_session_id": planned_session_id,
+            "role": role,
+            "objective_id": objective_id,
+            "day": day.isoformat() if day else None,
+            "title": title,
+            "converted": False,
+            "cancelled": False,
+        }
+
+    @classmethod
+    def plan(
+        cls,
+        ctx: Context,
+        athlete_id: str,
+        week_start: date,
+        slots: list[dict[str, Any]],
+    ) -> WeeklyPlan:
+        """``slots``: dicts with role, objective_id, day and title (see ``make_slot``)."""
+        if not slots:
+            raise InvalidValue("a plan needs at least one session", "sessions")
+        if len(slots) > MAX_SESSIONS_PER_WEEK:
+            raise InvalidValue(f"at most {MAX_SESSIONS_PER_WEEK} sessions a week", "sessions")
+        plan_id = plan_id_for(athlete_id, week_start)
+        sessions = [
+            cls.make_slot(
+                planned_session_id_for(plan_id, i),
+                s["role"],
+                s.get("objective_id"),
+                s.get("day"),
+                s.get("title"),
+                week_start,
+                field=f"sessions[{i}]",
+            )
+            for i, s in enumerate(slots)
+        ]
+        return cls._start(
+            cls.Planned,
+            ctx,
+            plan_id,
+            athlete_id=athlete_id,
+            week_start=week_start.isoformat(),
+            sessions=sessions,
+        )
+
+    def slot(self, planned_session_id: str) -> dict[str, Any]:
+        try:
+            return self.sessions[planned_session_id]
+        except KeyError:
+            raise NotFound("no such planned session in this plan", "planned_session_id") from None
+
+    def add_session(self, ctx: Context, slot: dict[str, Any]) -> str:
+        """Add a session to the plan; returns its planned_session_id."""
+        key = ctx.request_id or str(len(self.sessions))
+        new_id = str(uuid5(self.id, f"added:{key}"))
+        if self.seen_request(ctx):
+            return new_id
+        if len(self.sessions) >= MAX_SESSIONS_PER_WEEK:
+            raise InvalidValue(f"at most {MAX_SESSIONS_PER_WEEK} sessions a week", "sessions")
+        made = self.make_slot(
+            new_id,
+            slot["role"],
+            slot.get("objective_id"),
+            slot.get("day"),
+            slot.get("title"),
+            self.week_start,
+            field="session",
+        )
+        self._record(self.SessionAdded, ctx, slot=made)
+        return new_id
+
+    def cancel_session(self, ctx: Context, planned_session_id: str, reason: str | None) -> None:
+        if self.seen_request(ctx):
+            return
+        if self.slot(planned_session_id)["cancelled"]:
+            raise StateConflict("this planned session is already cancelled", "planned_session_id")
+        check_text(reason, "reason")
+        self._record(
+            self.SessionCancelled, ctx, planned_session_id=planned_session_id, reason=reason
+        )
+
+    def convert_volume_session(
+        self, ctx: Context, planned_session_id: str, objective_id: str | None
+    ) -> None:
+        if self.seen_request(ctx):
+            return
+        slot = self.slot(planned_session_id)
+        if slot["role"] != "volume":
+            raise StateConflict("only a planned volume session can be converted", "role")
+        if slot["cancelled"]:
+            raise StateConflict("this planned session is cancelled", "planned_session_id")
+        self._record(
+            self.VolumeSessionConverted,
+            ctx,
+            planned_session_id=planned_session_id,
+            objective_id=objective_id,
+        )

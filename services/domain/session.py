@@ -1,0 +1,418 @@
+"""A training session and its sets.  Corrections are events; nothing is edited in place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from services.domain.base import Context, TrainingAggregate
+from services.domain.errors import InvalidValue, NotFound, StateConflict
+from services.domain.validation import (
+    check_choice,
+    check_half_steps,
+    check_load_kg,
+    check_not_future,
+    check_range,
+    check_reps,
+    check_text,
+    check_timezone,
+)
+
+PLANNED_ROLES = ("training", "volume", "unplanned")
+SET_TYPES = ("warmup", "working", "drop", "failure")
+SET_FIELDS = (
+    "exercise_id",
+    "reps",
+    "load_kg",
+    "rpe",
+    "rir",
+    "set_type",
+    "tempo",
+    "rest_s",
+    "duration_s",
+    "notes",
+)
+AMENDABLE_SESSION_FIELDS = (
+    "title",
+    "session_rpe",
+    "duration_min",
+    "notes",
+    "avg_hr",
+    "max_hr",
+    "sport",
+)
+MAX_SETS = 500
+
+
+def validate_set(fields: dict[str, Any]) -> None:
+    """Check a (partial) set; every failure names its field."""
+    if "reps" in fields and fields["reps"] is not None:
+        check_reps(fields["reps"])
+    if "load_kg" in fields:
+        check_load_kg(fields["load_kg"])
+    if "rpe" in fields:
+        check_half_steps(fields["rpe"], 1, 10, "rpe")
+    if "rir" in fields:
+        check_half_steps(fields["rir"], 0, 10, "rir")
+    if fields.get("rpe") is not None and fields.get("rir") is not None:
+        raise InvalidValue("give RPE or RIR, not both", "rir")
+    if "set_type" in fields:
+        check_choice(fields["set_type"], SET_TYPES, "set_type")
+    if fields.get("tempo") is not None:
+        tempo = fields["tempo"]
+        check_text(tempo, "tempo", max_len=11)
+        parts = tempo.split("-")
+        if len(parts) not in (3, 4) or not all(p.isdigit() or p.upper() == "X" for p in parts):
+            raise InvalidValue("tempo is written like 3-1-1-0 (X for explosive)", "tempo")
+    if "rest_s" in fields:
+        check_range(fields["rest_s"], 0, 3600, "rest")
+    if "duration_s" in fields:
+        check_range(fields["duration_s"], 0, 24 * 3600, "duration")
+    if "notes" in fields:
+        check_text(fields["notes"], "notes")
+
+
+def validate_session_fields(fields: dict[str, Any]) -> None:
+    if "title" in fields:
+        check_text(fields["title"], "title", max_len=200)
+    if "session_rpe" in fields:
+        check_range(fields["session_rpe"], 0, 10, "session_rpe")
+    if "duration_min" in fields:
+        check_range(fields["duration_min"], 0, 24 * 60, "duration_min")
+    if "notes" in fields:
+        check_text(fields["notes"], "notes")
+    for key in ("avg_hr", "max_hr"):
+        if key in fields:
+            check_range(fields[key], 20, 250, key)
+    if "sport" in fields:
+        check_text(fields["sport"], "sport", max_len=60)
+
+
+class TrainingSession(TrainingAggregate):
+    if TYPE_CHECKING:  # plain attributes, not dataclass fields
+        athlete_id: str
+        planned_role: str
+        objective_id: str | None
+        planned_session_id: str | None
+        started_at: datetime
+        timezone: str
+        title: str | None
+        sport: str
+        ended_at: datetime | None
+        session_rpe: float | None
+        duration_min: float | None
+        notes: str | None
+        avg_hr: float | None
+        max_hr: float | None
+        discarded: bool
+        sets: dict[str, dict[str, Any]]  # set_id -> set, in logging order (removed ones dropped)
+
+    class Started(TrainingAggregate.Created):
+        athlete_id: str
+        planned_role: str
+        objective_id: str | None
+        planned_session_id: str | None
+        timezone: str
+        title: str | None
+        sport: str
+        notes: str | None
+
+        def apply(self, agg: TrainingSession) -> None:
+            agg.athlete_id = self.athlete_id
+            agg.planned_role = self.planned_role
+            agg.objective_id = self.objective_id
+            agg.planned_session_id = self.planned_session_id
+            agg.started_at = self.occurred_at
+            agg.timezone = self.timezone
+            agg.title = self.title
+            agg.sport = self.sport
+            agg.notes = self.notes
+            agg.ended_at = None
+            agg.session_rpe = None
+            agg.duration_min = None
+            agg.avg_hr = None
+            agg.max_hr = None
+            agg.discarded = False
+            agg.sets = {}
+
+    class SetLogged(TrainingAggregate.Event):
+        set_id: str
+        exercise_id: str
+        reps: int | None
+        load_kg: float | None
+        rpe: float | None
+        rir: float | None
+        set_type: str
+        tempo: str | None
+        rest_s: float | None
+        duration_s: float | None
+        notes: str | None
+
+        def apply(self, agg: TrainingSession) -> None:
+            data = {k: getattr(self, k) for k in SET_FIELDS}
+            agg.sets[self.set_id] = {
+                "set_id": self.set_id,
+                "performed_at": self.occurred_at,
+                **data,
+            }
+
+    class SetAmended(TrainingAggregate.Event):
+        set_id: str
+        changes: dict[str, Any]
+
+        def apply(self, agg: TrainingSession) -> None:
+            agg.sets[self.set_id].update(self.changes)
+
+    class SetRemoved(TrainingAggregate.Event):
+        set_id: str
+        reason: str | None
+
+        def apply(self, agg: TrainingSession) -> None:
+            del agg.sets[self.set_id]
+
+    class Ended(TrainingAggregate.Event):
+        session_rpe: float | None
+        duration_min: float
+        notes: str | None
+        avg_hr: float | None
+        max_hr: float | None
+
+        def apply(self, agg: TrainingSession) -> None:
+            agg.ended_at = self.occurred_at
+            agg.session_rpe = self.session_rpe
+            agg.duration_min = self.duration_min
+            agg.avg_hr = self.avg_hr
+            agg.max_hr = self.max_hr
+            if self.notes is not None:
+                agg.notes = self.notes
+
+    class DetailsAmended(TrainingAggregate.Event):
+        changes: dict[str, Any]
+
+        def apply(self, agg: TrainingSession) -> None:
+            for key, value in self.changes.items():
+                setattr(agg, key, value)
+
+    class ObjectiveLinked(TrainingAggregate.Event):
+        objective_id: str | None
+        planned_session_id: str | None
+        planned_role: str
+
+        def apply(self, agg: TrainingSession) -> None:
+            agg.objective_id = self.objective_id
+            agg.planned_session_id = self.planned_session_id
+            agg.planned_role = self.planned_role
+
+    class Discarded(TrainingAggregate.Event):
+        reason: str | None
+
+        def apply(self, agg: TrainingSession) -> None:
+            agg.discarded = True
+
+    # ----------------------------------------------------------------- commands
+
+    @classmethod
+    def start(
+        cls,
+        ctx: Context,
+        athlete_id: str,
+        started_at: datetime,
+        timezone: str,
+        planned_role: str = "unplanned",
+        objective_id: str | None = None,
+        planned_session_id: str | None = None,
+        title: str | None = None,
+        sport: str = "strength_training",
+        notes: str | None = None,
+        session_id: UUID | None = None,
+    ) -> TrainingSession:
+        check_not_future(started_at, ctx.now, "started_at")
+        check_timezone(timezone)
+        check_choice(planned_role, PLANNED_ROLES, "planned_role")
+        validate_session_fields({"title": title, "notes": notes, "sport": sport})
+        return cls._start(
+            cls.Started,
+            ctx,
+            session_id or uuid4(),
+            occurred_at=started_at,
+            athlete_id=athlete_id,
+            planned_role=planned_role,
+            objective_id=objective_id,
+            planned_session_id=planned_session_id,
+            timezone=timezone,
+            title=title,
+            sport=sport,
+            notes=notes,
+        )
+
+    @property
+    def status(self) -> str:
+        if self.discarded:
+            return "discarded"
+        return "ended" if self.ended_at is not None else "open"
+
+    def _require_not_discarded(self) -> None:
+        if self.discarded:
+            raise StateConflict("the session was discarded", "session")
+
+    def _require_open(self) -> None:
+        self._require_not_discarded()
+        if self.ended_at is not None:
+            raise StateConflict("the session has ended: amend its sets instead", "session")
+
+    def get_set(self, set_id: str) -> dict[str, Any]:
+        try:
+            return self.sets[set_id]
+        except KeyError:
+            raise NotFound("no such set in this session", "set_id") from None
+
+    def log_set(
+        self,
+        ctx: Context,
+        set_id: str,
+        exercise_id: str,
+        reps: int | None,
+        load_kg: float | None = None,
+        rpe: float | None = None,
+        rir: float | None = None,
+        set_type: str = "working",
+        tempo: str | None = None,
+        rest_s: float | None = None,
+        duration_s: float | None = None,
+        notes: str | None = None,
+        performed_at: datetime | None = None,
+    ) -> None:
+        """Log one set; ``exercise_id`` must already be resolved against the catalogue."""
+        if self.seen_request(ctx) or set_id in self.sets:
+            return
+        self._require_open()
+        if len(self.sets) >= MAX_SETS:
+            raise StateConflict(f"a session holds at most {MAX_SETS} sets", "sets")
+        fields = {
+            "exercise_id": exercise_id,
+            "reps": reps,
+            "load_kg": load_kg,
+            "rpe": rpe,
+            "rir": rir,
+            "set_type": set_type,
+            "tempo": tempo,
+            "rest_s": rest_s,
+            "duration_s": duration_s,
+            "notes": notes,
+        }
+        validate_set(fields)
+        if reps is None and duration_s is None:
+            raise InvalidValue("a set needs reps or a duration", "reps")
+        moment = performed_at or ctx.recorded_at or ctx.now
+        check_not_future(moment, ctx.now, "performed_at")
+        if moment < self.started_at:
+            raise InvalidValue("the set is before the session started", "performed_at")
+        self._record(self.SetLogged, ctx, occurred_at=moment, set_id=set_id, **fields)
+
+    def amend_set(self, ctx: Context, set_id: str, changes: dict[str, Any]) -> None:
+        if self.seen_request(ctx):
+            return
+        self._require_not_discarded()
+        current = self.get_set(set_id)
+        unknown = set(changes) - set(SET_FIELDS)
+        if unknown:
+            raise InvalidValue("this field of a set cannot be amended", sorted(unknown)[0])
+        changes = {k: v for k, v in changes.items() if current.get(k) != v}
+        if not changes:
+            return
+        merged = {**current, **changes}
+        validate_set(changes)
+        if merged.get("rpe") is not None and merged.get("rir") is not None:
+            raise InvalidValue("give RPE or RIR, not both", "rir")
+        self._record(self.SetAmended, ctx, set_id=set_id, changes=changes)
+
+    def remove_set(self, ctx: Context, set_id: str, reason: str | None) -> None:
+        if self.seen_request(ctx):
+            return
+        self._require_not_discarded()
+        self.get_set(set_id)
+        check_text(reason, "reason")
+        self._record(self.SetRemoved, ctx, set_id=set_id, reason=reason)
+
+    def end(
+        self,
+        ctx: Context,
+        ended_at: datetime | None,
+        session_rpe: float | None,
+        duration_min: float | None = None,
+        notes: str | None = None,
+        avg_hr: float | None = None,
+        max_hr: float | None = None,
+    ) -> None:
+        """End the session with its CR-10 RPE; duration defaults to ended - started."""
+        if self.seen_request(ctx):
+            return
+        self._require_open()
+        moment = ended_at or ctx.recorded_at or ctx.now
+        check_not_future(moment, ctx.now, "ended_at")
+        if moment < self.started_at:
+            raise InvalidValue("the session cannot end before it started", "ended_at")
+        last_set = max((s["performed_at"] for s in self.sets.values()), default=None)
+        if last_set is not None and moment < last_set:
+            raise InvalidValue("the session cannot end before its last set", "ended_at")
+        if duration_min is None:
+            duration_min = round((moment - self.started_at).total_seconds() / 60, 2)
+        validate_session_fields(
+            {
+                "session_rpe": session_rpe,
+                "duration_min": duration_min,
+                "notes": notes,
+                "avg_hr": avg_hr,
+                "max_hr": max_hr,
+            }
+        )
+        self._record(
+            self.Ended,
+            ctx,
+            occurred_at=moment,
+            session_rpe=session_rpe,
+            duration_min=duration_min,
+            notes=notes,
+            avg_hr=avg_hr,
+            max_hr=max_hr,
+        )
+
+    def amend_details(self, ctx: Context, changes: dict[str, Any]) -> None:
+        if self.seen_request(ctx):
+            return
+        self._require_not_discarded()
+        unknown = set(changes) - set(AMENDABLE_SESSION_FIELDS)
+        if unknown:
+            raise InvalidValue("this field of a session cannot be amended", sorted(unknown)[0])
+        changes = {k: v for k, v in changes.items() if getattr(self, k) != v}
+        if not changes:
+            return
+        validate_session_fields(changes)
+        self._record(self.DetailsAmended, ctx, changes=changes)
+
+    def link_objective(
+        self,
+        ctx: Context,
+        objective_id: str | None,
+        planned_session_id: str | None,
+        planned_role: str,
+    ) -> None:
+        if self.seen_request(ctx):
+            return
+        self._require_not_discarded()
+        check_choice(planned_role, PLANNED_ROLES, "planned_role")
+        self._record(
+            self.ObjectiveLinked,
+            ctx,
+            objective_id=objective_id,
+            planned_session_id=planned_session_id,
+            planned_role=planned_role,
+        )
+
+    def discard(self, ctx: Context, reason: str | None) -> None:
+        if self.seen_request(ctx):
+            return
+        self._require_not_discarded()
+        check_text(reason, "reason")
+        self._record(self.Discarded, ctx, reason=reason)

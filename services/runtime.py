@@ -1,0 +1,56 @@
+"""Wiring: the application, its service tables and token store for a given configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from projections.directory import Directory
+from services.application import TrainingLog
+from services.config import ConfigError, Settings
+from services.tables import ServiceTables
+from services.tokens import TokenStore
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    app: TrainingLog
+    tables: ServiceTables
+    tokens: TokenStore
+    directory: Directory
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def ensure_postgres_schema(env: dict[str, str]) -> None:
+    """Create the configured schema (the library creates tables, not schemas)."""
+    schema = env.get("POSTGRES_SCHEMA")
+    if not schema:
+        return
+    try:
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=int(env["POSTGRES_PORT"]),
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=5,
+            autocommit=True,
+        ) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    except psycopg.OperationalError as exc:
+        raise ConfigError(f"cannot reach PostgreSQL: {exc}".strip()) from exc
+
+
+def open_runtime(settings: Settings) -> Runtime:
+    env = settings.store_env()
+    if settings.backend == "postgres":
+        ensure_postgres_schema(env)
+    app = TrainingLog(env=env)
+    tables = ServiceTables(app)
+    admin_token, _ = settings.ensure_admin_token()
+    return Runtime(settings, app, tables, TokenStore(tables, admin_token), Directory(app, tables))

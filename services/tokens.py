@@ -1,0 +1,108 @@
+"""Bearer tokens: only their SHA-256 is stored; the token itself is shown once, at issue.
+
+Tokens carry 256 bits of randomness, so a fast hash is enough (nothing to brute-force) and
+lookup by hash needs no secret comparison; the admin token from configuration is compared
+with :func:`hmac.compare_digest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import uuid4
+
+from services.tables import ServiceTables
+
+Role = Literal["admin", "athlete", "coach"]
+PREFIX = {"athlete": "tlk_", "coach": "tlc_", "admin": "tla_"}
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    principal_id: str | None  # athlete or coach id; None for the admin
+    token_id: str
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    token_id: str
+    role: Role
+    principal_id: str
+    label: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+class TokenStore:
+    def __init__(self, tables: ServiceTables, admin_token: str | None) -> None:
+        self.tables = tables
+        self.table = tables.name("tl_tokens")
+        self._admin_hash = token_hash(admin_token) if admin_token else None
+        tables.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} ("
+            "token_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL UNIQUE, role TEXT NOT NULL, "
+            "principal_id TEXT NOT NULL, label TEXT, created_at TEXT NOT NULL, revoked_at TEXT)"
+        )
+        tables.execute(
+            f"CREATE INDEX IF NOT EXISTS tl_tokens_principal ON {self.table} (principal_id)"
+        )
+
+    def issue(self, role: Role, principal_id: str, label: str | None = None) -> tuple[str, str]:
+        """Create a token; returns (token_id, token).  The token is not stored."""
+        token = PREFIX[role] + secrets.token_urlsafe(32)
+        token_id = str(uuid4())
+        self.tables.execute(
+            f"INSERT INTO {self.table} (token_hash, token_id, role, principal_id, label, "
+            "created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+            (token_hash(token), token_id, role, principal_id, label, datetime.now(UTC).isoformat()),
+        )
+        return token_id, token
+
+    def authenticate(self, token: str) -> Principal | None:
+        digest = token_hash(token)
+        if self._admin_hash is not None and hmac.compare_digest(digest, self._admin_hash):
+            return Principal("admin", None, "admin")
+        rows = self.tables.query(
+            f"SELECT token_id, role, principal_id FROM {self.table} "
+            "WHERE token_hash = %s AND revoked_at IS NULL",
+            (digest,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return Principal(row["role"], row["principal_id"], row["token_id"])
+
+    def list_for(self, principal_id: str) -> list[TokenInfo]:
+        rows = self.tables.query(
+            f"SELECT token_id, role, principal_id, label, created_at, revoked_at "
+            f"FROM {self.table} WHERE principal_id = %s ORDER BY created_at",
+            (principal_id,),
+        )
+        return [TokenInfo(**row) for row in rows]
+
+    def get(self, token_id: str) -> TokenInfo | None:
+        rows = self.tables.query(
+            f"SELECT token_id, role, principal_id, label, created_at, revoked_at "
+            f"FROM {self.table} WHERE token_id = %s",
+            (token_id,),
+        )
+        return TokenInfo(**rows[0]) if rows else None
+
+    def revoke(self, token_id: str) -> bool:
+        """Revoke a token; False when it was unknown or already revoked."""
+        return (
+            self.tables.execute(
+                f"UPDATE {self.table} SET revoked_at = %s WHERE token_id = %s AND revoked_at IS NULL",
+                (datetime.now(UTC).isoformat(), token_id),
+            )
+            == 1
+        )
