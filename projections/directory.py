@@ -68,9 +68,9 @@ class Directory:
         applied = 0
         with self._lock:
             position = self.position()
-            stop = self.app.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
+            stop = self.app.recorder.max_notification_id() or 0
             while position < stop:
-                batch = self.app.recorder.select_notifications(  # type: ignore[attr-defined]
+                batch = self.app.recorder.select_notifications(
                     start=position,
                     limit=BATCH,
                     stop=stop,
@@ -91,7 +91,7 @@ class Directory:
         )
         with self.tables.transaction() as cursor:
             for n in notifications:
-                event = self.app.mapper.to_domain_event(n)
+                event: Any = self.app.mapper.to_domain_event(n)
                 kind, describe = CREATIONS[type(event)]
                 athlete_id, label = describe(event)
                 cursor.execute(

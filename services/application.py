@@ -72,7 +72,7 @@ class TrainingLog(Application[UUID]):
     def load(self, cls: type[T], aggregate_id: UUID | str, what: str) -> T:
         try:
             uid = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
-            agg = self.repository.get(uid)
+            agg: object = self.repository.get(uid)
         except (AggregateNotFoundError, ValueError):
             raise NotFound(f"no such {what}") from None
         if not isinstance(agg, cls):

@@ -101,7 +101,8 @@ class TokenStore:
         """Revoke a token; False when it was unknown or already revoked."""
         return (
             self.tables.execute(
-                f"UPDATE {self.table} SET revoked_at = %s WHERE token_id = %s AND revoked_at IS NULL",
+                f"UPDATE {self.table} SET revoked_at = %s "
+                "WHERE token_id = %s AND revoked_at IS NULL",
                 (datetime.now(UTC).isoformat(), token_id),
             )
             == 1

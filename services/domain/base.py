@@ -78,12 +78,16 @@ class TrainingAggregate(Aggregate):
 
         def mutate(self, aggregate: Any) -> Any:
             agg = super().mutate(aggregate)
+            assert agg is not None
             if not hasattr(agg, "requests"):
                 agg.requests = {}
             request_id = self.source.get("request_id")
             if request_id:
                 agg.requests[request_id] = self.source.get("fingerprint", "")
             return agg
+
+    class Created(Event, Aggregate.Created):
+        """Base of every aggregate's first event."""
 
     def seen_request(self, ctx: Context) -> bool:
         """True when this command was already applied (a retry); raises if the key was reused."""
