@@ -104,13 +104,18 @@ class TrainingLog(Application[UUID]):
             return agg
         raise ConcurrencyConflict(f"the {what} is being changed by someone else; retry")
 
+    @staticmethod
+    def id_for(kind: str, request_id: str) -> UUID:
+        """The id of the aggregate of ``kind`` that the request ``request_id`` creates."""
+        return uuid5(NAMESPACE_URL, f"trainledger:{kind}:{request_id}")
+
     def _create(self, cls: type[T], kind: str, ctx: Context, make: Callable[[UUID | None], T]) -> T:
         """Create an aggregate; with an idempotency key its id is derived from the key."""
         if ctx.request_id is None:
             agg = make(None)
             self.save(agg)
             return agg
-        agg_id = uuid5(NAMESPACE_URL, f"trainledger:{kind}:{ctx.request_id}")
+        agg_id = self.id_for(kind, ctx.request_id)
         for _ in range(2):
             try:
                 existing = self.load(cls, agg_id, kind)

@@ -1,0 +1,195 @@
+"""The ``trainledger`` command line.
+
+  trainledger serve [--host H] [--port P] [--data-dir D]   run the API on embedded defaults
+  trainledger demo [--data-dir D]                          seed a 12-week demo history
+  trainledger athletes add NAME [--timezone TZ] ...        create an athlete, print its token
+  trainledger athletes list                                list athletes
+  trainledger sessions [--athlete ID] [--limit N]          recent sessions of an athlete
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.config import ConfigError, Settings
+from services.domain.base import Context, Source
+from services.domain.errors import DomainError
+from services.runtime import Runtime, open_runtime
+
+
+class CliError(Exception):
+    """A user-facing failure: printed without a traceback, exit status 2."""
+
+
+def _runtime(args: argparse.Namespace) -> Runtime:
+    return open_runtime(Settings.from_env(args.data_dir))
+
+
+def _admin_ctx() -> Context:
+    return Context(Source("admin", principal_id="cli"))
+
+
+def resolve_athlete(rt: Runtime, athlete_id: str | None) -> str:
+    """The given athlete, or the only one on a single-athlete install."""
+    if athlete_id:
+        rt.app.athlete(athlete_id)
+        return athlete_id
+    rows = rt.directory.list("athlete", limit=2)
+    if len(rows) == 1:
+        return str(rows[0]["entity_id"])
+    if not rows:
+        raise CliError("no athlete yet: create one with `trainledger athletes add NAME`")
+    raise CliError("several athletes here: say which with --athlete ID")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from services.api.app import create_app
+
+    settings = Settings.from_env(args.data_dir)
+    rt = open_runtime(settings)
+    _, where = settings.ensure_admin_token()
+    store = (f"PostgreSQL ({settings.database_url})" if settings.database_url
+             else f"SQLite in {settings.data_dir.resolve()}")
+    print(f"trainledger on http://{args.host}:{args.port}  (API docs: /docs)")
+    print(f"event store: {store}")
+    print(f"admin token: {where}")
+    sys.stdout.flush()
+    uvicorn.run(create_app(rt, close_runtime=True), host=args.host, port=args.port,
+                log_level="warning")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from services.demo import seed_demo
+
+    rt = _runtime(args)
+    try:
+        result = seed_demo(rt.app, progress=lambda line: print(f"  {line}", flush=True))
+        tokens = rt.tokens.list_for(result.athlete_id)
+        verb = "seeded" if result.created else "already seeded; nothing duplicated for"
+        print(f"demo {verb}: athlete {result.athlete_id}, {result.sessions} sessions")
+        if not tokens:
+            _, token = rt.tokens.issue("athlete", result.athlete_id, "demo")
+            print(f"demo athlete's token: {token}")
+        rt.directory.catch_up()
+    finally:
+        rt.close()
+    return 0
+
+
+PROFILE_FLAGS = ("sex", "birth_year", "max_hr", "resting_hr", "timezone", "mass_unit",
+                 "distance_unit", "first_day_of_week")
+
+
+def cmd_athletes_add(args: argparse.Namespace) -> int:
+    rt = _runtime(args)
+    try:
+        profile: dict[str, Any] = {"name": args.name}
+        profile.update({k: getattr(args, k) for k in PROFILE_FLAGS
+                        if getattr(args, k) is not None})
+        if args.body_mass is not None:
+            from services.domain.validation import to_kg
+
+            profile["body_mass_kg"] = to_kg(args.body_mass, args.mass_unit or "kg", "body_mass")
+        athlete = rt.app.register_athlete(_admin_ctx(), profile)
+        token_id, token = rt.tokens.issue("athlete", str(athlete.id), "cli")
+        print(f"athlete id: {athlete.id}")
+        print(f"token:      {token}   (shown once; keep it safe)")
+    finally:
+        rt.close()
+    return 0
+
+
+def cmd_athletes_list(args: argparse.Namespace) -> int:
+    rt = _runtime(args)
+    try:
+        for row in rt.directory.list("athlete", newest_first=False, limit=10_000):
+            print(f"{row['entity_id']}  {row['label']}")
+    finally:
+        rt.close()
+    return 0
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    rt = _runtime(args)
+    try:
+        athlete_id = resolve_athlete(rt, args.athlete)
+        for row in rt.directory.list("session", athlete_id, limit=args.limit):
+            s = rt.app.session(row["entity_id"])
+            rpe = "-" if s.session_rpe is None else f"{s.session_rpe:g}"
+            started = s.started_at.astimezone(ZoneInfo(s.timezone))
+            print(f"{started:%Y-%m-%d %H:%M}  {s.status:9s} {s.planned_role:9s} "
+                  f"{len(s.sets):3d} sets  RPE {rpe:>3s}  {s.title or ''}")
+    finally:
+        rt.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trainledger", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="data directory (default ./trainledger-data)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", default=argparse.SUPPRESS)
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="seed a realistic 12-week history (idempotent)")
+    demo.add_argument("--data-dir", default=argparse.SUPPRESS)
+    demo.set_defaults(func=cmd_demo)
+
+    athletes = sub.add_parser("athletes", help="manage athletes")
+    asub = athletes.add_subparsers(dest="action", required=True)
+    add = asub.add_parser("add", help="create an athlete and print its token")
+    add.add_argument("name")
+    add.add_argument("--sex", choices=("female", "male", "unspecified"))
+    add.add_argument("--birth-year", type=int)
+    add.add_argument("--body-mass", type=float, help="in --mass-unit (default kg)")
+    add.add_argument("--max-hr", type=int)
+    add.add_argument("--resting-hr", type=int)
+    add.add_argument("--timezone", help="e.g. Europe/London (default UTC)")
+    add.add_argument("--mass-unit", choices=("kg", "lb"))
+    add.add_argument("--distance-unit", choices=("km", "mi"))
+    add.add_argument("--first-day-of-week",
+                     choices=("monday", "tuesday", "wednesday", "thursday", "friday",
+                              "saturday", "sunday"))
+    add.add_argument("--data-dir", default=argparse.SUPPRESS)
+    add.set_defaults(func=cmd_athletes_add)
+    lst = asub.add_parser("list", help="list athletes")
+    lst.add_argument("--data-dir", default=argparse.SUPPRESS)
+    lst.set_defaults(func=cmd_athletes_list)
+
+    sessions = sub.add_parser("sessions", help="list an athlete's recent sessions")
+    sessions.add_argument("--athlete", help="athlete id (optional with a single athlete)")
+    sessions.add_argument("--limit", type=int, default=20)
+    sessions.add_argument("--data-dir", default=argparse.SUPPRESS)
+    sessions.set_defaults(func=cmd_sessions)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (CliError, ConfigError) as exc:
+        print(f"trainledger: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        where = f"{exc.field}: " if exc.field else ""
+        print(f"trainledger: {where}{exc.message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The demo seeder and the command line, on real stores."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from services.config import Settings
+from services.demo import WEEKS, seed_demo
+from services.domain.plan import WeeklyPlan
+from services.domain.session import TrainingSession
+from services.runtime import Runtime
+
+
+def event_count(rt: Runtime) -> int:
+    return int(rt.app.recorder.max_notification_id() or 0)
+
+
+def test_demo_seeds_a_12_week_block_once(runtime: Runtime) -> None:
+    first = seed_demo(runtime.app)
+    events = event_count(runtime)
+    assert first.created and first.sessions >= WEEKS * 4 - 2
+    second = seed_demo(runtime.app)
+    assert not second.created
+    assert event_count(runtime) == events  # nothing duplicated
+
+    sessions = [runtime.app.session(r["entity_id"]) for r in
+                runtime.directory.list("session", first.athlete_id, limit=1000)]
+    assert len(sessions) == first.sessions
+    assert all(isinstance(s, TrainingSession) and s.status == "ended" for s in sessions)
+    # three training sessions tied to objectives each week, plus the volume session
+    roles = Counter(s.planned_role for s in sessions)
+    assert roles["training"] >= WEEKS * 3 - 1 and roles["volume"] >= 1
+    assert all(s.objective_id for s in sessions if s.planned_role == "training")
+    # each event was recorded as if entered on the day (not at seeding time)
+    oldest = min(sessions, key=lambda s: s.started_at)
+    assert (oldest.modified_on - oldest.started_at).total_seconds() < 3 * 3600
+    # volume sessions are converted to training later in the block
+    plans = [runtime.app.load(WeeklyPlan, r["entity_id"], "plan") for r in
+             runtime.directory.list("plan", first.athlete_id, newest_first=False)]
+    converted = [any(slot["converted"] for slot in p.sessions.values()) for p in plans]
+    assert converted[0] is False and converted[-1] is True
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TRAINLEDGER_DATA_DIR": str(settings.data_dir),
+           "TRAINLEDGER_ADMIN_TOKEN": settings.admin_token or ""}
+    env.pop("TRAINLEDGER_DATABASE_URL", None)
+    if settings.database_url:
+        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
+    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_cli_adds_an_athlete_and_lists_its_sessions(settings: Settings) -> None:
+    added = run_cli(settings, "athletes", "add", "Bo", "--timezone", "Europe/Oslo",
+                    "--body-mass", "176", "--mass-unit", "lb")
+    assert added.returncode == 0, added.stderr
+    assert "token:" in added.stdout and "tlk_" in added.stdout
+    listed = run_cli(settings, "athletes", "list")
+    assert "Bo" in listed.stdout
+    sessions = run_cli(settings, "sessions")  # single athlete: no --athlete needed
+    assert sessions.returncode == 0, sessions.stderr
+
+
+def test_cli_errors_are_one_line_and_exit_non_zero(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, admin_token="x")
+    bad_zone = run_cli(settings, "athletes", "add", "Cy", "--timezone", "Mars/Olympus")
+    assert bad_zone.returncode == 2
+    assert bad_zone.stderr.strip() == "trainledger: timezone: unknown time zone 'Mars/Olympus'"
+    none_yet = run_cli(settings, "sessions")
+    assert none_yet.returncode == 2 and "no athlete yet" in none_yet.stderr
+    bad_url = run_cli(Settings(data_dir=tmp_path, database_url="mysql://x/y"), "athletes", "list")
+    assert bad_url.returncode == 2 and "TRAINLEDGER_DATABASE_URL" in bad_url.stderr
+    assert "Traceback" not in bad_zone.stderr + none_yet.stderr + bad_url.stderr
