@@ -58,13 +58,13 @@ class Settings:
             return self.admin_token, "TRAINLEDGER_ADMIN_TOKEN"
         path = self.data_dir / "admin-token"
         if path.exists():
-            return path.read_text().strip(), str(path)
+            return path.read_text().strip(), str(path.resolve())
         self.data_dir.mkdir(parents=True, exist_ok=True)
         token = "tla_" + secrets.token_urlsafe(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(token + "\n")
-        return token, str(path)
+        return token, str(path.resolve())
 
 
 def postgres_env(url: str) -> dict[str, str]:
