@@ -9,7 +9,8 @@ times, before giving up with :class:`ConcurrencyConflict`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ def in_zone(moment: datetime | None, timezone: str) -> datetime | None:
 
 
 MAX_ATTEMPTS = 8
+WRITE_LOCK_STRIPES = 64
 
 
 class ConcurrencyConflict(StateConflict):
@@ -66,6 +68,13 @@ class TrainingLog(Application[UUID]):
     """Commands of the training log.  ``access`` defaults to unrestricted (CLI, importers)."""
 
     name = "trainledger"
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        # Writers of one aggregate in this process take turns (optimistic retries stay for
+        # other processes): without this, a few threads on one session spin on reloads
+        # until MAX_ATTEMPTS and answer 409.
+        self._write_locks = tuple(threading.Lock() for _ in range(WRITE_LOCK_STRIPES))
 
     # ------------------------------------------------------------- plumbing
 
@@ -92,16 +101,18 @@ class TrainingLog(Application[UUID]):
         access: Access,
         command: Callable[[T], None],
     ) -> T:
-        for _ in range(MAX_ATTEMPTS):
-            agg = self.load_owned(cls, aggregate_id, what, access)
-            command(agg)
-            if not agg.pending_events:
+        lock = self._write_locks[hash(str(aggregate_id)) % WRITE_LOCK_STRIPES]
+        with lock:
+            for _ in range(MAX_ATTEMPTS):
+                agg = self.load_owned(cls, aggregate_id, what, access)
+                command(agg)
+                if not agg.pending_events:
+                    return agg
+                try:
+                    self.save(agg)
+                except IntegrityError:
+                    continue
                 return agg
-            try:
-                self.save(agg)
-            except IntegrityError:
-                continue
-            return agg
         raise ConcurrencyConflict(f"the {what} is being changed by someone else; retry")
 
     @staticmethod
@@ -208,6 +219,8 @@ class TrainingLog(Application[UUID]):
         return exercise_id
 
     def resolve_exercise(self, athlete: Athlete, exercise_id: str) -> str:
+        if not isinstance(exercise_id, str):
+            raise InvalidValue("must be an exercise id", "exercise_id")
         if is_custom_exercise_id(exercise_id):
             if exercise_id in athlete.custom_exercises:
                 return exercise_id
@@ -423,7 +436,8 @@ class TrainingLog(Application[UUID]):
             )
             for i, fields in enumerate(sets or []):
                 try:
-                    self._log_set(inner, session, athlete, f"{session.id}:{i}", dict(fields))
+                    fields = {**fields, "performed_at": fields.get("performed_at") or started_at}
+                    self._log_set(inner, session, athlete, f"{session.id}:{i}", fields)
                 except DomainError as exc:
                     exc.field = f"sets[{i}].{exc.field}" if exc.field else f"sets[{i}]"
                     raise
@@ -473,6 +487,8 @@ class TrainingLog(Application[UUID]):
             set_ids.append(self._log_set(ctx, s, athletes[s.athlete_id], key, dict(fields)))
 
         session = self._change(TrainingSession, session_id, "session", access, command)
+        if set_ids[-1] not in session.sets:  # a retry of a request whose set was removed since
+            raise StateConflict("the set logged by this request was removed since", "set_id")
         return session, set_ids[-1]
 
     def amend_set(
@@ -490,10 +506,10 @@ class TrainingLog(Application[UUID]):
                 athlete = self.athlete(s.athlete_id)
                 if "exercise_id" in patch:
                     patch["exercise_id"] = self.resolve_exercise(athlete, patch["exercise_id"])
-                if "load" in patch:
+                if patch.get("load") is not None:
                     unit = load_unit or athlete.profile["mass_unit"]
                     patch["load_kg"] = to_kg(patch.pop("load"), unit, "load_unit")
-            elif "load" in patch:
+            if "load" in patch:
                 patch["load_kg"] = patch.pop("load")
             s.amend_set(ctx, set_id, patch)
 

@@ -77,7 +77,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if not tokens:
             _, token = rt.tokens.issue("athlete", result.athlete_id, "demo")
             print(f"demo athlete's token: {token}")
-        rt.directory.catch_up()
+        rt.feed.catch_up_all()
     finally:
         rt.close()
     return 0
@@ -98,7 +98,7 @@ def cmd_athletes_add(args: argparse.Namespace) -> int:
 
             profile["body_mass_kg"] = to_kg(args.body_mass, args.mass_unit or "kg", "body_mass")
         athlete = rt.app.register_athlete(_admin_ctx(), profile)
-        token_id, token = rt.tokens.issue("athlete", str(athlete.id), "cli")
+        _token_id, token = rt.tokens.issue("athlete", str(athlete.id), "cli")
         print(f"athlete id: {athlete.id}")
         print(f"token:      {token}   (shown once; keep it safe)")
     finally:

@@ -29,11 +29,18 @@ from services.domain.weeks import week_start
 WEEKS = 12
 TZ = "Europe/London"
 DEMO_PROFILE: dict[str, Any] = {
-    "name": "Demo Athlete", "sex": "male", "birth_year": 1990, "body_mass_kg": 80.0,
-    "max_hr": 188, "resting_hr": 54, "timezone": TZ,
+    "name": "Demo Athlete",
+    "sex": "male",
+    "birth_year": 1990,
+    "body_mass_kg": 80.0,
+    "max_hr": 188,
+    "resting_hr": 54,
+    "timezone": TZ,
 }
 SQUAT, BENCH, DEADLIFT = (
-    "squat.back_squats", "bench_press.barbell_bench_press", "deadlift.barbell_deadlift",
+    "squat.back_squats",
+    "bench_press.barbell_bench_press",
+    "deadlift.barbell_deadlift",
 )
 ACCESSORIES = (
     ("lunge.dumbbell_bulgarian_split_squat", 10, 20.0),
@@ -94,30 +101,56 @@ class Seeder:
     def goals(self, aid: str, first_monday: date) -> dict[str, str]:
         at = self.at(first_monday - timedelta(days=1), 20)
         deadline = first_monday + timedelta(weeks=16)
-        specs = {
-            "squat": dict(title="Back squat e1RM 150 kg", metric={"kind": "e1rm",
-                          "exercise_id": SQUAT}, target_value=150.0, unit="kg", start_value=128.0),
-            "bench": dict(title="Bench press e1RM 105 kg", metric={"kind": "e1rm",
-                          "exercise_id": BENCH}, target_value=105.0, unit="kg", start_value=92.0),
-            "deadlift": dict(title="Deadlift e1RM 190 kg", metric={"kind": "e1rm",
-                             "exercise_id": DEADLIFT}, target_value=190.0, unit="kg",
-                             start_value=170.0),
-            "deep_work": dict(title="20 h of deep work a week", metric={"kind": "custom",
-                              "name": "deep_work_hours"}, target_value=20.0, unit="h",
-                              start_value=12.0),
+        specs: dict[str, dict[str, Any]] = {
+            "squat": {
+                "title": "Back squat e1RM 150 kg",
+                "metric": {"kind": "e1rm", "exercise_id": SQUAT},
+                "target_value": 150.0,
+                "unit": "kg",
+                "start_value": 128.0,
+            },
+            "bench": {
+                "title": "Bench press e1RM 105 kg",
+                "metric": {"kind": "e1rm", "exercise_id": BENCH},
+                "target_value": 105.0,
+                "unit": "kg",
+                "start_value": 92.0,
+            },
+            "deadlift": {
+                "title": "Deadlift e1RM 190 kg",
+                "metric": {"kind": "e1rm", "exercise_id": DEADLIFT},
+                "target_value": 190.0,
+                "unit": "kg",
+                "start_value": 170.0,
+            },
+            "deep_work": {
+                "title": "20 h of deep work a week",
+                "metric": {"kind": "custom", "name": "deep_work_hours"},
+                "target_value": 20.0,
+                "unit": "h",
+                "start_value": 12.0,
+            },
         }
         return {
-            name: str(self.app.set_goal(
-                self.ctx(f"goal:{name}", at), aid, direction="increase", deadline=deadline,
-                notes=None, **spec,
-            ).id)
+            name: str(
+                self.app.set_goal(
+                    self.ctx(f"goal:{name}", at),
+                    aid,
+                    direction="increase",
+                    deadline=deadline,
+                    notes=None,
+                    **spec,
+                ).id
+            )
             for name, spec in specs.items()
         }
 
     def week(self, aid: str, week: int, monday: date, goals: dict[str, str], today: date) -> int:
         plan_at = self.at(monday - timedelta(days=1), 19)
         plan = self.app.plan_week(
-            self.ctx(f"plan:{week}", plan_at), aid, monday,
+            self.ctx(f"plan:{week}", plan_at),
+            aid,
+            monday,
             objective_ids=[goals["squat"], goals["bench"], goals["deadlift"]],
         )
         slots = list(plan.sessions)
@@ -140,8 +173,16 @@ class Seeder:
                 continue
             short = week == 8 and offset == 2  # cut short, kept its purpose
             sets = self.main_lift(lift, base * progress, reps, 2 if short else 4, deload)
-            self.session(aid, f"w{week}d{offset}", day, slot, title, sets,
-                         45 if short else 70, 6.0 if deload else 7.5)
+            self.session(
+                aid,
+                f"w{week}d{offset}",
+                day,
+                slot,
+                title,
+                sets,
+                45 if short else 70,
+                6.0 if deload else 7.5,
+            )
             count += 1
         saturday = monday + timedelta(days=5)
         if saturday < today:
@@ -157,45 +198,86 @@ class Seeder:
         self.observations(aid, week, monday, today, goals)
         return count
 
-    def main_lift(self, lift: str, top: float, reps: int, work_sets: int,
-                  deload: bool) -> list[dict[str, Any]]:
+    def main_lift(
+        self, lift: str, top: float, reps: int, work_sets: int, deload: bool
+    ) -> list[dict[str, Any]]:
         sets: list[dict[str, Any]] = [
-            {"exercise_id": lift, "reps": 5, "load": round(top * 0.5 / 2.5) * 2.5,
-             "set_type": "warmup"},
-            {"exercise_id": lift, "reps": 3, "load": round(top * 0.75 / 2.5) * 2.5,
-             "set_type": "warmup"},
+            {
+                "exercise_id": lift,
+                "reps": 5,
+                "load": round(top * 0.5 / 2.5) * 2.5,
+                "set_type": "warmup",
+            },
+            {
+                "exercise_id": lift,
+                "reps": 3,
+                "load": round(top * 0.75 / 2.5) * 2.5,
+                "set_type": "warmup",
+            },
         ]
         for i in range(work_sets):
             rpe = (6.5 if deload else 7.5) + 0.5 * min(i, 2) + self.rng.choice((0.0, 0.0, 0.5))
-            sets.append({"exercise_id": lift, "reps": reps, "load": round(top / 2.5) * 2.5,
-                         "rpe": min(rpe, 10.0), "set_type": "working", "rest_s": 180})
+            sets.append(
+                {
+                    "exercise_id": lift,
+                    "reps": reps,
+                    "load": round(top / 2.5) * 2.5,
+                    "rpe": min(rpe, 10.0),
+                    "set_type": "working",
+                    "rest_s": 180,
+                }
+            )
         return sets
 
     def accessories(self, progress: float, rounds: int) -> list[dict[str, Any]]:
         sets = []
         for exercise, reps, load in ACCESSORIES:
             for _ in range(rounds):
-                sets.append({"exercise_id": exercise, "reps": reps,
-                             "load": round(load * progress / 2.5) * 2.5, "rir": 3.0,
-                             "set_type": "working", "rest_s": 90})
+                sets.append(
+                    {
+                        "exercise_id": exercise,
+                        "reps": reps,
+                        "load": round(load * progress / 2.5) * 2.5,
+                        "rir": 3.0,
+                        "set_type": "working",
+                        "rest_s": 90,
+                    }
+                )
         return sets
 
-    def session(self, aid: str, key: str, day: date, slot: str, title: str,
-                sets: list[dict[str, Any]], minutes: int, rpe: float) -> None:
+    def session(
+        self,
+        aid: str,
+        key: str,
+        day: date,
+        slot: str,
+        title: str,
+        sets: list[dict[str, Any]],
+        minutes: int,
+        rpe: float,
+    ) -> None:
         start = self.at(day, 18)
         for i, s in enumerate(sets):
             s["performed_at"] = start + timedelta(minutes=5 + i * (minutes - 10) / len(sets))
         end = start + timedelta(minutes=minutes)
         self.app.start_session(
-            self.ctx(f"session:{key}", end), aid, start, planned_session_id=slot, title=title,
+            self.ctx(f"session:{key}", end),
+            aid,
+            start,
+            planned_session_id=slot,
+            title=title,
             sets=sets,
-            end={"ended_at": end, "session_rpe": rpe,
-                 "avg_hr": float(self.rng.randint(118, 135)),
-                 "max_hr": float(self.rng.randint(160, 176))},
+            end={
+                "ended_at": end,
+                "session_rpe": rpe,
+                "avg_hr": float(self.rng.randint(118, 135)),
+                "max_hr": float(self.rng.randint(160, 176)),
+            },
         )
 
-    def observations(self, aid: str, week: int, monday: date, today: date,
-                     goals: dict[str, str]) -> None:
+    def observations(
+        self, aid: str, week: int, monday: date, today: date, goals: dict[str, str]
+    ) -> None:
         for offset in range(7):
             day = monday + timedelta(days=offset)
             if day >= today:
@@ -204,21 +286,26 @@ class Seeder:
             fatigue = 1.5 if week == 2 else 0.0  # a hard week shows in resting HR and HRV
             for metric, value, unit in (
                 ("resting_hr", round(54 - 0.2 * week + fatigue + self.rng.gauss(0, 1.2)), "bpm"),
-                ("hrv_rmssd", round(62 + 0.6 * week - 3 * fatigue + self.rng.gauss(0, 5), 1),
-                 "ms"),
+                ("hrv_rmssd", round(62 + 0.6 * week - 3 * fatigue + self.rng.gauss(0, 5), 1), "ms"),
                 ("sleep_hours", round(7.2 + self.rng.gauss(0, 0.5), 1), "h"),
-                ("deep_work_hours", round(max(0.0, 2.0 + 0.1 * week
-                                              + self.rng.gauss(0, 0.8)), 1), "h"),
+                (
+                    "deep_work_hours",
+                    round(max(0.0, 2.0 + 0.1 * week + self.rng.gauss(0, 0.8)), 1),
+                    "h",
+                ),
             ):
                 key = f"obs:{metric}:{day.isoformat()}"
-                self.app.record_observation(self.ctx(key, morning), aid, metric, value, unit,
-                                            morning)
+                self.app.record_observation(
+                    self.ctx(key, morning), aid, metric, value, unit, morning
+                )
             if offset == 0:
                 mass = round(80.0 - 0.1 * week + self.rng.gauss(0, 0.3), 1)
-                self.app.record_observation(self.ctx(f"obs:mass:{day}", morning), aid,
-                                            "body_mass", mass, "kg", morning)
+                self.app.record_observation(
+                    self.ctx(f"obs:mass:{day}", morning), aid, "body_mass", mass, "kg", morning
+                )
 
 
-def seed_demo(app: TrainingLog, today: date | None = None,
-              progress: Callable[[str], None] = lambda _: None) -> DemoResult:
+def seed_demo(
+    app: TrainingLog, today: date | None = None, progress: Callable[[str], None] = lambda _: None
+) -> DemoResult:
     return Seeder(app, progress).seed(today or datetime.now(ZoneInfo(TZ)).date())

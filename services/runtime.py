@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from projections.directory import Directory
+from projections.directory import Directory, DirectoryView
+from projections.load import LoadView
+from projections.log_feed import LogFeed
 from services.application import TrainingLog
 from services.config import ConfigError, Settings
 from services.tables import ServiceTables
@@ -20,6 +22,7 @@ class Runtime:
     app: TrainingLog
     tables: ServiceTables
     tokens: TokenStore
+    feed: LogFeed
     directory: Directory
 
     def close(self) -> None:
@@ -53,4 +56,7 @@ def open_runtime(settings: Settings) -> Runtime:
     app = TrainingLog(env=env)
     tables = ServiceTables(app)
     admin_token, _ = settings.ensure_admin_token()
-    return Runtime(settings, app, tables, TokenStore(tables, admin_token), Directory(app, tables))
+    directory = DirectoryView()
+    feed = LogFeed(app, tables, [directory, LoadView()])
+    return Runtime(settings, app, tables, TokenStore(tables, admin_token), feed,
+                   Directory(feed, directory))

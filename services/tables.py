@@ -1,7 +1,7 @@
 """Service tables beside the event store, in the same database (SQLite file or PostgreSQL).
 
-Only what does not belong in the append-only log lives here (hashed tokens, and later the
-views' rows and positions).  Statements are written with ``%s`` placeholders and work on both.
+Only what does not belong in the append-only log lives here (hashed tokens, the views' rows
+and positions).  Statements are written with ``%s`` placeholders and work on both.
 """
 
 from __future__ import annotations
@@ -11,6 +11,26 @@ from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.application import Application
+
+
+class Tx:
+    """One open transaction: execute and query with ``%s`` placeholders."""
+
+    def __init__(self, db: ServiceTables, cursor: Any) -> None:
+        self.db = db
+        self.cursor = cursor
+
+    def name(self, table: str) -> str:
+        return self.db.name(table)
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        self.cursor.execute(self.db.sql(statement), params)
+        raw = getattr(self.cursor, "sqlite_cursor", self.cursor)  # the library wraps sqlite3's
+        return int(raw.rowcount)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.cursor.execute(self.db.sql(statement), params)
+        return [dict(row) for row in self.cursor.fetchall()]
 
 
 class ServiceTables:
@@ -27,17 +47,14 @@ class ServiceTables:
         return statement if self.is_postgres else statement.replace("%s", "?")
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
+    def transaction(self, commit: bool = True) -> Iterator[Tx]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield Tx(self, cursor)
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
-        with self.transaction() as cursor:
-            cursor.execute(self.sql(statement), params)
-            raw = getattr(cursor, "sqlite_cursor", cursor)  # the library wraps sqlite3's cursor
-            return int(raw.rowcount)
+        with self.transaction() as tx:
+            return tx.execute(statement, params)
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(self.sql(statement), params)
-            return [dict(row) for row in cursor.fetchall()]
+        with self.transaction(commit=False) as tx:
+            return tx.query(statement, params)

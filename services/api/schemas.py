@@ -212,7 +212,7 @@ class PlanOut(BaseModel):
 
 
 class SetFields(Strict):
-    reps: int | None = Field(None, examples=[5])
+    reps: int | None = Field(None, strict=True, examples=[5])
     load: float | None = Field(
         None, description="In load_unit (default: athlete's unit)", examples=[100]
     )

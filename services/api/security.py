@@ -75,10 +75,14 @@ class Caller:
     def check_read(self, athlete_id: str, what: str = "athlete") -> None:
         if not self.can_read(athlete_id):
             raise NotFound(f"no such {what}")
+        if self.role == "admin":  # others can only read athletes that exist
+            self.runtime.app.athlete(athlete_id)
 
     def check_write(self, athlete_id: str, what: str = "athlete") -> None:
         self.require_writer()
         self.write_access.check(athlete_id, what)
+        if self.role == "admin":
+            self.runtime.app.athlete(athlete_id)
 
 
 async def get_caller(
@@ -105,8 +109,9 @@ async def get_caller(
         who = f"{principal.role}:{principal.principal_id}"
         request_id = str(uuid5(NAMESPACE_URL, f"trainledger:request:{who}:{idempotency_key}"))
         body = await request.body()
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         fingerprint = hashlib.sha256(
-            request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+            request.method.encode() + b" " + target.encode() + b"\n" + body
         ).hexdigest()[:32]
     return Caller(principal, runtime, Context(source, request_id, fingerprint))
 

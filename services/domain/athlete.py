@@ -78,6 +78,9 @@ def validate_settings(changes: dict[str, Any]) -> None:
     unknown = set(changes) - set(DEFAULT_SETTINGS)
     if unknown:
         raise InvalidValue("unknown setting", sorted(unknown)[0])
+    for key in ("fatigue_model", "atl_days", "ctl_days", "acwr_method", "hr_zone_bounds_pct"):
+        if key in changes and changes[key] is None:
+            raise InvalidValue("cannot be null", key)
     if "fatigue_model" in changes:
         check_choice(changes["fatigue_model"], ("trainingpeaks", "goldencheetah"), "fatigue_model")
     if "acwr_method" in changes:
@@ -207,6 +210,8 @@ class Athlete(TrainingAggregate):
         self._record(self.CoachGranted, ctx, coach_id=coach_id)
 
     def revoke_coach(self, ctx: Context, coach_id: str) -> None:
+        if self.seen_request(ctx):
+            return
         if coach_id not in self.coach_ids:
             raise StateConflict("this coach has no grant from the athlete", "coach_id")
         self._record(self.CoachGrantRevoked, ctx, coach_id=coach_id)

@@ -32,6 +32,8 @@ def validate_goal_fields(fields: dict[str, Any]) -> None:
     if "direction" in fields:
         check_choice(fields["direction"], DIRECTIONS, "direction")
     if "target_value" in fields:
+        if fields["target_value"] is None:
+            raise InvalidValue("cannot be null", "target_value")
         check_range(fields["target_value"], -1e9, 1e9, "target_value")
     if fields.get("start_value") is not None:
         check_range(fields["start_value"], -1e9, 1e9, "start_value")

@@ -66,9 +66,9 @@ def validate_set(fields: dict[str, Any]) -> None:
         if len(parts) not in (3, 4) or not all(p.isdigit() or p.upper() == "X" for p in parts):
             raise InvalidValue("tempo is written like 3-1-1-0 (X for explosive)", "tempo")
     if "rest_s" in fields:
-        check_range(fields["rest_s"], 0, 3600, "rest")
+        check_range(fields["rest_s"], 0, 3600, "rest_s")
     if "duration_s" in fields:
-        check_range(fields["duration_s"], 0, 24 * 3600, "duration")
+        check_range(fields["duration_s"], 0, 24 * 3600, "duration_s")
     if "notes" in fields:
         check_text(fields["notes"], "notes")
 
@@ -86,7 +86,7 @@ def validate_session_fields(fields: dict[str, Any]) -> None:
         if key in fields:
             check_range(fields[key], 20, 250, key)
     if "sport" in fields:
-        check_text(fields["sport"], "sport", max_len=60)
+        check_text(fields["sport"], "sport", max_len=60, required=True)
 
 
 class TrainingSession(TrainingAggregate):
@@ -325,6 +325,8 @@ class TrainingSession(TrainingAggregate):
         validate_set(changes)
         if merged.get("rpe") is not None and merged.get("rir") is not None:
             raise InvalidValue("give RPE or RIR, not both", "rir")
+        if merged.get("reps") is None and merged.get("duration_s") is None:
+            raise InvalidValue("a set needs reps or a duration", "reps")
         self._record(self.SetAmended, ctx, set_id=set_id, changes=changes)
 
     def remove_set(self, ctx: Context, set_id: str, reason: str | None) -> None:

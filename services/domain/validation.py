@@ -58,6 +58,8 @@ def check_not_future(moment: datetime, now: datetime, field: str) -> None:
 
 
 def check_timezone(name: str, field: str = "timezone") -> None:
+    if not isinstance(name, str):
+        raise InvalidValue("must be an IANA time zone name, e.g. Europe/London", field)
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:

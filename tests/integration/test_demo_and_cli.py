@@ -22,7 +22,8 @@ def event_count(rt: Runtime) -> int:
 def test_demo_seeds_a_12_week_block_once(runtime: Runtime) -> None:
     first = seed_demo(runtime.app)
     events = event_count(runtime)
-    assert first.created and first.sessions >= WEEKS * 4 - 2
+    assert first.created
+    assert first.sessions >= WEEKS * 4 - 2
     second = seed_demo(runtime.app)
     assert not second.created
     assert event_count(runtime) == events  # nothing duplicated
@@ -33,7 +34,8 @@ def test_demo_seeds_a_12_week_block_once(runtime: Runtime) -> None:
     assert all(isinstance(s, TrainingSession) and s.status == "ended" for s in sessions)
     # three training sessions tied to objectives each week, plus the volume session
     roles = Counter(s.planned_role for s in sessions)
-    assert roles["training"] >= WEEKS * 3 - 1 and roles["volume"] >= 1
+    assert roles["training"] >= WEEKS * 3 - 1
+    assert roles["volume"] >= 1
     assert all(s.objective_id for s in sessions if s.planned_role == "training")
     # each event was recorded as if entered on the day (not at seeding time)
     oldest = min(sessions, key=lambda s: s.started_at)
@@ -42,7 +44,8 @@ def test_demo_seeds_a_12_week_block_once(runtime: Runtime) -> None:
     plans = [runtime.app.load(WeeklyPlan, r["entity_id"], "plan") for r in
              runtime.directory.list("plan", first.athlete_id, newest_first=False)]
     converted = [any(slot["converted"] for slot in p.sessions.values()) for p in plans]
-    assert converted[0] is False and converted[-1] is True
+    assert converted[0] is False
+    assert converted[-1] is True
 
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -59,7 +62,8 @@ def test_cli_adds_an_athlete_and_lists_its_sessions(settings: Settings) -> None:
     added = run_cli(settings, "athletes", "add", "Bo", "--timezone", "Europe/Oslo",
                     "--body-mass", "176", "--mass-unit", "lb")
     assert added.returncode == 0, added.stderr
-    assert "token:" in added.stdout and "tlk_" in added.stdout
+    assert "token:" in added.stdout
+    assert "tlk_" in added.stdout
     listed = run_cli(settings, "athletes", "list")
     assert "Bo" in listed.stdout
     sessions = run_cli(settings, "sessions")  # single athlete: no --athlete needed
@@ -72,7 +76,9 @@ def test_cli_errors_are_one_line_and_exit_non_zero(tmp_path: Path) -> None:
     assert bad_zone.returncode == 2
     assert bad_zone.stderr.strip() == "trainledger: timezone: unknown time zone 'Mars/Olympus'"
     none_yet = run_cli(settings, "sessions")
-    assert none_yet.returncode == 2 and "no athlete yet" in none_yet.stderr
+    assert none_yet.returncode == 2
+    assert "no athlete yet" in none_yet.stderr
     bad_url = run_cli(Settings(data_dir=tmp_path, database_url="mysql://x/y"), "athletes", "list")
-    assert bad_url.returncode == 2 and "TRAINLEDGER_DATABASE_URL" in bad_url.stderr
+    assert bad_url.returncode == 2
+    assert "TRAINLEDGER_DATABASE_URL" in bad_url.stderr
     assert "Traceback" not in bad_zone.stderr + none_yet.stderr + bad_url.stderr

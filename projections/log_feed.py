@@ -1,0 +1,87 @@
+"""Feeds views in order from the event store's notification log (the embedded default).
+
+Each view reads only the event types it handles and records the global position it reached
+in the same transaction as its rows.  ``catch_up`` is safe to call from many threads and
+processes: a view's batches apply under a lock here, and the version bookkeeping in
+:func:`projections.base.apply_events` makes a batch applied twice change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.application import Application
+
+from projections.base import View, apply_events, create_tracking, position, save_position
+from services.tables import ServiceTables
+
+BATCH = 500
+log = logging.getLogger("trainledger.projections")
+
+
+class LogFeed:
+    def __init__(self, app: Application[Any], db: ServiceTables, views: Sequence[View]) -> None:
+        self.app = app
+        self.db = db
+        self.views = {view.name: view for view in views}
+        self._locks = {view.name: threading.Lock() for view in views}
+        create_tracking(db)
+        for view in views:
+            view.create(db)
+
+    def lag(self) -> dict[str, int]:
+        """Events in the store that each view has not read yet (of any type)."""
+        head = int(self.app.recorder.max_notification_id() or 0)
+        return {name: head - position(self.db, name) for name in self.views}
+
+    def catch_up(self, view: View, until: int | None = None) -> int:
+        """Apply what the view has not seen, up to ``until`` (default: the head)."""
+        applied = 0
+        with self._locks[view.name]:
+            start = position(self.db, view.name)
+            stop = until if until is not None else int(self.app.recorder.max_notification_id()
+                                                        or 0)
+            while start < stop:
+                batch = self.app.recorder.select_notifications(
+                    start=start, limit=BATCH, stop=stop, topics=view.topics,
+                    inclusive_of_start=False,
+                )
+                end = batch[-1].id if len(batch) == BATCH else stop
+                events = [self.app.mapper.to_domain_event(n) for n in batch]
+                with self.db.transaction() as tx:
+                    applied += apply_events(tx, view, events)
+                    save_position(tx, view.name, end)
+                start = end
+        return applied
+
+    def catch_up_all(self) -> int:
+        return sum(self.catch_up(view) for view in self.views.values())
+
+
+class LogFeedWorker(threading.Thread):
+    """Keeps every view caught up: wakes on each save (``wake``) or every ``interval`` s."""
+
+    def __init__(self, feed: LogFeed, interval: float = 0.5) -> None:
+        super().__init__(name="trainledger-log-feed", daemon=True)
+        self.feed = feed
+        self.interval = interval
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.feed.catch_up_all()
+            except Exception:  # keep serving: the next round retries from the stored position
+                log.exception("projection feed failed; retrying")
+                self.stopping.wait(self.interval)
+            self.wake.wait(self.interval)
+            self.wake.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self.join(timeout=10)
