@@ -6,6 +6,9 @@
                               to use PostgreSQL instead of SQLite.
 ``TRAINLEDGER_ADMIN_TOKEN``   the admin's bearer token; when unset one is generated on first
                               start and kept in ``<data dir>/admin-token``.
+``TRAINLEDGER_KAFKA_BOOTSTRAP`` ``host:port[,host:port]`` of a Kafka cluster: events go to the
+                              topic and views are fed from it (default: in-process delivery).
+``TRAINLEDGER_EVENTS_TOPIC``  the events topic (default ``trainledger.events``).
 """
 
 from __future__ import annotations
@@ -28,13 +31,19 @@ class Settings:
     data_dir: Path
     database_url: str | None = None
     admin_token: str | None = None
+    kafka_bootstrap: str | None = None
+    events_topic: str = "trainledger.events"
 
     @classmethod
-    def from_env(cls, data_dir: str | os.PathLike[str] | None = None) -> Settings:
+    def from_env(
+        cls, data_dir: str | os.PathLike[str] | None = None, kafka: str | None = None
+    ) -> Settings:
         return cls(
             data_dir=Path(data_dir or os.environ.get("TRAINLEDGER_DATA_DIR") or DEFAULT_DATA_DIR),
             database_url=os.environ.get("TRAINLEDGER_DATABASE_URL") or None,
             admin_token=os.environ.get("TRAINLEDGER_ADMIN_TOKEN") or None,
+            kafka_bootstrap=kafka or os.environ.get("TRAINLEDGER_KAFKA_BOOTSTRAP") or None,
+            events_topic=os.environ.get("TRAINLEDGER_EVENTS_TOPIC") or "trainledger.events",
         )
 
     @property

@@ -8,7 +8,9 @@ import psycopg
 from psycopg import sql
 
 from projections.directory import Directory, DirectoryView
-from projections.load import LoadView
+from ingest.keyring import KeyRing
+from projections.base import View, position
+from projections.registry import all_views
 from projections.log_feed import LogFeed
 from services.application import TrainingLog
 from services.config import ConfigError, Settings
@@ -24,6 +26,15 @@ class Runtime:
     tokens: TokenStore
     feed: LogFeed
     directory: Directory
+    views: dict[str, View]  # fed by the transport: the log here, or Kafka (services.workers)
+    keys: KeyRing
+
+    def view_lag(self) -> dict[str, int]:
+        """Events in the store each view has not applied yet."""
+        if not self.settings.kafka_bootstrap:
+            return self.feed.lag()
+        head = int(self.app.recorder.max_notification_id() or 0)
+        return {name: head - position(self.tables, f"{name}@kafka") for name in self.views}
 
     def close(self) -> None:
         self.app.close()
@@ -57,6 +68,8 @@ def open_runtime(settings: Settings) -> Runtime:
     tables = ServiceTables(app)
     admin_token, _ = settings.ensure_admin_token()
     directory = DirectoryView()
-    feed = LogFeed(app, tables, [directory, LoadView()])
+    views = all_views()
+    fed_here = [directory] if settings.kafka_bootstrap else [directory, *views.values()]
+    feed = LogFeed(app, tables, fed_here)
     return Runtime(settings, app, tables, TokenStore(tables, admin_token), feed,
-                   Directory(feed, directory))
+                   Directory(feed, directory), views, KeyRing(tables))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -18,6 +19,7 @@ from uuid import uuid4
 from services.tables import ServiceTables
 
 Role = Literal["admin", "athlete", "coach"]
+CACHE_SECONDS = 5.0
 PREFIX = {"athlete": "tlk_", "coach": "tlc_", "admin": "tla_"}
 
 
@@ -47,6 +49,7 @@ class TokenStore:
         self.tables = tables
         self.table = tables.name("tl_tokens")
         self._admin_hash = token_hash(admin_token) if admin_token else None
+        self._cache: dict[str, tuple[Principal, float]] = {}
         tables.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} ("
             "token_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL UNIQUE, role TEXT NOT NULL, "
@@ -67,10 +70,24 @@ class TokenStore:
         )
         return token_id, token
 
-    def authenticate(self, token: str) -> Principal | None:
+    def cached(self, token: str) -> Principal | None:
+        """The principal from the in-process cache (no database access), if fresh."""
         digest = token_hash(token)
         if self._admin_hash is not None and hmac.compare_digest(digest, self._admin_hash):
             return Principal("admin", None, "admin")
+        hit = self._cache.get(digest)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return None
+
+    def authenticate(self, token: str) -> Principal | None:
+        """Who holds ``token`` (None: unknown or revoked).  Valid tokens are cached for
+        ``CACHE_SECONDS``: a revocation here takes effect at once, in other processes within
+        that time."""
+        principal = self.cached(token)
+        if principal is not None:
+            return principal
+        digest = token_hash(token)
         rows = self.tables.query(
             f"SELECT token_id, role, principal_id FROM {self.table} "
             "WHERE token_hash = %s AND revoked_at IS NULL",
@@ -79,7 +96,11 @@ class TokenStore:
         if not rows:
             return None
         row = rows[0]
-        return Principal(row["role"], row["principal_id"], row["token_id"])
+        principal = Principal(row["role"], row["principal_id"], row["token_id"])
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (principal, time.monotonic() + CACHE_SECONDS)
+        return principal
 
     def list_for(self, principal_id: str) -> list[TokenInfo]:
         rows = self.tables.query(
@@ -99,6 +120,9 @@ class TokenStore:
 
     def revoke(self, token_id: str) -> bool:
         """Revoke a token; False when it was unknown or already revoked."""
+        for digest, (principal, _) in list(self._cache.items()):
+            if principal.token_id == token_id:
+                self._cache.pop(digest, None)
         return (
             self.tables.execute(
                 f"UPDATE {self.table} SET revoked_at = %s "

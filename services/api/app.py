@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from services.api import (
@@ -32,19 +29,9 @@ a retried request is applied once.
 """
 
 
-def create_app(runtime: Runtime, *, close_runtime: bool = False) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if close_runtime:
-            runtime.close()
-
+def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(
-        title="trainledger",
-        version="0.1.0",
-        description=DESCRIPTION,
-        max_body_size=MAX_BODY,
-        lifespan=lifespan,
+        title="trainledger", version="0.1.0", description=DESCRIPTION, max_body_size=MAX_BODY
     )
     app.state.runtime = runtime
     errors.install(app)
@@ -59,8 +46,14 @@ def create_app(runtime: Runtime, *, close_runtime: bool = False) -> FastAPI:
     ):
         app.include_router(module.router)
 
-    @app.get("/health", tags=["meta"], summary="Liveness and which event store is in use")
-    def health() -> dict[str, str]:
-        return {"status": "ok", "store": runtime.settings.backend}
+    @app.get("/health", tags=["meta"],
+             summary="Liveness, the event store in use and each view's lag (events behind)")
+    def health() -> dict[str, object]:
+        return {
+            "status": "ok",
+            "store": runtime.settings.backend,
+            "delivery": "kafka" if runtime.settings.kafka_bootstrap else "in-process",
+            "view_lag": runtime.view_lag(),
+        }
 
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 
 from services.api import schemas as s
 from services.api.security import CallerDep
@@ -127,10 +128,12 @@ def discard_session(session_id: str, body: s.ReasonIn, caller: CallerDep) -> s.S
     response_model=s.SetLogged,
     summary="Log a set (send an Idempotency-Key so a retry never logs it twice)",
 )
-def log_set(session_id: str, body: s.SetIn, caller: CallerDep) -> s.SetLogged:
+async def log_set(session_id: str, body: s.SetIn, caller: CallerDep) -> s.SetLogged:
+    # The hot path: one hop to the thread pool for the store work, the rest on the loop.
     caller.require_writer()
-    session, set_id = caller.runtime.app.log_set(
-        caller.ctx, session_id, body.model_dump(exclude_none=True), access=caller.write_access
+    session, set_id = await run_in_threadpool(
+        caller.runtime.app.log_set,
+        caller.ctx, session_id, body.model_dump(exclude_none=True), access=caller.write_access,
     )
     return s.SetLogged(set=set_out(session.sets[set_id]), session_version=session.version)
 

@@ -13,6 +13,7 @@ from typing import Annotated
 from uuid import NAMESPACE_URL, uuid5
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.application import ANYONE, Access
@@ -25,7 +26,7 @@ bearer = HTTPBearer(auto_error=False, description="A token issued by trainledger
 MAX_KEY_LENGTH = 200
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -96,7 +97,10 @@ async def get_caller(
 ) -> Caller:
     if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    principal = runtime.tokens.authenticate(credentials.credentials)
+    token = credentials.credentials
+    principal = runtime.tokens.cached(token) or await run_in_threadpool(
+        runtime.tokens.authenticate, token
+    )
     if principal is None:
         raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
     source = Source(
