@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from projections.directory import Directory, DirectoryView
 from ingest.keyring import KeyRing
 from projections.base import View, position
-from projections.registry import all_views
+from projections.directory import Directory, DirectoryView
 from projections.log_feed import LogFeed
+from projections.registry import all_views
 from services.application import TrainingLog
 from services.config import ConfigError, Settings
 from services.tables import ServiceTables
