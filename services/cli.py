@@ -1,6 +1,9 @@
 """The ``trainledger`` command line.
 
   trainledger serve [--host H] [--port P] [--data-dir D]   run the API on embedded defaults
+  trainledger serve --kafka HOST:PORT                      ... with relay and projections on Kafka
+  trainledger relay [--kafka HOST:PORT]                    publish stored events to the topic
+  trainledger project [NAME ...] [--kafka HOST:PORT]       feed views from the topic
   trainledger demo [--data-dir D]                          seed a 12-week demo history
   trainledger athletes add NAME [--timezone TZ] ...        create an athlete, print its token
   trainledger athletes list                                list athletes
@@ -50,19 +53,67 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from services.api.app import create_app
+    from services.workers import Workers
 
-    settings = Settings.from_env(args.data_dir)
+    settings = Settings.from_env(args.data_dir, kafka=args.kafka)
     rt = open_runtime(settings)
     _, where = settings.ensure_admin_token()
     store = (f"PostgreSQL ({settings.database_url})" if settings.database_url
              else f"SQLite in {settings.data_dir.resolve()}")
+    delivery = (f"Kafka at {settings.kafka_bootstrap}, topic {settings.events_topic} "
+                "(relay and projections in this process)" if settings.kafka_bootstrap
+                else "in-process (no Kafka configured)")
     print(f"trainledger on http://{args.host}:{args.port}  (API docs: /docs)")
     print(f"event store: {store}")
+    print(f"delivery:    {delivery}")
     print(f"admin token: {where}")
     sys.stdout.flush()
-    uvicorn.run(create_app(rt, close_runtime=True), host=args.host, port=args.port,
-                log_level="warning")
+    workers = Workers(rt).start()
+    try:
+        uvicorn.run(create_app(rt), host=args.host, port=args.port, log_level="warning")
+    finally:
+        workers.stop()
+        rt.close()
     return 0
+
+
+def _run_workers(args: argparse.Namespace, relay: bool, views: list[str] | None) -> int:
+    import signal
+    import threading
+
+    from services.workers import Workers
+
+    settings = Settings.from_env(args.data_dir, kafka=args.kafka)
+    if not settings.kafka_bootstrap:
+        raise CliError("no Kafka configured: pass --kafka HOST:PORT or set "
+                       "TRAINLEDGER_KAFKA_BOOTSTRAP (without Kafka, `serve` feeds the views)")
+    rt = open_runtime(settings)
+    try:
+        workers = Workers(rt, relay=relay, views=views, log_feed=False)
+    except ValueError as exc:
+        rt.close()
+        raise CliError(str(exc)) from exc
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    what = "relay" if relay else f"projections {', '.join(views or rt.views)}"
+    print(f"trainledger {what} on {settings.kafka_bootstrap}, topic {settings.events_topic}",
+          flush=True)
+    workers.start()
+    try:
+        done.wait()
+    finally:
+        workers.stop()
+        rt.close()
+    return 0
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    return _run_workers(args, relay=True, views=[])
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    return _run_workers(args, relay=False, views=args.views or None)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -141,7 +192,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--data-dir", default=argparse.SUPPRESS)
+    serve.add_argument("--kafka", metavar="HOST:PORT",
+                       help="run relay and projections on this Kafka cluster, in this process")
     serve.set_defaults(func=cmd_serve)
+
+    relay = sub.add_parser("relay", help="publish stored events to the Kafka topic")
+    relay.add_argument("--kafka", metavar="HOST:PORT")
+    relay.add_argument("--data-dir", default=argparse.SUPPRESS)
+    relay.set_defaults(func=cmd_relay)
+
+    project = sub.add_parser("project", help="feed views from the Kafka topic")
+    project.add_argument("views", nargs="*", metavar="NAME", help="views (default: all)")
+    project.add_argument("--kafka", metavar="HOST:PORT")
+    project.add_argument("--data-dir", default=argparse.SUPPRESS)
+    project.set_defaults(func=cmd_project)
 
     demo = sub.add_parser("demo", help="seed a realistic 12-week history (idempotent)")
     demo.add_argument("--data-dir", default=argparse.SUPPRESS)

@@ -71,5 +71,7 @@ def open_runtime(settings: Settings) -> Runtime:
     views = all_views()
     fed_here = [directory] if settings.kafka_bootstrap else [directory, *views.values()]
     feed = LogFeed(app, tables, fed_here)
+    for view in views.values():  # present even before a projection worker first runs
+        view.create(tables)
     return Runtime(settings, app, tables, TokenStore(tables, admin_token), feed,
                    Directory(feed, directory), views, KeyRing(tables))

@@ -96,3 +96,6 @@ def new_athlete(client: TestClient, name: str = "Ada", **profile: Any) -> tuple[
     r = client.post("/athletes", json={"name": name, **profile}, headers=ADMIN)
     assert r.status_code == 201, r.text
     return r.json()["athlete"]["athlete_id"], r.json()["token"]
+
+
+from kafka_broker import kafka_broker  # noqa: E402,F401  (fixture: a Tansu broker per test)

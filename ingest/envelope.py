@@ -1,0 +1,73 @@
+"""The versioned JSON envelope of an event on the topic.
+
+Metadata travels in clear (type, ids, versions, position, times, source); the payload (the
+event as stored) is encrypted with its athlete's key, with the metadata as associated data,
+so a tampered envelope does not decrypt.  Key = the athlete id, so each athlete's events
+stay in one partition, in store order.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.persistence import Notification, StoredEvent
+
+from ingest.keyring import KeyRing
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Envelope:
+    meta: dict[str, Any]
+    stored: StoredEvent  # the event as the store keeps it, ready for the mapper
+
+    @property
+    def position(self) -> int:
+        return int(self.meta["position"])
+
+
+def _associated(meta: dict[str, Any]) -> bytes:
+    return json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+
+
+def seal(notification: Notification, event: Any, athlete_id: str | None,
+         keys: KeyRing) -> tuple[bytes, bytes]:
+    """(key, value) of the Kafka record for one stored event."""
+    owner = athlete_id or str(notification.originator_id)
+    meta: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "event_type": notification.topic.rsplit(":", 1)[-1],
+        "topic": notification.topic,
+        "event_id": str(uuid5(UUID(str(notification.originator_id)),
+                              str(notification.originator_version))),
+        "athlete_id": athlete_id,
+        "key_owner": owner,
+        "aggregate_id": str(notification.originator_id),
+        "aggregate_version": notification.originator_version,
+        "position": notification.id,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
+        "recorded_at": event.timestamp.astimezone(UTC).isoformat(),
+        "source": event.source,
+    }
+    sealed = keys.encrypt(owner, notification.state, _associated(meta))
+    value = {**meta, "payload": base64.b64encode(sealed).decode()}
+    return owner.encode(), json.dumps(value, separators=(",", ":")).encode()
+
+
+def open_envelope(value: bytes, keys: KeyRing) -> Envelope:
+    """Decrypt a record's value; raises :class:`~ingest.keyring.KeyErased` if erased."""
+    data = json.loads(value)
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"unsupported envelope schema {data.get('schema_version')!r}")
+    payload = base64.b64decode(data.pop("payload"))
+    state = keys.decrypt(data["key_owner"], payload, _associated(data))
+    stored = StoredEvent(originator_id=UUID(data["aggregate_id"]),
+                         originator_version=int(data["aggregate_version"]),
+                         topic=data["topic"], state=state)
+    return Envelope(data, stored)

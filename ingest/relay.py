@@ -1,0 +1,168 @@
+"""Outbox relay: the event store's notification log, in order, onto the events topic.
+
+Delivery is at least once.  The relay's position lives in our database and advances only
+after the broker acknowledged a batch (``acks=all``), so a crash republishes, never skips.
+It also remembers each partition's end offset: when the broker hands back offsets lower than
+that, or the topic's end offsets fall below it, the topic was lost or recreated, and the relay
+republishes everything from the start (views skip what they already applied).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from eventsourcing.application import Application
+
+from ingest import kafka_io
+from ingest.envelope import seal
+from ingest.keyring import KeyRing
+from services.tables import ServiceTables
+
+TABLE = "tl_relay"
+BATCH = 500
+log = logging.getLogger("trainledger.relay")
+
+
+class TopicRecreated(Exception):
+    """The topic holds less than we published: republish from the start."""
+
+
+class Relay:
+    def __init__(self, app: Application[Any], db: ServiceTables, keys: KeyRing,
+                 bootstrap: str, topic: str, partitions: int = 3) -> None:
+        self.app = app
+        self.db = db
+        self.keys = keys
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.partitions = partitions
+        self._producer: Any = None
+        self._owners: OrderedDict[str, str | None] = OrderedDict()
+        db.execute(f"CREATE TABLE IF NOT EXISTS {db.name(TABLE)} (topic TEXT PRIMARY KEY, "
+                   "position BIGINT NOT NULL, partition_ends TEXT NOT NULL)")
+
+    # ------------------------------------------------------------- state
+
+    def state(self) -> tuple[int, dict[int, int]]:
+        rows = self.db.query(f"SELECT position, partition_ends FROM {self.db.name(TABLE)} "
+                             "WHERE topic = %s", (self.topic,))
+        if not rows:
+            return 0, {}
+        ends = {int(p): int(o) for p, o in json.loads(rows[0]["partition_ends"]).items()}
+        return int(rows[0]["position"]), ends
+
+    def _save(self, position: int, ends: dict[int, int]) -> None:
+        self.db.execute(
+            f"INSERT INTO {self.db.name(TABLE)} AS r (topic, position, partition_ends) "
+            "VALUES (%s, %s, %s) ON CONFLICT (topic) DO UPDATE "
+            "SET position = excluded.position, partition_ends = excluded.partition_ends",
+            (self.topic, position, json.dumps(ends)),
+        )
+
+    # ------------------------------------------------------------- owners
+
+    def athlete_of(self, event: Any) -> str | None:
+        """The athlete an event belongs to (None for coach accounts)."""
+        aggregate_id = str(event.originator_id)
+        if aggregate_id in self._owners:
+            self._owners.move_to_end(aggregate_id)
+            return self._owners[aggregate_id]
+        if hasattr(event, "athlete_id"):
+            owner: str | None = event.athlete_id
+        elif hasattr(event, "profile"):  # Athlete.Registered
+            owner = aggregate_id
+        else:
+            aggregate: Any = self.app.repository.get(event.originator_id)
+            owner = getattr(aggregate, "athlete_id", None)
+            if owner is None and type(aggregate).__name__ == "Athlete":
+                owner = aggregate_id
+        self._owners[aggregate_id] = owner
+        if len(self._owners) > 100_000:
+            self._owners.popitem(last=False)
+        return owner
+
+    # ------------------------------------------------------------- publishing
+
+    def _connect(self) -> Any:
+        if self._producer is None:
+            kafka_io.ensure_topic(self.bootstrap, self.topic, self.partitions,
+                                  {"retention.ms": "-1"})
+            self._producer = kafka_io.make_producer(self.bootstrap)
+        return self._producer
+
+    def close(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=5)
+            finally:
+                self._producer = None
+
+    def check_topic(self) -> None:
+        """Raise TopicRecreated if the topic now ends before what we published."""
+        _, ends = self.state()
+        if not ends:
+            return
+        current = kafka_io.end_offsets(self.bootstrap, self.topic)
+        if any(current.get(p, 0) < end for p, end in ends.items()):
+            raise TopicRecreated(f"{self.topic} ends at {current}, we published up to {ends}")
+
+    def publish_batch(self) -> int:
+        """Publish the next batch; returns how many events went out (0: caught up)."""
+        position, ends = self.state()
+        notifications = self.app.recorder.select_notifications(
+            start=position, limit=BATCH, inclusive_of_start=False)
+        if not notifications:
+            return 0
+        producer = self._connect()
+        futures = []
+        for n in notifications:
+            event = self.app.mapper.to_domain_event(n)
+            key, value = seal(n, event, self.athlete_of(event), self.keys)
+            futures.append(producer.send(self.topic, key=key, value=value))
+        producer.flush()
+        new_ends = dict(ends)
+        for future in futures:
+            meta = future.get(timeout=30)  # raises if the broker refused it
+            if meta.offset < ends.get(meta.partition, 0):
+                raise TopicRecreated(f"{self.topic}[{meta.partition}] restarted at "
+                                     f"offset {meta.offset}")
+            new_ends[meta.partition] = max(new_ends.get(meta.partition, 0), meta.offset + 1)
+        self._save(notifications[-1].id, new_ends)
+        return len(notifications)
+
+    def republish_all(self) -> None:
+        log.warning("topic %s was lost or recreated: republishing from the start", self.topic)
+        self._save(0, {})
+
+    def run(self, stop: threading.Event, wake: threading.Event | None = None,
+            idle: float = 0.2, check_every: float = 5.0) -> None:
+        """Publish until ``stop`` is set; survives broker outages (retries with backoff)."""
+        backoff = 0.5
+        last_check = 0.0
+        while not stop.is_set():
+            try:
+                if time.monotonic() - last_check > check_every:
+                    self._connect()
+                    self.check_topic()
+                    last_check = time.monotonic()
+                sent = self.publish_batch()
+                backoff = 0.5
+                if not sent:
+                    if wake is not None:
+                        wake.wait(idle)
+                        wake.clear()
+                    else:
+                        stop.wait(idle)
+            except TopicRecreated:
+                self.republish_all()
+            except Exception as exc:  # broker down or refusing: keep our position, retry
+                log.warning("relay: %s; retrying in %.1f s", exc, backoff)
+                self.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        self.close()
