@@ -128,6 +128,8 @@ class Relay:
         new_ends = dict(ends)
         for future in futures:
             meta = future.get(timeout=30)  # raises if the broker refused it
+            if meta.offset < 0:  # a re-sent batch the broker already had (idempotence)
+                continue
             if meta.offset < ends.get(meta.partition, 0):
                 raise TopicRecreated(f"{self.topic}[{meta.partition}] restarted at "
                                      f"offset {meta.offset}")

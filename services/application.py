@@ -21,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from services.domain.athlete import Athlete
-from services.domain.base import Context, TrainingAggregate
+from services.domain.base import Context, Source, TrainingAggregate
 from services.domain.coach import Coach
 from services.domain.errors import DomainError, InvalidValue, NotFound, StateConflict
 from services.domain.exercises import get_exercise, is_custom_exercise_id, new_custom_exercise_id
@@ -420,6 +420,31 @@ class TrainingLog(Application[UUID]):
         ``sets`` and ``end`` record a whole past session at once, atomically."""
         access.check(athlete_id, "athlete")
         athlete = self.athlete(athlete_id)
+        return self._create(
+            TrainingSession, "session", ctx,
+            lambda i: self._build_session(
+                ctx, athlete, i, started_at, planned_role, objective_id, planned_session_id,
+                title, sport, notes, sets, end,
+            ),
+        )
+
+    def _build_session(
+        self,
+        ctx: Context,
+        athlete: Athlete,
+        session_id: UUID | None,
+        started_at: datetime,
+        planned_role: str | None = None,
+        objective_id: str | None = None,
+        planned_session_id: str | None = None,
+        title: str | None = None,
+        sport: str = "strength_training",
+        notes: str | None = None,
+        sets: list[dict[str, Any]] | None = None,
+        end: dict[str, Any] | None = None,
+    ) -> TrainingSession:
+        """A new session with its sets and end, not saved yet."""
+        athlete_id = str(athlete.id)
         tz = athlete.profile["timezone"]
         started_at = in_zone(started_at, tz) or started_at
         if planned_session_id is not None:
@@ -428,36 +453,49 @@ class TrainingLog(Application[UUID]):
             objective_id = objective_id or slot["objective_id"]
         self._check_objective(athlete_id, objective_id, "objective_id")
         role = planned_role or ("training" if objective_id else "unplanned")
+        inner = replace(ctx, request_id=None, fingerprint=None)  # one request, many events
+        session = TrainingSession.start(
+            ctx, athlete_id, started_at, tz, role, objective_id, planned_session_id, title,
+            sport, notes, session_id=session_id,
+        )
+        for i, fields in enumerate(sets or []):
+            try:
+                fields = {**fields, "performed_at": fields.get("performed_at") or started_at}
+                self._log_set(inner, session, lambda: athlete, f"{session.id}:{i}", fields)
+            except DomainError as exc:
+                exc.field = f"sets[{i}].{exc.field}" if exc.field else f"sets[{i}]"
+                raise
+        if end is not None:
+            fields = dict(end)
+            fields["ended_at"] = in_zone(fields.get("ended_at"), tz)
+            session.end(inner, **fields)
+        return session
 
-        def make(session_id: UUID | None) -> TrainingSession:
-            inner = replace(ctx, request_id=None, fingerprint=None)  # one request, many events
-            session = TrainingSession.start(
-                ctx,
-                athlete_id,
-                started_at,
-                tz,
-                role,
-                objective_id,
-                planned_session_id,
-                title,
-                sport,
-                notes,
-                session_id=session_id,
-            )
-            for i, fields in enumerate(sets or []):
-                try:
-                    fields = {**fields, "performed_at": fields.get("performed_at") or started_at}
-                    self._log_set(inner, session, lambda: athlete, f"{session.id}:{i}", fields)
-                except DomainError as exc:
-                    exc.field = f"sets[{i}].{exc.field}" if exc.field else f"sets[{i}]"
-                    raise
-            if end is not None:
-                fields = dict(end)
-                fields["ended_at"] = in_zone(fields.get("ended_at"), tz)
-                session.end(inner, **fields)
-            return session
+    def import_sessions(
+        self, source: Source, athlete_id: str, import_key: str, sessions: list[dict[str, Any]]
+    ) -> list[str]:
+        """Record past sessions from one import, all or nothing; returns their ids.
 
-        return self._create(TrainingSession, "session", ctx, make)
+        Each session's id derives from ``import_key`` and its index, so applying the same
+        import again (a redelivered request) records nothing new."""
+        athlete = self.athlete(athlete_id)
+        new: list[TrainingSession] = []
+        ids: list[str] = []
+        for i, fields in enumerate(sessions):
+            request_id = str(uuid5(NAMESPACE_URL, f"trainledger:import:{import_key}:{i}"))
+            session_id = self.id_for("session", request_id)
+            ids.append(str(session_id))
+            if session_id in self.repository:
+                continue
+            ctx = Context(source, request_id, import_key)
+            try:
+                new.append(self._build_session(ctx, athlete, session_id, **fields))
+            except DomainError as exc:
+                exc.field = f"sessions[{i}].{exc.field}" if exc.field else f"sessions[{i}]"
+                raise
+        if new:
+            self.save(*new)
+        return ids
 
     def session(self, session_id: UUID | str) -> TrainingSession:
         return self.load(TrainingSession, session_id, "session")

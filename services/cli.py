@@ -4,6 +4,7 @@
   trainledger serve --kafka HOST:PORT                      ... with relay and projections on Kafka
   trainledger relay [--kafka HOST:PORT]                    publish stored events to the topic
   trainledger project [NAME ...] [--kafka HOST:PORT]       feed views from the topic
+  trainledger intake [--kafka HOST:PORT]                   apply import requests
   trainledger demo [--data-dir D]                          seed a 12-week demo history
   trainledger athletes add NAME [--timezone TZ] ...        create an athlete, print its token
   trainledger athletes list                                list athletes
@@ -77,7 +78,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_workers(args: argparse.Namespace, relay: bool, views: list[str] | None) -> int:
+def _run_workers(args: argparse.Namespace, relay: bool, views: list[str] | None,
+                 intake: bool) -> int:
     import signal
     import threading
 
@@ -89,14 +91,15 @@ def _run_workers(args: argparse.Namespace, relay: bool, views: list[str] | None)
                        "TRAINLEDGER_KAFKA_BOOTSTRAP (without Kafka, `serve` feeds the views)")
     rt = open_runtime(settings)
     try:
-        workers = Workers(rt, relay=relay, views=views, log_feed=False)
+        workers = Workers(rt, relay=relay, views=views, log_feed=False, intake=intake)
     except ValueError as exc:
         rt.close()
         raise CliError(str(exc)) from exc
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
-    what = "relay" if relay else f"projections {', '.join(views or rt.views)}"
+    what = ("relay" if relay else "intake" if intake
+            else f"projections {', '.join(views or rt.views)}")
     print(f"trainledger {what} on {settings.kafka_bootstrap}, topic {settings.events_topic}",
           flush=True)
     workers.start()
@@ -109,11 +112,15 @@ def _run_workers(args: argparse.Namespace, relay: bool, views: list[str] | None)
 
 
 def cmd_relay(args: argparse.Namespace) -> int:
-    return _run_workers(args, relay=True, views=[])
+    return _run_workers(args, relay=True, views=[], intake=False)
 
 
 def cmd_project(args: argparse.Namespace) -> int:
-    return _run_workers(args, relay=False, views=args.views or None)
+    return _run_workers(args, relay=False, views=args.views or None, intake=False)
+
+
+def cmd_intake(args: argparse.Namespace) -> int:
+    return _run_workers(args, relay=False, views=[], intake=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -200,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     relay.add_argument("--kafka", metavar="HOST:PORT")
     relay.add_argument("--data-dir", default=argparse.SUPPRESS)
     relay.set_defaults(func=cmd_relay)
+
+    intake = sub.add_parser("intake", help="apply import requests from the intake topic")
+    intake.add_argument("--kafka", metavar="HOST:PORT")
+    intake.add_argument("--data-dir", default=argparse.SUPPRESS)
+    intake.set_defaults(func=cmd_intake)
 
     project = sub.add_parser("project", help="feed views from the Kafka topic")
     project.add_argument("views", nargs="*", metavar="NAME", help="views (default: all)")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from ingest.intake import ImportStore, IntakeProcessor
 from ingest.keyring import KeyRing
 from projections.base import View, position
 from projections.directory import Directory, DirectoryView
@@ -28,6 +29,8 @@ class Runtime:
     directory: Directory
     views: dict[str, View]  # fed by the transport: the log here, or Kafka (services.workers)
     keys: KeyRing
+    imports: ImportStore
+    intake: IntakeProcessor
 
     def view_lag(self) -> dict[str, int]:
         """Events in the store each view has not applied yet."""
@@ -73,5 +76,7 @@ def open_runtime(settings: Settings) -> Runtime:
     feed = LogFeed(app, tables, fed_here)
     for view in views.values():  # present even before a projection worker first runs
         view.create(tables)
+    imports = ImportStore(tables)
     return Runtime(settings, app, tables, TokenStore(tables, admin_token), feed,
-                   Directory(feed, directory), views, KeyRing(tables))
+                   Directory(feed, directory), views, KeyRing(tables), imports,
+                   IntakeProcessor(app, imports))

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 
+from ingest.intake import IntakePublisher, KafkaIntakeWorker, LocalIntakeWorker
 from ingest.relay import Relay
 from projections.kafka_feed import KafkaFeed
 from projections.log_feed import LogFeedWorker
@@ -19,7 +20,10 @@ log = logging.getLogger("trainledger.workers")
 
 class Workers:
     def __init__(self, rt: Runtime, relay: bool = True, views: Iterable[str] | None = None,
-                 log_feed: bool = True) -> None:
+                 log_feed: bool = True, intake: bool = True) -> None:
+        """``relay``: publish events (and import requests); ``views``: feed these views from
+        Kafka (default all); ``log_feed``: keep in-process views current; ``intake``: apply
+        import requests (from the intake topic with Kafka, else from the database)."""
         self.rt = rt
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -37,6 +41,13 @@ class Workers:
             rt.app.on_saved.append(wake.set)
             relay_worker = Relay(rt.app, rt.tables, rt.keys, bootstrap, rt.settings.events_topic)
             self._thread("relay", partial(relay_worker.run, self.stop_event, wake))
+            publisher = IntakePublisher(rt.imports, bootstrap)
+            self._thread("intake-publisher", partial(publisher.run, self.stop_event))
+        if intake and bootstrap:
+            intake_worker = KafkaIntakeWorker(rt.intake, bootstrap)
+            self._thread("intake", partial(intake_worker.run, self.stop_event))
+        elif intake:
+            self.threads.append(LocalIntakeWorker(rt.intake, self.stop_event))
         if bootstrap:
             for name in names:
                 feed = KafkaFeed(rt.app, rt.tables, rt.keys, rt.views[name], bootstrap,
@@ -55,6 +66,7 @@ class Workers:
 
     def stop(self) -> None:
         self.stop_event.set()
+        self.rt.imports.submitted.set()
         if self.log_feed is not None:
             self.log_feed.stop()
         for thread in self.threads:

@@ -10,6 +10,7 @@ from services.api import (
     routes_athletes,
     routes_exercises,
     routes_goals,
+    routes_imports,
     routes_observations,
     routes_plans,
     routes_sessions,
@@ -43,6 +44,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         routes_sessions,
         routes_observations,
         routes_exercises,
+        routes_imports,
     ):
         app.include_router(module.router)
 

@@ -21,11 +21,8 @@ router = APIRouter(tags=["sessions"])
 )
 def start_session(athlete_id: str, body: s.SessionIn, caller: CallerDep) -> s.SessionOut:
     caller.check_write(athlete_id)
-    fields = body.model_dump(exclude={"sets", "end"})
-    sets = [x.model_dump(exclude_none=True) for x in body.sets] if body.sets else None
-    end = body.end.model_dump() if body.end else None
     session = caller.runtime.app.start_session(
-        caller.ctx, athlete_id, sets=sets, end=end, access=caller.write_access, **fields
+        caller.ctx, athlete_id, access=caller.write_access, **s.session_command(body)
     )
     return session_out(session)
 

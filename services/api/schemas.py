@@ -257,6 +257,14 @@ class SessionIn(Strict):
     end: EndIn | None = Field(None, description="End a past session in the same request")
 
 
+def session_command(body: SessionIn) -> dict[str, Any]:
+    """The keyword arguments of ``TrainingLog.start_session`` for a request body."""
+    fields = body.model_dump(exclude={"sets", "end"})
+    fields["sets"] = [x.model_dump(exclude_none=True) for x in body.sets] if body.sets else None
+    fields["end"] = body.end.model_dump() if body.end else None
+    return fields
+
+
 class SessionPatch(Strict):
     title: str | None = None
     session_rpe: float | None = None

@@ -123,6 +123,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/observations/{observation_id}"): Spec("read"),
     ("PATCH", "/observations/{observation_id}"): Spec("write", {"value": 79, "unit": "kg"}),
     ("DELETE", "/observations/{observation_id}"): Spec("write"),
+    ("POST", A + "/imports"): Spec("write", {"sessions": [{"started_at": "{an_hour_ago}"}]}),
+    ("GET", "/imports/{import_id}"): Spec("read"),
 }
 
 
@@ -174,7 +176,7 @@ def ago(**delta: float) -> str:
 
 
 def created(response: Any) -> dict[str, Any]:
-    assert response.status_code in (200, 201), response.text
+    assert response.status_code in (200, 201, 202), response.text
     return dict(response.json())
 
 
@@ -236,6 +238,11 @@ class World:
                                      json={"coach_id": coach_id}, headers=self.owner))
         return {"coach_id": coach_id, "coach_token": c["token"]}
 
+    def import_(self) -> dict[str, str]:
+        i = created(self.client.post(f"/athletes/{self.values['athlete_id']}/imports", json={
+            "sessions": [{"started_at": ago(hours=5)}]}, headers=self.owner))
+        return {"import_id": i["import_id"]}
+
     def token(self) -> dict[str, str]:
         t = created(self.client.post(f"/athletes/{self.values['athlete_id']}/tokens",
                                      json={"label": "spare"}, headers=self.owner))
@@ -285,15 +292,17 @@ def world(client: TestClient) -> World:
     w.tokens["revoked"] = revoked["token"]
     w.values |= {"coach_id": coach["coach_id"], "new_coach_id": w.coach()["coach_id"],
                  "new_week": unused_monday()}
-    w.values |= w.session() | w.goal() | w.plan() | w.observation() | w.token()
+    w.values |= w.session() | w.goal() | w.plan() | w.observation() | w.token() | w.import_()
     return w
 
 
-def state(runtime: Runtime) -> tuple[int, list[dict[str, Any]]]:
-    """Everything a request could change: the event log's end, and the token table."""
+def state(runtime: Runtime) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Everything a request could change: the event log's end, tokens and import requests."""
     tokens = runtime.tables.query(
         f"SELECT * FROM {runtime.tables.name('tl_tokens')} ORDER BY token_id")
-    return runtime.app.recorder.max_notification_id() or 0, tokens
+    imports = runtime.tables.query(
+        f"SELECT import_id FROM {runtime.tables.name('tl_imports')} ORDER BY import_id")
+    return runtime.app.recorder.max_notification_id() or 0, tokens, imports
 
 
 def fill(template: Any, values: dict[str, str]) -> Any:
@@ -301,6 +310,8 @@ def fill(template: Any, values: dict[str, str]) -> Any:
         return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
     if isinstance(template, dict):
         return {k: fill(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill(v, values) for v in template]
     return template
 
 

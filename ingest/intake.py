@@ -1,0 +1,263 @@
+"""Intake of imports: requests are stored, then applied by the intake worker, never by the API.
+
+A burst of uploads only adds rows to ``tl_imports`` (status ``pending``).  With Kafka, the
+:class:`IntakePublisher` puts each pending request on the ``trainledger.intake`` topic and the
+intake worker (consumer group ``trainledger.intake``) applies it; without Kafka an in-process
+worker picks pending rows up directly.  Either way each request ends as ``imported``,
+``duplicate`` (same content already imported for that athlete) or ``rejected`` with a reason,
+which the uploader polls or waits for by import id.  Applying is idempotent, so a redelivered
+request changes nothing.
+
+Kinds: ``sessions`` (JSON list of past sessions, as ``POST /athletes/{id}/sessions`` takes);
+the FIT issue adds ``fit``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from ingest import kafka_io
+from services.api.schemas import SessionIn, session_command
+from services.application import TrainingLog
+from services.domain.base import Source
+from services.domain.errors import DomainError
+from services.tables import ServiceTables
+
+TABLE = "tl_imports"
+INTAKE_TOPIC = "trainledger.intake"
+INTAKE_GROUP = "trainledger.intake"
+log = logging.getLogger("trainledger.intake")
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    import_id: str
+    athlete_id: str
+    kind: str
+    content_hash: str
+    status: str
+    reason: str | None
+    result: dict[str, Any]
+    submitted_at: str
+    finished_at: str | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class ImportStore:
+    def __init__(self, db: ServiceTables) -> None:
+        self.db = db
+        self.table = db.name(TABLE)
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (import_id TEXT PRIMARY KEY, "
+            "athlete_id TEXT NOT NULL, kind TEXT NOT NULL, content_hash TEXT NOT NULL, "
+            "payload TEXT NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, "
+            "result TEXT NOT NULL, published INTEGER NOT NULL, submitted_at TEXT NOT NULL, "
+            "finished_at TEXT)"
+        )
+        db.execute(f"CREATE INDEX IF NOT EXISTS tl_imports_hash ON {self.table} "
+                   "(athlete_id, content_hash, status)")
+        db.execute(f"CREATE INDEX IF NOT EXISTS tl_imports_pending ON {self.table} "
+                   "(status, published)")
+        self.submitted = threading.Event()
+
+    def submit(self, athlete_id: str, kind: str, payload: bytes, source: Source) -> ImportRecord:
+        import_id = str(uuid4())
+        self.db.execute(
+            f"INSERT INTO {self.table} (import_id, athlete_id, kind, content_hash, payload, "
+            "source, status, result, published, submitted_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, 'pending', '{}', 0, %s)",
+            (import_id, athlete_id, kind, hashlib.sha256(payload).hexdigest(),
+             payload.decode(), json.dumps(source.as_dict()), _now()),
+        )
+        self.submitted.set()
+        record = self.get(import_id)
+        assert record is not None
+        return record
+
+    def get(self, import_id: str) -> ImportRecord | None:
+        rows = self.db.query(
+            f"SELECT import_id, athlete_id, kind, content_hash, status, reason, result, "
+            f"submitted_at, finished_at FROM {self.table} WHERE import_id = %s", (import_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        row["result"] = json.loads(row["result"])
+        return ImportRecord(**row)
+
+    def pending(self, unpublished_only: bool = False, limit: int = 100) -> list[str]:
+        extra = " AND published = 0" if unpublished_only else ""
+        rows = self.db.query(f"SELECT import_id FROM {self.table} WHERE status = 'pending'"
+                             f"{extra} ORDER BY submitted_at LIMIT %s", (limit,))
+        return [r["import_id"] for r in rows]
+
+    def mark_published(self, import_ids: list[str]) -> None:
+        for import_id in import_ids:
+            self.db.execute(f"UPDATE {self.table} SET published = 1 WHERE import_id = %s",
+                            (import_id,))
+
+    def _load(self, import_id: str) -> dict[str, Any] | None:
+        rows = self.db.query(f"SELECT * FROM {self.table} WHERE import_id = %s", (import_id,))
+        return rows[0] if rows else None
+
+    def _finish(self, import_id: str, status: str, reason: str | None,
+                result: dict[str, Any]) -> None:
+        self.db.execute(
+            f"UPDATE {self.table} SET status = %s, reason = %s, result = %s, finished_at = %s "
+            "WHERE import_id = %s AND status = 'pending'",
+            (status, reason, json.dumps(result), _now(), import_id),
+        )
+
+    def _imported_before(self, athlete_id: str, content_hash: str) -> str | None:
+        rows = self.db.query(
+            f"SELECT import_id FROM {self.table} WHERE athlete_id = %s AND content_hash = %s "
+            "AND status = 'imported' LIMIT 1", (athlete_id, content_hash))
+        return rows[0]["import_id"] if rows else None
+
+
+Handler = Callable[[TrainingLog, Source, str, str, bytes], dict[str, Any]]
+
+
+def import_sessions(app: TrainingLog, source: Source, athlete_id: str, content_key: str,
+                    payload: bytes) -> dict[str, Any]:
+    sessions = [session_command(SessionIn.model_validate(item))
+                for item in json.loads(payload)["sessions"]]
+    return {"session_ids": app.import_sessions(source, athlete_id, content_key, sessions)}
+
+
+HANDLERS: dict[str, Handler] = {"sessions": import_sessions}
+
+
+class IntakeProcessor:
+    """Applies one import request; safe to call again for the same request."""
+
+    def __init__(self, app: TrainingLog, store: ImportStore) -> None:
+        self.app = app
+        self.store = store
+
+    def process(self, import_id: str) -> None:
+        row = self.store._load(import_id)
+        if row is None or row["status"] != "pending":
+            return  # unknown here, or already finished (a redelivery)
+        earlier = self.store._imported_before(row["athlete_id"], row["content_hash"])
+        if earlier is not None:
+            original = self.store.get(earlier)
+            self.store._finish(import_id, "duplicate", f"same content as import {earlier}",
+                               {"duplicate_of": earlier, **(original.result if original else {})})
+            return
+        source = Source(**json.loads(row["source"]))
+        source = Source(source.kind, source.principal_id, source.token_id, import_id,
+                        row["content_hash"])
+        # Entity ids derive from the athlete and the content, not the request: the same
+        # content imported twice, even concurrently, records its sessions once.
+        content_key = f"{row['athlete_id']}:{row['content_hash']}"
+        try:
+            result = HANDLERS[row["kind"]](self.app, source, row["athlete_id"], content_key,
+                                           row["payload"].encode())
+        except DomainError as exc:
+            reason = f"{exc.field}: {exc.message}" if exc.field else exc.message
+            self.store._finish(import_id, "rejected", reason, {})
+            return
+        except (KeyError, ValueError, TypeError) as exc:
+            self.store._finish(import_id, "rejected", f"malformed request: {exc}", {})
+            return
+        self.store._finish(import_id, "imported", None, result)
+
+
+class LocalIntakeWorker(threading.Thread):
+    """Without Kafka: applies pending requests in this process, woken by each submission."""
+
+    def __init__(self, processor: IntakeProcessor, stop: threading.Event) -> None:
+        super().__init__(name="trainledger-intake", daemon=True)
+        self.processor = processor
+        self.stopping = stop
+
+    def run(self) -> None:
+        store = self.processor.store
+        while not self.stopping.is_set():
+            try:
+                for import_id in store.pending():
+                    self.processor.process(import_id)
+            except Exception:
+                log.exception("intake failed; retrying")
+            store.submitted.wait(0.5)
+            store.submitted.clear()
+
+
+class IntakePublisher:
+    """With Kafka: puts pending, unpublished requests on the intake topic (key: athlete)."""
+
+    def __init__(self, store: ImportStore, bootstrap: str, topic: str = INTAKE_TOPIC) -> None:
+        self.store = store
+        self.bootstrap = bootstrap
+        self.topic = topic
+
+    def run(self, stop: threading.Event) -> None:
+        producer: Any = None
+        while not stop.is_set():
+            try:
+                ids = self.store.pending(unpublished_only=True)
+                if ids:
+                    if producer is None:
+                        kafka_io.ensure_topic(self.bootstrap, self.topic, 3)
+                        producer = kafka_io.make_producer(self.bootstrap)
+                    rows = {i: self.store.get(i) for i in ids}
+                    futures = [producer.send(self.topic, key=r.athlete_id.encode(),
+                                             value=json.dumps({"import_id": i}).encode())
+                               for i, r in rows.items() if r is not None]
+                    producer.flush()
+                    for future in futures:
+                        future.get(timeout=30)
+                    self.store.mark_published(ids)
+                else:
+                    self.store.submitted.wait(0.5)
+                    self.store.submitted.clear()
+            except Exception as exc:
+                log.warning("intake publisher: %s; retrying", exc)
+                if producer is not None:
+                    producer.close(timeout=5)
+                    producer = None
+                stop.wait(1.0)
+        if producer is not None:
+            producer.close(timeout=5)
+
+
+class KafkaIntakeWorker:
+    """``trainledger intake``: the consumer group that applies import requests."""
+
+    def __init__(self, processor: IntakeProcessor, bootstrap: str,
+                 topic: str = INTAKE_TOPIC) -> None:
+        self.processor = processor
+        self.bootstrap = bootstrap
+        self.topic = topic
+
+    def run(self, stop: threading.Event) -> None:
+        consumer: Any = None
+        while not stop.is_set():
+            try:
+                if consumer is None:
+                    kafka_io.ensure_topic(self.bootstrap, self.topic, 3)
+                    consumer = kafka_io.make_consumer(self.bootstrap, INTAKE_GROUP)
+                    consumer.subscribe([self.topic])
+                for records in consumer.poll(timeout_ms=500).values():
+                    for record in records:
+                        self.processor.process(json.loads(record.value)["import_id"])
+                consumer.commit()
+            except Exception as exc:
+                log.warning("intake worker: %s; retrying", exc)
+                if consumer is not None:
+                    consumer.close()
+                    consumer = None
+                stop.wait(1.0)
+        if consumer is not None:
+            consumer.close()
