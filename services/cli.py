@@ -61,15 +61,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _, where = settings.ensure_admin_token()
     store = (f"PostgreSQL ({settings.database_url})" if settings.database_url
              else f"SQLite in {settings.data_dir.resolve()}")
-    delivery = (f"Kafka at {settings.kafka_bootstrap}, topic {settings.events_topic} "
-                "(relay and projections in this process)" if settings.kafka_bootstrap
-                else "in-process (no Kafka configured)")
+    delivery = (f"Kafka at {settings.kafka_bootstrap}, topic {settings.events_topic}"
+                + (" (workers run separately)" if args.api_only
+                   else " (relay, intake and projections in this process)")
+                if settings.kafka_bootstrap else "in-process (no Kafka configured)")
     print(f"trainledger on http://{args.host}:{args.port}  (API docs: /docs)")
     print(f"event store: {store}")
     print(f"delivery:    {delivery}")
     print(f"admin token: {where}")
     sys.stdout.flush()
-    workers = Workers(rt).start()
+    api_only = bool(args.api_only and settings.kafka_bootstrap)
+    workers = Workers(rt, relay=not api_only, views=[] if api_only else None,
+                      intake=not api_only).start()
     try:
         uvicorn.run(create_app(rt), host=args.host, port=args.port, log_level="warning")
     finally:
@@ -201,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", default=argparse.SUPPRESS)
     serve.add_argument("--kafka", metavar="HOST:PORT",
                        help="run relay and projections on this Kafka cluster, in this process")
+    serve.add_argument("--api-only", action="store_true",
+                       help="with Kafka: leave relay, intake and projections to their workers")
     serve.set_defaults(func=cmd_serve)
 
     relay = sub.add_parser("relay", help="publish stored events to the Kafka topic")
