@@ -12,22 +12,18 @@ import hashlib
 import itertools
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-import psycopg
 import pytest
-from conftest import ADMIN, ADMIN_TOKEN, PG_URL, bearer, new_athlete, require_postgres
+from conftest import ADMIN, ADMIN_TOKEN, bearer, new_athlete
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from psycopg import sql
 
 from services.api.app import create_app
-from services.config import Settings
-from services.runtime import Runtime, open_runtime
+from services.runtime import Runtime
 
 SQUAT = "squat.back_squats"
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -144,31 +140,6 @@ def declared_routes(app: FastAPI) -> tuple[set[tuple[str, str]], set[str]]:
 APP_ROUTES = sorted(declared_routes(create_app(cast(Runtime, None)))[0], key=lambda r: r[::-1])
 
 
-# ------------------------------------------------------------------ one world per store
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def runtime(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    """One store per backend for the whole module (overrides conftest's per-test one)."""
-    data_dir = tmp_path_factory.mktemp("store")
-    schema = None
-    if request.param == "postgres":
-        require_postgres()
-        schema = f"tl_test_{uuid.uuid4().hex[:12]}"
-    url = f"{PG_URL}?schema={schema}" if schema else None
-    rt = open_runtime(Settings(data_dir=data_dir, database_url=url, admin_token=ADMIN_TOKEN))
-    yield rt
-    rt.close()
-    if schema:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-
-@pytest.fixture(scope="module")
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as c:
-        yield c
 
 
 def ago(**delta: float) -> str:

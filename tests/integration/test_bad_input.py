@@ -10,15 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from conftest import ADMIN, ADMIN_TOKEN, PG_URL, bearer, new_athlete, require_postgres
+from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
-from psycopg import sql
 
-from services.api.app import create_app
-from services.config import Settings
-from services.runtime import Runtime, open_runtime
+from services.runtime import Runtime
 
 SQUAT = "squat.back_squats"
 MIB = 1024 * 1024
@@ -45,31 +41,6 @@ def fields_of(response: httpx.Response) -> list[str]:
     return [e["field"] for e in response.json().get("errors", [])]
 
 
-# One store per backend for the whole module (refused requests write nothing, so the tests
-# cannot disturb each other); these override conftest's per-test ``runtime`` and ``client``.
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def runtime(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    data_dir = tmp_path_factory.mktemp("store")
-    schema = None
-    if request.param == "postgres":
-        require_postgres()
-        schema = f"tl_test_{uuid.uuid4().hex[:12]}"
-    url = f"{PG_URL}?schema={schema}" if schema else None
-    rt = open_runtime(Settings(data_dir=data_dir, database_url=url, admin_token=ADMIN_TOKEN))
-    yield rt
-    rt.close()
-    if schema:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-
-@pytest.fixture(scope="module")
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as c:
-        yield c
 
 
 @pytest.fixture(autouse=True)

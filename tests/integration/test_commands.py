@@ -2,54 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
-from conftest import ADMIN, ADMIN_TOKEN, PG_URL, bearer, new_athlete, require_postgres
+from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
-from psycopg import sql
 
-from services.api.app import create_app
-from services.config import Settings
 from services.domain.weeks import week_start
-from services.runtime import Runtime, open_runtime
+from services.runtime import Runtime
 
 SQUAT = "squat.back_squats"
 BENCH = "bench_press.barbell_bench_press"
 
 
-# One store per backend for the whole module; every test works on athletes of its own.
-# (Overrides conftest's per-test ``runtime`` and ``client``: a fresh PostgreSQL schema per
-# test would triple this module's run time.)
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def runtime(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    data_dir = tmp_path_factory.mktemp("store")
-    schema = None
-    if request.param == "postgres":
-        require_postgres()
-        schema = f"tl_test_{uuid.uuid4().hex[:12]}"
-    url = f"{PG_URL}?schema={schema}" if schema else None
-    rt = open_runtime(Settings(data_dir=data_dir, database_url=url, admin_token=ADMIN_TOKEN))
-    yield rt
-    rt.close()
-    if schema:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-
-@pytest.fixture(scope="module")
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as c:
-        yield c
 
 
 # ------------------------------------------------------------------ helpers

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 
 from services.api.app import create_app
 from services.application import Access
-from services.config import Settings
 from services.domain.base import Context, Source
 from services.runtime import Runtime, open_runtime
 
@@ -49,9 +48,9 @@ def assert_contiguous(runtime: Runtime, session_id: str, events: int) -> None:
 
 
 @pytest.fixture
-def second_runtime(settings: Settings, runtime: Runtime) -> Iterator[Runtime]:
+def second_runtime(runtime: Runtime) -> Iterator[Runtime]:
     """Another application over the same store, as a second server process would be."""
-    other = open_runtime(settings)
+    other = open_runtime(runtime.settings)
     yield other
     other.close()
 
