@@ -61,7 +61,7 @@ from services.domain.base import Context, Source  # noqa: E402
 from services.runtime import Runtime, ensure_postgres_schema, open_runtime  # noqa: E402
 
 PG_URL = os.environ.get("TRAINLEDGER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
-ADMIN_TOKEN = "tla_bench-admin-token"  # noqa: S105 (a throwaway store's admin)
+ADMIN_TOKEN = "tla_bench-admin-token"
 SETS_PER_SESSION = 100
 SET_BODY: dict[str, Any] = {"exercise_id": "squat.back_squats", "reps": 5, "load": 100, "rpe": 8}
 CALIBRATION = 50  # requests per client (each of GET /health and POST sets) to pick one

@@ -125,6 +125,8 @@ class ImportStore:
         return rows[0]["import_id"] if rows else None
 
 
+#: (app, source, athlete_id, content key, payload) -> result; a result may carry its own
+#: "status" (duplicate, skipped, rejected) and "reason".
 Handler = Callable[[TrainingLog, Source, str, str, bytes], dict[str, Any]]
 
 
@@ -141,9 +143,11 @@ HANDLERS: dict[str, Handler] = {"sessions": import_sessions}
 class IntakeProcessor:
     """Applies one import request; safe to call again for the same request."""
 
-    def __init__(self, app: TrainingLog, store: ImportStore) -> None:
+    def __init__(self, app: TrainingLog, store: ImportStore,
+                 handlers: dict[str, Handler] | None = None) -> None:
         self.app = app
         self.store = store
+        self.handlers = {**HANDLERS, **(handlers or {})}
 
     def process(self, import_id: str) -> None:
         row = self.store._load(import_id)
@@ -162,7 +166,7 @@ class IntakeProcessor:
         # content imported twice, even concurrently, records its sessions once.
         content_key = f"{row['athlete_id']}:{row['content_hash']}"
         try:
-            result = HANDLERS[row["kind"]](self.app, source, row["athlete_id"], content_key,
+            result = self.handlers[row["kind"]](self.app, source, row["athlete_id"], content_key,
                                            row["payload"].encode())
         except DomainError as exc:
             reason = f"{exc.field}: {exc.message}" if exc.field else exc.message
@@ -171,7 +175,9 @@ class IntakeProcessor:
         except (KeyError, ValueError, TypeError) as exc:
             self.store._finish(import_id, "rejected", f"malformed request: {exc}", {})
             return
-        self.store._finish(import_id, "imported", None, result)
+        status = str(result.pop("status", "imported"))
+        reason = result.pop("reason", None)
+        self.store._finish(import_id, status, reason, result)
 
 
 class LocalIntakeWorker(threading.Thread):

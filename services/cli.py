@@ -9,6 +9,8 @@
   trainledger athletes add NAME [--timezone TZ] ...        create an athlete, print its token
   trainledger athletes list                                list athletes
   trainledger sessions [--athlete ID] [--limit N]          recent sessions of an athlete
+  trainledger import PATH... [--athlete ID] [--json]       import FIT files and folders
+  trainledger watch DIR [--athlete ID]                     import new FIT files as they appear
 """
 
 from __future__ import annotations
@@ -192,6 +194,71 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from ingest.fit.batch import find_fit_files, import_files
+
+    rt = _runtime(args)
+    try:
+        athlete_id = resolve_athlete(rt, args.athlete)
+        files = find_fit_files(Path(p) for p in args.paths)
+        if not files:
+            raise CliError("no FIT files found in " + ", ".join(args.paths))
+
+        def progress(i: int, n: int, path: Path, result: Any) -> None:
+            if args.json:
+                return
+            bar = "#" * (30 * i // n)
+            print(f"\r[{bar:<30}] {i}/{n} {result.status:9s} {path.name[:40]:<40}",
+                  end="" if i < n else "\n", file=sys.stderr, flush=True)
+
+        source = Source("admin", principal_id="cli")
+        results = import_files(rt, source, athlete_id, files, salvage=args.salvage,
+                               progress=progress)
+    finally:
+        rt.close()
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        for r in results:
+            if r["status"] in ("rejected", "skipped", "pending"):
+                print(f"{r['status']:9s} {r.get('reason', r['file'])}")
+        print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    return 1 if any(r["status"] in ("rejected", "pending") for r in results) else 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+    from pathlib import Path
+
+    from ingest.fit.watch import FolderWatcher
+
+    folder = Path(args.folder)
+    rt = _runtime(args)
+    try:
+        athlete_id = resolve_athlete(rt, args.athlete)
+
+        def report(result: dict[str, Any]) -> None:
+            print(f"{result['status']:9s} {result.get('reason') or result['file']}", flush=True)
+
+        watcher = FolderWatcher(rt, athlete_id, folder, report)
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        print(f"watching {folder.resolve()} for FIT files (every {args.interval:g} s; "
+              "Ctrl-C stops)", flush=True)
+        watcher.run(stop, args.interval)
+    finally:
+        rt.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trainledger", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -248,6 +315,22 @@ def build_parser() -> argparse.ArgumentParser:
     lst = asub.add_parser("list", help="list athletes")
     lst.add_argument("--data-dir", default=argparse.SUPPRESS)
     lst.set_defaults(func=cmd_athletes_list)
+
+    imp = sub.add_parser("import", help="import FIT files (files or folders, recursive)")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp.add_argument("--athlete", help="athlete id (optional with a single athlete)")
+    imp.add_argument("--json", action="store_true", help="per-file results as JSON")
+    imp.add_argument("--salvage", action="store_true",
+                     help="import the readable part of damaged files (CRC not checked)")
+    imp.add_argument("--data-dir", default=argparse.SUPPRESS)
+    imp.set_defaults(func=cmd_import)
+
+    watch = sub.add_parser("watch", help="import FIT files as they appear in a folder")
+    watch.add_argument("folder", metavar="DIR")
+    watch.add_argument("--athlete", help="athlete id (optional with a single athlete)")
+    watch.add_argument("--interval", type=float, default=2.0, help="seconds between scans")
+    watch.add_argument("--data-dir", default=argparse.SUPPRESS)
+    watch.set_defaults(func=cmd_watch)
 
     sessions = sub.add_parser("sessions", help="list an athlete's recent sessions")
     sessions.add_argument("--athlete", help="athlete id (optional with a single athlete)")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from ingest.fit.importer import ArtifactStore, fit_handler
 from ingest.intake import ImportStore, IntakeProcessor
 from ingest.keyring import KeyRing
 from projections.base import View, position
@@ -31,6 +32,7 @@ class Runtime:
     keys: KeyRing
     imports: ImportStore
     intake: IntakeProcessor
+    artifacts: ArtifactStore
 
     def view_lag(self) -> dict[str, int]:
         """Events in the store each view has not applied yet."""
@@ -77,6 +79,8 @@ def open_runtime(settings: Settings) -> Runtime:
     for view in views.values():  # present even before a projection worker first runs
         view.create(tables)
     imports = ImportStore(tables)
+    artifacts = ArtifactStore(tables, settings.data_dir)
+    intake = IntakeProcessor(app, imports, {"fit": fit_handler(artifacts)})
     return Runtime(settings, app, tables, TokenStore(tables, admin_token), feed,
-                   Directory(feed, directory), views, KeyRing(tables), imports,
-                   IntakeProcessor(app, imports))
+                   Directory(feed, directory), views, KeyRing(tables), imports, intake,
+                   artifacts)

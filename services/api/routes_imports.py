@@ -7,10 +7,11 @@ import json
 import time
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from ingest.fit.importer import fit_payload
 from services.api import schemas as s
 from services.api.security import CallerDep
 
@@ -26,7 +27,7 @@ class ImportOut(BaseModel):
     import_id: str
     athlete_id: str
     kind: str
-    status: Literal["pending", "imported", "duplicate", "rejected"]
+    status: Literal["pending", "imported", "duplicate", "skipped", "rejected"]
     reason: str | None
     result: dict[str, object]
     submitted_at: str
@@ -42,6 +43,53 @@ def submit_import(athlete_id: str, body: SessionsImportIn, caller: CallerDep) ->
     record = caller.runtime.imports.submit(athlete_id, body.kind, payload,
                                            caller.ctx.source)
     return ImportOut(**vars(record))
+
+
+MAX_FIT_UPLOAD = 64 * 1024 * 1024  # a whole device's week; files above 16 MiB are refused
+MAX_FIT_FILE = 16 * 1024 * 1024
+
+
+class FitUploadOut(BaseModel):
+    file: str
+    status: str
+    reason: str | None = None
+    request: ImportOut | None = None
+
+
+@router.post("/athletes/{athlete_id}/imports/fit", status_code=202,
+             response_model=list[FitUploadOut],
+             max_body_size=MAX_FIT_UPLOAD,
+             summary="Upload FIT files (multipart, field `files`); each is queued for intake",
+             description="Answers per file. `wait` (s) holds the answer until the intake has "
+                         "decided (imported / duplicate / skipped / rejected).")
+async def upload_fit(athlete_id: str, caller: CallerDep, files: list[UploadFile],
+                     wait: float = Query(0, ge=0, le=60)) -> list[FitUploadOut]:
+    await run_in_threadpool(caller.check_write, athlete_id)
+    answers: list[FitUploadOut] = []
+    queued: list[tuple[int, str]] = []
+    for upload in files:
+        name = upload.filename or "upload.fit"
+        data = await upload.read(MAX_FIT_FILE + 1)
+        if len(data) > MAX_FIT_FILE:
+            answers.append(FitUploadOut(file=name, status="rejected",
+                                        reason=f"{name}: larger than {MAX_FIT_FILE} bytes"))
+            continue
+        record = await run_in_threadpool(caller.runtime.imports.submit, athlete_id, "fit",
+                                         fit_payload(name, data), caller.ctx.source)
+        queued.append((len(answers), record.import_id))
+        answers.append(FitUploadOut(file=name, status="pending",
+                                    request=ImportOut(**vars(record))))
+    deadline = time.monotonic() + wait
+    for index, import_id in queued:
+        while True:
+            found = await run_in_threadpool(caller.runtime.imports.get, import_id)
+            assert found is not None
+            if found.status != "pending" or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.1)
+        answers[index] = FitUploadOut(file=answers[index].file, status=found.status,
+                                      reason=found.reason, request=ImportOut(**vars(found)))
+    return answers
 
 
 @router.get("/imports/{import_id}", response_model=ImportOut,

@@ -107,6 +107,7 @@ class TrainingSession(TrainingAggregate):
         max_hr: float | None
         discarded: bool
         sets: dict[str, dict[str, Any]]  # set_id -> set, in logging order (removed ones dropped)
+        device: dict[str, Any] | None
 
     class Started(TrainingAggregate.Created):
         athlete_id: str
@@ -135,6 +136,7 @@ class TrainingSession(TrainingAggregate):
             agg.max_hr = None
             agg.discarded = False
             agg.sets = {}
+            agg.device = None
 
     class SetLogged(TrainingAggregate.Event):
         set_id: str
@@ -193,6 +195,15 @@ class TrainingSession(TrainingAggregate):
         def apply(self, agg: TrainingSession) -> None:
             for key, value in self.changes.items():
                 setattr(agg, key, value)
+
+    class DeviceRecorded(TrainingAggregate.Event):
+        """What a device file said about the session: totals, legs, laps, heart-rate
+        histogram (seconds at each bpm) and the stored file's content hash."""
+
+        summary: dict[str, Any]
+
+        def apply(self, agg: TrainingSession) -> None:
+            agg.device = self.summary
 
     class ObjectiveLinked(TrainingAggregate.Event):
         objective_id: str | None
@@ -411,6 +422,10 @@ class TrainingSession(TrainingAggregate):
             planned_session_id=planned_session_id,
             planned_role=planned_role,
         )
+
+    def record_device(self, ctx: Context, summary: dict[str, Any]) -> None:
+        self._require_not_discarded()
+        self._record(self.DeviceRecorded, ctx, summary=summary)
 
     def discard(self, ctx: Context, reason: str | None) -> None:
         if self.seen_request(ctx):

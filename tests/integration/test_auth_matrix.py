@@ -21,6 +21,7 @@ from conftest import ADMIN, ADMIN_TOKEN, bearer, new_athlete
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from fit_samples import corpus_dir
 
 from services.api.app import create_app
 from services.runtime import Runtime
@@ -67,8 +68,10 @@ class Spec:
     kind: str
     body: dict[str, Any] | None = None
     query: dict[str, str] = field(default_factory=dict)
+    files: bool = False  # a multipart upload of one real FIT file
 
 
+FIT_FILE = corpus_dir() / "FITfileR" / "tomtom-runner3-ride.fit"
 A = "/athletes/{athlete_id}"
 PLAN = A + "/plans/{week_start}"
 ROUTES: dict[tuple[str, str], Spec] = {
@@ -121,6 +124,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("DELETE", "/observations/{observation_id}"): Spec("write"),
     ("POST", A + "/imports"): Spec("write", {"sessions": [{"started_at": "{an_hour_ago}"}]}),
     ("GET", "/imports/{import_id}"): Spec("read"),
+    ("POST", A + "/imports/fit"): Spec("write", files=True),
 }
 
 
@@ -326,6 +330,7 @@ def test_access(client: TestClient, runtime: Runtime, world: World, route: tuple
     response = client.request(
         method, fill(path, values), params=fill(spec.query, values),
         json=fill(spec.body, values) if spec.body is not None else None,
+        files=[("files", ("ride.fit", FIT_FILE.read_bytes()))] if spec.files else None,
         headers=world.headers[role])
     status = response.status_code
     assert status < 500, response.text

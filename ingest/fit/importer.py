@@ -1,0 +1,244 @@
+"""Turns a FIT file into events, through the application, all or nothing.
+
+Decoding and planning are pure (see :mod:`ingest.fit.mapping`); this module applies a plan:
+one session with its device summary, sets and end, plus observations, saved in one
+transaction.  Ids derive from the athlete and the activity's identity, so the same activity
+arriving again (same bytes, a re-export, a chained copy) answers ``duplicate`` with the
+existing ids and records nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from ingest.fit import FitError, decode
+from ingest.fit.mapping import ActivityPlan, FitPlan, ObservationPlan, plan_fit
+from services.application import TrainingLog
+from services.domain.athlete import Athlete
+from services.domain.base import Context, Source
+from services.domain.errors import DomainError, NotFound
+from services.domain.observation import Observation
+from services.domain.plan import WeeklyPlan, plan_id_for
+from services.domain.session import TrainingSession
+from services.domain.weeks import local_day, week_start
+from services.tables import ServiceTables
+
+
+@dataclass
+class FitResult:
+    status: str  # imported | duplicate | skipped | rejected
+    reason: str | None = None
+    file_type: str | None = None
+    session_ids: list[str] = field(default_factory=list)
+    observation_ids: list[str] = field(default_factory=list)
+    sets: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v not in (None, [], 0)}
+
+
+class ArtifactStore:
+    """Device files, gzip-compressed, by SHA-256: in the data directory, or in the database
+    (table ``tl_artifacts``) when PostgreSQL is configured."""
+
+    def __init__(self, db: ServiceTables, data_dir: Path) -> None:
+        self.db = db
+        self.root = data_dir / "artifacts"
+        self.quarantine = data_dir / "quarantine"
+        if db.is_postgres:
+            db.execute(f"CREATE TABLE IF NOT EXISTS {db.name('tl_artifacts')} "
+                       "(sha256 TEXT PRIMARY KEY, gz BYTEA NOT NULL)")
+
+    def put(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        packed = gzip.compress(data, compresslevel=6, mtime=0)
+        if self.db.is_postgres:
+            self.db.execute(f"INSERT INTO {self.db.name('tl_artifacts')} (sha256, gz) "
+                            "VALUES (%s, %s) ON CONFLICT (sha256) DO NOTHING", (digest, packed))
+        else:
+            path = self.root / digest[:2] / f"{digest}.fit.gz"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_bytes(packed)
+                tmp.replace(path)
+        return digest
+
+    def get(self, digest: str) -> bytes | None:
+        if self.db.is_postgres:
+            rows = self.db.query(f"SELECT gz FROM {self.db.name('tl_artifacts')} "
+                                 "WHERE sha256 = %s", (digest,))
+            return gzip.decompress(bytes(rows[0]["gz"])) if rows else None
+        path = self.root / digest[:2] / f"{digest}.fit.gz"
+        return gzip.decompress(path.read_bytes()) if path.exists() else None
+
+    def keep_rejected(self, name: str, data: bytes, reason: str) -> Path:
+        """Keep a rejected file for inspection, with its reason beside it."""
+        digest = hashlib.sha256(data).hexdigest()
+        self.quarantine.mkdir(parents=True, exist_ok=True)
+        path = self.quarantine / f"{digest[:16]}-{Path(name).name or 'upload.fit'}"
+        path.write_bytes(data)
+        path.with_name(path.name + ".reason.txt").write_text(reason + "\n")
+        return path
+
+
+def _planned_slot(app: TrainingLog, athlete: Athlete, plan: ActivityPlan) -> dict[str, Any]:
+    """The planned session of the same day, if the week's plan has one for that day."""
+    day = local_day(plan.started_at, athlete.profile["timezone"])
+    week = week_start(day, athlete.profile["first_day_of_week"])
+    try:
+        weekly = app.load(WeeklyPlan, plan_id_for(str(athlete.id), week), "plan")
+    except NotFound:
+        return {}
+    for slot in weekly.sessions.values():
+        if slot.get("day") == day.isoformat() and not slot.get("cancelled"):
+            return slot
+    return {}
+
+
+def _observation(app: TrainingLog, ctx: Context, athlete_id: str,
+                 obs: ObservationPlan) -> Observation | None:
+    obs_id = uuid5(NAMESPACE_URL, f"trainledger:fit-observation:{athlete_id}:{obs.identity}")
+    if obs_id in app.repository:
+        return None
+    return Observation.record(ctx, athlete_id, obs.metric, obs.value, obs.unit,
+                              obs.observed_at, observation_id=obs_id)
+
+
+def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
+               artifact: str | None) -> FitResult:
+    """Record what the plan holds; raises DomainError (nothing recorded) if a value is bad."""
+    athlete = app.athlete(athlete_id)
+    result = FitResult("imported", file_type=plan.file_type)
+    ctx = Context(source)
+    new: list[Any] = []
+    activity = plan.activity
+    if activity is not None:
+        request_id = str(uuid5(NAMESPACE_URL,
+                               f"trainledger:fit-activity:{athlete_id}:{activity.identity}"))
+        session_id = app.id_for("session", request_id)
+        result.session_ids.append(str(session_id))
+        if session_id not in app.repository:
+            new.append(_build_session(app, replace(ctx, request_id=request_id,
+                                                   fingerprint=activity.identity),
+                                      athlete, session_id, activity, artifact))
+            result.sets = len(activity.sets)
+    for obs in plan.observations + (activity.observations if activity else []):
+        made = _observation(app, ctx, athlete_id, obs)
+        if made is not None:
+            new.append(made)
+            result.observation_ids.append(str(made.id))
+    if not new:
+        result.status = "duplicate"
+        result.reason = "already imported"
+    else:
+        app.save(*new)
+    return result
+
+
+def _build_session(app: TrainingLog, ctx: Context, athlete: Athlete, session_id: UUID,
+                   activity: ActivityPlan, artifact: str | None) -> TrainingSession:
+    slot = _planned_slot(app, athlete, activity)
+    inner = replace(ctx, request_id=None, fingerprint=None)
+    summary = dict(activity.summary)
+    device = summary.get("device") or {}
+    title = activity.sport.replace("_", " ").capitalize()
+    if device.get("product"):
+        title += f" ({device.get('manufacturer', '')} {device['product']})".replace("( ", "(")
+    session = TrainingSession.start(
+        ctx, str(athlete.id), activity.started_at, athlete.profile["timezone"],
+        planned_role=slot.get("role") or "unplanned", objective_id=slot.get("objective_id"),
+        planned_session_id=slot.get("planned_session_id"), title=title[:200],
+        sport=activity.sport[:60], session_id=session_id,
+    )
+    summary["artifact_sha256"] = artifact
+    session.record_device(inner, summary)
+    last = activity.started_at
+    for i, fields in enumerate(activity.sets):
+        fields = dict(fields)
+        at = fields.get("performed_at") or activity.started_at
+        fields["performed_at"] = max(at, activity.started_at)
+        last = max(last, fields["performed_at"])
+        app._log_set(inner, session, lambda: athlete, f"{session.id}:{i}", fields)
+    ended = max(activity.ended_at, last)
+    avg_hr, max_hr = summary.get("avg_hr"), summary.get("max_hr")
+    session.end(
+        inner, ended, None,
+        duration_min=round((ended - activity.started_at).total_seconds() / 60, 2),
+        avg_hr=float(avg_hr) if avg_hr and 20 <= avg_hr <= 250 else None,
+        max_hr=float(max_hr) if max_hr and 20 <= max_hr <= 250 else None,
+    )
+    return session
+
+
+@dataclass
+class Prepared:
+    """A file decoded and planned (picklable: made in worker processes)."""
+
+    name: str
+    sha256: str
+    plan: FitPlan | None = None
+    rejected: str | None = None
+
+
+def prepare(name: str, data: bytes, salvage: bool = False) -> Prepared:
+    """Decode and plan one file; pure, so it can run in a worker process."""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        fit = decode(data, check_crc=not salvage)
+    except FitError as exc:
+        return Prepared(name, digest, rejected=f"{name}: {exc}")
+    return Prepared(name, digest, plan_fit(fit))
+
+
+def record(app: TrainingLog, artifacts: ArtifactStore, source: Source, athlete_id: str,
+           prepared: Prepared, data: bytes) -> FitResult:
+    """Record a prepared file; bad files are rejected and kept in quarantine."""
+    name, plan = prepared.name, prepared.plan
+    if prepared.rejected is not None or plan is None:
+        reason = prepared.rejected or f"{name}: unreadable"
+        artifacts.keep_rejected(name, data, reason)
+        return FitResult("rejected", reason)
+    if plan.skipped is not None:
+        return FitResult("skipped", f"{name}: {plan.skipped}", plan.file_type)
+    try:
+        result = apply_plan(app, replace(source, file_hash=prepared.sha256), athlete_id, plan,
+                            prepared.sha256)
+    except DomainError as exc:
+        reason = f"{name}: {exc.field + ': ' if exc.field else ''}{exc.message}"
+        artifacts.keep_rejected(name, data, reason)
+        return FitResult("rejected", reason, plan.file_type)
+    artifacts.put(data)
+    return result
+
+
+def import_fit(app: TrainingLog, artifacts: ArtifactStore, source: Source, athlete_id: str,
+               data: bytes, name: str = "upload.fit", salvage: bool = False) -> FitResult:
+    """Decode, plan and record one FIT file."""
+    return record(app, artifacts, source, athlete_id, prepare(name, data, salvage), data)
+
+
+def fit_handler(artifacts: ArtifactStore) -> Callable[..., dict[str, Any]]:
+    """The intake handler of kind ``fit``: payload {"name", "data_b64", "salvage"}."""
+
+    def handle(app: TrainingLog, source: Source, athlete_id: str, _key: str,
+               payload: bytes) -> dict[str, Any]:
+        request = json.loads(payload)
+        data = base64.b64decode(request["data_b64"])
+        return import_fit(app, artifacts, source, athlete_id, data, request.get("name",
+                          "upload.fit"), bool(request.get("salvage"))).as_dict()
+
+    return handle
+
+
+def fit_payload(name: str, data: bytes, salvage: bool = False) -> bytes:
+    return json.dumps({"name": name, "data_b64": base64.b64encode(data).decode(),
+                       "salvage": salvage}).encode()

@@ -1,0 +1,292 @@
+"""From a decoded FIT file to what trainledger records: a plan, not yet events.
+
+- ``activity`` files: one session (a multisport file is one session with its legs), totals
+  from ``session`` messages (or, when a battery died before the device wrote them,
+  reconstructed from records and laps), a heart-rate histogram (seconds at each bpm) for
+  the projections, strength ``set`` messages as sets (rest sets become the rest interval of
+  the set before), and ``hrv`` R-R intervals as an RMSSD observation.
+- ``weight`` files: body-mass observations.  ``monitoring`` files: resting-HR observations.
+- Other types are skipped, naming the type.
+
+Identity, for duplicate detection: device serial + file type + the activity's own UTC start
+(never the file's creation time alone: SDK examples share placeholder serials and times),
+or, without a serial, start + sport + duration.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from ingest.fit.decoded import DecodedFit
+from services.domain.exercises import exercise_for_fit
+
+MAX_GAP_S = 30.0  # a longer gap between records is a pause, not time at that heart rate
+# RMSSD is a recovery marker only as a short resting reading (Plews et al. 2012), not from
+# R-R intervals recorded during exercise.
+HRV_READING_MAX_S = 15 * 60
+
+
+@dataclass
+class ActivityPlan:
+    identity: str
+    started_at: datetime
+    ended_at: datetime
+    sport: str
+    summary: dict[str, Any]
+    sets: list[dict[str, Any]] = field(default_factory=list)
+    observations: list[ObservationPlan] = field(default_factory=list)
+
+
+@dataclass
+class ObservationPlan:
+    metric: str
+    value: float
+    unit: str
+    observed_at: datetime
+    identity: str
+
+
+@dataclass
+class FitPlan:
+    file_type: str
+    device: dict[str, Any]
+    activity: ActivityPlan | None = None
+    observations: list[ObservationPlan] = field(default_factory=list)
+    skipped: str | None = None  # why nothing is recorded
+
+
+def _when(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if math.isnan(value) else float(value)
+
+
+def device_of(fit: DecodedFit) -> dict[str, Any]:
+    file_id = fit.first("file_id") or {}
+    product = file_id.get("garmin_product") or file_id.get("product")
+    return {k: v for k, v in {
+        "manufacturer": file_id.get("manufacturer"), "product": product,
+        "serial_number": file_id.get("serial_number"),
+        "time_created": _when(file_id.get("time_created")),
+    }.items() if v is not None}
+
+
+def hr_histogram(fit: DecodedFit) -> dict[int, float]:
+    """Seconds spent at each heart rate, from the records (gaps over 30 s are pauses)."""
+    records = fit.table("record")
+    t = records.columns.get("timestamp")
+    hr = records.columns.get("heart_rate")
+    if t is None or hr is None or len(t) < 2:
+        return {}
+    order = np.argsort(t, kind="stable")
+    t, hr = t[order], hr[order]
+    dt = np.diff(t)
+    bpm = hr[:-1]
+    ok = np.isfinite(bpm) & np.isfinite(dt) & (dt > 0) & (dt <= MAX_GAP_S) & (bpm > 0)
+    seconds = np.bincount(bpm[ok].astype(np.int64), weights=dt[ok])
+    return {int(b): round(float(s), 3) for b, s in enumerate(seconds) if s > 0}
+
+
+def rmssd_ms(fit: DecodedFit) -> float | None:
+    """RMSSD (ms) of the R-R intervals in ``hrv`` messages (each holds up to 5, in s)."""
+    times = fit.table("hrv").columns.get("time")
+    if times is None:
+        return None
+    values: list[float] = []
+    for row in times:
+        for v in (row if isinstance(row, tuple) else (row,)):
+            if isinstance(v, float | int) and 0.2 < v < 3.0:
+                values.append(float(v))
+    rr = np.array(values)
+    if len(rr) < 20:
+        return None
+    return round(float(np.sqrt(np.mean(np.diff(rr * 1000.0) ** 2))), 2)
+
+
+def strength_sets(fit: DecodedFit) -> list[dict[str, Any]]:
+    """Active ``set`` messages as sets; a rest message becomes the previous set's rest."""
+    sets: list[dict[str, Any]] = []
+    for row in fit.table("set").rows():
+        if row.get("set_type") == "rest":
+            if sets and _num(row.get("duration")) is not None:
+                sets[-1]["rest_s"] = round(float(row["duration"]), 3)
+            continue
+        if row.get("set_type") not in (None, "active"):
+            continue
+        categories = row.get("category") or ()
+        subtypes = row.get("category_subtype") or ()
+        category = next((c for c in categories[:1] if isinstance(c, int)), None)
+        subtype = subtypes[0] if subtypes and isinstance(subtypes[0], int) else None
+        exercise = exercise_for_fit(category if category is not None else 65534, subtype)
+        reps = row.get("repetitions")
+        weight = _num(row.get("weight"))
+        duration = _num(row.get("duration"))
+        sets.append({
+            "exercise_id": exercise.id,
+            "reps": int(reps) if isinstance(reps, int) else None,
+            "load": weight if weight else None,
+            "load_unit": "kg",
+            "duration_s": round(duration, 3) if duration is not None else None,
+            "performed_at": _when(row.get("start_time")) or _when(row.get("timestamp")),
+            "set_type": "working",
+        })
+    for s in sets:  # a set needs reps or a duration
+        if s["reps"] is None and s["duration_s"] is None:
+            s["duration_s"] = 0.0
+    return sets
+
+
+def _leg(row: dict[str, Any]) -> dict[str, Any]:
+    keys = {"sport": "sport", "sub_sport": "sub_sport", "total_elapsed_time": "elapsed_s",
+            "total_timer_time": "timer_s", "total_distance": "distance_m",
+            "total_calories": "calories", "avg_heart_rate": "avg_hr",
+            "max_heart_rate": "max_hr", "avg_power": "avg_power_w", "num_laps": "laps"}
+    leg = {new: row[old] for old, new in keys.items() if row.get(old) is not None}
+    leg["sport"] = str(leg.get("sport", "generic"))
+    if "sub_sport" in leg:
+        leg["sub_sport"] = str(leg["sub_sport"])
+    start = _when(row.get("start_time"))
+    if start is not None:
+        leg["started_at"] = start.isoformat()
+    return leg
+
+
+def _reconstructed_leg(fit: DecodedFit) -> dict[str, Any] | None:
+    """Totals from records and laps, for an activity whose session message is missing."""
+    t = fit.table("record").columns.get("timestamp")
+    times = t[np.isfinite(t)] if t is not None else np.array([])
+    if len(times) == 0:
+        laps = fit.table("lap").rows()
+        if not laps:
+            return None
+        from_laps = _leg({**laps[0], "total_elapsed_time": sum(
+            _num(x.get("total_elapsed_time")) or 0.0 for x in laps)})
+        from_laps["reconstructed"] = True
+        return from_laps
+    sport_row = fit.first("sport") or {}
+    start, end = float(times.min()), float(times.max())
+    hr = fit.table("record").columns.get("heart_rate")
+    finite_hr = hr[np.isfinite(hr)] if hr is not None else np.array([])
+    dist = fit.table("record").columns.get("distance")
+    finite_dist = dist[np.isfinite(dist)] if dist is not None else np.array([])
+    leg: dict[str, Any] = {
+        "sport": str(sport_row.get("sport", "generic")),
+        "started_at": datetime.fromtimestamp(start, UTC).isoformat(),
+        "elapsed_s": round(end - start, 3),
+        "reconstructed": True,
+    }
+    if sport_row.get("sub_sport") is not None:
+        leg["sub_sport"] = str(sport_row["sub_sport"])
+    if len(finite_hr):
+        leg["avg_hr"] = round(float(finite_hr.mean()), 1)
+        leg["max_hr"] = float(finite_hr.max())
+    if len(finite_dist):
+        leg["distance_m"] = float(finite_dist.max())
+    return leg
+
+
+def plan_activity(fit: DecodedFit, device: dict[str, Any]) -> ActivityPlan | None:
+    legs = [_leg(row) for row in fit.table("session").rows()]
+    if not legs:
+        leg = _reconstructed_leg(fit)
+        if leg is None:
+            return None
+        legs = [leg]
+    if "started_at" not in legs[0]:  # a session without its start: take the records'
+        rebuilt = _reconstructed_leg(fit)
+        if rebuilt is None or "started_at" not in rebuilt:
+            return None
+        legs[0]["started_at"] = rebuilt["started_at"]
+        legs[0].setdefault("elapsed_s", rebuilt.get("elapsed_s"))
+    started = datetime.fromisoformat(legs[0]["started_at"])
+    last = legs[-1]
+    last_start = datetime.fromisoformat(last.get("started_at", legs[0]["started_at"]))
+    ended_ts = last_start.timestamp() + float(last.get("elapsed_s") or last.get("timer_s") or 0)
+    ended = datetime.fromtimestamp(max(ended_ts, started.timestamp()), UTC)
+    activity = fit.first("activity") or {}
+    local, utc = _when(activity.get("local_timestamp")), _when(activity.get("timestamp"))
+    sport = legs[0]["sport"] if len(legs) == 1 else "multisport"
+    elapsed = round(ended.timestamp() - started.timestamp(), 3)
+    serial = device.get("serial_number")
+    if serial is not None:
+        identity = f"serial:{serial}:activity:{started.isoformat()}"
+    else:
+        identity = f"noserial:{started.isoformat()}:{sport}:{round(elapsed)}"
+    histogram = hr_histogram(fit)
+    summary: dict[str, Any] = {
+        "device": {k: (v.isoformat() if isinstance(v, datetime) else v)
+                   for k, v in device.items()},
+        "sport": sport,
+        "legs": legs,
+        "laps": len(fit.table("lap")),
+        "elapsed_s": elapsed,
+        "timer_s": round(sum(float(leg.get("timer_s") or 0) for leg in legs), 3) or None,
+        "distance_m": sum(float(leg.get("distance_m") or 0) for leg in legs) or None,
+        "calories": sum(int(leg.get("calories") or 0) for leg in legs) or None,
+        "avg_hr": legs[0].get("avg_hr") if len(legs) == 1 else None,
+        "max_hr": max((float(leg["max_hr"]) for leg in legs if "max_hr" in leg), default=None),
+        "avg_power_w": legs[0].get("avg_power_w") if len(legs) == 1 else None,
+        "local_offset_s": (round((local - utc).total_seconds())
+                           if local is not None and utc is not None else None),
+        "hr_histogram": {str(b): s for b, s in histogram.items()},
+        "reconstructed": any(leg.get("reconstructed") for leg in legs),
+    }
+    plan = ActivityPlan(identity, started, ended, sport, summary, strength_sets(fit))
+    rmssd = rmssd_ms(fit) if elapsed <= HRV_READING_MAX_S else None
+    if rmssd is not None and 5.0 <= rmssd <= 250.0:
+        plan.observations.append(ObservationPlan(
+            "hrv_rmssd", rmssd, "ms", started, f"{identity}:hrv_rmssd"))
+    return plan
+
+
+def plan_weight(fit: DecodedFit, device: dict[str, Any]) -> list[ObservationPlan]:
+    out = []
+    for row in fit.table("weight_scale").rows():
+        weight, when = _num(row.get("weight")), _when(row.get("timestamp"))
+        if weight and when is not None and 20 <= weight <= 400:
+            out.append(ObservationPlan("body_mass", weight, "kg", when,
+                                       f"weight:{device.get('serial_number')}:{when.isoformat()}"))
+    return out
+
+
+def plan_monitoring(fit: DecodedFit, device: dict[str, Any]) -> list[ObservationPlan]:
+    out = []
+    for row in fit.table("monitoring_hr_data").rows() + fit.table("monitoring").rows():
+        rhr = _num(row.get("resting_heart_rate"))
+        when = _when(row.get("timestamp"))
+        if rhr and when is not None and 20 <= rhr <= 150:
+            out.append(ObservationPlan(
+                "resting_hr", rhr, "bpm", when,
+                f"rhr:{device.get('serial_number')}:{when.isoformat()}"))
+    return out
+
+
+def plan_fit(fit: DecodedFit) -> FitPlan:
+    device = device_of(fit)
+    file_id = fit.first("file_id") or {}
+    file_type = str(file_id.get("type", "unknown"))
+    plan = FitPlan(file_type, device)
+    if file_type == "activity" or (file_type == "unknown" and len(fit.table("session"))):
+        if isinstance((fit.first("session") or {}).get("start_time"), int):
+            plan.skipped = ("activity recorded before the device's clock was set (times are "
+                            "relative to power-on): no date to place it on")
+            return plan
+        plan.activity = plan_activity(fit, device)
+        if plan.activity is None:
+            plan.skipped = "activity file without a session or timed records"
+    elif file_type == "weight":
+        plan.observations = plan_weight(fit, device)
+    elif file_type.startswith("monitoring"):
+        plan.observations = plan_monitoring(fit, device)
+    if plan.activity is None and not plan.observations and plan.skipped is None:
+        plan.skipped = f"{file_type} file: nothing trainledger records"
+    return plan

@@ -1,0 +1,77 @@
+"""Watching a folder (a mounted device, e.g. ``GARMIN/Activity``) for new FIT files.
+
+Polls, so it works on any file system (USB mass storage, network shares); a file is imported
+once its size and modification time held still for one interval (the device may still be
+writing it).  What was seen is kept in ``tl_watch_seen`` (path, size, mtime), so a restart
+does not re-read old files; a file that changes is imported again (and answers duplicate if
+its activity is already recorded).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ingest.fit.batch import find_fit_files, import_files
+from services.domain.base import Source
+from services.runtime import Runtime
+
+TABLE = "tl_watch_seen"
+
+
+class FolderWatcher:
+    def __init__(self, rt: Runtime, athlete_id: str, folder: Path,
+                 report: Callable[[dict[str, Any]], None] = lambda _: None) -> None:
+        self.rt = rt
+        self.athlete_id = athlete_id
+        self.folder = folder
+        self.report = report
+        self.table = rt.tables.name(TABLE)
+        self._pending: dict[str, tuple[int, float]] = {}
+        rt.tables.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (athlete_id TEXT NOT NULL, "
+                          "path TEXT NOT NULL, size BIGINT NOT NULL, mtime DOUBLE PRECISION "
+                          "NOT NULL, status TEXT NOT NULL, PRIMARY KEY (athlete_id, path))")
+
+    def _seen(self) -> dict[str, tuple[int, float]]:
+        rows = self.rt.tables.query(f"SELECT path, size, mtime FROM {self.table} "
+                                    "WHERE athlete_id = %s", (self.athlete_id,))
+        return {r["path"]: (int(r["size"]), float(r["mtime"])) for r in rows}
+
+    def scan(self) -> list[dict[str, Any]]:
+        """One pass: import the files that are new or changed and have settled."""
+        seen = self._seen()
+        ready: list[Path] = []
+        for path in find_fit_files([self.folder]):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # removed while we looked
+            key, mark = str(path.resolve()), (stat.st_size, stat.st_mtime)
+            if seen.get(key) == mark:
+                continue
+            if self._pending.get(key) == mark:
+                ready.append(path)
+            else:
+                self._pending[key] = mark  # settle for one interval first
+        if not ready:
+            return []
+        results = import_files(self.rt, Source("device", principal_id="watch"),
+                               self.athlete_id, ready)
+        for path, result in zip(ready, results, strict=True):
+            key = str(path.resolve())
+            size, mtime = self._pending.pop(key)
+            self.rt.tables.execute(
+                f"INSERT INTO {self.table} AS w (athlete_id, path, size, mtime, status) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (athlete_id, path) DO UPDATE SET "
+                "size = excluded.size, mtime = excluded.mtime, status = excluded.status",
+                (self.athlete_id, key, size, mtime, result["status"]))
+            self.report(result)
+        return results
+
+    def run(self, stop: threading.Event, interval: float = 2.0) -> None:
+        while not stop.is_set():
+            if self.folder.is_dir():  # an unmounted device simply shows nothing
+                self.scan()
+            stop.wait(interval)
