@@ -296,8 +296,7 @@ class Latencies:
 
 def caught_up(rt: Runtime) -> bool:
     """The relay has published the whole store and the load view has read every partition to
-    its end.  (Not ``rt.view_lag()``: its Kafka position is the highest store position applied
-    from any partition, so it reads 0 while other partitions still have a backlog.)"""
+    its end (checked on the broker's offsets, independently of ``rt.view_lag()``)."""
     bootstrap, topic = rt.settings.kafka_bootstrap or "", rt.settings.events_topic
     head = int(rt.app.recorder.max_notification_id() or 0)
     relay = Relay(rt.app, rt.tables, rt.keys, bootstrap, topic)  # reads its table only

@@ -22,17 +22,12 @@ from eventsourcing.application import Application
 from ingest import kafka_io
 from ingest.envelope import open_envelope
 from ingest.keyring import KeyErased, KeyRing
-from projections.base import OFFSETS, View, apply_events, create_tracking, save_position
+from projections.base import OFFSETS, View, apply_events, create_tracking
 from services.tables import ServiceTables, Tx
 
 log = logging.getLogger("trainledger.projections")
 GROUP_PREFIX = "trainledger.projection."
 TOPIC_CHECK_SECONDS = 5.0
-
-
-def kafka_tracking_name(view: View) -> str:
-    """Where the Kafka feed records the highest store position applied (for lag)."""
-    return f"{view.name}@kafka"
 
 
 class KafkaFeed:
@@ -119,20 +114,16 @@ class KafkaFeed:
         applied = 0
         for tp, records in batches.items():
             events = []
-            highest = 0
             for record in records:
                 try:
                     envelope = open_envelope(record.value, self.keys)
                 except KeyErased:
                     continue  # the athlete's data was erased: nothing to read
-                highest = max(highest, envelope.position)
                 if envelope.stored.topic in self.wanted:
                     events.append(self.app.mapper.to_domain_event(envelope.stored))
             with self.db.transaction() as tx:
                 applied += apply_events(tx, self.view, events)
                 self._save_offset(tx, tp.partition, records[-1].offset + 1, self._topic_id)
-                if highest:
-                    save_position(tx, kafka_tracking_name(self.view), highest)
         return applied
 
     def _save_offset(self, tx: Tx, partition: int, next_offset: int,

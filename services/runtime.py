@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import psycopg
@@ -10,7 +11,8 @@ from psycopg import sql
 from ingest.fit.importer import ArtifactStore, fit_handler
 from ingest.intake import ImportStore, IntakeProcessor
 from ingest.keyring import KeyRing
-from projections.base import View, position
+from ingest.relay import create_relay_table
+from projections.base import OFFSETS, View
 from projections.directory import Directory, DirectoryView
 from projections.log_feed import LogFeed
 from projections.registry import all_views
@@ -35,11 +37,29 @@ class Runtime:
     artifacts: ArtifactStore
 
     def view_lag(self) -> dict[str, int]:
-        """Events in the store each view has not applied yet."""
+        """Events in the store each view has not applied yet.
+
+        With Kafka, from our own bookkeeping (no broker call): events not yet published, plus,
+        per partition, what the relay published beyond the view's next offset."""
         if not self.settings.kafka_bootstrap:
             return self.feed.lag()
         head = int(self.app.recorder.max_notification_id() or 0)
-        return {name: head - position(self.tables, f"{name}@kafka") for name in self.views}
+        topic = self.settings.events_topic
+        relay = self.tables.query(f"SELECT position, partition_ends FROM "
+                                  f"{self.tables.name('tl_relay')} WHERE topic = %s", (topic,))
+        published, ends = 0, {}
+        if relay:
+            published = int(relay[0]["position"])
+            ends = {int(p): int(o) for p, o in json.loads(relay[0]["partition_ends"]).items()}
+        lag = {}
+        for name in self.views:
+            rows = self.tables.query(
+                f"SELECT partition, next_offset FROM {self.tables.name(OFFSETS)} "
+                "WHERE view = %s AND topic = %s", (name, topic))
+            read = {int(r["partition"]): int(r["next_offset"]) for r in rows}
+            behind = sum(max(end - read.get(p, 0), 0) for p, end in ends.items())
+            lag[name] = (head - published) + behind
+        return lag
 
     def close(self) -> None:
         self.app.close()
@@ -78,6 +98,7 @@ def open_runtime(settings: Settings) -> Runtime:
     feed = LogFeed(app, tables, fed_here)
     for view in views.values():  # present even before a projection worker first runs
         view.create(tables)
+    create_relay_table(tables)  # read by view_lag even where no relay runs
     imports = ImportStore(tables)
     artifacts = ArtifactStore(tables, settings.data_dir)
     intake = IntakeProcessor(app, imports, {"fit": fit_handler(artifacts)})

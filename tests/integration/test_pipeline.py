@@ -257,3 +257,23 @@ def test_each_athletes_events_arrive_in_store_order(kafka_runtime: Runtime) -> N
         positions = [pos for _, pos in sorted(seen)]
         assert positions == sorted(positions), f"{owner}'s events out of store order"
     assert ADMIN  # the admin created everyone above
+
+
+def test_view_lag_counts_every_partitions_backlog(kafka_runtime: Runtime) -> None:
+    """Lag is what the relay has not published plus, per partition, what the view has not read."""
+    with TestClient(create_app(kafka_runtime)) as client:
+        people = [new_athlete(client, name=f"L{i}") for i in range(4)]
+        for athlete_id, token in people:
+            log_sets(client, start_session(client, athlete_id, token), token, 2, athlete_id)
+    head = int(kafka_runtime.app.recorder.max_notification_id() or 0)
+    assert kafka_runtime.view_lag()["load"] == head  # nothing published yet
+    relay_only = Workers(kafka_runtime, views=[], log_feed=False, intake=False).start()
+    try:
+        wait_until(lambda: kafka_runtime.view_lag()["load"] == head, what="published, unread")
+    finally:
+        relay_only.stop()
+    feed = Workers(kafka_runtime, relay=False, log_feed=False, intake=False).start()
+    try:
+        wait_until(lambda: kafka_runtime.view_lag()["load"] == 0, what="every partition read")
+    finally:
+        feed.stop()
