@@ -55,9 +55,11 @@ def seal(notification: Notification, event: Any, athlete_id: str | None,
         "recorded_at": event.timestamp.astimezone(UTC).isoformat(),
         "source": event.source,
     }
-    sealed = keys.encrypt(owner, notification.state, _associated(meta))
-    value = {**meta, "payload": base64.b64encode(sealed).decode()}
-    return owner.encode(), json.dumps(value, separators=(",", ":")).encode()
+    associated = _associated(meta)
+    sealed = base64.b64encode(keys.encrypt(owner, notification.state, associated))
+    # the value is the metadata's canonical JSON with the payload added: one encoding
+    return owner.encode(), associated[:-1] + b',"payload":"' + sealed + b'"}'
+
 
 
 def open_envelope(value: bytes, keys: KeyRing) -> Envelope:

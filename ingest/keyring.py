@@ -27,6 +27,7 @@ class KeyRing:
     def __init__(self, db: ServiceTables) -> None:
         self.db = db
         self._cache: dict[str, bytes] = {}
+        self._ciphers: dict[str, AESGCM] = {}
         self._lock = threading.Lock()
         db.execute(f"CREATE TABLE IF NOT EXISTS {db.name(TABLE)} (owner_id TEXT PRIMARY KEY, "
                    "key_b64 TEXT, created_at TEXT NOT NULL, erased_at TEXT)")
@@ -59,19 +60,25 @@ class KeyRing:
             self._cache[owner_id] = key
             return key
 
+    def _cipher(self, owner_id: str, create: bool = False) -> AESGCM:
+        cipher = self._ciphers.get(owner_id)
+        if cipher is None:
+            cipher = self._ciphers[owner_id] = AESGCM(self.key(owner_id, create=create))
+        return cipher
+
     def encrypt(self, owner_id: str, plaintext: bytes, associated: bytes) -> bytes:
         """nonce (12 bytes) + ciphertext; ``associated`` binds it to its envelope."""
         nonce = os.urandom(12)
-        return nonce + AESGCM(self.key(owner_id, create=True)).encrypt(
-            nonce, plaintext, associated)
+        return nonce + self._cipher(owner_id, create=True).encrypt(nonce, plaintext, associated)
 
     def decrypt(self, owner_id: str, sealed: bytes, associated: bytes) -> bytes:
-        return AESGCM(self.key(owner_id)).decrypt(sealed[:12], sealed[12:], associated)
+        return self._cipher(owner_id).decrypt(sealed[:12], sealed[12:], associated)
 
     def erase(self, owner_id: str) -> None:
         """Destroy the key for good (the row stays, to tell 'erased' from 'never existed')."""
         with self._lock:
             self._cache.pop(owner_id, None)
+            self._ciphers.pop(owner_id, None)
             self.db.execute(
                 f"INSERT INTO {self.db.name(TABLE)} AS k (owner_id, key_b64, created_at, "
                 "erased_at) VALUES (%s, NULL, %s, %s) ON CONFLICT (owner_id) DO UPDATE "
