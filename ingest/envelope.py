@@ -11,9 +11,8 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
@@ -36,30 +35,35 @@ def _associated(meta: dict[str, Any]) -> bytes:
     return json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
 
 
-def seal(notification: Notification, event: Any, athlete_id: str | None,
+def seal(notification: Notification, state: dict[str, Any], athlete_id: str | None,
          keys: KeyRing) -> tuple[bytes, bytes]:
-    """(key, value) of the Kafka record for one stored event."""
-    owner = athlete_id or str(notification.originator_id)
+    """(key, value) of the Kafka record for one stored event; ``state`` is its decoded JSON
+    (times stay as the store wrote them: ISO 8601 with their offset)."""
+    aggregate_id = str(notification.originator_id)
+    owner = athlete_id or aggregate_id
     meta: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "event_type": notification.topic.rsplit(":", 1)[-1],
         "topic": notification.topic,
-        "event_id": str(uuid5(UUID(str(notification.originator_id)),
-                              str(notification.originator_version))),
+        "event_id": f"{aggregate_id}/{notification.originator_version}",
         "athlete_id": athlete_id,
         "key_owner": owner,
-        "aggregate_id": str(notification.originator_id),
+        "aggregate_id": aggregate_id,
         "aggregate_version": notification.originator_version,
         "position": notification.id,
-        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
-        "recorded_at": event.timestamp.astimezone(UTC).isoformat(),
-        "source": event.source,
+        "occurred_at": _iso(state.get("occurred_at")),
+        "recorded_at": _iso(state.get("timestamp")),
+        "source": state.get("source"),
     }
     associated = _associated(meta)
     sealed = base64.b64encode(keys.encrypt(owner, notification.state, associated))
     # the value is the metadata's canonical JSON with the payload added: one encoding
     return owner.encode(), associated[:-1] + b',"payload":"' + sealed + b'"}'
 
+
+def _iso(value: Any) -> str | None:
+    """A datetime as the library's JSON transcoder stored it."""
+    return value.get("_data_") if isinstance(value, dict) else None
 
 
 def open_envelope(value: bytes, keys: KeyRing) -> Envelope:
