@@ -461,7 +461,7 @@ class TrainingLog(Application[UUID]):
         for i, fields in enumerate(sets or []):
             try:
                 fields = {**fields, "performed_at": fields.get("performed_at") or started_at}
-                self._log_set(inner, session, lambda: athlete, f"{session.id}:{i}", fields)
+                self.add_set(inner, session, lambda: athlete, f"{session.id}:{i}", fields)
             except DomainError as exc:
                 exc.field = f"sets[{i}].{exc.field}" if exc.field else f"sets[{i}]"
                 raise
@@ -500,7 +500,7 @@ class TrainingLog(Application[UUID]):
     def session(self, session_id: UUID | str) -> TrainingSession:
         return self.load(TrainingSession, session_id, "session")
 
-    def _log_set(
+    def add_set(
         self,
         ctx: Context,
         session: TrainingSession,
@@ -508,7 +508,8 @@ class TrainingLog(Application[UUID]):
         key: str,
         fields: dict[str, Any],
     ) -> str:
-        """Resolve the exercise, convert the load to kg and log the set; returns its id.
+        """Log a set on a loaded, not yet saved session (importers build sessions this way):
+        resolve the exercise, convert the load to kg; returns the set's id.
 
         The athlete is read only when needed: a custom exercise, or a load without a unit."""
         set_id = fields.pop("set_id", None) or str(
@@ -536,7 +537,7 @@ class TrainingLog(Application[UUID]):
 
         def command(s: TrainingSession) -> None:
             set_ids.append(
-                self._log_set(ctx, s, lambda: self.athlete(s.athlete_id), key, dict(fields))
+                self.add_set(ctx, s, lambda: self.athlete(s.athlete_id), key, dict(fields))
             )
 
         session = self._change(TrainingSession, session_id, "session", access, command)

@@ -167,7 +167,7 @@ def _build_session(app: TrainingLog, ctx: Context, athlete: Athlete, session_id:
         at = fields.get("performed_at") or activity.started_at
         fields["performed_at"] = max(at, activity.started_at)
         last = max(last, fields["performed_at"])
-        app._log_set(inner, session, lambda: athlete, f"{session.id}:{i}", fields)
+        app.add_set(inner, session, lambda: athlete, f"{session.id}:{i}", fields)
     ended = max(activity.ended_at, last)
     avg_hr, max_hr = summary.get("avg_hr"), summary.get("max_hr")
     session.end(
