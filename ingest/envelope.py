@@ -26,10 +26,6 @@ class Envelope:
     meta: dict[str, Any]
     stored: StoredEvent  # the event as the store keeps it, ready for the mapper
 
-    @property
-    def position(self) -> int:
-        return int(self.meta["position"])
-
 
 def _associated(meta: dict[str, Any]) -> bytes:
     return json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()

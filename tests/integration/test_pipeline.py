@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN, bearer, new_athlete
+from conftest import bearer, new_athlete
 from fastapi.testclient import TestClient
 from kafka_broker import TansuBroker
 
@@ -218,12 +218,9 @@ def test_each_athletes_events_arrive_in_store_order(kafka_runtime: Runtime) -> N
                 for session_id, token in sessions:
                     log_sets(client, session_id, token, 1, f"r{round_}")
         head = int(kafka_runtime.app.recorder.max_notification_id() or 0)
-        published = kafka_runtime.tables.query(
-            f"SELECT position FROM {kafka_runtime.tables.name('tl_relay')}")
         wait_until(lambda: int(kafka_runtime.tables.query(
             f"SELECT position FROM {kafka_runtime.tables.name('tl_relay')}")[0]["position"])
             == head, what="relay caught up")
-        assert published is not None
     finally:
         workers.stop()
     consumer = kafka_io.make_consumer(kafka_runtime.settings.kafka_bootstrap or "", None)
@@ -256,7 +253,6 @@ def test_each_athletes_events_arrive_in_store_order(kafka_runtime: Runtime) -> N
         assert len(partition_of[owner]) == 1, f"{owner} split across partitions"
         positions = [pos for _, pos in sorted(seen)]
         assert positions == sorted(positions), f"{owner}'s events out of store order"
-    assert ADMIN  # the admin created everyone above
 
 
 def test_view_lag_counts_every_partitions_backlog(kafka_runtime: Runtime) -> None:
