@@ -15,12 +15,20 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from ingest.fit import FitError, decode
-from ingest.fit.mapping import ActivityPlan, FitPlan, ObservationPlan, plan_fit
+from ingest.fit.mapping import (
+    ActivityPlan,
+    FitPlan,
+    ObservationPlan,
+    WorkoutPlan,
+    for_athlete,
+    plan_fit,
+)
 from services.application import TrainingLog
 from services.domain.athlete import Athlete
 from services.domain.base import Context, Source
@@ -39,6 +47,7 @@ class FitResult:
     file_type: str | None = None
     session_ids: list[str] = field(default_factory=list)
     observation_ids: list[str] = field(default_factory=list)
+    planned_session_ids: list[str] = field(default_factory=list)
     sets: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,17 +100,49 @@ class ArtifactStore:
 
 
 def _planned_slot(app: TrainingLog, athlete: Athlete, plan: ActivityPlan) -> dict[str, Any]:
-    """The planned session of the same day, if the week's plan has one for that day."""
+    """The planned session of the same day and sport: a slot naming the activity's sport
+    first, then one naming no sport; a slot for another sport never matches."""
     day = local_day(plan.started_at, athlete.profile["timezone"])
     week = week_start(day, athlete.profile["first_day_of_week"])
     try:
         weekly = app.load(WeeklyPlan, plan_id_for(str(athlete.id), week), "plan")
     except NotFound:
         return {}
-    for slot in weekly.sessions.values():
-        if slot.get("day") == day.isoformat() and not slot.get("cancelled"):
-            return slot
+    that_day = [slot for slot in weekly.sessions.values()
+                if slot.get("day") == day.isoformat() and not slot.get("cancelled")]
+    for wanted in (plan.sport, None):
+        for slot in that_day:
+            if slot.get("sport") == wanted:
+                return slot
     return {}
+
+
+def _plan_workout(app: TrainingLog, ctx: Context, athlete: Athlete,
+                  workout: WorkoutPlan) -> FitResult:
+    """A workout file becomes a planned training session in the week it was created (the
+    import day when the file has no creation time); the same workout again is a duplicate."""
+    result = FitResult("imported", file_type="workout")
+    when = workout.created_at or datetime.now(UTC)
+    week = week_start(local_day(when, athlete.profile["timezone"]),
+                      athlete.profile["first_day_of_week"])
+    ctx = replace(ctx, request_id=f"fit-workout:{workout.identity}",
+                  fingerprint=workout.identity)
+    slot = {"role": "training", "title": (workout.name or "Device workout")[:200],
+            "sport": workout.sport, "steps": workout.steps}
+    plan_id = plan_id_for(str(athlete.id), week)
+    if plan_id not in app.repository:
+        plan = WeeklyPlan.plan(ctx, str(athlete.id), week, [slot])
+        app.save(plan)
+        slot_id = next(iter(plan.sessions))
+    elif app.load(WeeklyPlan, plan_id, "plan").seen_request(ctx):
+        plan = app.load(WeeklyPlan, plan_id, "plan")
+        slot_id = next(k for k, v in plan.sessions.items()
+                       if v.get("steps") == workout.steps and v["title"] == slot["title"])
+        result.status, result.reason = "duplicate", "already imported"
+    else:
+        slot_id = app.add_planned_session(ctx, str(athlete.id), week, slot)
+    result.planned_session_ids.append(slot_id)
+    return result
 
 
 def _observation(app: TrainingLog, ctx: Context, athlete_id: str,
@@ -117,8 +158,13 @@ def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
                artifact: str | None) -> FitResult:
     """Record what the plan holds; raises DomainError (nothing recorded) if a value is bad."""
     athlete = app.athlete(athlete_id)
-    result = FitResult("imported", file_type=plan.file_type)
     ctx = Context(source)
+    if plan.workout is not None:
+        return _plan_workout(app, ctx, athlete, plan.workout)
+    observations = for_athlete(plan.observations, athlete.profile["sex"])
+    if isinstance(observations, str):
+        return FitResult("skipped", observations, plan.file_type)
+    result = FitResult("imported", file_type=plan.file_type)
     new: list[Any] = []
     activity = plan.activity
     if activity is not None:
@@ -131,7 +177,7 @@ def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
                                                    fingerprint=activity.identity),
                                       athlete, session_id, activity, artifact))
             result.sets = len(activity.sets)
-    for obs in plan.observations + (activity.observations if activity else []):
+    for obs in observations + (activity.observations if activity else []):
         made = _observation(app, ctx, athlete_id, obs)
         if made is not None:
             new.append(made)
@@ -216,7 +262,10 @@ def record(app: TrainingLog, artifacts: ArtifactStore, source: Source, athlete_i
         reason = f"{name}: {exc.field + ': ' if exc.field else ''}{exc.message}"
         artifacts.keep_rejected(name, data, reason)
         return FitResult("rejected", reason, plan.file_type)
-    artifacts.put(data)
+    if result.status == "skipped":
+        result.reason = f"{name}: {result.reason}"
+    else:
+        artifacts.put(data)
     return result
 
 

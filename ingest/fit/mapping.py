@@ -5,7 +5,10 @@
   reconstructed from records and laps), a heart-rate histogram (seconds at each bpm) for
   the projections, strength ``set`` messages as sets (rest sets become the rest interval of
   the set before), and ``hrv`` R-R intervals as an RMSSD observation.
-- ``weight`` files: body-mass observations.  ``monitoring`` files: resting-HR observations.
+- ``weight`` files: body-mass and body-composition observations (on a multi-user scale, only
+  the user whose profile matches the athlete's sex, when exactly one does: ``for_athlete``).
+- ``workout`` files: a planned session with the workout's steps as its prescription.
+- ``monitoring`` files: resting-HR observations.
 - Other types are skipped, naming the type.
 
 Identity, for duplicate detection: device serial + file type + the activity's own UTC start
@@ -15,6 +18,8 @@ or, without a serial, start + sport + duration.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +54,16 @@ class ObservationPlan:
     unit: str
     observed_at: datetime
     identity: str
+    user: tuple[int, str | None] | None = None  # a multi-user scale's (user index, gender)
+
+
+@dataclass
+class WorkoutPlan:
+    identity: str  # a hash of the workout's content: SDK examples share serial and time
+    name: str | None
+    sport: str | None
+    created_at: datetime | None
+    steps: list[dict[str, Any]]
 
 
 @dataclass
@@ -57,6 +72,7 @@ class FitPlan:
     device: dict[str, Any]
     activity: ActivityPlan | None = None
     observations: list[ObservationPlan] = field(default_factory=list)
+    workout: WorkoutPlan | None = None
     skipped: str | None = None  # why nothing is recorded
 
 
@@ -248,14 +264,77 @@ def plan_activity(fit: DecodedFit, device: dict[str, Any]) -> ActivityPlan | Non
     return plan
 
 
+#: weight_scale fields -> (metric, unit, plausible low, high)
+BODY_COMPOSITION: dict[str, tuple[str, str, float, float]] = {
+    "weight": ("body_mass", "kg", 20, 400),
+    "percent_fat": ("body_fat_pct", "%", 1, 75),
+    "percent_hydration": ("body_water_pct", "%", 20, 80),
+    "muscle_mass": ("muscle_mass", "kg", 5, 200),
+    "bone_mass": ("bone_mass", "kg", 0.5, 10),
+    "visceral_fat_rating": ("visceral_fat_rating", "rating", 1, 59),
+    "basal_met": ("basal_metabolic_rate", "kcal/day", 500, 5000),
+    "bmi": ("bmi", "kg/m2", 10, 80),
+}
+
+
 def plan_weight(fit: DecodedFit, device: dict[str, Any]) -> list[ObservationPlan]:
+    """Body mass and composition observations, each tagged with the scale's user (if any)."""
+    genders = {p.get("message_index"): str(p.get("gender"))
+               for p in fit.table("user_profile").rows()}
     out = []
     for row in fit.table("weight_scale").rows():
-        weight, when = _num(row.get("weight")), _when(row.get("timestamp"))
-        if weight and when is not None and 20 <= weight <= 400:
-            out.append(ObservationPlan("body_mass", weight, "kg", when,
-                                       f"weight:{device.get('serial_number')}:{when.isoformat()}"))
+        when = _when(row.get("timestamp"))
+        if when is None:
+            continue
+        user = row.get("user_profile_index")
+        for name, (metric, unit, low, high) in BODY_COMPOSITION.items():
+            value = _num(row.get(name))
+            if value is not None and low <= value <= high:
+                out.append(ObservationPlan(
+                    metric, value, unit, when,
+                    f"{metric}:{device.get('serial_number')}:{when.isoformat()}:{user}",
+                    user=(int(user), genders.get(user)) if isinstance(user, int) else None))
     return out
+
+
+def for_athlete(observations: list[ObservationPlan],
+                athlete_sex: str) -> list[ObservationPlan] | str:
+    """A multi-user scale's weighings of the athlete, or why they cannot be told apart.
+
+    Such a scale writes every user's weighings with a ``user_profile_index``: only the one
+    user whose profile's gender matches the athlete's sex is taken; otherwise the file is
+    ambiguous (importing a housemate's weight would corrupt body-mass goals).
+    """
+    users = {o.user for o in observations if o.user is not None}
+    if len(users) <= 1:
+        return observations
+    mine = [u for u in users if u[1] == athlete_sex]
+    if len(mine) != 1:
+        return (f"multi-user weight file ({len(users)} users): cannot tell which one is this "
+                "athlete (the athlete's sex must match exactly one user profile)")
+    return [o for o in observations if o.user == mine[0]]
+
+
+def plan_workout(fit: DecodedFit) -> WorkoutPlan | None:
+    """A workout file's name, sport and steps (durations, targets, repeats, exercises)."""
+    workout = fit.first("workout") or {}
+    steps = []
+    for row in fit.table("workout_step").rows():
+        step = {k: (v.isoformat() if isinstance(v, datetime) else
+                    round(v, 3) if isinstance(v, float) else v)
+                for k, v in row.items() if v is not None and k != "message_index"}
+        steps.append({k: (v if isinstance(v, int | float | str) else str(v))
+                      for k, v in step.items()})
+    if not workout and not steps:
+        return None
+    sport = workout.get("sport")
+    name = workout.get("wkt_name")
+    content = json.dumps({"name": name, "sport": str(sport) if sport else None,
+                          "steps": steps}, sort_keys=True)
+    created = _when((fit.first("file_id") or {}).get("time_created"))
+    return WorkoutPlan(hashlib.sha256(content.encode()).hexdigest()[:32],
+                       str(name) if name else None, str(sport) if sport else None,
+                       created, steps)
 
 
 def plan_monitoring(fit: DecodedFit, device: dict[str, Any]) -> list[ObservationPlan]:
@@ -285,8 +364,11 @@ def plan_fit(fit: DecodedFit) -> FitPlan:
             plan.skipped = "activity file without a session or timed records"
     elif file_type == "weight":
         plan.observations = plan_weight(fit, device)
+    elif file_type == "workout":
+        plan.workout = plan_workout(fit)
     elif file_type.startswith("monitoring"):
         plan.observations = plan_monitoring(fit, device)
-    if plan.activity is None and not plan.observations and plan.skipped is None:
+    if (plan.activity is None and plan.workout is None and not plan.observations
+            and plan.skipped is None):
         plan.skipped = f"{file_type} file: nothing trainledger records"
     return plan

@@ -184,6 +184,10 @@ class SlotIn(Strict):
     objective_id: str | None = None
     day: date | None = None
     title: str | None = None
+    sport: str | None = Field(
+        None, examples=["running"],
+        description="Only a recorded session of this sport matches the slot (any if omitted)",
+    )
 
 
 class PlanIn(Strict):

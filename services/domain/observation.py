@@ -18,6 +18,10 @@ from services.domain.validation import check_not_future, check_range, check_text
 #: Built-in metrics with their canonical unit and plausible range.
 KNOWN_METRICS: dict[str, tuple[str, float, float]] = {
     "body_mass": ("kg", 20, 400),
+    "body_fat_pct": ("%", 1, 75),
+    "body_water_pct": ("%", 20, 80),
+    "muscle_mass": ("kg", 5, 200),
+    "bone_mass": ("kg", 0.5, 10),
     "resting_hr": ("bpm", 20, 150),
     "hrv_rmssd": ("ms", 1, 500),
     "sleep_hours": ("h", 0, 24),
@@ -36,7 +40,7 @@ def normalise(metric: str, value: float, unit: str) -> tuple[float, str]:
         check_text(unit, "unit", max_len=20, required=True)
         return float(value), unit
     canonical, low, high = KNOWN_METRICS[metric]
-    if metric == "body_mass":
+    if canonical == "kg":
         value = to_kg(value, unit, "unit")
     elif unit != canonical:
         raise InvalidValue(f"{metric} is measured in {canonical}, not {unit!r}", "unit")

@@ -77,9 +77,14 @@ class WeeklyPlan(TrainingAggregate):
         title: str | None,
         week_start: date,
         field: str = "sessions",
+        sport: str | None = None,
+        steps: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        """A planned session; ``sport`` narrows which recorded session it matches, ``steps``
+        is a prescription (e.g. a device workout's steps)."""
         check_choice(role, PLANNED_ROLES, f"{field}.role")
         check_text(title, f"{field}.title", max_len=200)
+        check_text(sport, f"{field}.sport", max_len=60)
         if day is not None and not week_start <= day < week_start + timedelta(days=7):
             raise InvalidValue("the day is not in the plan's week", f"{field}.day")
         if role == "volume" and objective_id is not None:
@@ -92,6 +97,8 @@ class WeeklyPlan(TrainingAggregate):
             "title": title,
             "converted": False,
             "cancelled": False,
+            **({"sport": sport} if sport else {}),
+            **({"steps": steps} if steps else {}),
         }
 
     @classmethod
@@ -117,6 +124,8 @@ class WeeklyPlan(TrainingAggregate):
                 s.get("title"),
                 week_start,
                 field=f"sessions[{i}]",
+                sport=s.get("sport"),
+                steps=s.get("steps"),
             )
             for i, s in enumerate(slots)
         ]
@@ -151,6 +160,8 @@ class WeeklyPlan(TrainingAggregate):
             slot.get("title"),
             self.week_start,
             field="session",
+            sport=slot.get("sport"),
+            steps=slot.get("steps"),
         )
         self._record(self.SessionAdded, ctx, slot=made)
         return new_id
