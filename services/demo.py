@@ -2,9 +2,12 @@
 
 Three training sessions a week (squat, bench press, deadlift, each tied to its objective) and
 one volume session of accessory work; from week 7 the volume session is converted into a
-second bench-press training session.  Week 4 is a deload, one session is skipped and one is
-cut short for life's demands (it keeps its purpose).  Daily resting HR, HRV and sleep, weekly
-body mass and deep-work hours.  Every event is recorded as if entered on the day.
+second bench-press training session.  Week 2 is hard (it shows in resting HR and HRV) and one
+of its sessions is skipped, week 3 is a deload, and one session in week 9 is cut short for
+life's demands (it keeps its purpose).  Conversion readiness tells that story: not yet while
+history builds and adherence and RPE settle, ready at the end of week 6, then the conversion
+and how the athlete copes.  Daily resting HR, HRV and sleep, weekly body mass and deep-work
+hours.  Every event is recorded as if entered on the day.
 
 Seeding is idempotent: every command carries a deterministic idempotency key and the
 timeline is anchored on the demo athlete's registration, so a second run adds nothing.
@@ -159,7 +162,7 @@ class Seeder:
             self.app.convert_volume_session(
                 self.ctx(f"convert:{week}", plan_at), aid, monday, slots[3], goals["bench"]
             )
-        deload = week == 3
+        deload = week == 2
         progress = 1.0 + 0.012 * week - (0.12 if deload else 0.0)
         days = [
             (0, slots[0], SQUAT, 110.0, 5, "Squat"),
@@ -169,7 +172,7 @@ class Seeder:
         count = 0
         for offset, slot, lift, base, reps, title in days:
             day = monday + timedelta(days=offset)
-            if day >= today or (week == 4 and offset == 4):  # week 5: Friday skipped (travel)
+            if day >= today or (week == 1 and offset == 4):  # week 2: Friday skipped (travel)
                 continue
             short = week == 8 and offset == 2  # cut short, kept its purpose
             sets = self.main_lift(lift, base * progress, reps, 2 if short else 4, deload)
@@ -283,7 +286,7 @@ class Seeder:
             if day >= today:
                 return
             morning = self.at(day, 7)
-            fatigue = 1.5 if week == 2 else 0.0  # a hard week shows in resting HR and HRV
+            fatigue = 1.5 if week == 1 else 0.0  # a hard week shows in resting HR and HRV
             for metric, value, unit in (
                 ("resting_hr", round(54 - 0.2 * week + fatigue + self.rng.gauss(0, 1.2)), "bpm"),
                 ("hrv_rmssd", round(62 + 0.6 * week - 3 * fatigue + self.rng.gauss(0, 5), 1), "ms"),

@@ -14,6 +14,7 @@ from services.api import (
     routes_observations,
     routes_plans,
     routes_sessions,
+    routes_views,
 )
 from services.runtime import Runtime
 
@@ -45,6 +46,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         routes_observations,
         routes_exercises,
         routes_imports,
+        routes_views,
     ):
         app.include_router(module.router)
 

@@ -51,6 +51,11 @@ class SettingsPatch(Strict):
     hr_zone_bounds_pct: list[float] | None = None
     lthr: int | None = None
     ftp_w: int | None = None
+    readiness_adherence_pct: float | None = Field(
+        None, description="Conversion readiness: minimum training adherence over 3 weeks (%)")
+    readiness_acwr_low: float | None = Field(None, description="Readiness: lowest ACWR")
+    readiness_acwr_high: float | None = Field(None, description="Readiness: highest ACWR")
+    readiness_tsb_min: float | None = Field(None, description="Readiness: lowest form (TSB)")
 
 
 class AthleteOut(BaseModel):

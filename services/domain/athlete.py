@@ -44,6 +44,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "hr_zone_bounds_pct": [50, 60, 70, 80, 90, 100],  # Edwards zones, % of max HR
     "lthr": None,
     "ftp_w": None,
+    # conversion readiness criteria (see projections/readiness.py)
+    "readiness_adherence_pct": 90,
+    "readiness_acwr_low": 0.8,
+    "readiness_acwr_high": 1.3,
+    "readiness_tsb_min": -30,
 }
 
 
@@ -98,6 +103,10 @@ def validate_settings(changes: dict[str, Any]) -> None:
             raise InvalidValue("must be at least two increasing percentages", "hr_zone_bounds_pct")
         for b in bounds:
             check_range(b, 1, 110, "hr_zone_bounds_pct")
+    for key, low, high in (("readiness_adherence_pct", 0, 100), ("readiness_acwr_low", 0, 5),
+                           ("readiness_acwr_high", 0, 5), ("readiness_tsb_min", -300, 300)):
+        if key in changes:
+            check_range(changes[key], low, high, key)
     if changes.get("lthr") is not None:
         check_range(changes["lthr"], 60, 230, "lthr")
     if changes.get("ftp_w") is not None:

@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from fit_samples import corpus_dir
 
+from projections.analytics import VIEWS
 from services.api.app import create_app
 from services.runtime import Runtime
 
@@ -125,6 +126,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", A + "/imports"): Spec("write", {"sessions": [{"started_at": "{an_hour_ago}"}]}),
     ("GET", "/imports/{import_id}"): Spec("read"),
     ("POST", A + "/imports/fit"): Spec("write", files=True),
+    **{("GET", A + f"/views/{name}"): Spec("read") for name in VIEWS},
 }
 
 

@@ -1,0 +1,75 @@
+"""The analytic views by name, and how to ask one of them "as of" a moment.
+
+``as_of`` is an ISO 8601 instant, or a bare date meaning the end of that day in the athlete's
+time zone.  The answer is what the view said then: built from the events *recorded* by that
+instant (a correction recorded later is left out) and evaluated for that day, with the
+athlete's settings as they stood.  Without ``as_of``: everything recorded, evaluated today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from projections.execution import execution
+from projections.fatigue import fatigue
+from projections.goals import goals
+from projections.history import AthleteHistory
+from projections.readiness import readiness
+from projections.recovery import recovery
+from projections.sessions import daily_loads, session_loads
+from projections.strength import strength
+from services.domain.errors import InvalidValue
+from services.domain.weeks import local_day
+
+
+def load(history: AthleteHistory, day: date) -> dict[str, Any]:
+    """Session load: per session (sRPE, TRIMPs, volume load) and per day."""
+    rows = [r for r in session_loads(history) if r.day <= day]
+    days = []
+    if rows:
+        first = min(r.day for r in rows)
+        for i, value in enumerate(daily_loads(rows, first, day)):
+            days.append({"day": (first + timedelta(days=i)).isoformat(), "load": round(value, 2)})
+    return {"sessions": [r.as_dict() for r in rows], "days": days}
+
+
+VIEWS: dict[str, Callable[[AthleteHistory, date], dict[str, Any]]] = {
+    "load": load,
+    "strength": strength,
+    "fatigue": fatigue,
+    "recovery": recovery,
+    "goals": goals,
+    "execution": execution,
+    "readiness": readiness,
+}
+
+
+def parse_as_of(as_of: str | None, timezone: str) -> tuple[datetime | None, date]:
+    """(recorded_by, day) for an ``as_of`` parameter; None: now, evaluated today."""
+    if as_of is None or as_of == "":
+        return None, local_day(datetime.now(UTC), timezone)
+    zone = ZoneInfo(timezone)
+    try:
+        if len(as_of) == 10:
+            day = date.fromisoformat(as_of)
+            end = datetime.combine(day + timedelta(days=1), time(), zone) - timedelta(
+                microseconds=1)
+            return end.astimezone(UTC), day
+        moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidValue("as_of must be an ISO 8601 date or date-time "
+                           "(e.g. 2026-11-01 or 2026-11-01T18:00:00Z)", "as_of") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC), local_day(moment, timezone)
+
+
+def last_day(history: AthleteHistory) -> date:
+    """The day of the athlete's latest session or observation (registration day if none):
+    the day stored snapshots are evaluated for, so that they depend on events alone."""
+    moments = [s.started_at for s in history.sessions[-1:]] + \
+        [o.observed_at for o in history.observations[-1:]] + [history.athlete.created_on]
+    return local_day(max(moments), history.timezone)
