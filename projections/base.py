@@ -44,6 +44,14 @@ class View(ABC):
     def apply(self, tx: Tx, event: Any) -> None:
         """Change the view's rows for one event, inside the feed's transaction."""
 
+    def prepare(self, events: Sequence[Any]) -> None:
+        """Before a batch's transaction: read what applying it needs (default: nothing)."""
+        return
+
+    def finish(self, tx: Tx) -> None:
+        """After a batch's events were applied, inside the same transaction."""
+        return
+
     def reset(self, tx: Tx) -> None:
         for table in self.tables:
             tx.execute(f"DELETE FROM {tx.name(table)}")
@@ -77,7 +85,9 @@ def position(db: ServiceTables, view: str) -> int:
 
 
 def apply_events(tx: Tx, view: View, events: Sequence[Any]) -> int:
-    """Apply the events a view has not seen yet (by aggregate version); returns how many."""
+    """Apply the events a view has not seen yet (by aggregate version); returns how many.
+
+    The feed calls ``view.prepare(events)`` before opening the transaction."""
     if not events:
         return 0
     ids = sorted({str(e.originator_id) for e in events})
@@ -98,6 +108,7 @@ def apply_events(tx: Tx, view: View, events: Sequence[Any]) -> int:
         view.apply(tx, event)
         seen[aggregate_id] = changed[aggregate_id] = event.originator_version
         applied += 1
+    view.finish(tx)
     for aggregate_id, version in changed.items():
         tx.execute(
             f"INSERT INTO {tx.name(VERSIONS)} AS v (view, aggregate_id, version) "

@@ -121,6 +121,7 @@ class KafkaFeed:
                     continue  # the athlete's data was erased: nothing to read
                 if envelope.stored.topic in self.wanted:
                     events.append(self.app.mapper.to_domain_event(envelope.stored))
+            self.view.prepare(events)
             with self.db.transaction() as tx:
                 applied += apply_events(tx, self.view, events)
                 self._save_offset(tx, tp.partition, records[-1].offset + 1, self._topic_id)

@@ -51,6 +51,7 @@ class LogFeed:
                 )
                 end = batch[-1].id if len(batch) == BATCH else stop
                 events = [self.app.mapper.to_domain_event(n) for n in batch]
+                view.prepare(events)
                 with self.db.transaction() as tx:
                     applied += apply_events(tx, view, events)
                     save_position(tx, view.name, end)

@@ -93,7 +93,7 @@ def open_runtime(settings: Settings) -> Runtime:
     tables = ServiceTables(app)
     admin_token, _ = settings.ensure_admin_token()
     directory = DirectoryView()
-    views = all_views()
+    views = all_views(app, tables)
     fed_here = [directory] if settings.kafka_bootstrap else [directory, *views.values()]
     feed = LogFeed(app, tables, fed_here)
     for view in views.values():  # present even before a projection worker first runs

@@ -11,6 +11,8 @@ import pytest
 from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
 
+from projections.base import forget
+from projections.snapshots import stored_answer
 from services.demo import seed_demo
 from services.runtime import Runtime
 
@@ -148,3 +150,21 @@ def test_the_demo_views_hold_its_block(client: TestClient, demo: str) -> None:
     assert fatigue["today"]["ctl"] > 0
     recovery = view(client, demo, "recovery", ADMIN, as_of="2026-11-22")
     assert recovery["status"] in ("normal", "elevated", "suppressed")
+
+
+def test_stored_views_follow_the_feed_and_rebuild_to_the_same_hash(
+    client: TestClient, runtime: Runtime, demo: str
+) -> None:
+    stored = runtime.views["analytics"]
+    runtime.feed.catch_up(stored)
+    answer = stored_answer(runtime.tables, demo, "readiness")
+    assert answer is not None
+    live = view(client, demo, "readiness", ADMIN, as_of=answer["day"])
+    assert answer["verdict"] == live["verdict"]
+    assert answer["criteria"] == live["criteria"]
+    before = stored.content_hash(runtime.tables)
+    with runtime.tables.transaction() as tx:
+        forget(tx, stored)
+    assert stored_answer(runtime.tables, demo, "readiness") is None
+    runtime.feed.catch_up(stored)
+    assert stored.content_hash(runtime.tables) == before
