@@ -10,6 +10,7 @@ profile and settings are as they were.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,7 @@ class AthleteHistory:
     plans: list[WeeklyPlan] = field(default_factory=list)  # by week
     observations: list[Observation] = field(default_factory=list)  # retracted ones out
     recorded_by: datetime | None = None
+    cache: dict[str, Any] = field(default_factory=dict)  # derived data shared by the views
 
     @property
     def athlete_id(self) -> str:
@@ -78,20 +80,11 @@ def entities(db: ServiceTables, athlete_id: str,
     return [(r["kind"], r["entity_id"]) for r in rows]
 
 
-def load_history(app: TrainingLog, athlete_id: str, owned: list[tuple[str, str]],
-                 recorded_by: datetime | None = None) -> AthleteHistory | None:
-    """The athlete's history as recorded by then, or None if the athlete did not exist yet.
-
-    ``owned``: (kind, id) of the athlete's aggregates, e.g. from :func:`entities`.
-    """
-    athlete = _fold(app, athlete_id, recorded_by)
-    if athlete is None:
-        return None
+def assemble(athlete: Athlete, owned: Iterable[tuple[str, Any]],
+             recorded_by: datetime | None = None) -> AthleteHistory:
+    """An athlete's history from their aggregates, as (kind, aggregate) pairs."""
     history = AthleteHistory(athlete, recorded_by=recorded_by)
-    for kind, entity_id in owned:
-        aggregate = _fold(app, entity_id, recorded_by)
-        if aggregate is None:
-            continue
+    for kind, aggregate in owned:
         if kind == "session" and not aggregate.discarded:
             history.sessions.append(aggregate)
         elif kind == "goal":
@@ -105,3 +98,16 @@ def load_history(app: TrainingLog, athlete_id: str, owned: list[tuple[str, str]]
     history.goals.sort(key=lambda g: (g.created_on, str(g.id)))
     history.observations.sort(key=lambda o: (o.observed_at, str(o.id)))
     return history
+
+
+def load_history(app: TrainingLog, athlete_id: str, owned: list[tuple[str, str]],
+                 recorded_by: datetime | None = None) -> AthleteHistory | None:
+    """The athlete's history as recorded by then, or None if the athlete did not exist yet.
+
+    ``owned``: (kind, id) of the athlete's aggregates, e.g. from :func:`entities`.
+    """
+    athlete = _fold(app, athlete_id, recorded_by)
+    if athlete is None:
+        return None
+    folded = ((kind, _fold(app, entity_id, recorded_by)) for kind, entity_id in owned)
+    return assemble(athlete, ((k, a) for k, a in folded if a is not None), recorded_by)

@@ -105,7 +105,11 @@ def session_load(history: AthleteHistory, session: TrainingSession) -> SessionLo
 
 
 def session_loads(history: AthleteHistory) -> list[SessionLoad]:
-    return [session_load(history, s) for s in history.sessions]
+    """Every session's load, computed once per history (the views share it)."""
+    if "session_loads" not in history.cache:
+        history.cache["session_loads"] = [session_load(history, s) for s in history.sessions]
+    loads: list[SessionLoad] = history.cache["session_loads"]
+    return loads
 
 
 def daily_loads(loads: list[SessionLoad], first: date, last: date) -> list[float]:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from projections.analytics import VIEWS, last_day
 from projections.base import View
 from projections.directory import CREATIONS
-from projections.history import KINDS, load_history
+from projections.history import KINDS, AthleteHistory, load_history
 from services.application import TrainingLog
 from services.domain.athlete import Athlete
 from services.domain.goal import Goal
@@ -89,9 +90,7 @@ class AnalyticsView(View):
             if history is None:
                 continue
             day = last_day(history)
-            self._pending[athlete_id] = (day.isoformat(), {
-                name: json.dumps(compute(history, day), sort_keys=True, default=str)
-                for name, compute in VIEWS.items()})
+            self._pending[athlete_id] = (day.isoformat(), answers(history, day))
         self._created_now = created
 
     def apply(self, tx: Tx, event: Any) -> None:
@@ -102,14 +101,28 @@ class AnalyticsView(View):
                        (str(event.originator_id), *made))
 
     def finish(self, tx: Tx) -> None:
-        for athlete_id, (day, answers) in self._pending.items():
-            for view, answer in answers.items():
-                tx.execute(
-                    f"INSERT INTO {tx.name(ANSWERS)} (athlete_id, view, day, answer) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (athlete_id, view) DO UPDATE SET "
-                    "day = excluded.day, answer = excluded.answer",
-                    (athlete_id, view, day, answer))
+        for athlete_id, (day, answered) in self._pending.items():
+            _store(tx, athlete_id, day, answered)
         self._pending = {}
+
+    def write(self, tx: Tx, athlete_id: str, day: date, history: AthleteHistory) -> None:
+        """Store an athlete's answers computed from a history at hand (replay)."""
+        _store(tx, athlete_id, day.isoformat(), answers(history, day))
+
+
+def answers(history: AthleteHistory, day: date) -> dict[str, str]:
+    """Every analytic view's answer for that day, as JSON."""
+    return {name: json.dumps(compute(history, day), sort_keys=True, default=str)
+            for name, compute in VIEWS.items()}
+
+
+def _store(tx: Tx, athlete_id: str, day: str, answered: dict[str, str]) -> None:
+    for view, answer in answered.items():
+        tx.execute(
+            f"INSERT INTO {tx.name(ANSWERS)} (athlete_id, view, day, answer) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (athlete_id, view) DO UPDATE SET "
+            "day = excluded.day, answer = excluded.answer",
+            (athlete_id, view, day, answer))
 
 
 def stored_answer(db: ServiceTables, athlete_id: str, view: str) -> dict[str, Any] | None:

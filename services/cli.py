@@ -11,6 +11,7 @@
   trainledger sessions [--athlete ID] [--limit N]          recent sessions of an athlete
   trainledger import PATH... [--athlete ID] [--json]       import FIT files and folders
   trainledger watch DIR [--athlete ID]                     import new FIT files as they appear
+  trainledger replay [--view NAME] [--until DATE]          rebuild views, compare with live
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services import cli_replay
 from services.config import ConfigError, Settings
 from services.domain.base import Context, Source
 from services.domain.errors import DomainError
@@ -290,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     project.add_argument("--kafka", metavar="HOST:PORT")
     project.add_argument("--data-dir", default=argparse.SUPPRESS)
     project.set_defaults(func=cmd_project)
+
+    cli_replay.add_parser(sub, _runtime)
 
     demo = sub.add_parser("demo", help="seed a realistic 12-week history (idempotent)")
     demo.add_argument("--data-dir", default=argparse.SUPPRESS)

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
 
+from projections.analytics import VIEWS
 from projections.base import forget
+from projections.replay import replay
 from projections.snapshots import stored_answer
+from services.cli_replay import scratch_tables
 from services.demo import seed_demo
 from services.runtime import Runtime
 
@@ -168,3 +172,26 @@ def test_stored_views_follow_the_feed_and_rebuild_to_the_same_hash(
     assert stored_answer(runtime.tables, demo, "readiness") is None
     runtime.feed.catch_up(stored)
     assert stored.content_hash(runtime.tables) == before
+
+
+def test_replay_until_answers_what_as_of_answers_and_leaves_live_views(
+    client: TestClient, runtime: Runtime, demo: str, tmp_path: Path
+) -> None:
+    stored = runtime.views["analytics"]
+    runtime.feed.catch_up(stored)
+    live_before = stored.content_hash(runtime.tables)
+    scratch, target = scratch_tables(tmp_path)
+    try:
+        results = replay(runtime.app, target, [runtime.views["load"], stored],
+                         until="2026-10-11")
+        assert {r.view for r in results} == {"load", "analytics"}
+        for name in VIEWS:
+            rebuilt = stored_answer(target, demo, name)
+            api = view(client, demo, name, ADMIN, as_of="2026-10-11")
+            assert rebuilt is not None
+            for key in ("athlete_id", "view", "recorded_by"):
+                api.pop(key)
+            assert rebuilt == api, name
+    finally:
+        scratch.close()
+    assert stored.content_hash(runtime.tables) == live_before
