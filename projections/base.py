@@ -14,11 +14,14 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.utils import get_topic
 
 from services.tables import ServiceTables, Tx
+
+if TYPE_CHECKING:
+    from projections.replay import Folded
 
 TRACKING = "tl_view_tracking"  # (view, position): global notification position
 OFFSETS = "tl_view_offsets"  # (view, topic, partition, next_offset, topic_id)
@@ -51,6 +54,11 @@ class View(ABC):
     def finish(self, tx: Tx) -> None:
         """After a batch's events were applied, inside the same transaction."""
         return
+
+    def rebuild(self, tx: Tx, folded: Folded) -> bool:
+        """Write the whole view at once from aggregates folded in memory (replay's fast
+        path); False if the view only knows how to apply events one by one."""
+        return False
 
     def reset(self, tx: Tx) -> None:
         for table in self.tables:

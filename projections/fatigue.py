@@ -41,7 +41,15 @@ def _r(value: float | None, digits: int = 2) -> float | None:
 
 def fatigue_series(history: AthleteHistory, day: date) -> list[dict[str, Any]]:
     """One row per day from the earliest session to ``day``: load, ctl, atl, tsb, acwr,
-    monotony, strain."""
+    monotony, strain (computed once per history and day: several views read it)."""
+    key = f"fatigue_series:{day.isoformat()}"
+    if key not in history.cache:
+        history.cache[key] = _series(history, day)
+    rows: list[dict[str, Any]] = history.cache[key]
+    return rows
+
+
+def _series(history: AthleteHistory, day: date) -> list[dict[str, Any]]:
     loads = [row for row in session_loads(history) if row.day <= day]
     if not loads:
         return []

@@ -44,7 +44,10 @@ class AthleteHistory:
 
     @property
     def timezone(self) -> str:
-        return str(self.athlete.profile["timezone"])
+        if "timezone" not in self.cache:
+            self.cache["timezone"] = str(self.athlete.profile["timezone"])
+        zone: str = self.cache["timezone"]
+        return zone
 
     @property
     def settings(self) -> dict[str, Any]:

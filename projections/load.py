@@ -8,12 +8,15 @@ Discarded sessions stay in the table, flagged, so that a day's series can leave 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from projections.base import View
 from services.domain.session import TrainingSession as S
 from services.domain.weeks import local_day
 from services.tables import ServiceTables, Tx
+
+if TYPE_CHECKING:
+    from projections.replay import Folded
 
 SESSIONS = "tl_load_sessions"
 SETS = "tl_load_sets"
@@ -29,7 +32,7 @@ def session_rpe_load(rpe: float | None, minutes: float | None) -> float | None:
 class LoadView(View):
     name = "load"
     handles = (S.Started, S.SetLogged, S.SetAmended, S.SetRemoved, S.Ended,
-               S.DetailsAmended, S.Discarded)
+               S.DetailsAmended, S.Discarded, S.ObjectiveLinked)
     tables = (SESSIONS, SETS)
 
     def create(self, db: ServiceTables) -> None:
@@ -83,10 +86,39 @@ class LoadView(View):
                            "WHERE session_id = %s", (sid,))[0]
             self._set_rpe(tx, sid, event.changes.get("session_rpe", row["session_rpe"]),
                           event.changes.get("duration_min", row["duration_min"]))
+        elif isinstance(event, S.ObjectiveLinked):
+            tx.execute(f"UPDATE {tx.name(SESSIONS)} SET planned_role = %s WHERE session_id = %s",
+                       (event.planned_role, sid))
         elif isinstance(event, S.Discarded):
             tx.execute(f"UPDATE {tx.name(SESSIONS)} SET discarded = 1 WHERE session_id = %s",
                        (sid,))
         self._totals(tx, sid)
+
+    def rebuild(self, tx: Tx, folded: Folded) -> bool:
+        sessions, sets = [], []
+        for session in folded.of_kind("session"):
+            sid = str(session.id)
+            rows = list(session.sets.values())
+            volume = 0.0
+            for s in rows:
+                sets.append((sid, s["set_id"], s["reps"], s["load_kg"], s["set_type"]))
+                if s["set_type"] != "warmup" and s["reps"] is not None \
+                        and s["load_kg"] is not None:
+                    volume += s["reps"] * s["load_kg"]
+            sessions.append((
+                sid, session.athlete_id,
+                local_day(session.started_at, session.timezone).isoformat(), session.timezone,
+                session.planned_role, len(rows), volume, session.session_rpe,
+                session.duration_min, session_rpe_load(session.session_rpe,
+                                                       session.duration_min),
+                int(session.discarded)))
+        tx.executemany(
+            f"INSERT INTO {tx.name(SESSIONS)} (session_id, athlete_id, day, timezone, "
+            "planned_role, sets, volume_load_kg, session_rpe, duration_min, srpe_load, "
+            "discarded) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", sessions)
+        tx.executemany(f"INSERT INTO {tx.name(SETS)} (session_id, set_id, reps, load_kg, "
+                       "set_type) VALUES (%s, %s, %s, %s, %s)", sets)
+        return True
 
     def _set_rpe(self, tx: Tx, sid: str, rpe: float | None, minutes: float | None) -> None:
         tx.execute(

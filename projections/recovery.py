@@ -13,24 +13,28 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from projections.history import AthleteHistory
 from projections.science.recovery import ln_rmssd, recovery_status
-from services.domain.weeks import local_day
 
 MARKERS = {"resting_hr": ("resting_hr", False), "ln_rmssd": ("hrv_rmssd", True)}
 ORDER = {"suppressed": 0, "normal": 1, "elevated": 2}
 
 
 def daily_values(history: AthleteHistory, metric: str, day: date) -> dict[date, float]:
-    by_day: dict[date, list[float]] = defaultdict(list)
-    for obs in history.observations:
-        if obs.metric != metric:
-            continue
-        d = local_day(obs.observed_at, history.timezone)
-        if d <= day:
-            by_day[d].append(ln_rmssd(obs.value) if metric == "hrv_rmssd" else obs.value)
-    return {d: sum(v) / len(v) for d, v in sorted(by_day.items())}
+    """A metric's observations averaged per local day, up to ``day`` (lnRMSSD for HRV)."""
+    key = f"daily_values:{metric}"
+    if key not in history.cache:
+        by_day: dict[date, list[float]] = defaultdict(list)
+        zone = ZoneInfo(history.timezone)
+        for obs in history.observations:
+            if obs.metric == metric:
+                by_day[obs.observed_at.astimezone(zone).date()].append(
+                    ln_rmssd(obs.value) if metric == "hrv_rmssd" else obs.value)
+        history.cache[key] = {d: sum(v) / len(v) for d, v in sorted(by_day.items())}
+    values: dict[date, float] = history.cache[key]
+    return {d: v for d, v in values.items() if d <= day}
 
 
 def recovery(history: AthleteHistory, day: date) -> dict[str, Any]:

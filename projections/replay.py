@@ -1,12 +1,12 @@
 """Rebuild views from the event store: the whole history, or what was recorded by a moment.
 
-The notification log is read in order, in large chunks, once.  Incremental views (``load``)
-apply each chunk in one transaction; the analytic views fold every athlete's aggregates in
-memory from the same events (no second read of the store) and are computed once per athlete
-at the end.  The target is a scratch database by default, so a replay never touches the live
-views, and ``--until`` answers what the views said then: events recorded by that moment (a
-bare date: the end of that day in each athlete's time zone), evaluated for that day, exactly
-as the API's ``as_of``.
+The notification log is read in order, in large chunks, once, and every athlete's aggregates
+are folded in memory from it.  A view that can (``View.rebuild``: ``load``, ``analytics``)
+is then written at once from those aggregates, with no second read of the store; any other
+view applies the events chunk by chunk, as the live feed does.  The target is a scratch
+database by default, so a replay never touches the live views, and ``--until`` answers what
+the views said then: events recorded by that moment (a bare date: the end of that day in
+each athlete's time zone), evaluated for that day, exactly as the API's ``as_of``.
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from projections.analytics import last_day, parse_as_of
+from projections.analytics import parse_as_of
 from projections.base import View, apply_events, create_tracking, forget, save_position
 from projections.directory import CREATIONS
 from projections.history import KINDS, AthleteHistory, assemble
-from projections.snapshots import AnalyticsView
 from services.application import TrainingLog
-from services.domain.athlete import Athlete
 from services.tables import ServiceTables
 
 CHUNK = 5000
@@ -39,62 +38,68 @@ class Folded:
     """
 
     until: str | None = None
-    aggregates: dict[str, Any] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)
-    owners: dict[str, str] = field(default_factory=dict)
-    _cutoffs: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
+    aggregates: dict[UUID, Any] = field(default_factory=dict)
+    kinds: dict[UUID, str] = field(default_factory=dict)
+    owners: dict[UUID, UUID] = field(default_factory=dict)
+    _cutoffs: dict[tuple[UUID, str], datetime | None] = field(default_factory=dict)
 
-    def cutoff(self, athlete: Athlete | None) -> datetime | None:
-        if self.until is None or athlete is None:
-            return None
-        tz = str(athlete.profile["timezone"])
-        key = (str(athlete.id), tz)
+    def cutoff(self, athlete_id: UUID, zone: str) -> datetime:
+        """``until`` as an instant for that athlete and zone (computed once)."""
+        key = (athlete_id, zone)
         if key not in self._cutoffs:
-            self._cutoffs[key] = parse_as_of(self.until, tz)[0]
-        return self._cutoffs[key]
+            self._cutoffs[key] = parse_as_of(self.until, zone)[0]
+        return self._cutoffs[key]  # type: ignore[return-value]
 
     def add(self, event: Any) -> bool:
         """Fold one event; False if it does not count (coach, not yet recorded, gap)."""
-        entity = str(event.originator_id)
+        entity = event.originator_id
         made = CREATIONS.get(type(event))
-        if made is not None:
-            kind, describe = made
-            if kind == "coach":
+        if made is None:  # the common case: a change to an aggregate folded already
+            aggregate = self.aggregates.get(entity)
+            if aggregate is None or event.originator_version != aggregate.version + 1:
                 return False
-            owner = describe(event)[0]
-            athlete = self.aggregates.get(owner)
-            if kind == "athlete":
-                cut = parse_as_of(self.until, event.profile.get("timezone") or "UTC")[0] \
-                    if self.until is not None else None
-            else:
-                cut = self.cutoff(athlete)
-            if (cut is not None and event.timestamp > cut) or (kind != "athlete"
-                                                               and athlete is None):
+            if self.until is not None and self._late(event, self.owners[entity]):
                 return False
-            self.aggregates[entity] = event.mutate(None)
-            self.kinds[entity], self.owners[entity] = kind, owner
+            event.mutate(aggregate)
             return True
-        aggregate = self.aggregates.get(entity)
-        if aggregate is None or event.originator_version != aggregate.version + 1:
+        kind, describe = made
+        if kind == "coach":
             return False
-        cut = self.cutoff(self.aggregates.get(self.owners[entity]))
-        if cut is not None and event.timestamp > cut:
+        owner = UUID(describe(event)[0])
+        if kind != "athlete" and owner not in self.aggregates:
             return False
-        event.mutate(aggregate)
+        if self.until is not None and self._late(event, owner):
+            return False
+        self.aggregates[entity] = event.mutate(None)
+        self.kinds[entity], self.owners[entity] = kind, owner
         return True
 
+    def _late(self, event: Any, owner: UUID) -> bool:
+        """Recorded after ``until`` in its athlete's time zone (for an athlete's own first
+        event, the zone it registers with)."""
+        athlete = self.aggregates.get(owner)
+        zone = athlete.profile["timezone"] if athlete is not None else (
+            event.profile.get("timezone") or "UTC")
+        return bool(event.timestamp > self.cutoff(owner, str(zone)))
+
     def histories(self) -> Iterator[AthleteHistory]:
-        owned: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        owned: dict[UUID, list[tuple[str, Any]]] = defaultdict(list)
         for entity, kind in self.kinds.items():
             if kind != "athlete":
                 owned[self.owners[entity]].append((kind, self.aggregates[entity]))
         for entity, kind in sorted(self.kinds.items()):
             if kind == "athlete":
-                cut = self.cutoff(self.aggregates[entity])
-                yield assemble(self.aggregates[entity], owned[entity], cut)
+                athlete = self.aggregates[entity]
+                cut = self.cutoff(entity, str(athlete.profile["timezone"])) \
+                    if self.until is not None else None
+                yield assemble(athlete, owned[entity], cut)
 
     def owned_rows(self) -> list[tuple[str, str, str]]:
-        return [(e, k, self.owners[e]) for e, k in sorted(self.kinds.items()) if k in KINDS]
+        return sorted((str(e), k, str(self.owners[e])) for e, k in self.kinds.items()
+                      if k in KINDS)
+
+    def of_kind(self, kind: str) -> Iterator[Any]:
+        return (self.aggregates[e] for e, k in self.kinds.items() if k == kind)
 
 
 @dataclass
@@ -120,15 +125,15 @@ def notifications(app: TrainingLog, chunk: int = CHUNK) -> Iterator[list[Any]]:
 def replay(app: TrainingLog, target: ServiceTables, views: Sequence[View],
            until: str | None = None,
            progress: Callable[[int, int, float], None] = lambda done, total, secs: None,
-           ) -> list[ReplayResult]:
-    """Rebuild ``views`` into ``target`` (forgotten first) from the whole log."""
+           hashes: bool = True) -> list[ReplayResult]:
+    """Rebuild ``views`` into ``target`` (forgotten first) from the whole log; with
+    ``hashes``, each result carries the rebuilt view's content hash."""
     create_tracking(target)
     for view in views:
         view.create(target)
         with target.transaction() as tx:
             forget(tx, view)
-    incremental = [v for v in views if not isinstance(v, AnalyticsView)]
-    analytic = [v for v in views if isinstance(v, AnalyticsView)]
+    stepwise = [v for v in views if type(v).rebuild is View.rebuild]
     folded = Folded(until)
     head = int(app.recorder.max_notification_id() or 0)
     began = time.perf_counter()
@@ -136,22 +141,19 @@ def replay(app: TrainingLog, target: ServiceTables, views: Sequence[View],
     for events in notifications(app):
         done += len(events)
         counted = [e for e in events if folded.add(e)]
-        for view in incremental:
+        for view in stepwise:
             mine = [e for e in counted if isinstance(e, view.handles)]
+            view.prepare(mine)
             with target.transaction() as tx:
                 apply_events(tx, view, mine)
         progress(done, head, time.perf_counter() - began)
-    for view in analytic:
-        with target.transaction() as tx:
-            for row in folded.owned_rows():
-                tx.execute(f"INSERT INTO {tx.name('tl_analytics_owned')} (entity_id, kind, "
-                           "athlete_id) VALUES (%s, %s, %s)", row)
-            for history in folded.histories():
-                _, day = parse_as_of(until, history.timezone) if until else (None,
-                                                                            last_day(history))
-                view.write(tx, history.athlete_id, day, history)
+    with target.transaction() as tx:
+        for view in views:
+            if view not in stepwise:
+                view.rebuild(tx, folded)
     with target.transaction() as tx:
         for view in views:
             save_position(tx, view.name, head)
     seconds = time.perf_counter() - began
-    return [ReplayResult(v.name, done, seconds, v.content_hash(target)) for v in views]
+    return [ReplayResult(v.name, done, seconds, v.content_hash(target) if hashes else "")
+            for v in views]

@@ -14,7 +14,7 @@ load series.  ``load_source`` says which was used.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -49,7 +49,7 @@ class SessionLoad:
     load_source: str
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = dict(vars(self))
         out["day"] = self.day.isoformat()
         return out
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from projections.analytics import VIEWS, last_day
+from projections.analytics import VIEWS, last_day, parse_as_of
 from projections.base import View
 from projections.directory import CREATIONS
 from projections.history import KINDS, AthleteHistory, load_history
@@ -27,6 +27,9 @@ from services.domain.observation import Observation
 from services.domain.plan import WeeklyPlan
 from services.domain.session import TrainingSession
 from services.tables import ServiceTables, Tx
+
+if TYPE_CHECKING:
+    from projections.replay import Folded
 
 OWNED = "tl_analytics_owned"  # aggregate -> athlete, from creation events
 ANSWERS = "tl_analytics_views"  # (athlete, view) -> day, JSON answer
@@ -105,9 +108,16 @@ class AnalyticsView(View):
             _store(tx, athlete_id, day, answered)
         self._pending = {}
 
-    def write(self, tx: Tx, athlete_id: str, day: date, history: AthleteHistory) -> None:
-        """Store an athlete's answers computed from a history at hand (replay)."""
-        _store(tx, athlete_id, day.isoformat(), answers(history, day))
+    def rebuild(self, tx: Tx, folded: Folded) -> bool:
+        """Every athlete's answers from the folded aggregates, evaluated for the day of
+        ``folded.until`` if given (as ``as_of``), else for the athlete's last day."""
+        tx.executemany(f"INSERT INTO {tx.name(OWNED)} (entity_id, kind, athlete_id) VALUES "
+                       "(%s, %s, %s)", folded.owned_rows())
+        for history in folded.histories():
+            day = parse_as_of(folded.until, history.timezone)[1] if folded.until \
+                else last_day(history)
+            _store(tx, history.athlete_id, day.isoformat(), answers(history, day))
+        return True
 
 
 def answers(history: AthleteHistory, day: date) -> dict[str, str]:

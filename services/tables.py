@@ -28,6 +28,10 @@ class Tx:
         raw = getattr(self.cursor, "sqlite_cursor", self.cursor)  # the library wraps sqlite3's
         return int(raw.rowcount)
 
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(self.db.sql(statement), rows)
+
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.cursor.execute(self.db.sql(statement), params)
         return [dict(row) for row in self.cursor.fetchall()]
