@@ -2,7 +2,8 @@
 
 For each session: its local day, planned role, minutes, session-RPE load (Foster et al.
 2001), Banister TRIMP and Edwards TRIMP from the heart-rate histogram (or average HR ×
-duration when there is none), with the profile (max/resting HR, sex) in effect on that day,
+duration when there is none), with the profile (max/resting HR, sex) in effect on that day
+and the athlete's Edwards zone bounds (setting ``hr_zone_bounds_pct``),
 and the volume load (Σ reps × kg over working sets).  The formulas are in
 :mod:`projections.science.load`.
 
@@ -62,19 +63,19 @@ def _minutes(session: TrainingSession) -> float | None:
     return None
 
 
-def _trimps(session: TrainingSession, profile: dict[str, Any],
-            minutes: float | None) -> tuple[float | None, float | None]:
+def _trimps(session: TrainingSession, profile: dict[str, Any], minutes: float | None,
+            bounds: list[float] | None) -> tuple[float | None, float | None]:
     hr_max, hr_rest = profile.get("max_hr"), profile.get("resting_hr")
     histogram = {int(b): float(s) for b, s in
                  ((session.device or {}).get("hr_histogram") or {}).items()}
     if not hr_max:
         return None, None
     if histogram:
-        edwards = edwards_trimp(histogram, hr_max)
+        edwards = edwards_trimp(histogram, hr_max, bounds)
         banister = (banister_trimp_histogram(histogram, hr_rest, hr_max, profile.get("sex"))
                     if hr_rest and hr_rest < hr_max else None)
     elif session.avg_hr and minutes:
-        edwards = edwards_trimp_avg(minutes, session.avg_hr, hr_max)
+        edwards = edwards_trimp_avg(minutes, session.avg_hr, hr_max, bounds)
         banister = (banister_trimp(minutes, session.avg_hr, hr_rest, hr_max, profile.get("sex"))
                     if hr_rest and hr_rest < hr_max else None)
     else:
@@ -89,7 +90,8 @@ def session_load(history: AthleteHistory, session: TrainingSession) -> SessionLo
     volume = sum((s.get("reps") or 0) * (s.get("load_kg") or 0) for s in working)
     srpe = (round(session_rpe_load(session.session_rpe, minutes), 2)
             if session.session_rpe is not None and minutes is not None else None)
-    banister, edwards = _trimps(session, profile, minutes)
+    banister, edwards = _trimps(session, profile, minutes,
+                                history.athlete.settings.get("hr_zone_bounds_pct"))
     if srpe is not None:
         load, source = srpe, "srpe"
     elif edwards is not None:

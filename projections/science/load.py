@@ -7,7 +7,7 @@ durations in minutes unless a name says seconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 # Banister weighting constants (Morton, Fitz-Clarke & Banister 1990; Banister 1991).
 _MALE = (0.64, 1.92)
@@ -105,8 +105,14 @@ def banister_trimp_histogram(
     return total
 
 
-def edwards_zone_weight(hr: float, hr_max: float) -> int:
+def edwards_zone_weight(hr: float, hr_max: float,
+                        bounds_pct: Sequence[float] | None = None) -> int:
     """Edwards zone weight (0-5) of one heart rate.
+
+    ``bounds_pct``: the athlete's own zone bounds in % of HRmax (setting
+    ``hr_zone_bounds_pct``, e.g. [50, 60, 70, 80, 90, 100]): zone k, weighted k, runs from
+    the k-th bound (included) to the next; at or above the last bound counts as the top
+    zone.  None: Edwards' own tenths, as follows.
 
     Zones (Edwards 1993): 50-60 % HRmax → 1, 60-70 → 2, 70-80 → 3, 80-90 → 4,
     90-100 → 5.  Boundary handling (ours, the book gives none): each zone includes its
@@ -116,13 +122,17 @@ def edwards_zone_weight(hr: float, hr_max: float) -> int:
     """
     if hr_max <= 0:
         raise ValueError(f"hr_max must be > 0, got {hr_max}")
+    if bounds_pct is not None:
+        pct = round(100 * hr / hr_max, 9)
+        return sum(1 for b in bounds_pct[:-1] if pct >= b)
     tenths = math.floor(round(10 * hr / hr_max, 9))
     if tenths < _EDWARDS_FIRST_ZONE_PCT10:
         return 0
     return min(_EDWARDS_TOP_WEIGHT, tenths - _EDWARDS_FIRST_ZONE_PCT10 + 1)
 
 
-def edwards_trimp(seconds_at_bpm: Mapping[int, float], hr_max: float) -> float:
+def edwards_trimp(seconds_at_bpm: Mapping[int, float], hr_max: float,
+                  bounds_pct: Sequence[float] | None = None) -> float:
     """Edwards' summated heart-rate-zone TRIMP from a heart-rate histogram.
 
     Source: Edwards S. The Heart Rate Monitor Book. Sacramento, CA: Fleet Feet Press;
@@ -133,11 +143,12 @@ def edwards_trimp(seconds_at_bpm: Mapping[int, float], hr_max: float) -> float:
     for bpm, seconds in seconds_at_bpm.items():
         if seconds < 0:
             raise ValueError(f"seconds at {bpm} bpm must be >= 0, got {seconds}")
-        total += seconds / 60 * edwards_zone_weight(bpm, hr_max)
+        total += seconds / 60 * edwards_zone_weight(bpm, hr_max, bounds_pct)
     return total
 
 
-def edwards_trimp_avg(minutes: float, hr_avg: float, hr_max: float) -> float:
+def edwards_trimp_avg(minutes: float, hr_avg: float, hr_max: float,
+                      bounds_pct: Sequence[float] | None = None) -> float:
     """Fallback Edwards TRIMP when only the session's average heart rate is known:
     minutes × zone weight of HRavg (Edwards 1993, zones as in ``edwards_zone_weight``).
 
@@ -146,4 +157,4 @@ def edwards_trimp_avg(minutes: float, hr_avg: float, hr_max: float) -> float:
     """
     if minutes < 0:
         raise ValueError(f"duration must be >= 0 minutes, got {minutes}")
-    return minutes * edwards_zone_weight(hr_avg, hr_max)
+    return minutes * edwards_zone_weight(hr_avg, hr_max, bounds_pct)

@@ -118,3 +118,17 @@ def test_edwards_trimp_from_average_heart_rate() -> None:
     assert edwards_trimp_avg(60, 150, 190) == 180
     assert edwards_trimp_avg(60, 90, 190) == 0  # 47.4 %: below zone 1
     assert math.isclose(edwards_trimp_avg(0, 150, 190), 0.0)
+
+
+def test_edwards_with_the_athletes_own_zone_bounds() -> None:
+    # Hand-worked: bounds [55, 65, 75, 85, 95, 100] % of HRmax 200 -> zones from 110, 130,
+    # 150, 170, 190 bpm.  10 min at 120 (zone 1), 10 min at 150 (zone 3, bound included),
+    # 5 min at 198 (zone 5), 5 min at 100 (below zone 1: 0):
+    # 10 x 1 + 10 x 3 + 5 x 5 + 5 x 0 = 65
+    bounds = [55, 65, 75, 85, 95, 100]
+    histogram = {120: 600.0, 150: 600.0, 198: 300.0, 100: 300.0}
+    assert edwards_trimp(histogram, 200, bounds) == pytest.approx(65)
+    # the default bounds reproduce Edwards' own tenths
+    default = [50, 60, 70, 80, 90, 100]
+    for bpm in range(80, 215):
+        assert edwards_zone_weight(bpm, 200, default) == edwards_zone_weight(bpm, 200)
