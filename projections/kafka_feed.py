@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from eventsourcing.application import Application
@@ -148,3 +149,41 @@ class KafkaFeed:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
         self.close()
+
+
+def read_topic(app: Application[Any], keys: KeyRing, bootstrap: str, topic: str,
+               chunk: int = 5000) -> Iterator[list[Any]]:
+    """The whole topic from offset 0 to its current end, as domain events, a chunk at a time
+    (replay from Kafka).  Partitions are read one after another: each holds whole athletes
+    (the key is the athlete), in publication order.  Erased athletes' records are skipped."""
+    from kafka import TopicPartition
+
+    ends = kafka_io.end_offsets(bootstrap, topic)
+    consumer = kafka_io.make_consumer(bootstrap, None)
+    try:
+        for partition, end in sorted(ends.items()):
+            tp = TopicPartition(topic, partition)
+            consumer.assign([tp])
+            consumer.seek(tp, 0)
+            position, events = 0, []
+            while position < end:
+                for record in consumer.poll(timeout_ms=1000, max_records=chunk).get(tp, []):
+                    position = record.offset + 1
+                    if record.offset >= end:
+                        break
+                    try:
+                        envelope = open_envelope(record.value, keys)
+                    except KeyErased:
+                        continue
+                    events.append(app.mapper.to_domain_event(envelope.stored))
+                if len(events) >= chunk:
+                    yield events
+                    events = []
+            if events:
+                yield events
+    finally:
+        consumer.close()
+
+
+def topic_size(bootstrap: str, topic: str) -> int:
+    return sum(kafka_io.end_offsets(bootstrap, topic).values())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -125,8 +125,10 @@ def notifications(app: TrainingLog, chunk: int = CHUNK) -> Iterator[list[Any]]:
 def replay(app: TrainingLog, target: ServiceTables, views: Sequence[View],
            until: str | None = None,
            progress: Callable[[int, int, float], None] = lambda done, total, secs: None,
-           hashes: bool = True) -> list[ReplayResult]:
-    """Rebuild ``views`` into ``target`` (forgotten first) from the whole log; with
+           hashes: bool = True, source: Iterable[list[Any]] | None = None,
+           total: int | None = None) -> list[ReplayResult]:
+    """Rebuild ``views`` into ``target`` (forgotten first) from the whole log, or from
+    ``source`` (chunks of domain events, e.g. the Kafka topic, ``total`` of them); with
     ``hashes``, each result carries the rebuilt view's content hash."""
     create_tracking(target)
     for view in views:
@@ -138,7 +140,7 @@ def replay(app: TrainingLog, target: ServiceTables, views: Sequence[View],
     head = int(app.recorder.max_notification_id() or 0)
     began = time.perf_counter()
     done = 0
-    for events in notifications(app):
+    for events in notifications(app) if source is None else source:
         done += len(events)
         counted = [e for e in events if folded.add(e)]
         for view in stepwise:
@@ -146,7 +148,7 @@ def replay(app: TrainingLog, target: ServiceTables, views: Sequence[View],
             view.prepare(mine)
             with target.transaction() as tx:
                 apply_events(tx, view, mine)
-        progress(done, head, time.perf_counter() - began)
+        progress(done, head if total is None else total, time.perf_counter() - began)
     with target.transaction() as tx:
         for view in views:
             if view not in stepwise:

@@ -1,12 +1,14 @@
 """``trainledger replay``: rebuild views from the event store and compare them with the live ones.
 
-  trainledger replay [--view NAME ...] [--until DATE] [--in-place] [--data-dir D]
+  trainledger replay [--view NAME ...] [--until DATE] [--in-place] [--from-topic] [--data-dir D]
 
 By default the views are rebuilt into a scratch SQLite database (deleted afterwards), so the
 live views are never touched; the table shows, per view, the events read, events/s and the
 rebuilt content hash beside the live one (equal when the live view is sound).  ``--until``
 rebuilds what the views said at that moment (recorded by then, evaluated for that day, as the
 API's ``as_of``).  ``--in-place`` replaces the live views instead (stop the workers first).
+``--from-topic`` reads the events from the Kafka topic, offset 0 to its end, instead of the
+store (Kafka must be configured).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from services.tables import ServiceTables
 
 def scratch_tables(directory: Path) -> tuple[TrainingLog, ServiceTables]:
     """An empty SQLite database to rebuild views into."""
+    directory.mkdir(parents=True, exist_ok=True)
     app = TrainingLog(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                            "SQLITE_DBNAME": str(directory / "replay.sqlite3")})
     return app, ServiceTables(app)
@@ -50,13 +53,24 @@ def cmd_replay(args: argparse.Namespace, runtime: Any) -> int:
             raise CliError(f"unknown view {unknown[0]!r}; views: {', '.join(rt.views)}")
         views: list[View] = [rt.views[n] for n in names]
         live = {v.name: v.content_hash(rt.tables) for v in views}
+        source, total = None, None
+        if args.from_topic:
+            from projections.kafka_feed import read_topic, topic_size
+
+            bootstrap, topic = rt.settings.kafka_bootstrap, rt.settings.events_topic
+            if not bootstrap:
+                raise CliError("--from-topic needs Kafka: set TRAINLEDGER_KAFKA_BOOTSTRAP")
+            source = read_topic(rt.app, rt.keys, bootstrap, topic)
+            total = topic_size(bootstrap, topic)
         with tempfile.TemporaryDirectory(prefix="trainledger-replay-") as tmp:
             if args.in_place:
-                results = replay(rt.app, rt.tables, views, progress=progress)
+                results = replay(rt.app, rt.tables, views, progress=progress, source=source,
+                                 total=total)
             else:
                 scratch, target = scratch_tables(Path(tmp))
                 try:
-                    results = replay(rt.app, target, views, args.until, progress)
+                    results = replay(rt.app, target, views, args.until, progress,
+                                     source=source, total=total)
                 finally:
                     scratch.close()
         print(file=sys.stderr)
@@ -81,5 +95,7 @@ def add_parser(sub: Any, runtime: Any) -> None:
                             help="as of this ISO date or date-time (recorded by then)")
     replay_cmd.add_argument("--in-place", action="store_true",
                             help="replace the live views instead of a scratch copy")
+    replay_cmd.add_argument("--from-topic", action="store_true",
+                            help="read the events from the Kafka topic (offset 0) instead")
     replay_cmd.add_argument("--data-dir", default=argparse.SUPPRESS)
     replay_cmd.set_defaults(func=lambda args: cmd_replay(args, runtime))
