@@ -107,8 +107,10 @@ def envelopes(rt: Runtime, bootstrap: str) -> list[Record]:
         if not batch:
             return records
         for n in batch:
-            state = json.loads(n.state)
-            records.append(seal(n, state, owners.athlete_of(n.originator_id, state), rt.keys))
+            plain = rt.app.keyed_mapper.plain_state(n)
+            state = json.loads(plain)
+            records.append(seal(n, plain, state, owners.athlete_of(n.originator_id, state),
+                                rt.keys))
         position = batch[-1].id
 
 

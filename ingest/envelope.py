@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
-from ingest.keyring import KeyRing
+from services.keyring import KeyRing
 
 SCHEMA_VERSION = 1
 
@@ -31,10 +31,11 @@ def _associated(meta: dict[str, Any]) -> bytes:
     return json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
 
 
-def seal(notification: Notification, state: dict[str, Any], athlete_id: str | None,
-         keys: KeyRing) -> tuple[bytes, bytes]:
-    """(key, value) of the Kafka record for one stored event; ``state`` is its decoded JSON
-    (times stay as the store wrote them: ISO 8601 with their offset)."""
+def seal(notification: Notification, plain: bytes, state: dict[str, Any],
+         athlete_id: str | None, keys: KeyRing) -> tuple[bytes, bytes]:
+    """(key, value) of the Kafka record for one stored event; ``plain`` is its payload as the
+    transcoder wrote it (decrypted from the store), ``state`` that JSON decoded (times stay as
+    the store wrote them: ISO 8601 with their offset)."""
     aggregate_id = str(notification.originator_id)
     owner = athlete_id or aggregate_id
     meta: dict[str, Any] = {
@@ -52,7 +53,7 @@ def seal(notification: Notification, state: dict[str, Any], athlete_id: str | No
         "source": state.get("source"),
     }
     associated = _associated(meta)
-    sealed = base64.b64encode(keys.encrypt(owner, notification.state, associated))
+    sealed = base64.b64encode(keys.encrypt(owner, plain, associated))
     # the value is the metadata's canonical JSON with the payload added: one encoding
     return owner.encode(), associated[:-1] + b',"payload":"' + sealed + b'"}'
 
@@ -63,7 +64,7 @@ def _iso(value: Any) -> str | None:
 
 
 def open_envelope(value: bytes, keys: KeyRing) -> Envelope:
-    """Decrypt a record's value; raises :class:`~ingest.keyring.KeyErased` if erased."""
+    """Decrypt a record's value; raises :class:`~services.keyring.KeyErased` if erased."""
     data = json.loads(value)
     if data.get("schema_version") != SCHEMA_VERSION:
         raise ValueError(f"unsupported envelope schema {data.get('schema_version')!r}")

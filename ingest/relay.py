@@ -17,11 +17,10 @@ from collections import OrderedDict
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
-
 from ingest import kafka_io
 from ingest.envelope import seal
-from ingest.keyring import KeyRing
+from services.application import TrainingLog
+from services.keyring import KeyErased, KeyRing
 from services.tables import ServiceTables
 
 TABLE = "tl_relay"
@@ -40,7 +39,7 @@ class TopicRecreated(Exception):
 
 
 class Relay:
-    def __init__(self, app: Application[Any], db: ServiceTables, keys: KeyRing,
+    def __init__(self, app: TrainingLog, db: ServiceTables, keys: KeyRing,
                  bootstrap: str, topic: str, partitions: int = 3) -> None:
         self.app = app
         self.db = db
@@ -127,8 +126,13 @@ class Relay:
         producer = self._connect()
         records = []  # seal the whole batch first: sends then go out back to back (+24%)
         for n in notifications:
-            state = json.loads(n.state)  # no need to rebuild the event object
-            records.append(seal(n, state, self.athlete_of(n.originator_id, state), self.keys))
+            try:
+                plain = self.app.keyed_mapper.plain_state(n)
+            except KeyErased:
+                continue  # the athlete was erased: nothing of theirs goes out
+            state = json.loads(plain)  # no need to rebuild the event object
+            records.append(seal(n, plain, state, self.athlete_of(n.originator_id, state),
+                                self.keys))
         futures = [producer.send(self.topic, key=key, value=value) for key, value in records]
         producer.flush()
         new_ends = dict(ends)

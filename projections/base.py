@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.utils import get_topic
 
+from services.keyring import KeyErased
 from services.tables import ServiceTables, Tx
 
 if TYPE_CHECKING:
@@ -74,6 +75,17 @@ class View(ABC):
             for line in lines:
                 digest.update(line.encode() + b"\n")
         return digest.hexdigest()
+
+
+def readable(app: Any, stored: Iterable[Any]) -> list[Any]:
+    """Stored events as domain events, leaving out those of erased athletes."""
+    out = []
+    for item in stored:
+        try:
+            out.append(app.mapper.to_domain_event(item))
+        except KeyErased:
+            continue
+    return out
 
 
 def create_tracking(db: ServiceTables) -> None:

@@ -22,6 +22,7 @@ from services.domain.goal import Goal
 from services.domain.observation import Observation
 from services.domain.plan import WeeklyPlan
 from services.domain.session import TrainingSession
+from services.keyring import KeyErased
 from services.tables import ServiceTables
 
 DIRECTORY = "tl_directory"
@@ -59,14 +60,17 @@ class AthleteHistory:
 
 def _fold(app: TrainingLog, entity_id: str, recorded_by: datetime | None) -> Any:
     """The aggregate as it stood when ``recorded_by`` was reached (None: as it is now)."""
-    if recorded_by is None:
-        return app.repository.get(UUID(entity_id))
-    aggregate: Any = None
-    for stored in app.recorder.select_events(UUID(entity_id)):
-        event: Any = app.mapper.to_domain_event(stored)
-        if event.timestamp > recorded_by:
-            break
-        aggregate = event.mutate(aggregate)
+    try:
+        if recorded_by is None:
+            return app.repository.get(UUID(entity_id))
+        aggregate: Any = None
+        for stored in app.recorder.select_events(UUID(entity_id)):
+            event: Any = app.mapper.to_domain_event(stored)
+            if event.timestamp > recorded_by:
+                break
+            aggregate = event.mutate(aggregate)
+    except KeyErased:
+        return None  # the athlete's data was erased
     return aggregate
 
 

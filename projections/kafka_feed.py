@@ -22,8 +22,8 @@ from eventsourcing.application import Application
 
 from ingest import kafka_io
 from ingest.envelope import open_envelope
-from ingest.keyring import KeyErased, KeyRing
 from projections.base import OFFSETS, View, apply_events, create_tracking
+from services.keyring import KeyErased, KeyRing
 from services.tables import ServiceTables, Tx
 
 log = logging.getLogger("trainledger.projections")

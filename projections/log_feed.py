@@ -15,7 +15,14 @@ from typing import Any
 
 from eventsourcing.application import Application
 
-from projections.base import View, apply_events, create_tracking, position, save_position
+from projections.base import (
+    View,
+    apply_events,
+    create_tracking,
+    position,
+    readable,
+    save_position,
+)
 from services.tables import ServiceTables
 
 BATCH = 500
@@ -50,7 +57,7 @@ class LogFeed:
                     inclusive_of_start=False,
                 )
                 end = batch[-1].id if len(batch) == BATCH else stop
-                events = [self.app.mapper.to_domain_event(n) for n in batch]
+                events = readable(self.app, batch)
                 view.prepare(events)
                 with self.db.transaction() as tx:
                     applied += apply_events(tx, view, events)

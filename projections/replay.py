@@ -20,7 +20,14 @@ from typing import Any
 from uuid import UUID
 
 from projections.analytics import parse_as_of
-from projections.base import View, apply_events, create_tracking, forget, save_position
+from projections.base import (
+    View,
+    apply_events,
+    create_tracking,
+    forget,
+    readable,
+    save_position,
+)
 from projections.directory import CREATIONS
 from projections.history import KINDS, AthleteHistory, assemble
 from services.application import TrainingLog
@@ -119,7 +126,7 @@ def notifications(app: TrainingLog, chunk: int = CHUNK) -> Iterator[list[Any]]:
         if not batch:
             break
         start = batch[-1].id
-        yield [app.mapper.to_domain_event(n) for n in batch]
+        yield readable(app, batch)
 
 
 def replay(app: TrainingLog, target: ServiceTables, views: Sequence[View],

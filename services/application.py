@@ -31,6 +31,8 @@ from services.domain.plan import DEFAULT_TEMPLATE, WeeklyPlan, plan_id_for
 from services.domain.session import TrainingSession
 from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
+from services.keyed_mapper import AthleteKeyMapper, owner_of
+from services.keyring import KeyErased
 
 T = TypeVar("T", bound=TrainingAggregate)
 
@@ -82,6 +84,21 @@ class TrainingLog(Application[UUID]):
         #: called after every save, e.g. to wake the projection feed and the relay
         self.on_saved: list[Callable[[], None]] = []
 
+    def construct_mapper(self) -> AthleteKeyMapper:
+        return AthleteKeyMapper(transcoder=self.construct_transcoder())
+
+    @property
+    def keyed_mapper(self) -> AthleteKeyMapper:
+        assert isinstance(self.mapper, AthleteKeyMapper)
+        return self.mapper
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save aggregates; the mapper learns whose key protects each one's events."""
+        for obj in objs:
+            if isinstance(obj, TrainingAggregate):
+                self.keyed_mapper.remember(obj.id, owner_of(obj))
+        return super().save(*objs, **kwargs)
+
     def _notify(self, recordings: list[Any]) -> None:
         for wake in self.on_saved:
             wake()
@@ -92,7 +109,7 @@ class TrainingLog(Application[UUID]):
         try:
             uid = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
             agg: object = self.repository.get(uid)
-        except (AggregateNotFoundError, ValueError):
+        except (AggregateNotFoundError, ValueError, KeyErased):
             raise NotFound(f"no such {what}") from None
         if not isinstance(agg, cls):
             raise NotFound(f"no such {what}")

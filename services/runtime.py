@@ -10,7 +10,6 @@ from psycopg import sql
 
 from ingest.fit.importer import ArtifactStore, fit_handler
 from ingest.intake import ImportStore, IntakeProcessor
-from ingest.keyring import KeyRing
 from ingest.relay import create_relay_table
 from projections.base import OFFSETS, View
 from projections.directory import Directory, DirectoryView
@@ -18,6 +17,7 @@ from projections.log_feed import LogFeed
 from projections.registry import all_views
 from services.application import TrainingLog
 from services.config import ConfigError, Settings
+from services.keyring import KeyRing
 from services.tables import ServiceTables
 from services.tokens import TokenStore
 
@@ -93,6 +93,8 @@ def open_runtime(settings: Settings) -> Runtime:
     tables = ServiceTables(app)
     admin_token, _ = settings.ensure_admin_token()
     directory = DirectoryView()
+    keys = KeyRing(tables)
+    app.keyed_mapper.keys = keys  # stored payloads are encrypted with their athlete's key
     views = all_views(app, tables)
     fed_here = [directory] if settings.kafka_bootstrap else [directory, *views.values()]
     feed = LogFeed(app, tables, fed_here)
@@ -103,5 +105,5 @@ def open_runtime(settings: Settings) -> Runtime:
     artifacts = ArtifactStore(tables, settings.data_dir)
     intake = IntakeProcessor(app, imports, {"fit": fit_handler(artifacts)})
     return Runtime(settings, app, tables, TokenStore(tables, admin_token), feed,
-                   Directory(feed, directory), views, KeyRing(tables), imports, intake,
+                   Directory(feed, directory), views, keys, imports, intake,
                    artifacts)

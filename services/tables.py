@@ -55,6 +55,13 @@ class ServiceTables:
         with self.datastore.transaction(commit=commit) as cursor:
             yield Tx(self, cursor)
 
+    def exists(self, table: str) -> bool:
+        if self.is_postgres:
+            rows = self.query("SELECT to_regclass(%s) AS t", (self.name(table),))
+            return rows[0]["t"] is not None
+        return bool(self.query("SELECT name FROM sqlite_master WHERE type = 'table' "
+                               "AND name = %s", (table,)))
+
     def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
         with self.transaction() as tx:
             return tx.execute(statement, params)

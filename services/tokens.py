@@ -118,6 +118,12 @@ class TokenStore:
         )
         return TokenInfo(**rows[0]) if rows else None
 
+    def forget(self, principal_id: str) -> None:
+        """Drop cached lookups of a principal whose token rows were deleted (erasure)."""
+        for digest, (principal, _) in list(self._cache.items()):
+            if principal.principal_id == principal_id:
+                self._cache.pop(digest, None)
+
     def revoke(self, token_id: str) -> bool:
         """Revoke a token; False when it was unknown or already revoked."""
         for digest, (principal, _) in list(self._cache.items()):

@@ -89,6 +89,17 @@ class ArtifactStore:
         path = self.root / digest[:2] / f"{digest}.fit.gz"
         return gzip.decompress(path.read_bytes()) if path.exists() else None
 
+    def delete(self, digest: str) -> int:
+        """Remove a stored file (erasure); returns 1 if there was one."""
+        if self.db.is_postgres:
+            return self.db.execute(f"DELETE FROM {self.db.name('tl_artifacts')} "
+                                   "WHERE sha256 = %s", (digest,))
+        path = self.root / digest[:2] / f"{digest}.fit.gz"
+        if not path.exists():
+            return 0
+        path.unlink()
+        return 1
+
     def keep_rejected(self, name: str, data: bytes, reason: str) -> Path:
         """Keep a rejected file for inspection, with its reason beside it."""
         digest = hashlib.sha256(data).hexdigest()

@@ -51,6 +51,20 @@ def list_athletes(caller: CallerDep) -> list[s.AthleteOut]:
     ]
 
 
+@router.delete(
+    "/athletes/{athlete_id}",
+    summary="Erase an athlete (the admin, or the athlete): every stored payload of theirs "
+    "becomes unreadable, derived data is deleted; this cannot be undone",
+)
+def erase_athlete(athlete_id: str, caller: CallerDep) -> dict[str, Any]:
+    from services.erasure import erase_athlete as erase
+
+    caller.check_write(athlete_id)
+    report = erase(caller.runtime, athlete_id)
+    return {"athlete_id": athlete_id, "erased": True, "rows_deleted": report.rows_deleted,
+            "artifacts_deleted": report.artifacts_deleted}
+
+
 @router.get("/athletes/{athlete_id}", response_model=s.AthleteOut)
 def get_athlete(athlete_id: str, caller: CallerDep) -> s.AthleteOut:
     caller.check_read(athlete_id)

@@ -1,0 +1,168 @@
+"""The right to erasure: after it nothing of the athlete can be read back, from the API, the
+store, the views or the topic, while history stays append-only and other athletes untouched."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from conftest import ADMIN, bearer, new_athlete
+from fastapi.testclient import TestClient
+from fit_samples import require_corpus, samples
+from kafka_broker import TansuBroker
+
+from ingest.envelope import open_envelope
+from ingest.fit.importer import import_fit
+from ingest.relay import Relay
+from projections.kafka_feed import read_topic
+from services.config import Settings
+from services.domain.base import Source
+from services.keyring import KeyErased
+from services.runtime import Runtime, open_runtime
+
+MARKER = "ZEBRA-7731-private-note"
+
+
+def seed(client: TestClient, runtime: Runtime) -> tuple[str, str, str]:
+    """An athlete with a hand-logged session, an observation and an imported FIT file."""
+    athlete_id, token = new_athlete(client, f"Erin {MARKER}")
+    me = bearer(token)
+    r = client.post(f"/athletes/{athlete_id}/sessions", headers=me, json={
+        "started_at": "2026-11-20T18:00:00Z", "title": f"Squat {MARKER}", "notes": MARKER,
+        "sets": [{"exercise_id": "squat.back_squats", "reps": 5, "load": 100,
+                  "performed_at": "2026-11-20T18:10:00Z"}],
+        "end": {"ended_at": "2026-11-20T19:00:00Z", "session_rpe": 7}})
+    assert r.status_code == 201, r.text
+    session_id = r.json()["session_id"]
+    r = client.post(f"/athletes/{athlete_id}/observations", headers=me, json={
+        "metric": "sleep_hours", "value": 7.5, "unit": "h",
+        "observed_at": "2026-11-21T07:00:00Z", "note": MARKER})
+    assert r.status_code == 201, r.text
+    require_corpus()
+    sample = next(s for s in samples() if s.path == "GoldenCheetah/3386684871.fit")
+    imported = import_fit(runtime.app, runtime.artifacts, Source("athlete", athlete_id),
+                          athlete_id, sample.read(), sample.path)
+    assert imported.status == "imported"
+    return athlete_id, token, session_id
+
+
+def stored_rows(runtime: Runtime, ids: list[str]) -> list[Any]:
+    out = []
+    for entity in ids:
+        out += list(runtime.app.recorder.select_events(entity))
+    return out
+
+
+def test_erasure_leaves_nothing_readable(client: TestClient, runtime: Runtime) -> None:
+    athlete_id, token, session_id = seed(client, runtime)
+    bystander, other_token = new_athlete(client, "Bystander")
+    runtime.feed.catch_up_all()
+    owned = [r["entity_id"] for kind in ("session", "observation")
+             for r in runtime.directory.list(kind, athlete_id)]
+    assert len(owned) == 3
+    artifact = runtime.app.session(owned[0]).device or runtime.app.session(owned[1]).device
+    assert artifact is not None
+    digest = artifact["artifact_sha256"]
+    assert runtime.artifacts.get(digest) is not None
+    events_before = stored_rows(runtime, [athlete_id, *owned])
+
+    r = client.delete(f"/athletes/{athlete_id}", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert r.json()["artifacts_deleted"] == 1
+
+    # the API: the athlete, their session and views are gone, their token no longer works
+    assert client.get(f"/athletes/{athlete_id}", headers=ADMIN).status_code == 404
+    assert client.get(f"/sessions/{session_id}", headers=ADMIN).status_code == 404
+    assert client.get(f"/athletes/{athlete_id}/views/load", headers=ADMIN).status_code == 404
+    assert client.get("/me", headers=bearer(token)).status_code == 401
+    assert client.delete(f"/athletes/{athlete_id}", headers=ADMIN).status_code == 404
+    # the store: nothing rewritten (same events, same versions), none of it decrypts
+    events_after = stored_rows(runtime, [athlete_id, *owned])
+    assert [(e.originator_id, e.originator_version, e.state) for e in events_after] == \
+        [(e.originator_id, e.originator_version, e.state) for e in events_before]
+    for stored in events_after:
+        assert stored.state.startswith(b"tl1:")
+        assert MARKER.encode() not in stored.state
+        with pytest.raises(KeyErased):
+            runtime.app.mapper.to_domain_event(stored)
+    # the views and service tables: no row of theirs, the marker nowhere in clear
+    assert runtime.directory.list("session", athlete_id) == []
+    runtime.feed.catch_up_all()
+    assert MARKER not in dump(runtime)
+    if not runtime.tables.is_postgres:  # not even in the database file's free pages
+        store = runtime.settings.data_dir / "trainledger.sqlite3"
+        for path in (store, store.with_name(store.name + "-wal")):
+            assert not path.exists() or MARKER.encode() not in path.read_bytes(), path
+    assert runtime.artifacts.get(digest) is None
+    # everyone else is untouched, and the feeds keep running past the erased events
+    assert client.get(f"/athletes/{bystander}", headers=bearer(other_token)).status_code == 200
+    assert client.get(f"/athletes/{bystander}/views/readiness",
+                      headers=bearer(other_token)).status_code == 200
+
+
+def dump(runtime: Runtime) -> str:
+    """Every row of every service table and view, as text."""
+    db = runtime.tables
+    if db.is_postgres:
+        tables = [r["table_name"] for r in db.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_name <> 'stored_events'", (db.schema,))]
+    else:
+        tables = [r["name"] for r in db.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'stored_events'")]
+    return "\n".join(str(row) for t in tables for row in db.query(
+        f"SELECT * FROM {db.name(t)}"))
+
+
+@pytest.mark.kafka
+def test_the_topics_copies_are_unreadable_after_erasure(
+    settings: Settings, kafka_broker: TansuBroker, client: TestClient, runtime: Runtime,
+) -> None:
+    topic = f"test.events.{os.urandom(4).hex()}"
+    athlete_id, _, _ = seed(client, runtime)
+    relay = Relay(runtime.app, runtime.tables, runtime.keys, kafka_broker.bootstrap, topic)
+    try:
+        while relay.publish_batch():
+            pass
+    finally:
+        relay.close()
+    before = [e for chunk in read_topic(runtime.app, runtime.keys, kafka_broker.bootstrap, topic)
+              for e in chunk]
+    assert any(getattr(e, "athlete_id", None) == athlete_id for e in before)
+
+    assert client.delete(f"/athletes/{athlete_id}", headers=ADMIN).status_code == 200
+    from kafka import TopicPartition
+
+    from ingest import kafka_io
+
+    consumer = kafka_io.make_consumer(kafka_broker.bootstrap, None)
+    erased = 0
+    try:
+        for partition, end in kafka_io.end_offsets(kafka_broker.bootstrap, topic).items():
+            tp = TopicPartition(topic, partition)
+            consumer.assign([tp])
+            consumer.seek(tp, 0)
+            seen = 0
+            while seen < end:
+                for record in consumer.poll(timeout_ms=1000).get(tp, []):
+                    seen = record.offset + 1
+                    assert MARKER.encode() not in record.value
+                    if athlete_id.encode() == record.key:
+                        erased += 1
+                        with pytest.raises(KeyErased):
+                            open_envelope(record.value, runtime.keys)
+    finally:
+        consumer.close()
+    assert erased > 0
+    # a fresh process reading the topic (keys from the database) sees none of it either
+    fresh = open_runtime(replace(runtime.settings))
+    try:
+        after = [e for chunk in read_topic(fresh.app, fresh.keys, kafka_broker.bootstrap, topic)
+                 for e in chunk]
+    finally:
+        fresh.close()
+    assert not any(getattr(e, "athlete_id", None) == athlete_id or
+                   str(e.originator_id) == athlete_id for e in after)
+    assert len(after) < len(before)
