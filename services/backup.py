@@ -1,0 +1,183 @@
+"""Backup and restore of everything: the event store, the service tables (views, tokens, keys,
+imports), stored device files and the quarantine.
+
+A backup is a directory:
+
+- ``manifest.json``: store kind, when, events, tables with their row counts, and each view's
+  content hash at backup time;
+- SQLite: ``trainledger.sqlite3``, an online copy made with SQLite's backup API (consistent
+  while the service runs);
+- PostgreSQL: ``tables/<table>.copy``, every table of the schema in COPY text format, read in
+  one REPEATABLE READ transaction (one consistent snapshot);
+- ``files/``: the data directory's ``artifacts/`` and ``quarantine/``, and the erasure ledger.
+
+Restore goes into an empty store (a fresh data directory or schema), then erases again every
+athlete named in the erasure ledgers (the backup's and the target's): an athlete erased after
+the backup was taken stays erased (:mod:`services.erasure`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from services.config import Settings, postgres_env
+from services.erasure import LEDGER, erased_ids, reapply
+from services.runtime import Runtime, open_runtime
+
+FILES = ("artifacts", "quarantine")
+SQLITE_NAME = "trainledger.sqlite3"
+
+
+class BackupError(Exception):
+    """A backup that cannot be made or restored, with the reason."""
+
+
+@dataclass
+class RestoreReport:
+    events: int
+    tables: dict[str, int]
+    erased_again: int
+
+
+def _pg_connect(settings: Settings) -> psycopg.Connection[Any]:
+    env = postgres_env(settings.database_url or "")
+    return psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
+                           port=int(env["POSTGRES_PORT"]), user=env["POSTGRES_USER"],
+                           password=env["POSTGRES_PASSWORD"] or None)
+
+
+def _pg_tables(conn: psycopg.Connection[Any], schema: str) -> list[str]:
+    rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE "
+                        "table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
+                        (schema,)).fetchall()
+    return [r[0] for r in rows]
+
+
+def backup(rt: Runtime, dest: Path) -> dict[str, Any]:
+    """Write a backup of ``rt``'s store and files into ``dest`` (must not exist)."""
+    if dest.exists():
+        raise BackupError(f"{dest}: already exists; back up into a new directory")
+    dest.mkdir(parents=True)
+    manifest: dict[str, Any] = {
+        "format": 1, "store": rt.settings.backend,
+        "created_at": datetime.now(UTC).isoformat(),
+        "events": int(rt.app.recorder.max_notification_id() or 0),
+        "view_hashes": {name: view.content_hash(rt.tables) for name, view in rt.views.items()},
+    }
+    if rt.tables.is_postgres:
+        manifest["tables"] = _backup_postgres(rt, dest / "tables")
+    else:
+        source = sqlite3.connect(rt.settings.data_dir / SQLITE_NAME)
+        target = sqlite3.connect(dest / SQLITE_NAME)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    files = dest / "files"
+    for name in FILES:
+        if (rt.settings.data_dir / name).is_dir():
+            shutil.copytree(rt.settings.data_dir / name, files / name)
+    ledger = rt.settings.data_dir / LEDGER
+    if ledger.exists():
+        files.mkdir(exist_ok=True)
+        shutil.copy2(ledger, files / LEDGER)
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _backup_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
+    folder.mkdir(parents=True)
+    counts = {}
+    schema = rt.tables.schema
+    with _pg_connect(rt.settings) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with conn.transaction():
+            for table in _pg_tables(conn, schema):
+                rows = 0
+                with (folder / f"{table}.copy").open("wb") as out, conn.cursor().copy(
+                        sql.SQL("COPY {}.{} TO STDOUT").format(
+                            sql.Identifier(schema), sql.Identifier(table))) as copy:
+                    for data in copy:
+                        out.write(data)
+                        rows += bytes(data).count(b"\n")
+                counts[table] = rows
+    return counts
+
+
+def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> RestoreReport:
+    """Restore the backup in ``src`` into the (empty) store ``settings`` names, then erase
+    again the athletes named in the backup's ledger, the target data directory's and
+    ``ledgers`` (data directories holding an ``erasures.log``, e.g. the lost store's)."""
+    manifest_path = src / "manifest.json"
+    if not manifest_path.exists():
+        raise BackupError(f"{src}: not a trainledger backup (no manifest.json)")
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("store") != settings.backend:
+        raise BackupError(f"{src}: a {manifest.get('store')} backup cannot be restored into "
+                          f"a {settings.backend} store")
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.backend == "sqlite":
+        if (data_dir / SQLITE_NAME).exists():
+            raise BackupError(f"{data_dir / SQLITE_NAME}: exists; restore into an empty "
+                              "data directory")
+        shutil.copy2(src / SQLITE_NAME, data_dir / SQLITE_NAME)
+    for name in FILES:
+        if (src / "files" / name).is_dir():
+            shutil.copytree(src / "files" / name, data_dir / name, dirs_exist_ok=True)
+    ledger = sorted({athlete for folder in (src / "files", data_dir, *ledgers)
+                     for athlete in erased_ids(folder)})
+    rt = open_runtime(settings)
+    try:
+        tables = _restore_postgres(rt, src / "tables") if settings.backend == "postgres" else {}
+        again = reapply(rt, ledger)
+        if ledger:
+            with (data_dir / LEDGER).open("w") as f:
+                for athlete_id in ledger:
+                    f.write(json.dumps({"athlete_id": athlete_id}) + "\n")
+        events = int(rt.app.recorder.max_notification_id() or 0)
+    finally:
+        rt.close()
+    return RestoreReport(events, tables, again)
+
+
+def _restore_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
+    schema = rt.tables.schema
+    counts = {}
+    with _pg_connect(rt.settings) as conn, conn.transaction():
+        present = set(_pg_tables(conn, schema))
+        for table in present:
+            if conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.{})").format(
+                    sql.Identifier(schema), sql.Identifier(table))).fetchone() == (True,):
+                raise BackupError(f"schema {schema}: table {table} is not empty; restore "
+                                  "into an empty schema")
+        for path in sorted(folder.glob("*.copy")):
+            table = path.stem
+            if table not in present:  # a table the restored version does not create itself
+                raise BackupError(f"{path}: no table {table} in {schema} to restore into")
+            conn.execute(sql.SQL("DELETE FROM {}.{}").format(sql.Identifier(schema),
+                                                             sql.Identifier(table)))
+            with conn.cursor().copy(sql.SQL("COPY {}.{} FROM STDIN").format(
+                    sql.Identifier(schema), sql.Identifier(table))) as copy:
+                copy.write(path.read_bytes())
+            counts[table] = path.read_bytes().count(b"\n")
+        # serial columns (the store's notification ids) continue after the restored rows
+        for table, column in conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE "
+                "table_schema = %s AND column_default LIKE 'nextval%%'", (schema,)).fetchall():
+            conn.execute(sql.SQL(
+                "SELECT setval(pg_get_serial_sequence({}, {}), "
+                "COALESCE((SELECT MAX({}) FROM {}.{}), 0) + 1, false)").format(
+                sql.Literal(f'"{schema}".{table}'), sql.Literal(column), sql.Identifier(column),
+                sql.Identifier(schema), sql.Identifier(table)))
+    return counts
