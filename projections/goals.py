@@ -7,7 +7,9 @@ Metric values over time, by the goal's metric kind:
 - ``weekly_training_sessions``: per completed week, the sessions done in a planned training
   role; ``weekly_volume_load``: per completed week, Σ reps × kg (the current, unfinished
   week counts as a value only once it ends);
-- ``body_mass`` and ``custom`` metrics: the observations of that metric, averaged per day.
+- ``body_mass`` and ``custom`` metrics: the observations of that metric, averaged per day;
+  with ``"per": "week"`` (e.g. 20 h of deep work a week), each completed week's total of the
+  daily values.
 
 Trend: least-squares slope (per day) over the last ``TREND_DAYS`` of values
 (:func:`projections.science.trend.least_squares`); projected date: where that line reaches
@@ -59,13 +61,23 @@ def metric_values(history: AthleteHistory, goal: Goal, day: date) -> dict[date, 
     if kind in ("weekly_training_sessions", "weekly_volume_load"):
         return _weekly(history, day, kind)
     metric = "body_mass" if kind == "body_mass" else str(goal.metric["name"])
-    return daily_values(history, metric, day)
+    daily = daily_values(history, metric, day)
+    if goal.metric.get("per") != "week":
+        return daily
+    first_day = history.athlete.profile["first_day_of_week"]
+    current = week_start(day + timedelta(days=1), first_day)  # weeks ended by ``day``
+    totals: dict[date, float] = defaultdict(float)
+    for d, value in daily.items():
+        week = week_start(d, first_day)
+        if week < current:
+            totals[week + timedelta(days=6)] += value
+    return dict(sorted(totals.items()))
 
 
 def progress(history: AthleteHistory, goal: Goal, day: date) -> dict[str, Any]:
     values = metric_values(history, goal, day)
     set_on = local_day(goal.created_on, history.timezone)
-    current = values[max(values)] if values else None
+    current = round(values[max(values)], 3) if values else None
     start = goal.start_value
     if start is None and values:
         after = [d for d in values if d >= set_on]

@@ -128,7 +128,7 @@ class Seeder:
             },
             "deep_work": {
                 "title": "20 h of deep work a week",
-                "metric": {"kind": "custom", "name": "deep_work_hours"},
+                "metric": {"kind": "custom", "name": "deep_work_hours", "per": "week"},
                 "target_value": 20.0,
                 "unit": "h",
                 "start_value": 12.0,

@@ -24,6 +24,9 @@ def validate_metric(metric: dict[str, Any]) -> None:
         raise InvalidValue("an e1RM goal needs an exercise_id", "metric.exercise_id")
     if kind == "custom" and not metric.get("name"):
         raise InvalidValue("a custom goal needs the metric's name", "metric.name")
+    if kind in ("body_mass", "custom") and metric.get("per", "day") not in ("day", "week"):
+        raise InvalidValue("per is day (the daily value) or week (the week's total)",
+                           "metric.per")
 
 
 def validate_goal_fields(fields: dict[str, Any]) -> None:
