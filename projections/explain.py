@@ -19,7 +19,7 @@ aggregate's id and version, ``"<aggregate id>:<version>"``, as in the audit trai
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -32,8 +32,10 @@ from projections.science.strength import e1rm
 from projections.sessions import SessionLoad, session_loads
 from projections.strength import strength, working_sets
 from services.application import TrainingLog
+from services.domain.errors import NotFound
 from services.domain.session import TrainingSession
 from services.domain.weeks import local_day, week_start
+from services.keyring import KeyErased
 
 SET_EVENTS = (TrainingSession.SetLogged, TrainingSession.SetAmended)
 ACWR_CHRONIC_DAYS = 28
@@ -58,7 +60,10 @@ class EventIndex:
         if key not in self._events:
             out = []
             for stored in self.app.recorder.select_events(UUID(key)):
-                event: Any = self.app.mapper.to_domain_event(stored)
+                try:
+                    event: Any = self.app.mapper.to_domain_event(stored)
+                except KeyErased:  # the athlete was erased meanwhile
+                    raise NotFound("no such athlete") from None
                 if self.recorded_by is not None and event.timestamp > self.recorded_by:
                     break  # as the history folds it (projections.history)
                 out.append(event)
@@ -72,7 +77,8 @@ class EventIndex:
     def of_set(self, session_id: str, set_id: str) -> list[dict[str, Any]]:
         """The SetLogged event of a set and the SetAmended events that changed it."""
         return [{"event_id": event_id(e.originator_id, e.originator_version),
-                 "type": type(e).__name__, "recorded_at": e.timestamp.isoformat(),
+                 "type": type(e).__name__,
+                 "recorded_at": e.timestamp.astimezone(UTC).isoformat(),
                  **({"changes": e.changes} if isinstance(e, TrainingSession.SetAmended)
                     else {})}
                 for e in self.events(session_id)

@@ -8,7 +8,7 @@ Metric values over time, by the goal's metric kind:
   role; ``weekly_volume_load``: per completed week, Σ reps × kg (the current, unfinished
   week counts as a value only once it ends);
 - ``body_mass`` and ``custom`` metrics: the observations of that metric, averaged per day;
-  with ``"per": "week"`` (e.g. 20 h of deep work a week), each completed week's total of the
+  with ``"per": "week"`` (e.g. 28 h of deep work a week), each completed week's total of the
   daily values.
 
 Trend: least-squares slope (per day) over the last ``TREND_DAYS`` of values

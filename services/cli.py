@@ -12,6 +12,10 @@
   trainledger import PATH... [--athlete ID] [--json]       import FIT files and folders
   trainledger watch DIR [--athlete ID]                     import new FIT files as they appear
   trainledger replay [--view NAME] [--until DATE]          rebuild views, compare with live
+  trainledger backup DEST | restore SRC                    everything, and back (re-erasing)
+  trainledger erase ATHLETE_ID --yes                       the right to erasure
+  trainledger export [--athlete ID] [--out DIR] [--views NAME ...]
+                                                           events.jsonl and one CSV per view
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services import cli_replay
+from services import cli_data, cli_replay
+from services.backup import BackupError
 from services.config import ConfigError, Settings
 from services.domain.base import Context, Source
 from services.domain.errors import DomainError
@@ -54,7 +59,13 @@ def resolve_athlete(rt: Runtime, athlete_id: str | None) -> str:
     raise CliError("several athletes here: say which with --athlete ID")
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
     import uvicorn
 
     from services.api.app import create_app
@@ -78,6 +89,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workers = Workers(rt, relay=not api_only, views=[] if api_only else None,
                       intake=not api_only).start()
     try:
+        # uvicorn shuts down gracefully on SIGTERM, then puts back the handler it found and
+        # raises the signal again: Python's default one killed the process right there (exit
+        # -15), before the workers were stopped and the store closed.  This one unwinds.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
         uvicorn.run(create_app(rt), host=args.host, port=args.port, log_level="warning")
     finally:
         workers.stop()
@@ -261,6 +276,34 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from services.domain.errors import NotFound
+    from services.export import Exported, export_athlete
+
+    rt = _runtime(args)
+    try:
+        try:
+            athlete_id = resolve_athlete(rt, args.athlete)
+        except NotFound:
+            raise CliError(f"no athlete {args.athlete!r} here "
+                           "(`trainledger athletes list` shows them)") from None
+        out = Path(args.out or f"trainledger-export-{athlete_id}")
+
+        def progress(i: int, n: int, item: Exported) -> None:
+            what = "events" if item.path.suffix == ".jsonl" else "rows"
+            print(f"\rexporting [{i}/{n}] {item.path.name} ({item.lines} {what})".ljust(60),
+                  end="" if i < n else "\n", file=sys.stderr, flush=True)
+
+        done = export_athlete(rt, athlete_id, out, args.views, progress)
+    finally:
+        rt.close()
+    print(f"exported {done[0].lines} events and {len(done) - 1} views of athlete {athlete_id} "
+          f"to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trainledger", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -294,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     project.set_defaults(func=cmd_project)
 
     cli_replay.add_parser(sub, _runtime)
+    cli_data.add_parsers(sub, _runtime)
 
     demo = sub.add_parser("demo", help="seed a realistic 12-week history (idempotent)")
     demo.add_argument("--data-dir", default=argparse.SUPPRESS)
@@ -341,6 +385,18 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--limit", type=int, default=20)
     sessions.add_argument("--data-dir", default=argparse.SUPPRESS)
     sessions.set_defaults(func=cmd_sessions)
+
+    from projections.analytics import VIEWS
+
+    export = sub.add_parser("export", help="export an athlete's events (JSON Lines) and views "
+                                           "(CSV) into a folder")
+    export.add_argument("--athlete", help="athlete id (optional with a single athlete)")
+    export.add_argument("--out", metavar="DIR",
+                        help="folder to write into (default ./trainledger-export-<athlete id>)")
+    export.add_argument("--views", nargs="+", metavar="NAME", choices=list(VIEWS),
+                        help=f"views to export (default all: {', '.join(VIEWS)})")
+    export.add_argument("--data-dir", default=argparse.SUPPRESS)
+    export.set_defaults(func=cmd_export)
     return parser
 
 
@@ -348,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (CliError, ConfigError) as exc:
+    except (CliError, ConfigError, BackupError) as exc:
         print(f"trainledger: {exc}", file=sys.stderr)
         return 2
     except DomainError as exc:

@@ -79,7 +79,7 @@ class Seeder:
         return self.app.register_athlete(self.athlete_ctx(first_monday), DEMO_PROFILE)
 
     def athlete_ctx(self, first_monday: date) -> Context:
-        return self.ctx("athlete", self.at(first_monday - timedelta(days=1), 20))
+        return self.ctx("athlete", self.at(first_monday - timedelta(days=1), 12))
 
     def seed(self, today: date) -> DemoResult:
         request_id = self.athlete_ctx(today).request_id
@@ -102,7 +102,7 @@ class Seeder:
         return DemoResult(aid, sessions, created)
 
     def goals(self, aid: str, first_monday: date) -> dict[str, str]:
-        at = self.at(first_monday - timedelta(days=1), 20)
+        at = self.at(first_monday - timedelta(days=1), 13)
         deadline = first_monday + timedelta(weeks=16)
         specs: dict[str, dict[str, Any]] = {
             "squat": {
@@ -127,9 +127,9 @@ class Seeder:
                 "start_value": 170.0,
             },
             "deep_work": {
-                "title": "20 h of deep work a week",
+                "title": "28 h of deep work a week",
                 "metric": {"kind": "custom", "name": "deep_work_hours", "per": "week"},
-                "target_value": 20.0,
+                "target_value": 28.0,
                 "unit": "h",
                 "start_value": 12.0,
             },

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from services.api import (
     errors,
     routes_access,
     routes_athletes,
+    routes_audit,
+    routes_dashboard,
     routes_exercises,
     routes_goals,
     routes_imports,
@@ -19,6 +22,8 @@ from services.api import (
 from services.runtime import Runtime
 
 MAX_BODY = 1024 * 1024  # 1 MiB: a past session with 500 sets is about 150 kB of JSON
+TOO_LARGE = (f"Content Too Large: a request body may hold at most {MAX_BODY} bytes (FIT uploads: "
+             f"{routes_imports.MAX_FIT_UPLOAD} bytes, {routes_imports.MAX_FIT_FILE} a file)")
 
 DESCRIPTION = """
 trainledger records every training fact as an event: sessions, sets, goals, plans and
@@ -31,9 +36,16 @@ a retried request is applied once.
 """
 
 
+class _Api(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        return errors.JsonTooLarge(super().build_middleware_stack(), TOO_LARGE)
+
+
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
-        title="trainledger", version="0.1.0", description=DESCRIPTION, max_body_size=MAX_BODY
+    app = _Api(
+        title="trainledger", version="0.1.0", description=DESCRIPTION, max_body_size=MAX_BODY,
+        docs_url=None,  # dashboard: /docs comes from routes_dashboard (vendored, no CDN)
+        responses=errors.ERROR_RESPONSES,  # the refusals every operation may answer
     )
     app.state.runtime = runtime
     errors.install(app)
@@ -47,8 +59,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         routes_exercises,
         routes_imports,
         routes_views,
+        routes_audit,
     ):
         app.include_router(module.router)
+    routes_dashboard.install(app)  # dashboard: pages /, /log, /static, /docs, revision route
 
     @app.get("/health", tags=["meta"],
              summary="Liveness, the event store in use and each view's lag (events behind)")

@@ -9,6 +9,8 @@ from eventsourcing.persistence import OperationalError, PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.domain.errors import (
     DomainError,
@@ -25,6 +27,33 @@ STATUS = {NotFound: 404, StateConflict: 409, InvalidValue: 422, RequestKeyReused
 
 def error_body(message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"detail": message, "errors": errors or []}
+
+
+class FieldError(BaseModel):
+    field: str | None
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every refusal: ``detail`` in words; ``errors`` names the fields at fault (absent from
+    refusals about the request as a whole: 401, 403, 404, 413)."""
+
+    detail: str
+    errors: list[FieldError] = []
+
+
+#: The refusals any operation may answer, documented on every operation (see app.py), so that
+#: the OpenAPI schema lists each status code the API really sends (checked by tests/fuzz).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Malformed request: JSON, Idempotency-Key"},
+    401: {"model": ErrorOut, "description": "Missing, invalid or revoked bearer token"},
+    403: {"model": ErrorOut, "description": "The caller's role may not do this"},
+    404: {"model": ErrorOut, "description": "No such resource, or not the caller's to see"},
+    409: {"model": ErrorOut, "description": "Conflicts with the current state"},
+    413: {"model": ErrorOut, "description": "Request body too large"},
+    422: {"model": ErrorOut, "description": "Invalid values; `errors` names each field"},
+    503: {"model": ErrorOut, "description": "Event store unavailable; nothing recorded, retry"},
+}
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -68,6 +97,34 @@ async def on_store_unavailable(_: Request, exc: Exception) -> JSONResponse:
 async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(error_body("internal error; nothing was recorded"), status_code=500)
+
+
+class JsonTooLarge:
+    """Answers every 413 with an :class:`ErrorOut` body. (Starlette's body limit answers
+    plain text "Content Too Large" to a request whose Content-Length is over the limit, and
+    JSON without a reason to one that streams past it.) Wraps the whole middleware stack:
+    Starlette sends its plain-text 413 from outside the app's own middleware."""
+
+    def __init__(self, app: ASGIApp, detail: str) -> None:
+        self.app = app
+        self.detail = detail
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replacing = False
+
+        async def send_json(message: Message) -> None:
+            nonlocal replacing
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                replacing = True
+            elif not replacing:
+                await send(message)
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                await JSONResponse(error_body(self.detail), status_code=413)(scope, receive, send)
+
+        await self.app(scope, receive, send_json)
 
 
 def install(app: FastAPI) -> None:

@@ -136,6 +136,8 @@ class MetricIn(Strict):
     kind: Literal["e1rm", "weekly_training_sessions", "weekly_volume_load", "body_mass", "custom"]
     exercise_id: str | None = Field(None, examples=["squat.back_squats"])
     name: str | None = Field(None, description="Custom metric name", examples=["deep_work_hours"])
+    per: Literal["day", "week"] | None = Field(
+        None, description="body_mass/custom: the daily value (default) or each week's total")
 
 
 class GoalIn(Strict):
@@ -233,6 +235,9 @@ class SetFields(Strict):
     rest_s: float | None = None
     duration_s: float | None = None
     notes: str | None = None
+    side: Literal["left", "right"] | None = Field(
+        None, description="Unilateral work: the side the set worked (omit for both sides)"
+    )
 
 
 class SetIn(SetFields):
@@ -301,6 +306,7 @@ class SetOut(BaseModel):
     rest_s: float | None
     duration_s: float | None
     notes: str | None
+    side: str | None = None
     performed_at: datetime
 
 

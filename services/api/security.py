@@ -86,6 +86,26 @@ class Caller:
             self.runtime.app.athlete(athlete_id)
 
 
+async def _body_bytes(request: Request) -> bytes:
+    """The request body, for the fingerprint. A form (the FIT upload) has already been parsed
+    from the stream, which keeps no bytes: its fields and each file's name and SHA-256 then."""
+    try:
+        return await request.body()
+    except RuntimeError:  # "Stream consumed"
+        form = await request.form()
+    parts: list[bytes] = []
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            parts.append(f"{key}={value}".encode())
+            continue
+        digest = hashlib.sha256()
+        while chunk := await value.read(1 << 20):
+            digest.update(chunk)
+        await value.seek(0)
+        parts.append(f"{key}:{value.filename}:{digest.hexdigest()}".encode())
+    return b"\n".join(parts)
+
+
 async def get_caller(
     request: Request,
     runtime: RuntimeDep,
@@ -112,7 +132,7 @@ async def get_caller(
             raise HTTPException(400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
         who = f"{principal.role}:{principal.principal_id}"
         request_id = str(uuid5(NAMESPACE_URL, f"trainledger:request:{who}:{idempotency_key}"))
-        body = await request.body()
+        body = await _body_bytes(request)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         fingerprint = hashlib.sha256(
             request.method.encode() + b" " + target.encode() + b"\n" + body

@@ -21,6 +21,7 @@ from services.domain.validation import (
 
 PLANNED_ROLES = ("training", "volume", "unplanned")
 SET_TYPES = ("warmup", "working", "drop", "failure")
+SIDES = ("left", "right")  # the side a unilateral set worked; None: both / not said
 SET_FIELDS = (
     "exercise_id",
     "reps",
@@ -32,6 +33,7 @@ SET_FIELDS = (
     "rest_s",
     "duration_s",
     "notes",
+    "side",
 )
 AMENDABLE_SESSION_FIELDS = (
     "title",
@@ -71,6 +73,8 @@ def validate_set(fields: dict[str, Any]) -> None:
         check_range(fields["duration_s"], 0, 24 * 3600, "duration_s")
     if "notes" in fields:
         check_text(fields["notes"], "notes")
+    if fields.get("side") is not None:
+        check_choice(fields["side"], SIDES, "side")
 
 
 def validate_session_fields(fields: dict[str, Any]) -> None:
@@ -139,6 +143,13 @@ class TrainingSession(TrainingAggregate):
             agg.device = None
 
     class SetLogged(TrainingAggregate.Event):
+        """A set.  Version 2 added ``side`` ("left"/"right" for unilateral work, None for
+        both sides or not said).  Version 1 events, stored before it (their state has neither
+        ``side`` nor ``class_version``), are upcast on reading with ``side`` None; the
+        library stores ``class_version`` in the state of events of version 2 and later."""
+
+        class_version = 2
+
         set_id: str
         exercise_id: str
         reps: int | None
@@ -150,6 +161,11 @@ class TrainingSession(TrainingAggregate):
         rest_s: float | None
         duration_s: float | None
         notes: str | None
+        side: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["side"] = None
 
         def apply(self, agg: TrainingSession) -> None:
             data = {k: getattr(self, k) for k in SET_FIELDS}
@@ -293,6 +309,7 @@ class TrainingSession(TrainingAggregate):
         duration_s: float | None = None,
         notes: str | None = None,
         performed_at: datetime | None = None,
+        side: str | None = None,
     ) -> None:
         """Log one set; ``exercise_id`` must already be resolved against the catalogue."""
         if self.seen_request(ctx) or set_id in self.sets:
@@ -311,6 +328,7 @@ class TrainingSession(TrainingAggregate):
             "rest_s": rest_s,
             "duration_s": duration_s,
             "notes": notes,
+            "side": side,
         }
         validate_set(fields)
         if reps is None and duration_s is None:

@@ -2,8 +2,10 @@
 
 Public without a token: ``GET /health`` (liveness probe) and FastAPI's documentation routes
 (``/openapi.json``, ``/docs``, ``/docs/oauth2-redirect``, ``/redoc``), which describe the API
-and hold no data.  Everything else needs a bearer token.  The route list comes from the
-application itself, so a route added later fails here until it is classified in ``ROUTES``.
+and hold no data, and the web pages with their static files (``/``, ``/log``, ``/static/...``),
+which hold no data either (they call the API with the user's token).  Everything else needs a
+bearer token.  The route list comes from the application itself, so a route added later fails
+here until it is classified in ``ROUTES``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from services.runtime import Runtime
 
 SQUAT = "squat.back_squats"
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+PAGES = {"/", "/log", "/static"}  # the dashboard's pages and files (services/api/routes_dashboard)
 OK, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = "2xx", 401, 403, 404
 
 #: Callers.  ``owner`` is athlete A, whose data the world holds; ``other`` is athlete B;
@@ -48,6 +51,9 @@ EXPECT: dict[str, dict[str, str | int]] = {
     # A's data, written: coaches are read-only
     "write": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": FORBIDDEN,
               "stranger": FORBIDDEN},
+    # erasing A: A or the admin (each erases a fresh athlete of their own, see test_access)
+    "erase": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": FORBIDDEN,
+              "stranger": FORBIDDEN},
     # A's tokens: not even granted coaches see them
     "private": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": FORBIDDEN,
                 "stranger": FORBIDDEN},
@@ -61,7 +67,7 @@ EXPECT: dict[str, dict[str, str | int]] = {
                      "stranger": NOT_FOUND},
 }
 #: Kinds whose 2xx answers change state: those get fresh targets, so tests stay independent.
-WRITES = {"admin", "write", "coach-tokens", "revoke-token"}
+WRITES = {"admin", "write", "coach-tokens", "revoke-token", "erase"}
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", A + "/observations"): Spec("write", {"metric": "sleep_hours", "value": 7,
                                                   "unit": "h", "observed_at": "{an_hour_ago}"}),
     ("GET", A + "/observations"): Spec("read"),
+    ("DELETE", A): Spec("erase"),
     ("GET", "/observations/{observation_id}"): Spec("read"),
     ("PATCH", "/observations/{observation_id}"): Spec("write", {"value": 79, "unit": "kg"}),
     ("DELETE", "/observations/{observation_id}"): Spec("write"),
@@ -127,6 +134,12 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/imports/{import_id}"): Spec("read"),
     ("POST", A + "/imports/fit"): Spec("write", files=True),
     **{("GET", A + f"/views/{name}"): Spec("read") for name in VIEWS},
+    ("GET", A + "/revision"): Spec("read"),  # polled by the dashboard
+    # audit and export ({view}: a view name, see World.values)
+    ("GET", A + "/events"): Spec("read", query={"type": "SetLogged", "limit": "10"}),
+    ("GET", A + "/views/{view}/explain"): Spec("read"),
+    ("GET", A + "/export/events.jsonl"): Spec("read"),
+    ("GET", A + "/export/{view}.csv"): Spec("read"),
 }
 
 
@@ -257,7 +270,7 @@ def world(client: TestClient) -> World:
     w.headers = {"admin": ADMIN, "owner": bearer(a_token), "other": bearer(b_token),
                  "anonymous": {}, "garbage": bearer("tlk_not-a-token")}
     w.values = {"athlete_id": a_id, "exercise_id": SQUAT, "an_hour_ago": ago(hours=1),
-                "unique": "x"}
+                "unique": "x", "view": "strength"}
     coach = w.coach(granted=True)
     stranger = w.coach()
     w.headers |= {"coach": bearer(coach["coach_token"]),
@@ -303,11 +316,18 @@ def test_every_route_is_classified(client: TestClient) -> None:
     api, other = declared_routes(cast(FastAPI, client.app))
     assert sorted(api - set(ROUTES)) == [], "classify the new routes in ROUTES"
     assert sorted(set(ROUTES) - api) == [], "these classified routes no longer exist"
-    assert other == DOCS
+    assert other == DOCS | PAGES
 
 
 @pytest.mark.parametrize("path", sorted(DOCS))
 def test_documentation_is_public(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/log", "/static/dashboard.js",
+                                  "/static/vendor/uPlot.iife.min.js"])
+def test_pages_are_public(client: TestClient, path: str) -> None:
+    """The dashboard's pages and files need no token: they hold no data."""
     assert client.get(path).status_code == 200
 
 
@@ -327,13 +347,18 @@ def test_access(client: TestClient, runtime: Runtime, world: World, route: tuple
     needed = placeholders(path, spec.body, spec.query)
     succeeds_and_writes = expected == OK and spec.kind in WRITES
     values = world.fresh(needed, path) if succeeds_and_writes else world.values
+    headers = world.headers[role]
+    if spec.kind == "erase" and expected == OK:  # never erase the world's athlete A
+        fresh_id, fresh_token = new_athlete(client, "Erased")
+        values = {**values, "athlete_id": fresh_id}
+        headers = {"Authorization": f"Bearer {fresh_token}"} if role == "owner" else headers
 
     before = state(runtime)
     response = client.request(
         method, fill(path, values), params=fill(spec.query, values),
         json=fill(spec.body, values) if spec.body is not None else None,
         files=[("files", ("ride.fit", FIT_FILE.read_bytes()))] if spec.files else None,
-        headers=world.headers[role])
+        headers=headers)
     status = response.status_code
     assert status < 500, response.text
     if expected == OK:

@@ -1,0 +1,151 @@
+"""Screenshots of the dashboard on the demo history, at desktop and phone width.
+
+    python -m bench.dashboard_screenshot OUT.png [--chromium /usr/bin/chromium] [--log]
+
+Seeds the 12-week demo into a temporary SQLite store, serves the real app (with the
+in-process projection feed, as ``trainledger serve`` does) on a free loopback port, signs in
+with the demo athlete's token in headless Chromium (Playwright, no browser download: the
+system's Chromium) and writes ``OUT.png`` (1280 px wide, full page) and ``OUT-phone.png``
+(375 px).  ``--log`` also writes ``OUT-log-phone.png``: the logging page with a session
+started and one set logged.  Requests to anywhere but the local service are refused, so
+the shots also show that the pages need no CDN.  The PNGs are for looking at; do not
+commit them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from services.api.app import create_app
+from services.config import Settings
+from services.demo import seed_demo
+from services.runtime import Runtime, open_runtime
+from services.workers import Workers
+
+ADMIN_TOKEN = "tla_screenshot-admin-token"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@dataclass
+class DemoService:
+    url: str
+    runtime: Runtime
+    athlete_id: str
+    athlete_token: str
+    admin_token: str
+
+
+@contextmanager
+def demo_service(data_dir: Path) -> Iterator[DemoService]:
+    """The real app on the demo history, on a free loopback port, until the block ends."""
+    rt = open_runtime(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN))
+    workers: Workers | None = None
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    try:
+        demo = seed_demo(rt.app)
+        _, token = rt.tokens.issue("athlete", demo.athlete_id, "dashboard screenshot")
+        rt.feed.catch_up_all()
+        workers = Workers(rt, relay=False, intake=False).start()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(create_app(rt), log_level="warning"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                  name="dashboard-server", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the service did not start")
+            time.sleep(0.02)
+        yield DemoService(f"http://127.0.0.1:{port}", rt, demo.athlete_id, token, ADMIN_TOKEN)
+    finally:
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(timeout=10)
+        if workers is not None:
+            workers.stop()
+        rt.close()
+
+
+def phone_path(out: Path, suffix: str) -> Path:
+    return out.with_name(f"{out.stem}-{suffix}{out.suffix or '.png'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path, help="PNG path (desktop); -phone is added for 375 px")
+    parser.add_argument("--chromium", default=CHROMIUM, help="Chromium executable")
+    parser.add_argument("--log", action="store_true", help="also shoot the logging page")
+    args = parser.parse_args(argv)
+    if not Path(args.chromium).exists():
+        print(f"no Chromium at {args.chromium} (apt-get install chromium)", file=sys.stderr)
+        return 2
+    from playwright.sync_api import Page, Route, sync_playwright
+
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, demo_service(Path(tmp)) as svc, \
+            sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=args.chromium, headless=True,
+                                     args=["--no-sandbox"])
+
+        def local_only(route: Route) -> None:
+            if route.request.url.startswith(svc.url):
+                route.continue_()
+            else:
+                route.abort()
+
+        def dashboard(width: int, height: int) -> Page:
+            context = browser.new_context(viewport={"width": width, "height": height},
+                                          device_scale_factor=1)
+            context.route("**/*", local_only)
+            page = context.new_page()
+            page.goto(svc.url + "/")
+            page.fill("#token", svc.athlete_token)
+            page.click("#signin-form button[type=submit]")
+            page.wait_for_function("() => window.trainledgerDashboard && "
+                                   "window.trainledgerDashboard.refreshes > 0", timeout=20_000)
+            page.wait_for_timeout(300)  # let the layout settle after the charts' first draw
+            return page
+
+        shots = [(out, 1280, 900), (phone_path(out, "phone"), 375, 812)]
+        for path, width, height in shots:
+            dashboard(width, height).screenshot(path=str(path), full_page=True)
+            print(f"wrote {path} ({width} px wide)")
+        if args.log:
+            context = browser.new_context(viewport={"width": 375, "height": 812},
+                                          has_touch=True, is_mobile=True)
+            context.route("**/*", local_only)
+            page = context.new_page()
+            page.goto(svc.url + "/log")
+            page.fill("#token", svc.athlete_token)
+            page.click("#signin-form button[type=submit]")
+            page.click("#start")
+            page.fill("#exercise-q", "back squat")
+            page.click("#exercise-results button[data-exercise='squat.back_squats']")
+            page.click("#log-set")
+            page.wait_for_selector("#sets li")
+            path = phone_path(out, "log-phone")
+            page.screenshot(path=str(path), full_page=True)
+            print(f"wrote {path} (375 px wide)")
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

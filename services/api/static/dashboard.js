@@ -1,0 +1,421 @@
+// trainledger dashboard: the athlete's views, charted with uPlot, refreshed when the
+// athlete's revision (GET /athletes/{id}/revision) changes.
+"use strict";
+
+(() => {
+  const { api, el, fmt, $ } = TL;
+  const POLL_MS = 3000;
+  const DAY = 86400;
+  const VIEWS = ["fatigue", "load", "execution", "strength", "goals", "readiness"];
+  const COLORS = {
+    fitness: "#0b5cad", fatigue: "#c2185b", form: "#1a7f37", acwr: "#6639ba",
+    band: "rgba(26, 127, 55, 0.16)", bandEdge: "#5a9a6b", load: "#0b5cad",
+    training: "#0b5cad", volume: "#b35900", converted: "#1a7f37",
+    target: "#57606a", projection: "#6639ba", deadline: "#c2185b", goal: "#0b5cad",
+  };
+  const LIFTS = ["#0b5cad", "#c2185b", "#1a7f37", "#b35900", "#6639ba", "#00707a", "#8a6d00",
+    "#57606a"];
+  const CRITERIA = {
+    training_adherence_3w: "Training adherence, 3 weeks",
+    acwr: "ACWR",
+    form_pct_of_ctl: "Form, % of fitness",
+    recovery: "Recovery",
+    session_rpe_trend: "Session RPE trend",
+  };
+  const VERDICTS = { ready: "Ready", "not yet": "Not yet", "back off": "Back off" };
+
+  /** What the tests and the screenshot script read: the uPlot instances and the state. */
+  const state = { charts: {}, goalCharts: {}, refreshes: 0, revision: null, athleteId: null };
+  window.trainledgerDashboard = state;
+
+  let generation = 0;
+  let timer = null;
+  let busy = false;
+
+  const ts = (day) => Date.UTC(+day.slice(0, 4), +day.slice(5, 7) - 1, +day.slice(8, 10)) / 1000;
+  const tzDate = (t) => uPlot.tzDate(new Date(t * 1e3), "Etc/UTC");
+  const legendValue = (digits) => (u, v) => (v == null ? "–" : v.toFixed(digits));
+
+  function size(container) {
+    const width = Math.max(260, Math.floor(container.clientWidth));
+    return { width, height: width < 520 ? 200 : 240 };
+  }
+
+  /** Draw (or update) a chart in a container; ``key`` names it in ``state``. */
+  function chart(key, container, opts, data, store = state.charts) {
+    const shape = opts.series.map((s) => s.label || "").join("|");
+    const old = store[key];
+    if (old && old.shape === shape && old.root.parentNode === container) {
+      old.setData(data);
+      return old;
+    }
+    if (old) old.destroy();
+    const u = new uPlot({ ...size(container), tzDate, ...opts }, data, container);
+    u.shape = shape;
+    store[key] = u;
+    return u;
+  }
+
+  const resizer = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const u = entry.target.uplot;
+      if (u) u.setSize(size(entry.target));
+    }
+  });
+
+  function observe(container, u) {
+    container.uplot = u;
+    resizer.observe(container);
+  }
+
+  // ------------------------------------------------------------------ the charts
+
+  function drawFitness(fatigue) {
+    const rows = fatigue.series;
+    const box = $("chart-fitness");
+    const u = chart("fitness", box, {
+      series: [
+        { label: "Day" },
+        { label: "Fitness (CTL)", stroke: COLORS.fitness, width: 2, value: legendValue(1) },
+        { label: "Fatigue (ATL)", stroke: COLORS.fatigue, width: 2, value: legendValue(1) },
+        { label: "Form (TSB)", stroke: COLORS.form, width: 2, dash: [6, 3],
+          value: legendValue(1) },
+      ],
+      axes: [{}, { size: 48 }],
+    }, [rows.map((r) => ts(r.day)), rows.map((r) => r.ctl), rows.map((r) => r.atl),
+      rows.map((r) => r.tsb)]);
+    observe(box, u);
+    const t = fatigue.today || {};
+    box.setAttribute("aria-label", `Fitness, fatigue and form over ${rows.length} days; ` +
+      `today fitness ${fmt(t.ctl)}, fatigue ${fmt(t.atl)}, form ${fmt(t.tsb)}.`);
+  }
+
+  function drawAcwr(fatigue, settings) {
+    const rows = fatigue.series;
+    const low = settings.readiness_acwr_low ?? 0.8;
+    const high = settings.readiness_acwr_high ?? 1.3;
+    $("acwr-band").textContent = `${low}–${high}`;
+    const box = $("chart-acwr");
+    const u = chart("acwr", box, {
+      series: [
+        { label: "Day" },
+        { label: "ACWR", stroke: COLORS.acwr, width: 2, value: legendValue(2) },
+        { label: `Low ${low}`, stroke: COLORS.bandEdge, width: 1, dash: [3, 3],
+          points: { show: false }, value: legendValue(2) },
+        { label: `High ${high}`, stroke: COLORS.bandEdge, width: 1, dash: [3, 3],
+          points: { show: false }, value: legendValue(2) },
+      ],
+      bands: [{ series: [3, 2], fill: COLORS.band }],
+      scales: { y: { range: (_u, min, max) => [0, Math.max(max ?? 0, high) * 1.1] } },
+      axes: [{}, { size: 48 }],
+    }, [rows.map((r) => ts(r.day)), rows.map((r) => r.acwr), rows.map(() => low),
+      rows.map(() => high)]);
+    observe(box, u);
+    const acwr = (fatigue.today || {}).acwr;
+    box.setAttribute("aria-label", `ACWR over ${rows.length} days; today ${fmt(acwr, 2)}, ` +
+      `target range ${low} to ${high}.`);
+  }
+
+  function drawLoad(load) {
+    const rows = load.days;
+    const box = $("chart-load");
+    const u = chart("load", box, {
+      series: [
+        { label: "Day" },
+        { label: "Load", stroke: COLORS.load, fill: COLORS.load, width: 0,
+          paths: uPlot.paths.bars({ size: [0.7, 14] }), points: { show: false },
+          value: legendValue(0) },
+      ],
+      scales: { y: { range: (_u, _min, max) => [0, (max || 1) * 1.05] } },
+      axes: [{}, { size: 48 }],
+    }, [rows.map((r) => ts(r.day)), rows.map((r) => r.load)]);
+    observe(box, u);
+    const last = rows.filter((r) => r.load > 0).pop();
+    box.setAttribute("aria-label", `Daily load over ${rows.length} days` +
+      (last ? `; last training day ${last.day} with load ${fmt(last.load, 0)}.` : "."));
+  }
+
+  /** Three bars side by side in each week: the k-th of n starts at week_start + offset. */
+  function weekBars(k, n) {
+    const width = 6 / n;
+    return uPlot.paths.bars({
+      disp: {
+        x0: { unit: 1, values: (u) => u.data[0].map((x) => x + (0.5 + k * width) * DAY) },
+        size: { unit: 1, values: () => [width * 0.85 * DAY] },
+      },
+    });
+  }
+
+  function drawWeeks(execution) {
+    const weeks = execution.weeks;
+    const box = $("chart-weeks");
+    const bar = (label, color, k) => ({
+      label, stroke: color, fill: color, width: 0, paths: weekBars(k, 3),
+      points: { show: false }, value: legendValue(0),
+    });
+    const u = chart("weeks", box, {
+      series: [
+        { label: "Week of", value: (_u, v) => (v == null ? "–" :
+          new Date(v * 1e3).toISOString().slice(0, 10)) },
+        bar("Training", COLORS.training, 0),
+        bar("Volume / workout", COLORS.volume, 1),
+        bar("Converted", COLORS.converted, 2),
+      ],
+      scales: {
+        x: { time: true, range: (_u, min, max) => [min, max + 7 * DAY] },
+        y: { range: (_u, _min, max) => [0, Math.max(max || 0, 4) + 0.5] },
+      },
+      axes: [{}, { size: 40, incrs: [1, 2, 5, 10] }],
+      cursor: { points: { show: false } },
+    }, [weeks.map((w) => ts(w.week_start)), weeks.map((w) => w.training_done),
+      weeks.map((w) => Math.max(w.completed - w.training_done, 0)),
+      weeks.map((w) => w.converted)]);
+    observe(box, u);
+    box.setAttribute("aria-label", `Sessions per week over ${weeks.length} weeks; ` +
+      `adherence over the last 4 weeks ${fmt(execution.adherence_pct_4w, 0)}%.`);
+  }
+
+  function drawE1rm(strength) {
+    const lifts = strength.exercises.filter((e) => e.e1rm_series && e.e1rm_series.length)
+      .sort((a, b) => (b.latest_e1rm_kg ?? 0) - (a.latest_e1rm_kg ?? 0));
+    const days = [...new Set(lifts.flatMap((e) => e.e1rm_series.map((p) => p.day)))].sort();
+    const index = new Map(days.map((d, i) => [d, i]));
+    const columns = lifts.map((e) => {
+      const column = days.map(() => null);
+      for (const p of e.e1rm_series) column[index.get(p.day)] = p.e1rm_kg;
+      return column;
+    });
+    const box = $("chart-e1rm");
+    const u = chart("e1rm", box, {
+      series: [{ label: "Day" }, ...lifts.map((e, i) => ({
+        label: e.name, stroke: LIFTS[i % LIFTS.length], width: 2, spanGaps: true,
+        points: { show: true, size: 5 }, value: legendValue(1),
+      }))],
+      axes: [{}, { size: 48 }],
+    }, [days.map(ts), ...columns]);
+    observe(box, u);
+    box.setAttribute("aria-label", "Estimated 1RM: " + (lifts.length ? lifts.map(
+      (e) => `${e.name} ${fmt(e.latest_e1rm_kg)} kg`).join(", ") : "no loaded sets yet") + ".");
+  }
+
+  function goalChart(goal, box, i) {
+    const values = goal.values;
+    if (!values.length) {
+      box.replaceChildren(el("p", { class: "hint" }, "No values yet."));
+      return null;
+    }
+    const first = ts(values[0].day);
+    const lastDay = ts(values[values.length - 1].day);
+    const deadline = goal.deadline ? ts(goal.deadline) : null;
+    let end = Math.max(lastDay, deadline ?? lastDay);
+    if (end === first) end = first + 7 * DAY;
+    const projected = goal.projected_date ? ts(goal.projected_date) : null;
+    // the projection: from the latest value to the target on the projected date, cut at the
+    // chart's end (a month past the deadline at most)
+    const limit = end + Math.max(30 * DAY, (end - first) * 0.25);
+    let projection = null;
+    if (projected !== null && projected > lastDay && goal.current_value !== null) {
+      const until = Math.min(projected, limit);
+      const at = goal.current_value + (goal.target_value - goal.current_value) *
+        (until - lastDay) / (projected - lastDay);
+      projection = [[lastDay, goal.current_value], [until, at]];
+      end = Math.max(end, until);
+    }
+    const xs = [...new Set([...values.map((v) => ts(v.day)), end,
+      ...(projection ? projection.map((p) => p[0]) : [])])].sort((a, b) => a - b);
+    const byX = new Map(values.map((v) => [ts(v.day), v.value]));
+    const projByX = new Map(projection || []);
+    const unit = goal.unit ? ` ${goal.unit}` : "";
+    const u = chart(`goal-${i}`, box, {
+      series: [
+        { label: "Day" },
+        { label: "Value", stroke: COLORS.goal, width: 2, spanGaps: true,
+          points: { show: values.length < 40, size: 5 }, value: legendValue(1) },
+        { label: "Target", stroke: COLORS.target, width: 1.5, dash: [8, 4],
+          points: { show: false }, value: legendValue(1) },
+        { label: "Projected", stroke: COLORS.projection, width: 2, dash: [2, 4],
+          spanGaps: true, points: { show: false }, value: legendValue(1) },
+      ],
+      axes: [{}, { size: 48 }],
+      scales: { x: { time: true, range: () => [first, end] } },
+      hooks: {
+        draw: [(plot) => {
+          if (deadline === null) return;
+          const x = Math.round(plot.valToPos(deadline, "x", true));
+          const { ctx } = plot;
+          ctx.save();
+          ctx.setLineDash([]);
+          ctx.strokeStyle = COLORS.deadline;
+          ctx.lineWidth = 2 * devicePixelRatio;
+          ctx.beginPath();
+          ctx.moveTo(x, plot.bbox.top);
+          ctx.lineTo(x, plot.bbox.top + plot.bbox.height);
+          ctx.stroke();
+          ctx.restore();
+        }],
+      },
+    }, [xs, xs.map((x) => byX.get(x) ?? null), xs.map(() => goal.target_value),
+      xs.map((x) => projByX.get(x) ?? null)], state.goalCharts);
+    box.setAttribute("aria-label", `${goal.title}: ${fmt(goal.current_value)}${unit} now, ` +
+      `target ${fmt(goal.target_value)}${unit}` +
+      (goal.deadline ? ` by ${goal.deadline}` : "") +
+      (goal.projected_date ? `, projected ${goal.projected_date}.` : ", no projection."));
+    observe(box, u);
+    return u;
+  }
+
+  function drawGoals(goals) {
+    const holder = $("goals");
+    const list = goals.goals.filter((g) => g.status === "active" || g.status === "achieved");
+    // keep the chart containers when the goals are the same, so charts update in place
+    const ids = list.map((g) => g.goal_id).join("|");
+    if (holder.dataset.ids !== ids) {
+      for (const u of Object.values(state.goalCharts)) u.destroy();
+      state.goalCharts = {};
+      holder.replaceChildren();
+      holder.dataset.ids = ids;
+      list.forEach((g, i) => {
+        holder.append(el("article", { class: "goal", "aria-labelledby": `goal-${i}-title` },
+          el("h3", { id: `goal-${i}-title` }), el("p", { class: "goal-facts" }),
+          el("div", { class: "plot", role: "img", id: `goal-${i}-plot` })));
+      });
+    }
+    if (!list.length) holder.replaceChildren(el("p", { class: "hint" }, "No goals yet."));
+    list.forEach((g, i) => {
+      const unit = g.unit ? ` ${g.unit}` : "";
+      $(`goal-${i}-title`).textContent = g.title;
+      const track = g.on_track === null ? "" : g.on_track ? "on track" : "off track";
+      const facts = [
+        `now ${fmt(g.current_value)}${unit}`, `target ${fmt(g.target_value)}${unit}`,
+        g.deadline ? `deadline ${g.deadline}` : "no deadline",
+        g.projected_date ? `projected ${g.projected_date}` : "no projection",
+      ];
+      const p = $(`goal-${i}-plot`).previousElementSibling;
+      p.replaceChildren(facts.join(" · "), track ? " · " : "",
+        track ? el("strong", { class: g.on_track ? "pass" : "fail" }, track) : "");
+      goalChart(g, $(`goal-${i}-plot`), i);
+    });
+  }
+
+  // ------------------------------------------------------------------ tiles and readiness
+
+  function drawTiles(fatigue, execution) {
+    const t = fatigue.today || {};
+    $("t-ctl").textContent = fmt(t.ctl);
+    $("t-atl").textContent = fmt(t.atl);
+    $("t-tsb").textContent = fmt(t.tsb);
+    $("t-acwr").textContent = fmt(t.acwr, 2);
+    $("t-adherence").textContent = execution.adherence_pct_4w == null ? "–" :
+      `${fmt(execution.adherence_pct_4w, 0)}%`;
+    $("flags").textContent = fatigue.flags.length ?
+      `Flags: ${fatigue.flags.map((f) => f.replace(/_/g, " ")).join(", ")}` : "";
+  }
+
+  function criterionValue(value, name) {
+    if (value === null || value === undefined) return "–";
+    if (name === "session_rpe_trend" && typeof value === "object") {
+      return `RPE ${fmt(value.rpe_last_week, 2)} (before ${fmt(value.rpe_before, 2)}); ` +
+        `volume load ${fmt(value.volume_load_last_week, 0)} kg (before ` +
+        `${fmt(value.volume_load_before, 0)} kg)`;
+    }
+    if (name === "training_adherence_3w" || name === "form_pct_of_ctl") return `${fmt(value)}%`;
+    if (typeof value === "object") {
+      return Object.entries(value).map(([k, v]) => `${k.replace(/_/g, " ")} ${fmt(v, 2)}`)
+        .join("; ");
+    }
+    return fmt(value, 2);
+  }
+
+  function drawReadiness(readiness) {
+    const verdict = $("verdict");
+    verdict.textContent = VERDICTS[readiness.verdict] || readiness.verdict;
+    verdict.dataset.verdict = readiness.verdict;
+    $("criteria").replaceChildren(...readiness.criteria.map((c) => el("tr",
+      { "data-criterion": c.name, "data-passed": String(c.passed) },
+      el("th", { scope: "row" }, CRITERIA[c.name] || c.name.replace(/_/g, " "),
+        c.note ? el("span", { class: "note" }, c.note) : null),
+      el("td", { class: "value", "data-label": "Value" }, criterionValue(c.value, c.name)),
+      el("td", { class: "threshold", "data-label": "Needs" }, c.threshold),
+      el("td", { class: `result ${c.passed ? "pass" : "fail"}` },
+        c.passed ? "✓ pass" : "✗ fail"))));
+    const rec = readiness.recommended;
+    $("recommended").textContent = rec ?
+      `Recommended: convert ${rec.title || "the volume session"}` +
+      (rec.day ? ` on ${rec.day}` : "") + ` (week of ${rec.week_start}).` :
+      "Recommended: no volume session left to convert this week.";
+    const last = readiness.conversions[readiness.conversions.length - 1];
+    $("conversions").textContent = last ?
+      `Last conversion, week of ${last.week_start}: ${last.response}.` : "";
+  }
+
+  // ------------------------------------------------------------------ refresh and polling
+
+  async function refresh(athleteId, gen) {
+    const base = `/athletes/${encodeURIComponent(athleteId)}`;
+    const [athlete, ...answers] = await Promise.all([
+      api(base), ...VIEWS.map((v) => api(`${base}/views/${v}`))]);
+    if (gen !== generation) return;
+    const v = Object.fromEntries(VIEWS.map((name, i) => [name, answers[i]]));
+    $("title").textContent = TL.athleteName(athlete);
+    drawTiles(v.fatigue, v.execution);
+    drawReadiness(v.readiness);
+    drawFitness(v.fatigue);
+    drawAcwr(v.fatigue, athlete.settings);
+    drawLoad(v.load);
+    drawWeeks(v.execution);
+    drawE1rm(v.strength);
+    drawGoals(v.goals);
+    state.refreshes += 1;
+    $("status").textContent = `Updated ${new Date().toLocaleTimeString()} · as of ` +
+      `${v.fatigue.day} · updates by itself`;
+  }
+
+  async function poll(athleteId, gen) {
+    if (gen !== generation) return;
+    if (!document.hidden && !busy) {
+      busy = true;
+      try {
+        const { revision } = await api(`/athletes/${encodeURIComponent(athleteId)}/revision`);
+        if (gen === generation && revision !== state.revision) {
+          await refresh(athleteId, gen);
+          state.revision = revision;
+        }
+      } catch (err) {
+        if (gen === generation && err.status !== 401) {
+          $("status").textContent = `Could not update: ${err.message}. Retrying…`;
+        }
+      } finally {
+        busy = false;
+      }
+    }
+    if (gen === generation) timer = setTimeout(() => poll(athleteId, gen), POLL_MS);
+  }
+
+  function stop() {
+    generation += 1;
+    clearTimeout(timer);
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && state.athleteId) {
+      clearTimeout(timer);
+      poll(state.athleteId, generation);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    TL.start({
+      stop,
+      ready: ({ athlete }) => {
+        stop();
+        const switched = state.athleteId !== athlete.athlete_id;
+        state.athleteId = athlete.athlete_id;
+        if (switched) {
+          state.revision = null;
+          $("status").textContent = "Loading…";
+        }
+        poll(athlete.athlete_id, generation);
+      },
+    });
+  });
+})();
