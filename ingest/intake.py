@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+from eventsourcing.persistence import PersistenceError
+
 from ingest import kafka_io
 from services.api.schemas import SessionIn, session_command
 from services.application import TrainingLog
@@ -175,6 +177,14 @@ class IntakeProcessor:
         except (KeyError, ValueError, TypeError) as exc:
             self.store._finish(import_id, "rejected", f"malformed request: {exc}", {})
             return
+        except PersistenceError:
+            raise  # the store is down: the import stays pending and is retried
+        except Exception as exc:  # a bug: answer it, rather than retry it ahead of the queue
+            log.exception("import %s failed", import_id)
+            self.store._finish(import_id, "rejected",
+                               f"internal error while importing ({type(exc).__name__}); "
+                               "nothing was recorded", {})
+            return
         status = str(result.pop("status", "imported"))
         reason = result.pop("reason", None)
         self.store._finish(import_id, status, reason, result)
@@ -262,7 +272,7 @@ class KafkaIntakeWorker:
             except Exception as exc:
                 log.warning("intake worker: %s; retrying", exc)
                 if consumer is not None:
-                    consumer.close()
+                    kafka_io.close_consumer(consumer)
                     consumer = None
                 stop.wait(1.0)
         if consumer is not None:

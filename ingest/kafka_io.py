@@ -50,6 +50,7 @@ __all__ = [
     "PartitionOffsets",
     "TopicConfig",
     "broker_available",
+    "close_consumer",
     "end_offsets",
     "ensure_topic",
     "make_consumer",
@@ -352,6 +353,26 @@ def _ready_partitions(meta: _TopicMetadata) -> list[int] | None:
     if any(int(p.get("error_code", 0)) or int(p.get("leader_id", -1)) < 0 for p in partitions):
         return None
     return sorted(int(p["partition_index"]) for p in partitions)
+
+
+def close_consumer(consumer: Any) -> None:
+    """Close a group consumer; one that is still joining its group leaves without LeaveGroup.
+
+    Tansu 0.6 wedges a group for good when a member leaves between its JoinGroup and its
+    SyncGroup: every later SyncGroup fails with REBALANCE_IN_PROGRESS, so no member of that
+    group is ever assigned a partition again (a view stopped for good after a broker restart
+    under load: ``bench/load.py --fault broker-restart``).  A consumer is closed mid-join when
+    the feed retries after an error or rejoins a recreated topic.  Without the LeaveGroup the
+    broker expires the member after ``SESSION_TIMEOUT_MS`` and the group carries on (Kafka
+    too); a member holding partitions still leaves at once.  Reaches into kafka-python's
+    coordinator (``state``, ``reset_generation``); without them it just closes.
+    """
+    coordinator = getattr(consumer, "_coordinator", None)
+    if getattr(coordinator, "state", None) == "<rebalancing>":  # kafka MemberState.REBALANCING
+        reset = getattr(coordinator, "reset_generation", None)
+        if callable(reset):
+            reset()  # UNJOINED, no member id: close() sends no LeaveGroup
+    consumer.close()
 
 
 def _apply_auto_create(client: Any, allowed: bool) -> None:

@@ -16,13 +16,15 @@ from zoneinfo import ZoneInfo
 from projections.execution import execution
 from projections.fatigue import fatigue
 from projections.goals import goals
-from projections.history import AthleteHistory
+from projections.history import AthleteHistory, entities, load_history
 from projections.readiness import readiness
 from projections.recovery import recovery
 from projections.sessions import daily_loads, session_loads
 from projections.strength import strength
-from services.domain.errors import InvalidValue
+from services.application import TrainingLog
+from services.domain.errors import InvalidValue, NotFound
 from services.domain.weeks import local_day
+from services.tables import ServiceTables
 
 
 def load(history: AthleteHistory, day: date) -> dict[str, Any]:
@@ -47,8 +49,15 @@ VIEWS: dict[str, Callable[[AthleteHistory, date], dict[str, Any]]] = {
 }
 
 
+MAX_DAYS_AHEAD = 366
+
+
 def parse_as_of(as_of: str | None, timezone: str) -> tuple[datetime | None, date]:
-    """(recorded_by, day) for an ``as_of`` parameter; None: now, evaluated today."""
+    """(recorded_by, day) for an ``as_of`` parameter; None: now, evaluated today.
+
+    Refused (InvalidValue): not ISO 8601; past the range of dates (9999-12-31, or
+    0001-01-01 with a positive offset); more than a year ahead (a view walks every day up to
+    it: 9999-12-30 held a core for a minute)."""
     if as_of is None or as_of == "":
         return None, local_day(datetime.now(UTC), timezone)
     zone = ZoneInfo(timezone)
@@ -57,14 +66,36 @@ def parse_as_of(as_of: str | None, timezone: str) -> tuple[datetime | None, date
             day = date.fromisoformat(as_of)
             end = datetime.combine(day + timedelta(days=1), time(), zone) - timedelta(
                 microseconds=1)
-            return end.astimezone(UTC), day
-        moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+            recorded_by, day = end.astimezone(UTC), day
+        else:
+            moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+            recorded_by, day = moment.astimezone(UTC), local_day(moment, timezone)
     except ValueError:
         raise InvalidValue("as_of must be an ISO 8601 date or date-time "
                            "(e.g. 2026-11-01 or 2026-11-01T18:00:00Z)", "as_of") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC), local_day(moment, timezone)
+    except OverflowError:
+        raise InvalidValue("out of the range of dates", "as_of") from None
+    if day > datetime.now(UTC).date() + timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidValue(f"at most {MAX_DAYS_AHEAD} days ahead", "as_of")
+    return recorded_by, day
+
+
+def history_as_of(app: TrainingLog, db: ServiceTables, catch_up: Callable[[], Any],
+                  athlete_id: str, as_of: str | None) -> tuple[date, datetime | None,
+                                                               AthleteHistory]:
+    """(day, recorded_by, history) of an athlete for the views ``as_of`` a moment;
+    NotFound for an unknown athlete, or one not registered yet then.  ``catch_up`` brings the
+    directory view up to date (it lists the athlete's aggregates)."""
+    athlete = app.athlete(athlete_id)
+    recorded_by, day = parse_as_of(as_of, athlete.profile["timezone"])
+    catch_up()
+    history = load_history(app, athlete_id, entities(db, athlete_id, recorded_by),
+                           recorded_by)
+    if history is None:
+        raise NotFound("the athlete was not registered yet at as_of", "as_of")
+    return day, recorded_by, history
 
 
 def last_day(history: AthleteHistory) -> date:

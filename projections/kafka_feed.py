@@ -104,7 +104,7 @@ class KafkaFeed:
     def close(self) -> None:
         if self._consumer is not None:
             try:
-                self._consumer.close()
+                kafka_io.close_consumer(self._consumer)
             finally:
                 self._consumer = None
 

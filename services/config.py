@@ -94,9 +94,4 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "10",
         "POSTGRES_MAX_OVERFLOW": "20",
-        # Check each pooled connection as it is handed out (an empty query): without it, every
-        # connection the server dropped (restart, failover, pg_terminate_backend, an idle
-        # timeout in a proxy) failed one request with 503 after the server was back
-        # (bench/load.py --fault pg-drop).
-        "POSTGRES_PRE_PING": "y",
     }

@@ -29,10 +29,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from projections.analytics import VIEWS, parse_as_of
-from projections.history import AthleteHistory, entities, load_history
+from projections.analytics import VIEWS, history_as_of
+from projections.history import AthleteHistory
 from services.audit import json_lines, jsonable, owned_aggregates, read_events
-from services.domain.errors import InvalidValue, NotFound
+from services.domain.errors import InvalidValue
 from services.runtime import Runtime
 
 JSONL_MEDIA_TYPE = "application/jsonl"
@@ -123,13 +123,9 @@ def athlete_history(rt: Runtime, athlete_id: str,
                     as_of: str | None = None) -> tuple[date, AthleteHistory]:
     """(day, history) for the views of an athlete ``as_of`` a moment, as the views API reads
     them; NotFound for an unknown athlete."""
-    athlete = rt.app.athlete(athlete_id)
-    recorded_by, day = parse_as_of(as_of, athlete.profile["timezone"])
-    rt.directory.feed.catch_up(rt.directory.view)
-    history = load_history(rt.app, athlete_id, entities(rt.tables, athlete_id, recorded_by),
-                           recorded_by)
-    if history is None:
-        raise NotFound("the athlete was not registered yet at as_of", "as_of")
+    day, _, history = history_as_of(rt.app, rt.tables,
+                                    lambda: rt.directory.feed.catch_up(rt.directory.view),
+                                    athlete_id, as_of)
     return day, history
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -85,8 +88,42 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
         raise ConfigError(f"cannot reach PostgreSQL: {exc}".strip()) from exc
 
 
+@contextmanager
+def startup_lock(env: dict[str, str]) -> Iterator[None]:
+    """On PostgreSQL, one process at a time creates the schema's tables, indexes and
+    functions (a session advisory lock per schema, released when the process dies).
+
+    The API, the relay and the projection workers start together; their ``CREATE ... IF NOT
+    EXISTS`` and ``CREATE OR REPLACE FUNCTION`` statements, run at once on the same catalog
+    rows, failed one of them with "tuple concurrently updated" (a worker dead at start:
+    bench/load.py with Kafka on PostgreSQL, about one start in six)."""
+    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
+        yield
+        return
+    name = f"trainledger:startup:{env['POSTGRES_DBNAME']}:{env.get('POSTGRES_SCHEMA', '')}"
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    try:
+        conn = psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
+                               port=int(env["POSTGRES_PORT"]), user=env["POSTGRES_USER"],
+                               password=env["POSTGRES_PASSWORD"] or None, connect_timeout=5,
+                               autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise ConfigError(f"cannot reach PostgreSQL: {exc}".strip()) from exc
+    with conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
 def open_runtime(settings: Settings) -> Runtime:
     env = settings.store_env()
+    with startup_lock(env):
+        return _open_runtime(settings, env)
+
+
+def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     if settings.backend == "postgres":
         ensure_postgres_schema(env)
     app = TrainingLog(env=env)

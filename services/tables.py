@@ -6,11 +6,16 @@ and positions).  Statements are written with ``%s`` placeholders and work on bot
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import InterfaceError, OperationalError
+
+READ_ATTEMPTS = 3  # PostgreSQL: a read on a connection the server dropped is tried again
+WRITE_LOCK = "tl_write_lock"  # SQLite: an empty table a write transaction first "updates"
 
 
 class Tx:
@@ -42,6 +47,9 @@ class ServiceTables:
         self.datastore: Any = app.recorder.datastore  # type: ignore[attr-defined]
         self.is_postgres = type(self.datastore).__name__ == "PostgresDatastore"
         self.schema = self.datastore.schema if self.is_postgres else ""
+        if not self.is_postgres:
+            with self.datastore.transaction(commit=True) as cursor:
+                cursor.execute(f"CREATE TABLE IF NOT EXISTS {WRITE_LOCK} (id INTEGER PRIMARY KEY)")
 
     def name(self, table: str) -> str:
         """Qualified table name (PostgreSQL tables go in the configured schema)."""
@@ -50,10 +58,35 @@ class ServiceTables:
     def sql(self, statement: str) -> str:
         return statement if self.is_postgres else statement.replace("%s", "?")
 
+    def transaction(self, commit: bool = True) -> AbstractContextManager[Tx]:
+        return self._transaction(commit, write_lock=commit)
+
     @contextmanager
-    def transaction(self, commit: bool = True) -> Iterator[Tx]:
-        with self.datastore.transaction(commit=commit) as cursor:
-            yield Tx(self, cursor)
+    def _transaction(self, commit: bool, write_lock: bool) -> Iterator[Tx]:
+        try:
+            with self.datastore.transaction(commit=commit) as cursor:
+                if write_lock and not self.is_postgres:
+                    # Take SQLite's write lock now, waiting for it (the lock timeout) if
+                    # another connection holds it.  A transaction that read first and wrote
+                    # after another connection had committed failed at once with "database
+                    # is locked" (WAL: its snapshot is stale, the busy handler is not called):
+                    # under load the projection feeds kept failing, and the Kafka ones then
+                    # rejoined their consumer group each time (bench/load.py, sqlite + kafka).
+                    cursor.execute(f"UPDATE {WRITE_LOCK} SET id = id WHERE 0")
+                yield Tx(self, cursor)
+        except (InterfaceError, OperationalError):
+            self.discard_broken_connections()
+            raise
+
+    def discard_broken_connections(self) -> None:
+        """After a statement failed on a connection: check every idle pooled connection at
+        once (an empty query each; broken ones are replaced in the background).  Without it,
+        each connection the server had dropped (restart, failover, ``pg_terminate_backend``,
+        a proxy's idle timeout) failed a request of its own when next handed out: a single
+        drop cost up to the pool's size of 503s (bench/load.py --fault pg-drop)."""
+        if self.is_postgres:
+            with suppress(Exception):
+                self.datastore.pool.check()
 
     def exists(self, table: str) -> bool:
         if self.is_postgres:
@@ -63,9 +96,20 @@ class ServiceTables:
                                "AND name = %s", (table,)))
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
-        with self.transaction() as tx:
+        # one statement: a write takes the lock itself, waiting for it (and a PRAGMA such
+        # as wal_checkpoint must not run under a write lock of its own connection)
+        with self._transaction(True, write_lock=False) as tx:
             return tx.execute(statement, params)
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.transaction(commit=False) as tx:
-            return tx.query(statement, params)
+        """One read; on PostgreSQL tried again (after the pool was checked) if the
+        connection failed, as the event-sourcing library does with its own reads."""
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                with self.transaction(commit=False) as tx:
+                    return tx.query(statement, params)
+            except (InterfaceError, OperationalError):
+                if not self.is_postgres or attempt == READ_ATTEMPTS:
+                    raise
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")

@@ -150,6 +150,7 @@ class DecodedFit:
     segments: int
     file_size: int
     crc_ok: bool
+    truncated: bool = False  # cut short: salvage decoded the complete records before the cut
 
     def table(self, name: str) -> Table:
         """The table of that message name; an empty Table if the file has none."""
@@ -173,20 +174,30 @@ def resolve_backend(backend: str | None) -> Backend:
     raise ValueError(f"unknown FIT backend {name!r}; expected one of {', '.join(BACKENDS)}")
 
 
-def decode(data: bytes, backend: Backend | None = None, check_crc: bool = True) -> DecodedFit:
+def decode(
+    data: bytes, backend: Backend | None = None, check_crc: bool = True, salvage: bool = False
+) -> DecodedFit:
     """Decode FIT bytes (one file or several chained ones) into tables.
 
     ``backend`` None means $TRAINLEDGER_FIT_BACKEND, else "fast". With ``check_crc`` a CRC
     mismatch raises FitError; without it ``crc_ok`` tells. Any problem with the bytes raises
     FitError, whatever the backend.
+
+    ``salvage``: a file whose data ends early (cut inside a record or a chained file's header,
+    a header announcing more bytes than there are, the CRC missing or wrong) gives the messages
+    of the complete records before the cut instead of raising, with ``truncated`` True and
+    ``crc_ok`` False (a wrong CRC on complete data: ``crc_ok`` False, ``truncated`` False).
+    Bytes that are not a FIT file (no FIT header) still raise. Only the fast backend salvages
+    truncated data; fitdecode and fitparse take ``salvage`` as ``check_crc=False``.
     """
     name = resolve_backend(backend)
     if name == "fast":
         from ingest.fit import fast
 
-        return fast.decode_fast(bytes(data), check_crc=check_crc)
+        return fast.decode_fast(bytes(data), check_crc=check_crc, salvage=salvage)
     from ingest.fit import backends
 
+    check_crc = check_crc and not salvage
     if name == "fitdecode":
         return backends.decode_fitdecode(bytes(data), check_crc=check_crc)
     return backends.decode_fitparse(bytes(data), check_crc=check_crc)

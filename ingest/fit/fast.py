@@ -27,22 +27,28 @@ The profile (names, types, scales, components, subfields) is fitdecode's ``profi
 
 from __future__ import annotations
 
+import datetime as dt
+import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 from fitdecode import profile as _profile
-from fitdecode import types as _types
 
 from ingest.fit.backends import (
     MESG_NUM_HR,
     MessageRenderer,
+    component_raw,
     process_type,
     render,
+    resolve_subfield,
     scale_offset,
     table_from_rows,
 )
+from ingest.fit.backends import _numeric as _numeric_value
 from ingest.fit.decoded import (
     FIT_DATETIME_MIN,
     FIT_EPOCH,
@@ -83,6 +89,7 @@ _NUMPY: dict[int, tuple[str, int, Any]] = {
     0x8F: ("u8", 8, 0xFFFFFFFFFFFFFFFF),
     0x90: ("u8", 8, 0),
 }
+_TYPE_SIZE = {bt: size for bt, (_code, size, _invalid) in _NUMPY.items()}
 _MAX_EXACT = float(1 << 53)
 # Tables with at most this many messages go through the plain-Python renderer: for a handful of
 # messages NumPy's per-call overhead costs more than it saves.
@@ -108,6 +115,9 @@ _S1 = ((_STATES >> 8) ^ _T8[_STATES & 0xFF]).astype(np.uint16)  # state after on
 _S2: np.ndarray = _S1[_S1]  # state s after the 16-bit word w: _S2[s ^ w]
 
 
+_ZERO_STATE = np.zeros(1, dtype=np.uint16)
+
+
 @cache
 def _zero_words(log2: int) -> np.ndarray:
     """State map for appending 2**log2 zero words."""
@@ -129,7 +139,6 @@ def crc16(data: bytes | np.ndarray) -> int:
     block_log = 2 if words_n < 4096 else 3
     block = 1 << block_log
     blocks = -(-words_n // block)
-    blocks = 1 << (blocks - 1).bit_length()
     padded = np.zeros(blocks * block * 2, dtype=np.uint8)
     padded[len(padded) - n :] = buf  # leading zeros leave a zero-start CRC unchanged
     words = padded.view("<u2").reshape(blocks, block)
@@ -138,6 +147,8 @@ def crc16(data: bytes | np.ndarray) -> int:
         state = _S2[state ^ words[:, j]]
     level = block_log
     while len(state) > 1:
+        if len(state) & 1:  # a zero block in front changes nothing
+            state = np.concatenate((_ZERO_STATE, state))
         state = _zero_words(level)[state[0::2]] ^ state[1::2]
         level += 1
     return int(state[0])
@@ -165,157 +176,200 @@ class _Definition:
 
 @dataclass
 class _Walk:
-    starts: list[int] = field(default_factory=list)
-    def_positions: list[int] = field(default_factory=list)
-    epoch_layouts: list[list[int]] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)  # offset of every data message
+    epoch_layouts: list[list[int]] = field(default_factory=list)  # local -> layout, per definition
     definitions: list[_Definition] = field(default_factory=list)
     layouts: list[_Layout] = field(default_factory=list)
     segment_first: list[int] = field(default_factory=list)  # first message index per segment
     crc_spans: list[tuple[int, int]] = field(default_factory=list)  # (start, crc offset)
     header_crcs: list[tuple[int, int]] = field(default_factory=list)  # (header offset, crc)
+    truncated: bool = False  # salvage stopped early: the data was cut off
 
 
 _RUN = 16
 _RUNS = [bytes([h]) * _RUN for h in range(256)]
 
 
-def _walk(data: bytes) -> _Walk:
+def _walk(data: bytes, salvage: bool = False) -> _Walk:
+    """Step over the records of every chained FIT file in ``data``.
+
+    With ``salvage``, data that ends early (a file header, a record or the CRC cut off) ends the
+    walk after the last complete record, with ``truncated`` set, instead of raising."""
     n = len(data)
     w = _Walk()
-    keys: dict[tuple[Any, ...], _Layout] = {}
-    starts = w.starts
-    append = starts.append
-    extend = starts.extend
-    pos = 0
+    layouts: dict[Any, _Layout] = {}  # by definition bytes and by layout
     if n < 12:
         raise FitError("not a FIT file: shorter than a FIT header", 0)
+    pos = 0
     while pos < n:
-        if n - pos < 12:
+        if n - pos < 12 or (data[pos + 8 : pos + 12] == b".FIT" and n - pos < data[pos]):
+            if salvage and pos:  # a chained file cut inside its header
+                w.truncated = True
+                break
             raise FitError(f"truncated FIT header ({n - pos} trailing bytes)", pos)
-        hs = data[pos]
-        if data[pos + 8 : pos + 12] != b".FIT" or hs < 12:
-            raise FitError("not a FIT file (no .FIT header)", pos)
-        if hs not in (12, 14):
-            raise FitError(f"unsupported FIT header size {hs}", pos)
-        if n - pos < hs:
-            raise FitError("truncated FIT header", pos)
-        if hs == 14:
-            hcrc = data[pos + 12] | (data[pos + 13] << 8)
-            if hcrc:
-                w.header_crcs.append((pos, hcrc))
-        body = pos + hs
-        end = body + int.from_bytes(data[pos + 4 : pos + 8], "little")
-        if end + 2 > n:
+        body, end = _file_header(data, pos, w)
+        if end + 2 > n and not salvage:
             raise FitError(
                 f"truncated FIT file: header announces {end + 2 - pos} bytes, {n - pos} are there",
                 pos,
             )
-        segment = len(w.segment_first)
-        w.segment_first.append(len(starts))
+        stop = min(end, n)
+        w.segment_first.append(len(w.starts))
+        reached = _records(data, body, stop, w, layouts, salvage)
+        if reached != end or end + 2 > n:
+            w.truncated = True
+            break
         w.crc_spans.append((pos, end))
-        step = [0] * 256
-        local_layout = [-1] * 16
-        p = body
-        prev = -1
-        while p < end:
-            h = data[p]
-            s = step[h]
-            if s:
-                if h == prev:
-                    # in a run of identical headers: try to take _RUN records at once
-                    q = p + _RUN * s
-                    if q <= end and data[p:q:s] == _RUNS[h]:
-                        extend(range(p, q, s))
-                        p = q
-                        continue
-                append(p)
-                prev = h
-                p += s
-                continue
-            if h & 0xC0 != 0x40:
-                local = (h >> 5) & 3 if h & 0x80 else h & 0x0F
-                raise FitError(f"data message for undefined local message {local}", p)
-            # definition message
-            if p + 6 > end:
-                raise FitError("definition message crosses the end of the data", p)
-            big = data[p + 2] != 0
-            gnum = int.from_bytes(data[p + 3 : p + 5], "big" if big else "little")
-            nf = data[p + 5]
-            q = p + 6
-            if q + 3 * nf > end:
-                raise FitError("definition message crosses the end of the data", p)
-            fields: list[tuple[int, int, int]] = []
-            total = 1
-            for i in range(q, q + 3 * nf, 3):
-                num, size, bt = data[i], data[i + 1], data[i + 2]
-                info = _NUMPY.get(bt)
-                if info is None:
-                    bt = _BYTE
-                elif size % info[1]:
-                    bt = _BYTE  # odd size for the type: bytes, as fitdecode does
-                if size == 0:
-                    raise FitError(f"field {num} declared with size 0", p)
-                fields.append((num, size, bt))
-                total += size
-            q += 3 * nf
-            dev = 0
-            if h & 0x20:
-                if q + 1 > end:
-                    raise FitError("definition message crosses the end of the data", p)
-                nd = data[q]
-                q += 1
-                if q + 3 * nd > end:
-                    raise FitError("definition message crosses the end of the data", p)
-                for i in range(q + 1, q + 3 * nd, 3):
-                    if data[i] == 0:
-                        raise FitError("developer field declared with size 0", p)
-                    dev += data[i]
-                q += 3 * nd
-            key = (gnum, big, tuple(fields), dev)
-            lay = keys.get(key)
-            if lay is None:
-                lay = _Layout(gnum, ">" if big else "<", tuple(fields), dev, total + dev, len(keys))
-                keys[key] = lay
-                w.layouts.append(lay)
-            local = h & 0x0F
-            local_layout[local] = lay.lid
-            size = lay.size
-            step[local] = step[local | 0x10] = step[local | 0x20] = step[local | 0x30] = size
-            if local < 4:
-                base = 0x80 | (local << 5)
-                for t in range(base, base + 32):
-                    step[t] = size
-            w.def_positions.append(p)
-            w.epoch_layouts.append(local_layout.copy())
-            w.definitions.append(_Definition(len(starts), segment, lay))
-            p = q
-        if p != end:
-            raise FitError("last record crosses the end of the data", starts[-1] if starts else p)
         pos = end + 2
     return w
 
 
-def _check_crc(data: bytes, buf: np.ndarray, w: _Walk) -> bool:
+def _file_header(data: bytes, pos: int, w: _Walk) -> tuple[int, int]:
+    """(first data byte, end of the data) of the FIT file whose header is at ``pos``."""
+    hs = data[pos]
+    if data[pos + 8 : pos + 12] != b".FIT" or hs < 12:
+        raise FitError("not a FIT file (no .FIT header)", pos)
+    if hs not in (12, 14):
+        raise FitError(f"unsupported FIT header size {hs}", pos)
+    if hs == 14:
+        hcrc = data[pos + 12] | (data[pos + 13] << 8)
+        if hcrc:
+            w.header_crcs.append((pos, hcrc))
+    return pos + hs, pos + hs + int.from_bytes(data[pos + 4 : pos + 8], "little")
+
+
+def _records(
+    data: bytes,
+    p: int,
+    end: int,
+    w: _Walk,
+    layouts: dict[Any, _Layout],
+    salvage: bool,
+) -> int:
+    """Walk the records of one FIT file's data up to ``end``; return where the walk stopped
+    (``end``, or with ``salvage`` the start of a record that crosses it).
+
+    Data messages cost one size lookup by header byte and one append; in a run of one repeated
+    header, _RUN records are taken at a time once their headers are checked."""
+    starts = w.starts
+    append = starts.append
+    extend = starts.extend
+    step = [0] * 256  # record size by header byte, 0 for definitions and undefined
+    local_layout = [-1] * 16
+    prev = -1  # the last header
+    while p < end:
+        h = data[p]
+        s = step[h]
+        if s:
+            if h == prev:
+                q = p + _RUN * s
+                if q <= end and data[p:q:s] == _RUNS[h]:
+                    extend(range(p, q, s))
+                    p = q
+                    continue
+            append(p)
+            prev = h
+            p += s
+            continue
+        if h & 0xC0 != 0x40:
+            local = (h >> 5) & 3 if h & 0x80 else h & 0x0F
+            raise FitError(f"data message for undefined local message {local}", p)
+        got = _definition(data, p, end, layouts, w)
+        if got is None:
+            if salvage:
+                return p
+            raise FitError("definition message crosses the end of the data", p)
+        lay, q = got
+        local = h & 0x0F
+        local_layout[local] = lay.lid
+        size = lay.size
+        step[local] = step[local | 0x10] = step[local | 0x20] = step[local | 0x30] = size
+        if local < 4:
+            base = 0x80 | (local << 5)
+            step[base : base + 32] = [size] * 32
+        w.epoch_layouts.append(local_layout.copy())
+        w.definitions.append(_Definition(len(starts), len(w.segment_first) - 1, lay))
+        p = q
+    if p != end:  # the last data message crosses the end
+        last = starts.pop()
+        if salvage:
+            return last
+        raise FitError("last record crosses the end of the data", last)
+    return p
+
+
+def _definition(
+    data: bytes, p: int, end: int, layouts: dict[Any, _Layout], w: _Walk
+) -> tuple[_Layout, int] | None:
+    """The layout of the definition message at ``p`` and the offset after it (None if it
+    crosses ``end``). Identical layouts are shared; identical definitions are parsed once."""
+    if p + 6 > end:
+        return None
+    q = p + 6 + 3 * data[p + 5]
+    if data[p] & 0x20:  # developer fields
+        if q + 1 > end:
+            return None
+        q += 1 + 3 * data[q]
+    if q > end:
+        return None
+    raw = data[p + 2 : q]  # from the byte order on: the same bytes give the same layout
+    lay = layouts.get(raw)
+    if lay is None:
+        lay = _parse_definition(data, p, q, layouts, w)
+        layouts[raw] = lay
+    return lay, q
+
+
+def _parse_definition(
+    data: bytes, p: int, q: int, layouts: dict[Any, _Layout], w: _Walk
+) -> _Layout:
+    big = data[p + 2] != 0
+    gnum = int.from_bytes(data[p + 3 : p + 5], "big" if big else "little")
+    end = p + 6 + 3 * data[p + 5]
+    nums, sizes, types = data[p + 6 : end : 3], data[p + 7 : end : 3], data[p + 8 : end : 3]
+    if 0 in sizes:
+        raise FitError(f"field {nums[sizes.index(0)]} declared with size 0", p)
+    # an unknown type, or a size that is not a multiple of the type's: bytes, as fitdecode does
+    fields = tuple(
+        (num, size, bt if size % _TYPE_SIZE.get(bt, 256) == 0 else _BYTE)
+        for num, size, bt in zip(nums, sizes, types, strict=True)
+    )
+    dev_sizes = data[end + 2 : q : 3]  # after the count byte: (number, size, index) each
+    if 0 in dev_sizes:
+        raise FitError("developer field declared with size 0", p)
+    dev = sum(dev_sizes)
+    key = (gnum, big, fields, dev)
+    lay = layouts.get(key)
+    if lay is None:
+        size = 1 + sum(sizes) + dev
+        lay = _Layout(gnum, ">" if big else "<", fields, dev, size, len(w.layouts))
+        layouts[key] = lay
+        w.layouts.append(lay)
+    return lay
+
+
+def _crc_error(data: bytes, buf: np.ndarray, w: _Walk) -> FitError | None:
+    """The first header or file CRC that does not match, as an error; None if all do."""
     for pos, stored in w.header_crcs:
         if crc16(buf[pos : pos + 12]) != stored:
-            raise FitError("CRC mismatch in the FIT header", pos)
+            return FitError("CRC mismatch in the FIT header", pos)
     for start, end in w.crc_spans:
         stored = data[end] | (data[end + 1] << 8)
         computed = crc16(buf[start:end])
         if computed != stored:
-            raise FitError(
+            return FitError(
                 f"CRC mismatch: file says 0x{stored:04X}, data gives 0x{computed:04X}", end
             )
-    return True
+    return None
 
 
 def crc_ok(data: bytes) -> bool:
     """Whether every header and file CRC in ``data`` matches (False if unreadable)."""
     try:
         w = _walk(data)
-        return _check_crc(data, np.frombuffer(data, dtype=np.uint8), w)
     except FitError:
         return False
+    return _crc_error(data, np.frombuffer(data, dtype=np.uint8), w) is None
 
 
 # --- raw values --------------------------------------------------------------------------------
@@ -331,30 +385,17 @@ class _Raw:
     valid: np.ndarray  # (n,) for num/bytes/str; (n, count) for arr
     bt: int
 
-    def python(self) -> list[Any]:
-        """fitdecode's raw values as Python objects."""
-        if self.kind == "num":
-            out: list[Any] = self.v.tolist()
-            for i in np.flatnonzero(~self.valid).tolist():
-                out[i] = None
-            return out
-        if self.kind == "str":
-            return list(self.v)
-        obj = self.v.astype(object)
-        if self.kind == "arr":
-            obj[~self.valid] = None
-            return [tuple(r) for r in obj.tolist()]
-        rows = [tuple(r) for r in obj.tolist()]
-        return [r if ok else None for r, ok in zip(rows, self.valid.tolist(), strict=True)]
 
-
-def _read_layout(lay: _Layout, rec: np.ndarray) -> list[_Raw]:
+def _read_layout(lay: _Layout, rec: np.ndarray, skip: frozenset[int]) -> list[_Raw | None]:
+    """Each field's raw values over the layout's messages (None for the fields in ``skip``)."""
     n = len(rec)
-    raws: list[_Raw] = []
+    raws: list[_Raw | None] = []
     off = 1
-    for _num, size, bt in lay.fields:
+    for fi, (_num, size, bt) in enumerate(lay.fields):
         code, bsize, invalid = _NUMPY[bt]
-        if bt == _BYTE:
+        if fi in skip:
+            raws.append(None)
+        elif bt == _BYTE:
             v = rec[:, off : off + size]
             raws.append(_Raw("bytes", v, ~(v == 0xFF).all(axis=1), bt))
         elif bt == _STRING:
@@ -382,6 +423,71 @@ def _read_layout(lay: _Layout, rec: np.ndarray) -> list[_Raw]:
     return raws
 
 
+_STRUCT_CODES = {
+    "u1": "B",
+    "i1": "b",
+    "u2": "H",
+    "i2": "h",
+    "u4": "I",
+    "i4": "i",
+    "u8": "Q",
+    "i8": "q",
+    "f4": "f",
+    "f8": "d",
+}
+
+
+@lru_cache(maxsize=4096)
+def _py_plan(
+    endian: str, fields: tuple[tuple[int, int, int], ...]
+) -> tuple[struct.Struct, tuple[tuple[str, int, Any], ...]]:
+    """For plain-Python reads of a layout: a struct reader and each field's (kind, element
+    count, invalid value)."""
+    fmt = [endian]
+    plan: list[tuple[str, int, Any]] = []
+    for _num, size, bt in fields:
+        code, bsize, invalid = _NUMPY[bt]
+        if bt == _BYTE:
+            fmt.append(f"{size}s")
+            plan.append(("bytes", 1, b"\xff" * size))
+        elif bt == _STRING:
+            fmt.append(f"{size}s")
+            plan.append(("str", 1, None))
+        else:
+            count = size // bsize
+            fmt.append(f"{count}{_STRUCT_CODES[code]}")
+            plan.append(("num" if count == 1 else "arr", count, invalid))
+    return struct.Struct("".join(fmt)), tuple(plan)
+
+
+def _read_python(lay: _Layout, data: bytes, starts: list[int]) -> list[list[Any]]:
+    """The raw values of each message: None where invalid (NaN for floats), arrays and bytes as
+    tuples, strings cut at the first NUL."""
+    st, plan = _py_plan(lay.endian, lay.fields)
+    unpack = st.unpack_from
+    out: list[list[Any]] = []
+    for start in starts:
+        flat = unpack(data, start + 1)
+        vals: list[Any] = []
+        i = 0
+        for kind, count, invalid in plan:
+            if kind == "num":
+                x = flat[i]
+                vals.append(None if x == invalid or x != x else x)
+            elif kind == "arr":
+                vals.append(
+                    tuple(None if x == invalid or x != x else x for x in flat[i : i + count])
+                )
+            elif kind == "bytes":
+                b = flat[i]
+                vals.append(None if b == invalid else tuple(b))
+            else:
+                vals.append(flat[i].split(b"\0", 1)[0].decode("utf-8", errors="replace") or None)
+            i += count
+        out.append(vals)
+    return out
+
+
 # --- values ------------------------------------------------------------------------------------
 
 
@@ -400,6 +506,12 @@ class _Val:
         assert self.obj is not None
         return np.array([x is not None for x in self.obj.tolist()], dtype=bool)
 
+    def any_valid(self) -> bool:
+        if self.num is not None:
+            return not np.isnan(self.num).all()
+        assert self.obj is not None
+        return any(x is not None for x in self.obj.tolist())
+
     def objects(self) -> np.ndarray:
         if self.obj is not None:
             return self.obj
@@ -409,16 +521,27 @@ class _Val:
         return out
 
 
-def _obj_array(values: list[Any]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
+def _obj_array(values: Iterable[Any], count: int = -1) -> np.ndarray:
+    """A 1-D object array of ``values`` (a tuple stays one element)."""
+    out: np.ndarray = np.fromiter(values, dtype=np.dtype(object), count=count)
     return out
 
 
 def _map_unique(values: np.ndarray, valid: np.ndarray, fn: Any) -> _Val:
     """Apply a Python function to each distinct valid value."""
     out = np.empty(len(values), dtype=object)
-    if valid.any():
+    if values.dtype.kind in "ui" and values.dtype.itemsize == 1:
+        # bytes (most enums): a 256-entry table
+        codes = values.view(np.uint8)
+        seen = np.zeros(256, dtype=bool)
+        seen[codes[valid]] = True
+        table = np.empty(256, dtype=object)
+        signed = values.dtype.kind == "i"
+        for code in np.flatnonzero(seen).tolist():
+            table[code] = fn(code - 256 if signed and code >= 128 else code)
+        out = table[codes]
+        out[~valid] = None
+    elif valid.any():
         uniq, inv = np.unique(values[valid], return_inverse=True)
         mapped = _obj_array([fn(x) for x in uniq.tolist()])
         out[valid] = mapped[inv]
@@ -466,28 +589,53 @@ def _render_num_plain(fld: Any, v: np.ndarray, valid: np.ndarray, type_name: str
 
 
 def _render_tuples(fld: Any, raw: _Raw, rows: np.ndarray) -> _Val:
-    """Arrays and bytes: tuples, scaled element-wise; bool of a tuple is True (fitdecode)."""
-    type_name = fld.type.name
+    """Arrays and bytes: tuples, scaled element-wise; bool of a tuple is True (fitdecode).
+    Equal rows share one tuple: on many rows, each distinct row is made once."""
     v = raw.v[rows]
     ok = raw.valid[rows]
+    distinct = _distinct_rows(v) if len(v) > _MANY else None
+    if distinct is not None:
+        first, inv = distinct
+        v, ok = v[first], ok[first]
     if fld.scale or fld.offset:
-        f = v.astype(np.float64)
+        v = v.astype(np.float64)
         if fld.scale:
-            f = f / fld.scale
+            v = v / fld.scale
         if fld.offset:
-            f = f - fld.offset
-        obj = f.astype(object)
-    else:
-        obj = v.astype(object)
+            v = v - fld.offset
+    cells = v.astype(object)
     if raw.kind == "arr":
-        obj[~ok] = None
-        vals: list[Any] = [tuple(r) for r in obj.tolist()]
-    else:
-        vals = [
-            tuple(r) if good else None for r, good in zip(obj.tolist(), ok.tolist(), strict=True)
-        ]
-    vals = [process_type(type_name, x) for x in vals] if type_name in _PROCESSED else vals
-    return _Val("object", None, _obj_array(vals))
+        cells[~ok] = None
+    # zip builds the row tuples in C from one list per element position
+    out = _obj_array(zip(*cells.T.tolist(), strict=True), len(v))
+    if raw.kind == "bytes":
+        out[~ok] = None
+    if fld.type.name in _PROCESSED:
+        out = _obj_array([process_type(fld.type.name, x) for x in out.tolist()])
+    return _Val("object", None, out if distinct is None else out[inv])
+
+
+_MANY = 256
+
+
+def _distinct_rows(v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """For the rows of a 2-D array (16 bytes a row at most, else None): the index of one row of
+    each distinct value, and for each row the number of its value."""
+    n = len(v)
+    row_bytes = np.ascontiguousarray(v).view(np.uint8).reshape(n, -1)
+    width = row_bytes.shape[1]
+    if width > 16:
+        return None
+    padded = np.zeros((n, 16), dtype=np.uint8)
+    padded[:, :width] = row_bytes
+    keys = padded.view(np.uint64)
+    order = np.lexsort((keys[:, 1], keys[:, 0]))
+    ordered = keys[order]
+    new = np.ones(n, dtype=bool)
+    np.any(ordered[1:] != ordered[:-1], axis=1, out=new[1:])
+    inv = np.empty(n, dtype=np.intp)
+    inv[order] = np.cumsum(new) - 1
+    return order[new], inv
 
 
 _PROCESSED = frozenset({"bool", "date_time", "local_date_time", "localtime_into_day"})
@@ -521,12 +669,13 @@ def _component_bits(c: Any, raw: _Raw) -> tuple[np.ndarray, np.ndarray] | None:
     return (acc >> (bo - 8 * j0)) & mask, raw.valid
 
 
-def _vectorisable(lay: _Layout) -> bool:
+@lru_cache(maxsize=4096)
+def _vectorisable(gnum: int, fields: tuple[tuple[int, int, int], ...]) -> bool:
     """Whether a layout's components can be expanded with NumPy."""
-    mt = _MESSAGES.get(lay.global_num)
+    mt = _MESSAGES.get(gnum)
     if mt is None:
         return True
-    for num, size, bt in lay.fields:
+    for num, size, bt in fields:
         fld = mt.fields.get(num)
         if fld is None:
             continue
@@ -552,7 +701,7 @@ def _vectorisable(lay: _Layout) -> bool:
 
 
 def _subfield_groups(
-    fld: Any, lay: _Layout, raws: list[_Raw], n: int
+    fld: Any, lay: _Layout, raws: list[_Raw | None], n: int
 ) -> list[tuple[Any, np.ndarray]]:
     """[(field or subfield, row indices)] as fitdecode resolves subfields per message."""
     if not fld.subfields:
@@ -562,7 +711,7 @@ def _subfield_groups(
         hit = np.zeros(n, dtype=bool)
         for ref in sub.ref_fields:
             for (num, _size, _bt), raw in zip(lay.fields, raws, strict=True):
-                if num == ref.def_num and raw.kind == "num":
+                if num == ref.def_num and raw is not None and raw.kind == "num":
                     hit |= raw.valid & (raw.v == ref.raw_value)
         sel[(sel < 0) & hit] = si
     groups: list[tuple[Any, np.ndarray]] = []
@@ -570,6 +719,157 @@ def _subfield_groups(
         rows = np.flatnonzero(sel == si)
         groups.append((fld if si < 0 else fld.subfields[si], rows))
     return groups
+
+
+# --- the plan of a layout: what can be rendered as a block, which names need merging ------------
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A layout's plain numeric fields (no subfields, components or enum, and a name no other
+    field of the layout can give), rendered together as a (fields, messages) float64 matrix.
+    Fields are grouped by base type: ``groups`` holds (dtype, byte columns of the record, first
+    and end matrix row, invalid value or None for NaN)."""
+
+    fields: tuple[int, ...]  # positions in the layout, in matrix order
+    names: tuple[str, ...]
+    kinds: tuple[Kind, ...]
+    groups: tuple[tuple[np.dtype[Any], np.ndarray, int, int, Any], ...]
+    scale: np.ndarray | None  # (k, 1) divisors, None when nothing is scaled
+    offset: np.ndarray | None  # (k, 1)
+    typed: tuple[tuple[int, str], ...]  # (matrix row, type name) of bool and time fields
+
+
+@dataclass(frozen=True)
+class _Plan:
+    block: _Block
+    unique: frozenset[str]  # names only one field of the layout can give: no merging needed
+    skip_raw: frozenset[int]  # block fields that no subfield refers to: no _Raw needed
+
+
+def _names(mt: Any, fld: Any) -> list[str]:
+    """Every name a field can give: its own, its subfields', its components' targets'."""
+    out: list[str] = []
+    for f in (fld, *(fld.subfields or ())):
+        out.append(f.name)
+        for c in f.components or ():
+            target = mt.fields.get(c.def_num)
+            if target is not None:
+                out.extend(t.name for t in (target, *(target.subfields or ())))
+    return out
+
+
+def _block_field(fld: Any, size: int, bt: int) -> bool:
+    code, bsize, _ = _NUMPY[bt]
+    return not (
+        fld.subfields
+        or fld.components
+        or fld.type.enum
+        or bt in (_BYTE, _STRING)
+        or size != bsize
+        or (bsize == 8 and code[0] != "f")  # 64-bit ints may not fit a float64
+        or abs(fld.offset or 0) >= 1 << 31
+    )
+
+
+def _block_kind(fld: Any, bt: int) -> Kind:
+    """The kind of a block field's column, as ``_render_num_plain`` and ``_numeric`` give it."""
+    type_name = fld.type.name
+    if type_name in ("date_time", "local_date_time"):
+        return "time"
+    if type_name == "localtime_into_day":
+        return "tod"
+    if type_name == "bool":
+        return "bool"
+    floating = _NUMPY[bt][0][0] == "f" or fld.scale or isinstance(fld.offset, float)
+    return "float" if floating else "int"
+
+
+@lru_cache(maxsize=4096)
+def _plan(
+    gnum: int, endian: str, fields: tuple[tuple[int, int, int], ...], compressed: bool
+) -> _Plan:
+    """What can be rendered as a block in a layout; ``compressed``: some of its messages have
+    compressed-header timestamps."""
+    mt = _MESSAGES[gnum]
+    counts: dict[str, int] = {"timestamp": 1} if compressed else {}
+    for num, _s, _b in fields:
+        if (fld := mt.fields.get(num)) is not None:
+            for nm in _names(mt, fld):
+                counts[nm] = counts.get(nm, 0) + 1
+    unique = frozenset(nm for nm, c in counts.items() if c == 1)
+    offsets = np.cumsum([1] + [size for _n, size, _b in fields])
+    chosen: dict[int, list[tuple[int, Any]]] = {}  # base type -> [(position, field)]
+    for fi, (num, size, bt) in enumerate(fields):
+        fld = mt.fields.get(num)
+        plain = fld is not None and fld.name in unique and _block_field(fld, size, bt)
+        if plain and gnum != MESG_NUM_HR:
+            chosen.setdefault(bt, []).append((fi, fld))
+    pos: list[int] = []
+    flds: list[Any] = []
+    kinds: list[Kind] = []
+    groups = []
+    for bt, members in chosen.items():
+        code, _size, invalid = _NUMPY[bt]
+        cols = np.concatenate([np.arange(offsets[fi], offsets[fi + 1]) for fi, _ in members])
+        groups.append((np.dtype(endian + code), cols, len(pos), len(pos) + len(members), invalid))
+        pos.extend(fi for fi, _ in members)
+        flds.extend(f for _, f in members)
+        kinds.extend(_block_kind(f, bt) for _, f in members)
+    scale = np.array([[f.scale or 1] for f in flds], dtype=np.float64)
+    offset = np.array([[f.offset or 0] for f in flds], dtype=np.float64)
+    block = _Block(
+        tuple(pos),
+        tuple(f.name for f in flds),
+        tuple(kinds),
+        tuple(groups),
+        scale if (scale != 1).any() else None,
+        offset if offset.any() else None,
+        tuple((j, f.type.name) for j, f in enumerate(flds) if f.type.name in _PROCESSED),
+    )
+    keep = _subfield_refs(gnum)
+    skip = frozenset(fi for fi in pos if fields[fi][0] not in keep)
+    return _Plan(block, unique, skip)
+
+
+@cache
+def _subfield_refs(gnum: int) -> frozenset[int]:
+    """The fields whose raw values a layout needs even in its block: those that subfields of
+    the message type refer to, and the timestamp (for compressed timestamps)."""
+    fields = _MESSAGES[gnum].fields.values()
+    refs = {r.def_num for f in fields for sub in f.subfields or () for r in sub.ref_fields}
+    return frozenset({*refs, _TIMESTAMP})
+
+
+def _block_values(b: _Block, rec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The block's (fields, messages) float64 values, NaN where invalid, and whether each field
+    has a valid value."""
+    out = np.empty((len(b.fields), len(rec)))
+    ok = np.empty(out.shape, dtype=bool)
+    for dtype, cols, lo, hi, invalid in b.groups:
+        v = np.take(rec, cols, axis=1).view(dtype).T
+        out[lo:hi] = v
+        if invalid is None:
+            np.logical_not(np.isnan(v), out=ok[lo:hi])
+        else:
+            np.not_equal(v, invalid, out=ok[lo:hi])
+    if b.scale is not None:
+        out /= b.scale
+    if b.offset is not None:
+        out -= b.offset
+    out[~ok] = np.nan
+    for j, type_name in b.typed:  # the type processors of fitdecode, as _numeric
+        row = out[j]
+        if type_name == "date_time":
+            np.add(row, FIT_EPOCH, out=row, where=row >= FIT_DATETIME_MIN)
+        elif type_name == "local_date_time":
+            row += FIT_EPOCH
+        elif type_name == "bool":
+            row[ok[j]] = row[ok[j]] != 0
+    return out, np.asarray(ok.any(axis=1))
+
+
+# --- one message type, vectorised --------------------------------------------------------------
 
 
 @dataclass
@@ -591,117 +891,174 @@ class _Slot:
     pending: _Pending | None = None
 
 
+# a name's values in one layout: (table positions, or None for all rows of the table; values)
+_Piece = tuple[np.ndarray | None, _Val]
+
+
 def _fast_table(
     gnum: int,
-    lays: list[tuple[_Layout, np.ndarray, list[_Raw]]],
+    parts: list[_Part],
     defs: list[_Definition],
     compressed: np.ndarray,
     hr_start: np.ndarray | None = None,
 ) -> Table:
-    """Vectorised rows for one message type: lays = [(layout, message indices, raws)].
+    """Vectorised rows for one message type, from its layouts' messages.
 
     ``hr_start`` (hr messages only): the start time each message's event_timestamp_12 counts
     from, per message index."""
     mt = _MESSAGES.get(gnum)
     name = mt.name if mt is not None else f"mesg_{gnum}"
-    all_idx = np.sort(np.concatenate([idx for _, idx, _ in lays]))
+    all_idx = np.sort(np.concatenate([part.idx for part in parts]))
     total = len(all_idx)
     if mt is None:
         return Table(name, {}, {}, total)
-    per_layout: list[tuple[np.ndarray, list[_Slot]]] = []
+    pieces: dict[str, list[_Piece]] = {}
+    per_layout: list[list[_Slot]] = []
     acc_parts: dict[int, list[tuple[np.ndarray, np.ndarray, _Pending, int]]] = {}
-    for lay, idx, raws in lays:
-        n = len(idx)
-        slots: list[_Slot] = []
-        for fi, ((num, _size, _bt), raw) in enumerate(zip(lay.fields, raws, strict=True)):
-            base = mt.fields.get(num)
-            if base is None:
-                continue
-            groups = _subfield_groups(base, lay, raws, n)
-            for fld, rows in groups:
-                for ci, c in enumerate(fld.components or ()):
-                    bits = _component_bits(c, raw)
-                    if bits is None:
-                        continue
-                    x, ok = bits
-                    order = fi * 1024 + ci
-                    pend = _Pending(c, rows, x.copy(), ok, order)
-                    slots.append(_Slot(order, [], [], pend))
-                    if c.accumulate:
-                        acc_parts.setdefault(c.def_num, []).append((idx, ok, pend, c.bits))
-            for fld, rows in groups:
-                slots.append(
-                    _Slot(fi * 1024 + 1000, [(fld, rows)], [_render_field(fld, raw, rows)])
-                )
-        if (compressed[idx] >= 0).any():
-            rows = np.flatnonzero(compressed[idx] >= 0)
-            ts = compressed[idx][rows].astype(np.float64)
-            slots.append(
-                _Slot(
-                    1 << 30,
-                    [(_profile.FIELD_TYPE_TIMESTAMP, rows)],
-                    [_numeric(ts, np.ones(len(rows), bool), "int", "date_time")],
-                )
-            )
-        per_layout.append((idx, slots))
+    for part in parts:
+        assert part.plan is not None
+        pos = None if len(parts) == 1 else np.searchsorted(all_idx, part.idx)
+        block = part.plan.block
+        if block.fields:
+            values, has = _block_values(block, part.rec)
+            for j in np.flatnonzero(has).tolist():
+                val = _Val(block.kinds[j], values[j], None)
+                pieces.setdefault(block.names[j], []).append((pos, val))
+        per_layout.append(_slots(mt, part, compressed, acc_parts))
 
-    for dest, parts in acc_parts.items():
-        _accumulate(gnum, dest, parts, defs)
+    for dest, acc in acc_parts.items():
+        _accumulate(gnum, dest, acc, defs)
 
-    # render components, then merge names: the first valid value of a name wins
-    pieces: dict[str, list[tuple[np.ndarray, _Val]]] = {}
-    for (lay, idx, raws), (_, slots) in zip(lays, per_layout, strict=True):
-        n = len(idx)
-        slots.sort(key=lambda s: s.order)
-        filled: dict[str, np.ndarray] = {}
-        merged: dict[str, list[tuple[np.ndarray, _Val]]] = {}
-        for slot in slots:
-            if slot.pending is not None:
-                start = None
-                fi = slot.order // 1024
-                if hr_start is not None and fi < len(lay.fields) and lay.fields[fi][0] == _HR_TS12:
-                    start = hr_start[idx]
-                slot.name_rows, slot.val = _render_component(mt, lay, raws, slot.pending, n, start)
-            if hr_start is not None and any(num == _HR_TS12 for num, _s, _b in lay.fields):
-                slot.val = [
-                    _hr_datetime(val) if fld.def_num == _HR_TS else val
-                    for (fld, _rows), val in zip(slot.name_rows, slot.val, strict=True)
-                ]
-            for (fld, rows), val in zip(slot.name_rows, slot.val, strict=True):
-                fname = fld.name
-                got = filled.setdefault(fname, np.zeros(n, dtype=bool))
-                ok = val.valid() & ~got[rows]
-                if not ok.any():
-                    continue
-                take_rows = rows[ok]
-                got[take_rows] = True
-                sub = _Val(
-                    val.kind,
-                    None if val.num is None else val.num[ok],
-                    None if val.obj is None else val.obj[ok],
-                )
-                merged.setdefault(fname, []).append((take_rows, sub))
-        pos = np.searchsorted(all_idx, idx)
-        for fname, got_parts in merged.items():
-            for rows, val in got_parts:
-                pieces.setdefault(fname, []).append((pos[rows], val))
+    for part, slots in zip(parts, per_layout, strict=True):
+        pos = None if len(parts) == 1 else np.searchsorted(all_idx, part.idx)
+        _merge(mt, part, slots, pos, pieces, hr_start)
 
     columns: dict[str, np.ndarray] = {}
     kinds: dict[str, Kind] = {}
     for fname, col_parts in pieces.items():
-        ks = {val.kind for _, val in col_parts}
-        kind: Kind = ks.pop() if len(ks) == 1 else "object"
-        if kind != "object":
-            col = np.full(total, np.nan)
-            for rows, val in col_parts:
-                assert val.num is not None
-                col[rows] = val.num
-        else:
-            col = np.empty(total, dtype=object)
-            for rows, val in col_parts:
-                col[rows] = val.objects()
-        kinds[fname], columns[fname] = finish_column(kind, col)
+        kinds[fname], columns[fname] = finish_column(*_column(col_parts, total))
     return Table(name, columns, kinds, total)
+
+
+def _slots(
+    mt: Any,
+    part: _Part,
+    compressed: np.ndarray,
+    acc_parts: dict[int, list[tuple[np.ndarray, np.ndarray, _Pending, int]]],
+) -> list[_Slot]:
+    """The rendered fields (and pending components) of a layout's fields outside its block."""
+    lay, idx, raws, plan = part.lay, part.idx, part.raws, part.plan
+    assert plan is not None
+    n = len(idx)
+    slots: list[_Slot] = []
+    for fi, ((num, _size, _bt), raw) in enumerate(zip(lay.fields, raws, strict=True)):
+        base = mt.fields.get(num)
+        if base is None or raw is None or fi in plan.block.fields:
+            continue
+        groups = _subfield_groups(base, lay, raws, n)
+        for fld, rows in groups:
+            for ci, c in enumerate(fld.components or ()):
+                bits = _component_bits(c, raw)
+                if bits is None:
+                    continue
+                x, ok = bits
+                order = fi * 1024 + ci
+                pend = _Pending(c, rows, x.copy(), ok, order)
+                slots.append(_Slot(order, [], [], pend))
+                if c.accumulate:
+                    acc_parts.setdefault(c.def_num, []).append((idx, ok, pend, c.bits))
+        for fld, rows in groups:
+            slots.append(_Slot(fi * 1024 + 1000, [(fld, rows)], [_render_field(fld, raw, rows)]))
+    comp = compressed[idx]
+    if (comp >= 0).any():
+        rows = np.flatnonzero(comp >= 0)
+        ts = comp[rows].astype(np.float64)
+        slots.append(
+            _Slot(
+                1 << 30,
+                [(_profile.FIELD_TYPE_TIMESTAMP, rows)],
+                [_numeric(ts, np.ones(len(rows), bool), "int", "date_time")],
+            )
+        )
+    slots.sort(key=lambda s: s.order)
+    return slots
+
+
+def _merge(
+    mt: Any,
+    part: _Part,
+    slots: list[_Slot],
+    pos: np.ndarray | None,
+    pieces: dict[str, list[_Piece]],
+    hr_start: np.ndarray | None,
+) -> None:
+    """Render a layout's components, then add its values to ``pieces``: where several fields
+    give a name, the first valid value in fitdecode's order wins."""
+    lay, idx, raws, plan = part.lay, part.idx, part.raws, part.plan
+    assert plan is not None
+    unique = plan.unique
+    n = len(idx)
+    hr12 = hr_start is not None and any(num == _HR_TS12 for num, _s, _b in lay.fields)
+    filled: dict[str, np.ndarray] = {}
+    merged: dict[str, list[tuple[np.ndarray, _Val]]] = {}
+    for slot in slots:
+        if slot.pending is not None:
+            start = None
+            fi = slot.order // 1024
+            if hr_start is not None and fi < len(lay.fields) and lay.fields[fi][0] == _HR_TS12:
+                start = hr_start[idx]
+            slot.name_rows, slot.val = _render_component(mt, lay, raws, slot.pending, n, start)
+        if hr12:
+            slot.val = [
+                _hr_datetime(val) if fld.def_num == _HR_TS else val
+                for (fld, _rows), val in zip(slot.name_rows, slot.val, strict=True)
+            ]
+        for (fld, rows), val in zip(slot.name_rows, slot.val, strict=True):
+            fname = fld.name
+            if fname in unique:
+                if val.any_valid():
+                    at = rows if pos is None else pos[rows]
+                    pieces.setdefault(fname, []).append(
+                        (None if len(rows) == n and pos is None else at, val)
+                    )
+                continue
+            got = filled.setdefault(fname, np.zeros(n, dtype=bool))
+            ok = val.valid() & ~got[rows]
+            if not ok.any():
+                continue
+            take_rows = rows[ok]
+            got[take_rows] = True
+            sub = _Val(
+                val.kind,
+                None if val.num is None else val.num[ok],
+                None if val.obj is None else val.obj[ok],
+            )
+            merged.setdefault(fname, []).append((take_rows, sub))
+    for fname, got_parts in merged.items():
+        for rows, val in got_parts:
+            pieces.setdefault(fname, []).append((rows if pos is None else pos[rows], val))
+
+
+def _column(parts: list[_Piece], total: int) -> tuple[Kind, np.ndarray]:
+    """One column from its pieces (the kind is "object" when they disagree)."""
+    ks = {val.kind for _, val in parts}
+    kind: Kind = ks.pop() if len(ks) == 1 else "object"
+    if len(parts) == 1 and parts[0][0] is None:
+        val = parts[0][1]
+        if kind != "object":
+            assert val.num is not None
+            return kind, val.num
+        return kind, val.objects()
+    if kind != "object":
+        col = np.full(total, np.nan)
+        for rows, val in parts:
+            assert val.num is not None
+            col[slice(None) if rows is None else rows] = val.num
+    else:
+        col = np.empty(total, dtype=object)
+        for rows, val in parts:
+            col[slice(None) if rows is None else rows] = val.objects()
+    return kind, col
 
 
 def _hr_datetime(val: _Val) -> _Val:
@@ -713,7 +1070,7 @@ def _hr_datetime(val: _Val) -> _Val:
 
 
 def _hr_starts(
-    lays: list[tuple[_Layout, np.ndarray, list[_Raw]]],
+    lays: list[tuple[_Layout, np.ndarray]],
     n: int,
     set_ts: np.ndarray,
     last_ts: np.ndarray,
@@ -722,7 +1079,7 @@ def _hr_starts(
     """For each hr message, the time its event_timestamp_12 values count from: the last
     timestamp seen when the latest hr message with an event_timestamp field was read."""
     info: list[tuple[int, int, int, int]] = []  # (message, pos 9, pos 10, pos 253)
-    for lay, idx, _raws in lays:
+    for lay, idx in lays:
         nums = [num for num, _s, _b in lay.fields]
         p9 = nums.index(_HR_TS) if _HR_TS in nums else -1
         p10 = nums.index(_HR_TS12) if _HR_TS12 in nums else -1
@@ -752,7 +1109,7 @@ def _hr_starts(
 def _render_component(
     mt: Any,
     lay: _Layout,
-    raws: list[_Raw],
+    raws: list[_Raw | None],
     p: _Pending,
     n: int,
     start: np.ndarray | None = None,
@@ -775,9 +1132,12 @@ def _render_component(
     out_rows: list[tuple[Any, np.ndarray]] = []
     vals: list[_Val] = []
     for tf, sub_rows in _subfield_groups(target, lay, raws, n):
-        sel = np.isin(p.rows, sub_rows)
-        if not sel.any():
-            continue
+        if len(sub_rows) == n:  # all rows
+            sel = np.ones(len(p.rows), dtype=bool)
+        else:
+            sel = np.isin(p.rows, sub_rows)
+            if not sel.any():
+                continue
         fs, oks = f[sel], ok[sel]
         if tf.type.enum:
             if kind == "int":
@@ -892,91 +1252,106 @@ def _compressed_timestamps(
 # --- the whole file ----------------------------------------------------------------------------
 
 
-def decode_fast(data: bytes, check_crc: bool = True, compute_crc: bool = True) -> DecodedFit:
+def decode_fast(
+    data: bytes, check_crc: bool = True, compute_crc: bool = True, salvage: bool = False
+) -> DecodedFit:
     """Decode FIT bytes with the NumPy fast path.
 
     ``check_crc`` raises FitError on a CRC mismatch; otherwise ``crc_ok`` reports it (unless
     ``compute_crc`` is False, which skips the CRC entirely and reports True: for benchmarks).
+
+    ``salvage``: when the data ends early (a record or a chained file's header cut off, a header
+    announcing more bytes than there are, the CRC missing) decode the complete records before
+    the cut instead of raising, and set ``truncated``; CRC mismatches do not raise either. Both
+    give ``crc_ok`` False. Bytes that do not start with a FIT header still raise FitError.
     """
     try:
-        return _decode(data, check_crc, compute_crc)
+        return _decode(data, check_crc, compute_crc, salvage)
     except FitError:
         raise
     except Exception as exc:  # garbage can trip any step; callers only see FitError
         raise FitError(f"corrupt FIT data: {type(exc).__name__}: {exc}") from exc
 
 
-def _decode(data: bytes, check_crc: bool, compute_crc: bool) -> DecodedFit:
-    w = _walk(data)
+def _decode(data: bytes, check_crc: bool, compute_crc: bool, salvage: bool) -> DecodedFit:
+    w = _walk(data, salvage)
     buf = np.frombuffer(data, dtype=np.uint8)
-    ok = True
-    if check_crc:
-        _check_crc(data, buf, w)
-    elif compute_crc:
-        try:
-            _check_crc(data, buf, w)
-        except FitError:
-            ok = False
+    ok = not w.truncated
+    if ok and (check_crc or compute_crc or salvage):
+        error = _crc_error(data, buf, w)
+        if error is not None and check_crc and not salvage:
+            raise error
+        ok = error is None
     n = len(w.starts)
-    starts = np.array(w.starts, dtype=np.int64)
-    hdr = buf[starts].astype(np.int64)
-    compressed_hdr = (hdr & 0x80) != 0
-    local = np.where(compressed_hdr, (hdr >> 5) & 3, hdr & 0x0F).astype(np.int64)
-    epoch = np.searchsorted(np.array(w.def_positions, dtype=np.int64), starts) - 1
-    layout_of = (
-        np.array(w.epoch_layouts, dtype=np.int64).reshape(-1, 16)[epoch, local]
-        if n
-        else np.zeros(0, np.int64)
-    )
-    offsets = np.where(compressed_hdr, hdr & 0x1F, -1).astype(np.int64)
-    seg_of = (
-        np.searchsorted(np.array(w.segment_first, dtype=np.int64), np.arange(n), side="right") - 1
-    )
+    starts = np.fromiter(w.starts, dtype=np.int64, count=n)
+    hdr = buf[starts]
+    offsets = _TIME_OFFSET[hdr]  # -1 for a normal header
+    # the layout of each message: its definition's local -> layout map, at its local number
+    epoch = _repeat_index([d.msg_index for d in w.definitions], n)
+    layout_of = np.array(w.epoch_layouts, dtype=np.int32).ravel()[epoch * 16 + _LOCAL[hdr]]
+    seg_of = _repeat_index(w.segment_first, n)
 
-    # raw values per layout
-    order = np.argsort(layout_of, kind="stable")
+    # raw values: NumPy per layout for big message types, plain Python for the small ones
+    order = np.argsort(
+        layout_of.astype(np.uint16 if len(w.layouts) < 1 << 16 else np.int64), kind="stable"
+    )
     bounds = np.searchsorted(layout_of[order], np.arange(len(w.layouts) + 1))
-    raws_of: dict[int, tuple[np.ndarray, list[_Raw]]] = {}
-    set_ts = np.full(n, -1, dtype=np.int64)
+    by_global: dict[int, list[tuple[_Layout, np.ndarray]]] = {}
     for lay in w.layouts:
         idx = order[bounds[lay.lid] : bounds[lay.lid + 1]]
-        if len(idx) == 0:
-            continue
-        rec = buf[starts[idx][:, None] + np.arange(lay.size)]
-        raws = _read_layout(lay, rec)
-        raws_of[lay.lid] = (idx, raws)
-        for (num, _s, _b), raw in zip(lay.fields, raws, strict=True):
-            if num == _TIMESTAMP and raw.kind == "num":
-                set_ts[idx[raw.valid]] = raw.v[raw.valid].astype(np.int64)
+        if len(idx):
+            by_global.setdefault(lay.global_num, []).append((lay, idx))
+    set_ts = np.full(n, -1, dtype=np.int64)
+    fast_parts: dict[int, list[_Part]] = {}
+    slow_parts: dict[int, list[tuple[_Layout, np.ndarray, list[list[Any]]]]] = {}
+    for g, items in by_global.items():
+        if sum(len(idx) for _, idx in items) > _SMALL and all(
+            _vectorisable(la.global_num, la.fields) for la, _ in items
+        ):
+            fast_parts[g] = [
+                _read_numpy(la, idx, buf, starts, offsets, set_ts) for la, idx in items
+            ]
+        else:
+            slow_parts[g] = [_read_slow(lay, idx, data, starts, set_ts) for lay, idx in items]
     compressed = _compressed_timestamps(n, set_ts, offsets, seg_of, w.segment_first)
 
-    # tables
-    by_global: dict[int, list[_Layout]] = {}
-    for lay in w.layouts:
-        if lay.lid in raws_of:
-            by_global.setdefault(lay.global_num, []).append(lay)
-    first_msg = {g: min(int(raws_of[la.lid][0][0]) for la in lays) for g, lays in by_global.items()}
+    # tables, in the order of their first message
     tables: dict[str, Table] = {}
     last_ts: np.ndarray | None = None
     hr_start: np.ndarray | None = None
-    for g in sorted(by_global, key=first_msg.__getitem__):
-        lays = by_global[g]
-        count = sum(len(raws_of[la.lid][0]) for la in lays)
-        if count > _SMALL and all(_vectorisable(la) for la in lays):
-            parts = [(la, *raws_of[la.lid]) for la in lays]
+    for g in sorted(by_global, key=lambda g: int(by_global[g][0][1][0])):
+        if g in fast_parts:
+            parts = fast_parts[g]
             if g == MESG_NUM_HR:
                 if last_ts is None:
                     last_ts = _last_timestamps(n, set_ts, w.segment_first)
-                hr_start = _hr_starts(parts, n, set_ts, last_ts, seg_of)
+                hr_start = _hr_starts([(p.lay, p.idx) for p in parts], n, set_ts, last_ts, seg_of)
             t = _fast_table(
                 g, parts, w.definitions, compressed, hr_start if g == MESG_NUM_HR else None
             )
+        elif all(_plain_fields(g, lay.fields) is not None for lay, _, _ in slow_parts[g]):
+            t = _plain_table(g, slow_parts[g], compressed)
         else:
             if last_ts is None:
                 last_ts = _last_timestamps(n, set_ts, w.segment_first)
-            t = _slow_table(g, lays, raws_of, w.definitions, compressed, seg_of, last_ts)
+            t = _slow_table(g, slow_parts[g], w.definitions, compressed, seg_of, last_ts)
         tables[t.name] = t
-    return DecodedFit(tables, len(w.segment_first), len(data), ok)
+    return DecodedFit(tables, len(w.segment_first), len(data), ok, w.truncated)
+
+
+# by header byte: the local message number, and the time offset of a compressed header
+_LOCAL = np.array([(h >> 5) & 3 if h & 0x80 else h & 0x0F for h in range(256)], dtype=np.int64)
+_TIME_OFFSET = np.array([h & 0x1F if h & 0x80 else -1 for h in range(256)], dtype=np.int64)
+
+
+def _repeat_index(firsts: list[int], n: int) -> np.ndarray:
+    """For n items split into runs starting at ``firsts`` (ascending), each item's run number
+    (runs before the first start count as run 0)."""
+    if not firsts:
+        return np.zeros(n, dtype=np.int64)
+    bounds = np.array([*firsts, n], dtype=np.int64)
+    bounds[0] = 0
+    return np.repeat(np.arange(len(firsts)), np.diff(bounds))
 
 
 def _last_timestamps(n: int, set_ts: np.ndarray, seg_first: list[int]) -> np.ndarray:
@@ -995,42 +1370,252 @@ def _last_timestamps(n: int, set_ts: np.ndarray, seg_first: list[int]) -> np.nda
     return before
 
 
+def _rows(buf: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
+    """The (len(starts), size) matrix of the bytes at each start: rows gathered from a view
+    whose row i is the ``size`` bytes from offset i."""
+    windows = np.ndarray((len(buf) - size + 1, size), np.uint8, buffer=buf, strides=(1, 1))
+    rows: np.ndarray = windows[starts]
+    return rows
+
+
+@dataclass
+class _Part:
+    """The messages of one layout, read with NumPy."""
+
+    lay: _Layout
+    idx: np.ndarray  # message indices
+    raws: list[_Raw | None]  # per field (None: in the block, not needed)
+    rec: np.ndarray  # (messages, record size) bytes
+    plan: _Plan | None  # None for a message type the profile does not know
+
+
+def _read_numpy(
+    lay: _Layout,
+    idx: np.ndarray,
+    buf: np.ndarray,
+    starts: np.ndarray,
+    offsets: np.ndarray,
+    set_ts: np.ndarray,
+) -> _Part:
+    """A layout's messages read with NumPy; their timestamps go into ``set_ts``."""
+    rec = _rows(buf, starts[idx], lay.size)
+    plan = None
+    if lay.global_num in _MESSAGES:
+        plan = _plan(lay.global_num, lay.endian, lay.fields, bool((offsets[idx] >= 0).any()))
+    raws = _read_layout(lay, rec, frozenset() if plan is None else plan.skip_raw)
+    for (num, _s, _b), raw in zip(lay.fields, raws, strict=True):
+        if num == _TIMESTAMP and raw is not None and raw.kind == "num":
+            set_ts[idx[raw.valid]] = raw.v[raw.valid].astype(np.int64)
+    return _Part(lay, idx, raws, rec, plan)
+
+
+def _read_slow(
+    lay: _Layout, idx: np.ndarray, data: bytes, starts: np.ndarray, set_ts: np.ndarray
+) -> tuple[_Layout, np.ndarray, list[list[Any]]]:
+    """A layout's messages read in plain Python; their timestamps go into ``set_ts``."""
+    values = _read_python(lay, data, starts[idx].tolist())
+    for k, (num, _s, _b) in enumerate(lay.fields):
+        if num == _TIMESTAMP and lay.fields[k][2] not in (_BYTE, _STRING):
+            for i, vals in zip(idx.tolist(), values, strict=True):
+                ts = vals[k]
+                if ts is not None and not isinstance(ts, tuple):
+                    set_ts[i] = int(ts)
+    return lay, idx, values
+
+
 def _slow_table(
     g: int,
-    lays: list[_Layout],
-    raws_of: dict[int, tuple[np.ndarray, list[_Raw]]],
+    parts: list[tuple[_Layout, np.ndarray, list[list[Any]]]],
     defs: list[_Definition],
     compressed: np.ndarray,
     seg_of: np.ndarray,
     last_ts: np.ndarray,
 ) -> Table:
     """One message type through the plain-Python renderer, in file order."""
-    events: list[tuple[int, int, int, Any]] = []
-    for d in defs:
-        if d.layout.global_num == g:
-            events.append((d.segment, d.msg_index, 0, d.layout))
-    for lay in lays:
-        idx, raws = raws_of[lay.lid]
-        cols = [r.python() for r in raws]
+    # (segment, message index, 0 for a definition / 1 for a message, payload)
+    events: list[tuple[int, int, int, Any]] = [
+        (d.segment, d.msg_index, 0, d.layout) for d in defs if d.layout.global_num == g
+    ]
+    for lay, idx, values in parts:
         nums = [num for num, _s, _b in lay.fields]
-        for k, i in enumerate(idx.tolist()):
-            natives = [(num, col[k]) for num, col in zip(nums, cols, strict=True)]
-            events.append((int(seg_of[i]), i, 1, natives))
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+        events.extend(
+            (seg, i, 1, (list(zip(nums, vals, strict=True)), last, ts))
+            for seg, i, vals, last, ts in zip(
+                seg_of[idx].tolist(),
+                idx.tolist(),
+                values,
+                last_ts[idx].tolist(),
+                compressed[idx].tolist(),
+                strict=True,
+            )
+        )
+    events.sort(key=itemgetter(0, 1, 2))
     r = MessageRenderer()
     rows: list[dict[str, Any]] = []
     seg = -1
-    for segment, i, what, payload in events:
+    for segment, _i, what, payload in events:
         if segment != seg:
             seg = segment
             r.reset()
         if what == 0:
             r.definition(g, (num for num, _s, _b in payload.fields))
             continue
-        r.last_timestamp = int(last_ts[i])
-        ts = int(compressed[i])
-        rows.append(r.message(g, payload, None if ts < 0 else ts))
-    return table_from_rows(r.name(g), rows)
+        natives, r.last_timestamp, ts = payload
+        rows.append(r.message(g, natives, None if ts < 0 else ts))
+    return _rows_table(r.name(g), rows)
 
 
-_ = _types
+@lru_cache(maxsize=4096)
+def _plain_fields(gnum: int, fields: tuple[tuple[int, int, int], ...]) -> tuple[Any, ...] | None:
+    """The profile field of each field of a layout (None where unknown), if its messages need no
+    state from other messages (no accumulated components, not hr); else None."""
+    mt = _MESSAGES.get(gnum)
+    if mt is None:
+        return (None,) * len(fields)
+    if gnum == MESG_NUM_HR:
+        return None
+    out: list[Any] = []
+    for num, _s, _b in fields:
+        fld = mt.fields.get(num)
+        if fld is not None:
+            for c in (c for f in (fld, *(fld.subfields or ())) for c in f.components or ()):
+                if c.accumulate or c.def_num not in mt.fields:
+                    return None
+        out.append(fld)
+    return tuple(out)
+
+
+def _plain_table(
+    g: int, parts: list[tuple[_Layout, np.ndarray, list[list[Any]]]], compressed: np.ndarray
+) -> Table:
+    """A small table whose layouts all have ``_plain_fields``: what ``MessageRenderer`` gives,
+    without its state across messages."""
+    msgs: list[tuple[int, tuple[Any, ...], list[int], list[Any], int]] = []
+    for lay, idx, values in parts:
+        fields = _plain_fields(g, lay.fields)
+        assert fields is not None
+        nums = [num for num, _s, _b in lay.fields]
+        msgs.extend(
+            (i, fields, nums, vals, ts)
+            for i, vals, ts in zip(idx.tolist(), values, compressed[idx].tolist(), strict=True)
+        )
+    if len(parts) > 1:
+        msgs.sort(key=itemgetter(0))
+    mt = _MESSAGES.get(g)
+    known = {} if mt is None else mt.fields
+    rows = [_plain_row(known, fields, nums, vals, ts) for _i, fields, nums, vals, ts in msgs]
+    return _rows_table(f"mesg_{g}" if mt is None else mt.name, rows)
+
+
+_TS_TYPE = _profile.FIELD_TYPE_TIMESTAMP.type.name
+
+
+def _plain_row(
+    known: dict[int, Any], fields: tuple[Any, ...], nums: list[int], vals: list[Any], ts: int
+) -> dict[str, Any]:
+    """``MessageRenderer.message`` for a message without accumulated components: subfields,
+    components, enum names, scale and offset, type processors; the first valid value of a name
+    wins (a field's components come before it); ``ts`` (if not -1) is the timestamp of a
+    compressed header. ``known``: the fields of the message type by number."""
+    row: dict[str, Any] = {}
+    natives: list[tuple[int, Any]] | None = None
+    for fld, raw in zip(fields, vals, strict=True):
+        if fld is None or raw is None:
+            continue
+        f = fld
+        if fld.subfields:
+            natives = natives or list(zip(nums, vals, strict=True))
+            f = resolve_subfield(fld, natives)
+        for c in f.components or ():
+            try:
+                craw = component_raw(c, raw)
+            except ValueError:  # past the end of the value
+                continue
+            target = known[c.def_num]
+            if target.subfields:
+                natives = natives or list(zip(nums, vals, strict=True))
+                target = resolve_subfield(target, natives)
+            v = process_type(target.type.name, render(target, scale_offset(c, craw)))
+            if v is not None and target.name not in row:
+                row[target.name] = v
+        v = process_type(f.type.name, scale_offset(f, render(f, raw)))
+        if v is not None and f.name not in row:
+            row[f.name] = v
+    if ts >= 0 and "timestamp" not in row:
+        row["timestamp"] = process_type(_TS_TYPE, ts)
+    return row
+
+
+# the kind ``table_from_rows`` gives values of these types (ints: when below 2**53, else
+# "object"); values of several kinds make an "object" column, but for dates and ints
+_TYPE_KINDS: dict[type, Kind] = {
+    int: "int",
+    bool: "bool",
+    float: "float",
+    dt.datetime: "time",
+    dt.time: "tod",
+    str: "object",
+    tuple: "object",
+}
+
+
+def _column_kind(values: list[Any]) -> Kind | None:
+    """The kind ``table_from_rows`` gives a column of these values (None: ask it)."""
+    kinds: set[Kind] = set()
+    for v in values:
+        if v is not None:
+            kind = _TYPE_KINDS.get(type(v))
+            if kind is None:
+                return None
+            if kind == "int" and not -_MAX_EXACT < v < _MAX_EXACT:
+                kind = "object"
+            kinds.add(kind)
+    if len(kinds) == 1:
+        return kinds.pop()
+    return None if "time" in kinds else "object"  # dates mixed with ints: its rules
+
+
+def _rows_table(name: str, rows: list[dict[str, Any]]) -> Table:
+    """``table_from_rows`` for the few rows of a small table: the same columns and kinds, with
+    the numeric columns made in one NumPy call."""
+    n = len(rows)
+    values: dict[str, list[Any]] = {}
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            col = values.get(key)
+            if col is None:
+                col = values[key] = [None] * n
+            col[i] = value
+    kinds: dict[str, Kind] = {}
+    numeric: list[list[float]] = []
+    objects: list[list[Any]] = []
+    for key, values_of_key in values.items():
+        kind = _column_kind(values_of_key)
+        if kind is None:
+            return table_from_rows(name, rows)
+        kinds[key] = kind
+        if kind == "object":
+            objects.append(values_of_key)
+        elif kind in ("int", "float", "bool"):
+            numeric.append([np.nan if v is None else v for v in values_of_key])
+        else:
+            numeric.append(
+                [np.nan if v is None else _numeric_value(kind, v) for v in values_of_key]
+            )
+    nums = iter(np.array(numeric, dtype=np.float64).reshape(len(numeric), n))
+    objs = np.empty((len(objects), n), dtype=object)
+    for j, values_of_key in enumerate(objects):
+        for i, v in enumerate(values_of_key):
+            objs[j, i] = v  # one by one: a tuple stays one element
+    obj_rows = iter(objs)
+    columns: dict[str, np.ndarray] = {}
+    for key, kind in kinds.items():
+        if kind == "object":
+            columns[key] = next(obj_rows)
+        else:
+            num = next(nums)
+            # a time column of dates before 1978 is relative seconds, and ints are below 2**53
+            # (larger ones are objects): only then does finish_column change anything
+            early = kind == "time" and not (num >= FIT_DATETIME_MIN).any()
+            kinds[key], columns[key] = finish_column(kind, num) if early else (kind, num)
+    return Table(name, columns, kinds, n)

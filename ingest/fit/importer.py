@@ -198,6 +198,8 @@ def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
         result.reason = "already imported"
     else:
         app.save(*new)
+        if activity is not None and activity.summary.get("partial"):
+            result.reason = "partial: the file was cut short; its complete records were imported"
     return result
 
 
@@ -250,7 +252,7 @@ def prepare(name: str, data: bytes, salvage: bool = False) -> Prepared:
     """Decode and plan one file; pure, so it can run in a worker process."""
     digest = hashlib.sha256(data).hexdigest()
     try:
-        fit = decode(data, check_crc=not salvage)
+        fit = decode(data, check_crc=not salvage, salvage=salvage)
     except FitError as exc:
         return Prepared(name, digest, rejected=f"{name}: {exc}")
     return Prepared(name, digest, plan_fit(fit))

@@ -83,7 +83,16 @@ def _when(value: Any) -> datetime | None:
 def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return None if math.isnan(value) else float(value)
+    return float(value) if math.isfinite(value) else None
+
+
+def _finite(column: np.ndarray | None) -> np.ndarray:
+    """A numeric column's finite values (none for a missing or non-numeric column: a damaged
+    file can declare a field as an array, which decodes as objects)."""
+    if column is None or column.dtype.kind not in "fiu":
+        return np.array([], dtype=float)
+    finite: np.ndarray = column[np.isfinite(column)]
+    return finite
 
 
 def device_of(fit: DecodedFit) -> dict[str, Any]:
@@ -101,7 +110,8 @@ def hr_histogram(fit: DecodedFit) -> dict[int, float]:
     records = fit.table("record")
     t = records.columns.get("timestamp")
     hr = records.columns.get("heart_rate")
-    if t is None or hr is None or len(t) < 2:
+    if t is None or hr is None or len(t) < 2 or t.dtype.kind not in "fiu" \
+            or hr.dtype.kind not in "fiu":
         return {}
     order = np.argsort(t, kind="stable")
     t, hr = t[order], hr[order]
@@ -128,6 +138,13 @@ def rmssd_ms(fit: DecodedFit) -> float | None:
     return round(float(np.sqrt(np.mean(np.diff(rr * 1000.0) ** 2))), 2)
 
 
+def _tuple(value: Any) -> tuple[Any, ...]:
+    """An array field's values (a damaged file may hold a single value instead)."""
+    if value is None:
+        return ()
+    return value if isinstance(value, tuple) else (value,)
+
+
 def strength_sets(fit: DecodedFit) -> list[dict[str, Any]]:
     """Active ``set`` messages as sets; a rest message becomes the previous set's rest."""
     sets: list[dict[str, Any]] = []
@@ -138,8 +155,8 @@ def strength_sets(fit: DecodedFit) -> list[dict[str, Any]]:
             continue
         if row.get("set_type") not in (None, "active"):
             continue
-        categories = row.get("category") or ()
-        subtypes = row.get("category_subtype") or ()
+        categories = _tuple(row.get("category"))
+        subtypes = _tuple(row.get("category_subtype"))
         category = next((c for c in categories[:1] if isinstance(c, int)), None)
         subtype = subtypes[0] if subtypes and isinstance(subtypes[0], int) else None
         exercise = exercise_for_fit(category if category is not None else 65534, subtype)
@@ -162,14 +179,17 @@ def strength_sets(fit: DecodedFit) -> list[dict[str, Any]]:
 
 
 def _leg(row: dict[str, Any]) -> dict[str, Any]:
-    keys = {"sport": "sport", "sub_sport": "sub_sport", "total_elapsed_time": "elapsed_s",
-            "total_timer_time": "timer_s", "total_distance": "distance_m",
-            "total_calories": "calories", "avg_heart_rate": "avg_hr",
-            "max_heart_rate": "max_hr", "avg_power": "avg_power_w", "num_laps": "laps"}
-    leg = {new: row[old] for old, new in keys.items() if row.get(old) is not None}
-    leg["sport"] = str(leg.get("sport", "generic"))
-    if "sub_sport" in leg:
-        leg["sub_sport"] = str(leg["sub_sport"])
+    numbers = {"total_elapsed_time": "elapsed_s", "total_timer_time": "timer_s",
+               "total_distance": "distance_m", "total_calories": "calories",
+               "avg_heart_rate": "avg_hr", "max_heart_rate": "max_hr",
+               "avg_power": "avg_power_w", "num_laps": "laps"}
+    leg: dict[str, Any] = {"sport": str(row.get("sport") or "generic")}
+    if row.get("sub_sport") is not None:
+        leg["sub_sport"] = str(row["sub_sport"])
+    for old, new in numbers.items():
+        value = row.get(old)
+        if _num(value) is not None:  # a damaged file may hold an array here: left out
+            leg[new] = value
     start = _when(row.get("start_time"))
     if start is not None:
         leg["started_at"] = start.isoformat()
@@ -178,8 +198,7 @@ def _leg(row: dict[str, Any]) -> dict[str, Any]:
 
 def _reconstructed_leg(fit: DecodedFit) -> dict[str, Any] | None:
     """Totals from records and laps, for an activity whose session message is missing."""
-    t = fit.table("record").columns.get("timestamp")
-    times = t[np.isfinite(t)] if t is not None else np.array([])
+    times = _finite(fit.table("record").columns.get("timestamp"))
     if len(times) == 0:
         laps = fit.table("lap").rows()
         if not laps:
@@ -190,10 +209,8 @@ def _reconstructed_leg(fit: DecodedFit) -> dict[str, Any] | None:
         return from_laps
     sport_row = fit.first("sport") or {}
     start, end = float(times.min()), float(times.max())
-    hr = fit.table("record").columns.get("heart_rate")
-    finite_hr = hr[np.isfinite(hr)] if hr is not None else np.array([])
-    dist = fit.table("record").columns.get("distance")
-    finite_dist = dist[np.isfinite(dist)] if dist is not None else np.array([])
+    finite_hr = _finite(fit.table("record").columns.get("heart_rate"))
+    finite_dist = _finite(fit.table("record").columns.get("distance"))
     leg: dict[str, Any] = {
         "sport": str(sport_row.get("sport", "generic")),
         "started_at": datetime.fromtimestamp(start, UTC).isoformat(),
@@ -255,6 +272,9 @@ def plan_activity(fit: DecodedFit, device: dict[str, Any]) -> ActivityPlan | Non
                            if local is not None and utc is not None else None),
         "hr_histogram": {str(b): s for b, s in histogram.items()},
         "reconstructed": any(leg.get("reconstructed") for leg in legs),
+        # salvaged: the file was cut short and only its complete records were read
+        "partial": fit.truncated,
+        "crc_ok": fit.crc_ok,
     }
     plan = ActivityPlan(identity, started, ended, sport, summary, strength_sets(fit))
     rmssd = rmssd_ms(fit) if elapsed <= HRV_READING_MAX_S else None

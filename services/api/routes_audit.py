@@ -83,8 +83,13 @@ def _query(caller: CallerDep, athlete_id: str, types: list[str] | None, since: s
            until: str | None) -> AuditQuery:
     caller.check_read(athlete_id)
     timezone = caller.runtime.app.athlete(athlete_id).profile["timezone"]
-    return AuditQuery(parse_types(types), parse_instant(since, "since", timezone),
-                      parse_instant(until, "until", timezone, end_of_day=True))
+    bounds = []
+    for value, field, end_of_day in ((since, "since", False), (until, "until", True)):
+        try:
+            bounds.append(parse_instant(value, field, timezone, end_of_day=end_of_day))
+        except OverflowError:  # 9999-12-31, 0001-01-01T00:00+05:00: was a 500
+            raise InvalidValue("out of the range of dates", field) from None
+    return AuditQuery(parse_types(types), bounds[0], bounds[1])
 
 
 @router.get("/athletes/{athlete_id}/events", response_model=EventPage,

@@ -8,28 +8,22 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from projections.analytics import VIEWS, parse_as_of
-from projections.history import entities, load_history
+from projections.analytics import VIEWS, history_as_of
 from services.api.security import CallerDep
-from services.domain.errors import NotFound
 
 router = APIRouter(tags=["views"])
 
 AS_OF = ("An ISO 8601 instant, or a date (the end of that day in the athlete's time zone): "
          "the answer built from the events recorded by then, evaluated for that day. "
-         "Default: now.")
+         "Default: now. At most a year ahead.")
 
 
 def answer(caller: CallerDep, name: str, athlete_id: str, as_of: str | None) -> dict[str, Any]:
     caller.check_read(athlete_id)
     rt = caller.runtime
-    athlete = rt.app.athlete(athlete_id)
-    recorded_by, day = parse_as_of(as_of, athlete.profile["timezone"])
-    rt.directory.feed.catch_up(rt.directory.view)
-    history = load_history(rt.app, athlete_id, entities(rt.tables, athlete_id, recorded_by),
-                           recorded_by)
-    if history is None:
-        raise NotFound("the athlete was not registered yet at as_of", "as_of")
+    day, recorded_by, history = history_as_of(
+        rt.app, rt.tables, lambda: rt.directory.feed.catch_up(rt.directory.view), athlete_id,
+        as_of)
     return {"athlete_id": athlete_id, "view": name, "day": day.isoformat(),
             "recorded_by": recorded_by.isoformat() if recorded_by else None,
             **VIEWS[name](history, day)}

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SetType = Literal["warmup", "working", "drop", "failure"]
 MassUnit = Literal["kg", "lb"]
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+When = TypeVar("When", date, datetime)
+
+
+def _in_range(value: When) -> When:
+    """Dates and times a training log can hold. Outside: a session in the year 118 made every
+    view walk 700,000 days (15 s a request, for good), a plan for 9999-12-27 made readiness
+    overflow (a 500, for good), and 0001-01-01T00:00+05:00 overflows on the way to UTC."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_in_range)]
+Day = Annotated[date, AfterValidator(_in_range)]
 
 
 class Strict(BaseModel):
@@ -38,7 +55,7 @@ class AthleteIn(ProfileFields):
 
 
 class ProfilePatch(ProfileFields):
-    effective_at: datetime | None = Field(
+    effective_at: Moment | None = Field(
         None, description="When the change took effect (default: now)"
     )
 
@@ -146,7 +163,7 @@ class GoalIn(Strict):
     direction: Literal["increase", "decrease"] = "increase"
     target_value: float = Field(..., examples=[140])
     unit: str = Field("", examples=["kg"])
-    deadline: date | None = Field(None, examples=["2027-03-01"])
+    deadline: Day | None = Field(None, examples=["2027-03-01"])
     start_value: float | None = None
     notes: str | None = None
 
@@ -154,7 +171,7 @@ class GoalIn(Strict):
 class GoalPatch(Strict):
     title: str | None = None
     target_value: float | None = None
-    deadline: date | None = None
+    deadline: Day | None = None
     direction: Literal["increase", "decrease"] | None = None
     notes: str | None = None
 
@@ -189,7 +206,7 @@ class GoalOut(BaseModel):
 class SlotIn(Strict):
     role: Literal["training", "volume"]
     objective_id: str | None = None
-    day: date | None = None
+    day: Day | None = None
     title: str | None = None
     sport: str | None = Field(
         None, examples=["running"],
@@ -198,7 +215,7 @@ class SlotIn(Strict):
 
 
 class PlanIn(Strict):
-    week_start: date = Field(..., examples=["2026-11-23"])
+    week_start: Day = Field(..., examples=["2026-11-23"])
     sessions: list[SlotIn] | None = Field(
         None, description="Omit for the default template: 3 training + 1 volume session"
     )
@@ -243,7 +260,7 @@ class SetFields(Strict):
 class SetIn(SetFields):
     exercise_id: str = Field(..., examples=["squat.back_squats"])
     set_type: SetType = "working"
-    performed_at: datetime | None = None
+    performed_at: Moment | None = None
 
 
 class SetPatch(SetFields):
@@ -251,7 +268,7 @@ class SetPatch(SetFields):
 
 
 class EndIn(Strict):
-    ended_at: datetime | None = None
+    ended_at: Moment | None = None
     session_rpe: float | None = Field(None, description="CR-10 session RPE", examples=[7])
     duration_min: float | None = None
     notes: str | None = None
@@ -260,7 +277,7 @@ class EndIn(Strict):
 
 
 class SessionIn(Strict):
-    started_at: datetime = Field(..., examples=["2026-11-24T18:00:00+00:00"])
+    started_at: Moment = Field(..., examples=["2026-11-24T18:00:00+00:00"])
     planned_role: Literal["training", "volume", "unplanned"] | None = None
     objective_id: str | None = None
     planned_session_id: str | None = None
@@ -343,7 +360,7 @@ class ObservationIn(Strict):
     metric: str = Field(..., examples=["sleep_hours"])
     value: float = Field(..., examples=[7.5])
     unit: str = Field(..., examples=["h"])
-    observed_at: datetime = Field(..., examples=["2026-11-24T07:00:00+00:00"])
+    observed_at: Moment = Field(..., examples=["2026-11-24T07:00:00+00:00"])
     note: str | None = None
 
 

@@ -117,3 +117,28 @@ def test_an_activity_links_to_the_planned_session_of_its_day_and_sport(
     assert session.sport == "running"
     assert session.planned_session_id == run_slot
     assert session.planned_role == "volume"
+
+
+def test_salvage_imports_the_readable_part_of_a_truncated_activity(runtime: Runtime) -> None:
+    path = "python-fitparse/nick.fit"  # a real ride whose file ends mid-record
+    data = read(path)
+    athlete_id = athlete(runtime)
+    refused = import_fit(runtime.app, runtime.artifacts, SOURCE, athlete_id, data, path)
+    assert refused.status == "rejected"
+    assert refused.reason
+    assert refused.reason.startswith(path)
+    salvaged = import_fit(runtime.app, runtime.artifacts, SOURCE, athlete_id, data, path,
+                          salvage=True)
+    assert salvaged.status == "imported", salvaged
+    assert salvaged.reason
+    assert salvaged.reason.startswith("partial")
+    session = runtime.app.session(salvaged.session_ids[0])
+    assert session.device is not None
+    assert session.device["partial"] is True
+    assert session.device["reconstructed"] is True  # its session message was in the lost tail
+    assert session.sport == "cycling"
+    assert session.ended_at is not None
+    assert sum(session.device["hr_histogram"].values()) > 3600  # hours of ride survived
+    again = import_fit(runtime.app, runtime.artifacts, SOURCE, athlete_id, data, path,
+                       salvage=True)
+    assert again.status == "duplicate"
