@@ -41,8 +41,8 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an asyncio loop
+def browser() -> Iterator[Any]:  # running until it stops, and later asyncio.run() calls fail
     if not CHROMIUM.exists():
         unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver")
     try:
