@@ -3,24 +3,33 @@
 How it works:
 
 1. ``_walk`` steps over the records in Python, doing as little as possible per data message
-   (one table lookup of its size by header byte, one list append). Definition messages are
-   parsed there; definitions with identical layouts (message number, byte order, fields, sizes,
+   (one table lookup of its size by header byte, one list append; in a run of one repeated
+   header, 16 records at a time). Definition messages are parsed there, each distinct one once
+   per file; definitions with identical layouts (message number, byte order, fields, sizes,
    base types, developer bytes) are merged into one layout, so a file that redefines the same
    message hundreds of times still has a handful of layouts.
-2. Each layout's messages are gathered into one (n, record size) byte matrix and read at once
-   through a NumPy structured dtype (byte order from the definition).
+2. Message types with more than ``_SMALL`` messages are read with NumPy, a layout at a time:
+   its messages' bytes are gathered into one (n, record size) matrix. The layout's plain
+   numeric fields (no subfields, components or enum, and a name no other field of the layout
+   gives) are rendered together as one (fields, n) float64 matrix: invalid values, scale,
+   offset and dates in a few NumPy calls per base type. The other fields are rendered one by
+   one. What a layout's plan is (``_plan``) depends on its fields only and is cached.
 3. State that runs across messages is computed over the whole file with vectorised scans:
    compressed-header timestamps (the 5-bit offset counts from the last timestamp of any message,
    reset per chained file) and accumulated components (``compressed_speed_distance`` ->
    ``distance``, ``cycles`` -> ``total_cycles``...; they restart at every definition holding the
    field, as fitdecode does).
 4. Values follow the rules in ``decoded.py``, mirroring fitdecode: subfields, components, scale
-   and offset, enum names, dates. The rare message types whose rules need per-message state
-   beyond that (``hr``, with ``event_timestamp_12``) or whose layout is exotic go through the
-   plain-Python renderer of ``backends.py`` instead, fed with the raw values read here.
+   and offset, enum names, dates. Message types with few messages are read with ``struct`` and
+   rendered a message at a time in plain Python (NumPy's per-call cost would dominate):
+   ``_plain_row`` when no value depends on other messages, else the renderer of
+   ``backends.py`` (accumulated components, ``hr`` with ``event_timestamp_12``), which also
+   takes the rare layouts NumPy does not expand.
 5. The CRC (CRC-16/ARC, as the FIT SDK) is checked in NumPy: blocks of the data are run in
    parallel, two bytes per step through a 65536-entry table, and the block CRCs are combined with
    "append n zero bytes" tables (the CRC with a zero start is linear).
+6. With ``salvage``, the walk stops at the end of the data when that falls inside a record, a
+   chained file's header or before the CRC; the complete records before it are decoded as usual.
 
 The profile (names, types, scales, components, subfields) is fitdecode's ``profile`` module.
 """
@@ -177,7 +186,8 @@ class _Definition:
 @dataclass
 class _Walk:
     starts: list[int] = field(default_factory=list)  # offset of every data message
-    epoch_layouts: list[list[int]] = field(default_factory=list)  # local -> layout, per definition
+    # after each definition, the layout of each of the 16 local message numbers (-1: none)
+    local_layouts: list[int] = field(default_factory=list)
     definitions: list[_Definition] = field(default_factory=list)
     layouts: list[_Layout] = field(default_factory=list)
     segment_first: list[int] = field(default_factory=list)  # first message index per segment
@@ -287,7 +297,7 @@ def _records(
         if local < 4:
             base = 0x80 | (local << 5)
             step[base : base + 32] = [size] * 32
-        w.epoch_layouts.append(local_layout.copy())
+        w.local_layouts.extend(local_layout)
         w.definitions.append(_Definition(len(starts), len(w.segment_first) - 1, lay))
         p = q
     if p != end:  # the last data message crosses the end
@@ -591,8 +601,8 @@ def _render_num_plain(fld: Any, v: np.ndarray, valid: np.ndarray, type_name: str
 def _render_tuples(fld: Any, raw: _Raw, rows: np.ndarray) -> _Val:
     """Arrays and bytes: tuples, scaled element-wise; bool of a tuple is True (fitdecode).
     Equal rows share one tuple: on many rows, each distinct row is made once."""
-    v = raw.v[rows]
-    ok = raw.valid[rows]
+    v = _at(raw.v, rows)
+    ok = _at(raw.valid, rows)
     distinct = _distinct_rows(v) if len(v) > _MANY else None
     if distinct is not None:
         first, inv = distinct
@@ -641,9 +651,14 @@ def _distinct_rows(v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 _PROCESSED = frozenset({"bool", "date_time", "local_date_time", "localtime_into_day"})
 
 
+def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]``, without a copy when ``rows`` are all the rows (they are sorted)."""
+    return values if len(rows) == len(values) else values[rows]
+
+
 def _render_field(fld: Any, raw: _Raw, rows: np.ndarray) -> _Val:
     if raw.kind == "num":
-        return _render_num(fld, raw.v[rows], raw.valid[rows])
+        return _render_num(fld, _at(raw.v, rows), _at(raw.valid, rows))
     if raw.kind == "str":
         strs = [raw.v[i] for i in rows.tolist()]
         if fld.type.name in _PROCESSED:
@@ -1115,8 +1130,8 @@ def _render_component(
     start: np.ndarray | None = None,
 ) -> tuple[list[tuple[Any, np.ndarray]], list[_Val]]:
     c = p.comp
-    x = p.x[p.rows]
-    ok = p.ok[p.rows]
+    x = _at(p.x, p.rows)
+    ok = _at(p.ok, p.rows)
     f = x.astype(np.float64)
     kind: Kind = "int"
     if c.scale:
@@ -1276,32 +1291,12 @@ def decode_fast(
 def _decode(data: bytes, check_crc: bool, compute_crc: bool, salvage: bool) -> DecodedFit:
     w = _walk(data, salvage)
     buf = np.frombuffer(data, dtype=np.uint8)
-    ok = not w.truncated
-    if ok and (check_crc or compute_crc or salvage):
-        error = _crc_error(data, buf, w)
-        if error is not None and check_crc and not salvage:
-            raise error
-        ok = error is None
-    n = len(w.starts)
-    starts = np.fromiter(w.starts, dtype=np.int64, count=n)
-    hdr = buf[starts]
-    offsets = _TIME_OFFSET[hdr]  # -1 for a normal header
-    # the layout of each message: its definition's local -> layout map, at its local number
-    epoch = _repeat_index([d.msg_index for d in w.definitions], n)
-    layout_of = np.array(w.epoch_layouts, dtype=np.int32).ravel()[epoch * 16 + _LOCAL[hdr]]
-    seg_of = _repeat_index(w.segment_first, n)
+    ok = not w.truncated and _crc_ok(data, buf, w, check_crc and not salvage, compute_crc)
+    starts, offsets, seg_of, by_global = _index(w, buf)
+    n = len(starts)
 
     # raw values: NumPy per layout for big message types, plain Python for the small ones
-    order = np.argsort(
-        layout_of.astype(np.uint16 if len(w.layouts) < 1 << 16 else np.int64), kind="stable"
-    )
-    bounds = np.searchsorted(layout_of[order], np.arange(len(w.layouts) + 1))
-    by_global: dict[int, list[tuple[_Layout, np.ndarray]]] = {}
-    for lay in w.layouts:
-        idx = order[bounds[lay.lid] : bounds[lay.lid + 1]]
-        if len(idx):
-            by_global.setdefault(lay.global_num, []).append((lay, idx))
-    set_ts = np.full(n, -1, dtype=np.int64)
+    set_ts = np.full(n, -1, dtype=np.int64)  # the timestamp field of each message, or -1
     fast_parts: dict[int, list[_Part]] = {}
     slow_parts: dict[int, list[tuple[_Layout, np.ndarray, list[list[Any]]]]] = {}
     for g, items in by_global.items():
@@ -1312,24 +1307,23 @@ def _decode(data: bytes, check_crc: bool, compute_crc: bool, salvage: bool) -> D
                 _read_numpy(la, idx, buf, starts, offsets, set_ts) for la, idx in items
             ]
         else:
-            slow_parts[g] = [_read_slow(lay, idx, data, starts, set_ts) for lay, idx in items]
+            slow_parts[g] = [_read_slow(la, idx, data, starts, set_ts) for la, idx in items]
     compressed = _compressed_timestamps(n, set_ts, offsets, seg_of, w.segment_first)
 
     # tables, in the order of their first message
     tables: dict[str, Table] = {}
-    last_ts: np.ndarray | None = None
-    hr_start: np.ndarray | None = None
-    for g in sorted(by_global, key=lambda g: int(by_global[g][0][1][0])):
+    last_ts: np.ndarray | None = None  # made when needed
+    first = {g: min(int(idx[0]) for _, idx in items) for g, items in by_global.items()}
+    for g in sorted(by_global, key=first.__getitem__):
         if g in fast_parts:
             parts = fast_parts[g]
+            hr_start = None
             if g == MESG_NUM_HR:
                 if last_ts is None:
                     last_ts = _last_timestamps(n, set_ts, w.segment_first)
                 hr_start = _hr_starts([(p.lay, p.idx) for p in parts], n, set_ts, last_ts, seg_of)
-            t = _fast_table(
-                g, parts, w.definitions, compressed, hr_start if g == MESG_NUM_HR else None
-            )
-        elif all(_plain_fields(g, lay.fields) is not None for lay, _, _ in slow_parts[g]):
+            t = _fast_table(g, parts, w.definitions, compressed, hr_start)
+        elif all(_plain_fields(g, la.fields) is not None for la, _, _ in slow_parts[g]):
             t = _plain_table(g, slow_parts[g], compressed)
         else:
             if last_ts is None:
@@ -1337,6 +1331,42 @@ def _decode(data: bytes, check_crc: bool, compute_crc: bool, salvage: bool) -> D
             t = _slow_table(g, slow_parts[g], w.definitions, compressed, seg_of, last_ts)
         tables[t.name] = t
     return DecodedFit(tables, len(w.segment_first), len(data), ok, w.truncated)
+
+
+def _crc_ok(data: bytes, buf: np.ndarray, w: _Walk, check: bool, compute: bool) -> bool:
+    """Whether the CRCs match; a mismatch raises with ``check``. Not computed (True) when
+    neither ``check`` nor ``compute``."""
+    if not (check or compute):
+        return True
+    error = _crc_error(data, buf, w)
+    if error is not None and check:
+        raise error
+    return error is None
+
+
+def _index(
+    w: _Walk, buf: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, list[tuple[_Layout, np.ndarray]]]]:
+    """For every data message: its offset, the time offset of its compressed header (-1 for a
+    normal header) and its chained file; and the messages of each layout, by message type."""
+    n = len(w.starts)
+    starts = np.fromiter(w.starts, dtype=np.int64, count=n)
+    hdr = buf[starts]
+    offsets = _TIME_OFFSET[hdr]
+    # the layout of each message: its definition's local -> layout map, at its local number
+    epoch = _repeat_index([d.msg_index for d in w.definitions], n)
+    layout_of = np.array(w.local_layouts, dtype=np.int32)[epoch * 16 + _LOCAL[hdr]]
+    seg_of = _repeat_index(w.segment_first, n)
+    order = np.argsort(
+        layout_of.astype(np.uint16 if len(w.layouts) < 1 << 16 else np.int64), kind="stable"
+    )
+    bounds = np.searchsorted(layout_of[order], np.arange(len(w.layouts) + 1))
+    by_global: dict[int, list[tuple[_Layout, np.ndarray]]] = {}
+    for lay in w.layouts:
+        idx = order[bounds[lay.lid] : bounds[lay.lid + 1]]
+        if len(idx):
+            by_global.setdefault(lay.global_num, []).append((lay, idx))
+    return starts, offsets, seg_of, by_global
 
 
 # by header byte: the local message number, and the time offset of a compressed header
@@ -1431,7 +1461,8 @@ def _slow_table(
     seg_of: np.ndarray,
     last_ts: np.ndarray,
 ) -> Table:
-    """One message type through the plain-Python renderer, in file order."""
+    """One message type through the renderer of ``backends.py``, a message at a time in file
+    order, with its state across messages (accumulators, hr start times, per chained file)."""
     # (segment, message index, 0 for a definition / 1 for a message, payload)
     events: list[tuple[int, int, int, Any]] = [
         (d.segment, d.msg_index, 0, d.layout) for d in defs if d.layout.global_num == g
@@ -1466,22 +1497,36 @@ def _slow_table(
 
 
 @lru_cache(maxsize=4096)
-def _plain_fields(gnum: int, fields: tuple[tuple[int, int, int], ...]) -> tuple[Any, ...] | None:
-    """The profile field of each field of a layout (None where unknown), if its messages need no
-    state from other messages (no accumulated components, not hr); else None."""
+def _plain_fields(
+    gnum: int, fields: tuple[tuple[int, int, int], ...]
+) -> tuple[tuple[Any, bool], ...] | None:
+    """For each field of a layout: its profile field (None where unknown) and whether its raw
+    value is its value (no subfields, components, enum, scale, offset or type processor) --
+    if the layout's messages need no state from other messages (no accumulated components,
+    not hr); else None."""
     mt = _MESSAGES.get(gnum)
     if mt is None:
-        return (None,) * len(fields)
+        return ((None, False),) * len(fields)
     if gnum == MESG_NUM_HR:
         return None
-    out: list[Any] = []
+    out: list[tuple[Any, bool]] = []
     for num, _s, _b in fields:
         fld = mt.fields.get(num)
-        if fld is not None:
-            for c in (c for f in (fld, *(fld.subfields or ())) for c in f.components or ()):
-                if c.accumulate or c.def_num not in mt.fields:
-                    return None
-        out.append(fld)
+        if fld is None:
+            out.append((None, False))
+            continue
+        for c in (c for f in (fld, *(fld.subfields or ())) for c in f.components or ()):
+            if c.accumulate or c.def_num not in mt.fields:
+                return None
+        same = not (
+            fld.subfields
+            or fld.components
+            or fld.type.enum
+            or fld.scale
+            or fld.offset
+            or fld.type.name in _PROCESSED
+        )
+        out.append((fld, same))
     return tuple(out)
 
 
@@ -1490,7 +1535,7 @@ def _plain_table(
 ) -> Table:
     """A small table whose layouts all have ``_plain_fields``: what ``MessageRenderer`` gives,
     without its state across messages."""
-    msgs: list[tuple[int, tuple[Any, ...], list[int], list[Any], int]] = []
+    msgs: list[tuple[int, tuple[tuple[Any, bool], ...], list[int], list[Any], int]] = []
     for lay, idx, values in parts:
         fields = _plain_fields(g, lay.fields)
         assert fields is not None
@@ -1511,7 +1556,11 @@ _TS_TYPE = _profile.FIELD_TYPE_TIMESTAMP.type.name
 
 
 def _plain_row(
-    known: dict[int, Any], fields: tuple[Any, ...], nums: list[int], vals: list[Any], ts: int
+    known: dict[int, Any],
+    fields: tuple[tuple[Any, bool], ...],
+    nums: list[int],
+    vals: list[Any],
+    ts: int,
 ) -> dict[str, Any]:
     """``MessageRenderer.message`` for a message without accumulated components: subfields,
     components, enum names, scale and offset, type processors; the first valid value of a name
@@ -1519,8 +1568,12 @@ def _plain_row(
     compressed header. ``known``: the fields of the message type by number."""
     row: dict[str, Any] = {}
     natives: list[tuple[int, Any]] | None = None
-    for fld, raw in zip(fields, vals, strict=True):
+    for (fld, same), raw in zip(fields, vals, strict=True):
         if fld is None or raw is None:
+            continue
+        if same:
+            if fld.name not in row:
+                row[fld.name] = raw
             continue
         f = fld
         if fld.subfields:

@@ -210,6 +210,7 @@ def test_cut_inside_a_chained_header_keeps_the_first_file() -> None:
 _FUZZ = settings(
     max_examples=40,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
