@@ -21,6 +21,8 @@ from typing import NoReturn
 import pytest
 
 from ingest.local_broker import HOST, TansuBroker, free_port, tansu_binary
+from ingest.relay import Relay
+from services.runtime import Runtime
 
 __all__ = [
     "HOST",
@@ -52,3 +54,13 @@ def kafka_broker_fixture(tmp_path: Path) -> Iterator[TansuBroker]:
 
 
 kafka_broker = pytest.fixture(name="kafka_broker")(kafka_broker_fixture)
+
+
+def publish_everything(rt: Runtime, bootstrap: str, topic: str) -> None:
+    """Relay every event stored so far to ``topic``, then close the relay."""
+    relay = Relay(rt.app, rt.tables, rt.keys, bootstrap, topic)
+    try:
+        while relay.publish_batch():
+            pass
+    finally:
+        relay.close()

@@ -11,11 +11,10 @@ import pytest
 from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
 from fit_samples import require_corpus, samples
-from kafka_broker import TansuBroker
+from kafka_broker import TansuBroker, publish_everything
 
 from ingest.envelope import open_envelope
 from ingest.fit.importer import import_fit
-from ingest.relay import Relay
 from projections.kafka_feed import read_topic
 from services.config import Settings
 from services.domain.base import Source
@@ -122,12 +121,7 @@ def test_the_topics_copies_are_unreadable_after_erasure(
 ) -> None:
     topic = f"test.events.{os.urandom(4).hex()}"
     athlete_id, _, _ = seed(client, runtime)
-    relay = Relay(runtime.app, runtime.tables, runtime.keys, kafka_broker.bootstrap, topic)
-    try:
-        while relay.publish_batch():
-            pass
-    finally:
-        relay.close()
+    publish_everything(runtime, kafka_broker.bootstrap, topic)
     before = [e for chunk in read_topic(runtime.app, runtime.keys, kafka_broker.bootstrap, topic)
               for e in chunk]
     assert any(getattr(e, "athlete_id", None) == athlete_id for e in before)

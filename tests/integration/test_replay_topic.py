@@ -8,9 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from kafka_broker import TansuBroker
+from kafka_broker import TansuBroker, publish_everything
 
-from ingest.relay import Relay
 from projections.kafka_feed import read_topic, topic_size
 from projections.replay import replay
 from services.cli_replay import scratch_tables
@@ -28,12 +27,7 @@ def test_a_topic_replay_equals_a_store_replay(settings: Settings, kafka_broker: 
                               events_topic=topic))
     try:
         seed_demo(rt.app, today=date(2026, 10, 1))
-        relay = Relay(rt.app, rt.tables, rt.keys, kafka_broker.bootstrap, topic)
-        try:
-            while relay.publish_batch():
-                pass
-        finally:
-            relay.close()
+        publish_everything(rt, kafka_broker.bootstrap, topic)
         head = int(rt.app.recorder.max_notification_id() or 0)
         assert topic_size(kafka_broker.bootstrap, topic) == head
         views = list(rt.views.values())
