@@ -26,7 +26,7 @@ For each configuration (store x Kafka) and each scenario asked, on a fresh store
    key on purpose: the answer must name the same set.
 3. A fault (``--fault``) strikes a third of the way into the load (below).
 4. Then: wait until ``GET /health`` shows every view's lag at 0; read every session back
-   (``GET /sessions/{id}``) and the ``load`` view's rows (``tl_load_sessions.sets``, straight
+   (``GET /sessions/{id}``) and the ``load`` view's rows (``tl_rm_sessions``, straight
    from the database): every acknowledged set must be in the store and counted in the view,
    and nothing else (a retried key applied twice would show up as an extra set); stop the
    service and run ``trainledger replay``: every live view must be ``equal`` to its full
@@ -57,6 +57,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -258,7 +259,8 @@ def terminate_backends(settings: Settings, prefix: str) -> int:
 
 
 class ViewReader:
-    """``tl_load_sessions.sets`` per session, read straight from the store's database."""
+    """Sets per session in the read model (``tl_rm_sessions``), read straight from the store's
+    database."""
 
     def __init__(self, settings: Settings, name: str) -> None:
         self.settings = settings
@@ -272,13 +274,13 @@ class ViewReader:
                 base, schema = pg_base(self.settings.database_url)
                 self._conn = psycopg.connect(base, autocommit=True, application_name=self.name,
                                              connect_timeout=5)
-                self._table = sql.SQL("SELECT session_id, sets FROM {}.tl_load_sessions").format(
+                self._table = sql.SQL("SELECT session_id, row_json FROM {}.tl_rm_sessions").format(
                     sql.Identifier(schema))
             else:
                 path = self.settings.data_dir / "trainledger.sqlite3"
                 self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30,
                                              check_same_thread=False)
-                self._table = "SELECT session_id, sets FROM tl_load_sessions"
+                self._table = "SELECT session_id, row_json FROM tl_rm_sessions"
         return self._conn
 
     def sets(self) -> dict[str, int]:
@@ -288,7 +290,7 @@ class ViewReader:
         except (psycopg.Error, sqlite3.Error):
             self.close()
             raise
-        return {str(sid): int(n) for sid, n in rows}
+        return {str(sid): int(json.loads(row)["sets"]) for sid, row in rows}
 
     def close(self) -> None:
         if self._conn is not None:

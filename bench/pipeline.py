@@ -58,7 +58,7 @@ from ingest.local_broker import TansuBroker, tansu_binary
 from ingest.relay import Relay
 from projections.base import OFFSETS
 from projections.kafka_feed import KafkaFeed
-from projections.load import SESSIONS
+from projections.read_model import SESSIONS, ReadModel
 from services.api.app import create_app
 from services.application import Access
 from services.domain.base import Context, Source
@@ -234,10 +234,11 @@ class Probe:
             return
         stamp = time.perf_counter()
         rows = self.rt.tables.query(
-            f"SELECT session_id, sets FROM {self.rt.tables.name(SESSIONS)} "
+            f"SELECT session_id, row_json FROM {self.rt.tables.name(SESSIONS)} "
             "WHERE athlete_id = %s", (self.athlete_id,))
         with self.lock:
-            self.view.append((stamp, {str(r["session_id"]): int(r["sets"]) for r in rows}))
+            self.view.append((stamp, {str(r["session_id"]): int(json.loads(r["row_json"])["sets"])
+                                      for r in rows}))
 
     def relay_acked(self, position: int) -> None:
         stamp = time.perf_counter()
@@ -308,7 +309,7 @@ def caught_up(rt: Runtime) -> bool:
     ends = kafka_io.end_offsets(bootstrap, topic)
     rows = rt.tables.query(
         f"SELECT partition, next_offset FROM {rt.tables.name(OFFSETS)} "
-        "WHERE view = %s AND topic = %s", ("load", topic))
+        "WHERE view = %s AND topic = %s", (ReadModel.name, topic))
     read = {int(r["partition"]): int(r["next_offset"]) for r in rows}
     return bool(ends) and all(read.get(p, 0) >= end for p, end in ends.items())
 

@@ -122,7 +122,7 @@ def rebuild(app: TrainingLog) -> tuple[int, float]:
         scratch, target = scratch_tables(Path(tmp))
         try:
             began = time.perf_counter()
-            results = replay(app, target, list(all_views(app, target).values()), hashes=False)
+            results = replay(app, target, list(all_views().values()), hashes=False)
             return results[0].events, time.perf_counter() - began
         finally:
             scratch.close()

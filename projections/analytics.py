@@ -1,9 +1,13 @@
-"""The analytic views by name, and how to ask one of them "as of" a moment.
+"""The analytic views by name, and their two time axes.
 
-``as_of`` is an ISO 8601 instant, or a bare date meaning the end of that day in the athlete's
-time zone.  The answer is what the view said then: built from the events *recorded* by that
-instant (a correction recorded later is left out) and evaluated for that day, with the
-athlete's settings as they stood.  Without ``as_of``: everything recorded, evaluated today.
+- ``on=DAY``: the view evaluated for that day with everything known now (from the read
+  model's stored series: cheap).  Any day from the athlete's first event to a year ahead.
+- ``as_of=INSTANT|DATE``: what the view said then: built from the events *recorded* by that
+  instant (a correction recorded later is left out), with the athlete's settings as they
+  stood, evaluated for that day (or for ``on``).  A bare date means the end of that day in
+  the athlete's time zone.  This is the audit path: it folds the history recorded by then.
+
+Without either: everything recorded, evaluated today.
 """
 
 from __future__ import annotations
@@ -14,31 +18,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from projections.execution import execution
+from projections.facts import Facts
 from projections.fatigue import fatigue
 from projections.goals import goals
 from projections.history import AthleteHistory, entities, load_history
+from projections.load import load
 from projections.readiness import readiness
 from projections.recovery import recovery
-from projections.sessions import daily_loads, session_loads
 from projections.strength import strength
 from services.application import TrainingLog
 from services.domain.errors import InvalidValue, NotFound
 from services.domain.weeks import local_day
 from services.tables import ServiceTables
 
-
-def load(history: AthleteHistory, day: date) -> dict[str, Any]:
-    """Session load: per session (sRPE, TRIMPs, volume load) and per day."""
-    rows = [r for r in session_loads(history) if r.day <= day]
-    days = []
-    if rows:
-        first = min(r.day for r in rows)
-        for i, value in enumerate(daily_loads(rows, first, day)):
-            days.append({"day": (first + timedelta(days=i)).isoformat(), "load": round(value, 2)})
-    return {"sessions": [r.as_dict() for r in rows], "days": days}
-
-
-VIEWS: dict[str, Callable[[AthleteHistory, date], dict[str, Any]]] = {
+VIEWS: dict[str, Callable[[Facts, date], dict[str, Any]]] = {
     "load": load,
     "strength": strength,
     "fatigue": fatigue,
@@ -82,6 +75,24 @@ def parse_as_of(as_of: str | None, timezone: str) -> tuple[datetime | None, date
     return recorded_by, day
 
 
+def parse_on(on: str | None) -> date | None:
+    """The ``on`` parameter: a day (ISO 8601 date), or None."""
+    if on is None or on == "":
+        return None
+    try:
+        return date.fromisoformat(on)
+    except ValueError:
+        raise InvalidValue("on must be an ISO 8601 date (e.g. 2026-11-01)", "on") from None
+
+
+def check_on(day: date, first: date) -> None:
+    """A view is evaluated from the athlete's first event to a year ahead of today."""
+    if day < first:
+        raise InvalidValue(f"before the athlete's first event ({first.isoformat()})", "on")
+    if day > datetime.now(UTC).date() + timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidValue(f"at most {MAX_DAYS_AHEAD} days ahead", "on")
+
+
 def history_as_of(app: TrainingLog, db: ServiceTables, catch_up: Callable[[], Any],
                   athlete_id: str, as_of: str | None) -> tuple[date, datetime | None,
                                                                AthleteHistory]:
@@ -96,11 +107,3 @@ def history_as_of(app: TrainingLog, db: ServiceTables, catch_up: Callable[[], An
     if history is None:
         raise NotFound("the athlete was not registered yet at as_of", "as_of")
     return day, recorded_by, history
-
-
-def last_day(history: AthleteHistory) -> date:
-    """The day of the athlete's latest session or observation (registration day if none):
-    the day stored snapshots are evaluated for, so that they depend on events alone."""
-    moments = [s.started_at for s in history.sessions[-1:]] + \
-        [o.observed_at for o in history.observations[-1:]] + [history.athlete.created_on]
-    return local_day(max(moments), history.timezone)

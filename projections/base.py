@@ -61,6 +61,14 @@ class View(ABC):
         path); False if the view only knows how to apply events one by one."""
         return False
 
+    def idle(self, db: ServiceTables) -> None:
+        """The feed has caught up with its source (default: nothing to do)."""
+        return
+
+    def forget_athlete(self, tx: Tx, athlete_id: str) -> dict[str, int]:
+        """Delete the athlete's rows (erasure); rows deleted per table."""
+        return {}
+
     def reset(self, tx: Tx) -> None:
         for table in self.tables:
             tx.execute(f"DELETE FROM {tx.name(table)}")

@@ -23,18 +23,19 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from projections.execution import classify
-from projections.fatigue import fatigue_series
+from projections.facts import SessionRow
+from projections.fatigue import day_row
 from projections.history import AthleteHistory
-from projections.readiness import readiness
+from projections.history_facts import HistoryFacts
+from projections.observations import observation_day
+from projections.readiness import LIKE_WEEKS, readiness
 from projections.recovery import MARKERS, recovery
 from projections.science.strength import e1rm
-from projections.sessions import SessionLoad, session_loads
-from projections.strength import strength, working_sets
+from projections.strength import strength
 from services.application import TrainingLog
 from services.domain.errors import NotFound
 from services.domain.session import TrainingSession
-from services.domain.weeks import local_day, week_start
+from services.domain.weeks import week_start
 from services.keyring import KeyErased
 
 SET_EVENTS = (TrainingSession.SetLogged, TrainingSession.SetAmended)
@@ -89,8 +90,9 @@ class EventIndex:
 
 
 def explain_strength(history: AthleteHistory, day: date, index: EventIndex) -> dict[str, Any]:
-    view = strength(history, day)
-    sets = working_sets(history, day)
+    facts = HistoryFacts(history)
+    view = strength(facts, day)
+    sets = facts.sets(day)
 
     def estimate(s: dict[str, Any]) -> float | None:
         value = e1rm(float(s["load_kg"]), int(s["reps"]), s.get("rpe"), s.get("rir"))
@@ -136,9 +138,8 @@ def explain_strength(history: AthleteHistory, day: date, index: EventIndex) -> d
 # ------------------------------------------------------------------ readiness
 
 
-def _session_entry(row: SessionLoad, classes: dict[str, tuple[str, str]],
-                   index: EventIndex) -> dict[str, Any]:
-    classification, reason = classes.get(row.session_id, (None, None))
+def _session_entry(row: SessionRow, index: EventIndex) -> dict[str, Any]:
+    classification, reason = row.classification, row.reason
     return {"day": row.day.isoformat(), "planned_role": row.planned_role,
             "objective_id": row.objective_id, "planned_session_id": row.planned_session_id,
             "session_rpe": row.session_rpe, "minutes": row.minutes,
@@ -149,11 +150,11 @@ def _session_entry(row: SessionLoad, classes: dict[str, tuple[str, str]],
 
 def explain_readiness(history: AthleteHistory, day: date, index: EventIndex,
                       ) -> dict[str, Any]:
-    view = readiness(history, day)
+    facts = HistoryFacts(history)
+    view = readiness(facts, day)
     first_day = history.athlete.profile["first_day_of_week"]
     this_week = week_start(day + timedelta(days=1), first_day)  # as readiness.criteria
-    loads = [r for r in session_loads(history) if r.day <= day]
-    classes = classify(loads)
+    loads = facts.sessions(day)
     by_id = {r.session_id: r for r in loads}
     by_slot = {r.planned_session_id: r for r in loads if r.planned_session_id}
     sessions: dict[str, dict[str, Any]] = {}
@@ -162,7 +163,7 @@ def explain_readiness(history: AthleteHistory, day: date, index: EventIndex,
 
     def use_session(session_id: str) -> str:
         if session_id not in sessions:
-            sessions[session_id] = _session_entry(by_id[session_id], classes, index)
+            sessions[session_id] = _session_entry(by_id[session_id], index)
         return session_id
 
     # 1. adherence: the training slots of the last 3 complete planned weeks
@@ -181,13 +182,13 @@ def explain_readiness(history: AthleteHistory, day: date, index: EventIndex,
             slots.append({
                 "planned_session_id": slot["planned_session_id"], "title": slot.get("title"),
                 "session_id": use_session(done.session_id) if done else None,
-                "counted_as_done": bool(done and classes[done.session_id][0] == "training"),
+                "counted_as_done": bool(done and done.classification == "training"),
             })
         weeks_in.append({"week_start": plan.week_start.isoformat(), "plan_id": str(plan.id),
                          "training_slots": slots})
 
     # 2. ACWR and 3. form: the daily load series
-    series = fatigue_series(history, day)
+    series = [day_row(d) for d in facts.fatigue_days(day)]
     window = series[-ACWR_CHRONIC_DAYS:]
     window_start = date.fromisoformat(window[0]["day"]) if window else day
     acwr_days = [{"day": row["day"], "load": row["load"],
@@ -198,7 +199,7 @@ def explain_readiness(history: AthleteHistory, day: date, index: EventIndex,
                      if series and r.day >= date.fromisoformat(series[0]["day"])]
 
     # 4. recovery: the observations of the window and the baseline before it
-    rec = recovery(history, day)
+    rec = recovery(facts, day)
     rec_window_start = day - timedelta(days=RECOVERY_WINDOW_DAYS - 1)
     baseline_start = rec_window_start - timedelta(days=RECOVERY_BASELINE_DAYS)
     markers = {}
@@ -208,7 +209,7 @@ def explain_readiness(history: AthleteHistory, day: date, index: EventIndex,
         for obs in history.observations:
             if obs.metric != metric:
                 continue
-            d = local_day(obs.observed_at, history.timezone)
+            d = observation_day(history.athlete, obs.observed_at)
             if not baseline_start <= d <= day:
                 continue
             observations[str(obs.id)] = {"metric": obs.metric, "value": obs.value,
@@ -222,13 +223,13 @@ def explain_readiness(history: AthleteHistory, day: date, index: EventIndex,
                                       (rec_window_start - timedelta(days=1)).isoformat()],
                          "window_observations": recent, "baseline_observations": baseline}
 
-    # 5. RPE trend: training sessions with an RPE, last complete week vs the two before
+    # 5. effort at like work: training sessions with an RPE, last complete week vs before
     by_week: dict[date, list[str]] = {}
     for r in loads:
-        if classes[r.session_id][0] == "training" and r.session_rpe is not None:
+        if r.classification == "training" and r.session_rpe is not None:
             by_week.setdefault(week_start(r.day, first_day), []).append(r.session_id)
     last = this_week - timedelta(weeks=1)
-    before = [this_week - timedelta(weeks=k) for k in (2, 3)]
+    before = [this_week - timedelta(weeks=k) for k in range(2, LIKE_WEEKS + 2)]
 
     inputs: dict[str, dict[str, Any]] = {
         "training_adherence_3w": {"weeks": weeks_in},

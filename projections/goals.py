@@ -11,10 +11,15 @@ Metric values over time, by the goal's metric kind:
   with ``"per": "week"`` (e.g. 28 h of deep work a week), each completed week's total of the
   daily values.
 
+Where a goal stands (``current_value``): for e1RM and performance metrics the best value
+of the last 28 days, for body mass and weekly totals the latest value; ``percent`` of the way
+from the start to the target; ``progress`` is ``reached``, ``on track`` or ``off track``.
+
 Trend: least-squares slope (per day) over the last ``TREND_DAYS`` of values
 (:func:`projections.science.trend.least_squares`); projected date: where that line reaches
-the target.  On track when the target is met, or the projection reaches it by the deadline
-(any date, without a deadline); off track when the trend moves away or arrives late.
+the target.  Reached when the current value meets the target (``projected_date`` is then the day a
+value first met it); on track when the projection reaches it by the deadline (any date,
+without a deadline); off track when the trend moves away or arrives late.
 The starting value is the goal's own, else the first value on or after the goal was set,
 else the last one before it.
 """
@@ -25,22 +30,21 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from projections.history import AthleteHistory
-from projections.recovery import daily_values
+from projections.facts import Facts
 from projections.science.trend import least_squares, projected_crossing
-from projections.sessions import session_loads
-from projections.strength import e1rm_on
+from projections.strength import e1rm_values
 from services.domain.goal import Goal
 from services.domain.weeks import local_day, week_start
 
 TREND_DAYS = 42
+BEST_OF_DAYS = 28  # e1RM and performance goals: "now" is the best of the last 28 days
 
 
-def _weekly(history: AthleteHistory, day: date, kind: str) -> dict[date, float]:
-    first_day = history.athlete.profile["first_day_of_week"]
+def _weekly(facts: Facts, day: date, kind: str) -> dict[date, float]:
+    first_day = facts.first_day_of_week
     current = week_start(day, first_day)
     totals: dict[date, float] = defaultdict(float)
-    for row in session_loads(history):
+    for row in facts.sessions(day):
         week = week_start(row.day, first_day)
         if week >= current:
             continue
@@ -54,17 +58,17 @@ def _weekly(history: AthleteHistory, day: date, kind: str) -> dict[date, float]:
     return {w + timedelta(days=6): v for w, v in sorted(totals.items())}
 
 
-def metric_values(history: AthleteHistory, goal: Goal, day: date) -> dict[date, float]:
+def metric_values(facts: Facts, goal: Goal, day: date) -> dict[date, float]:
     kind = goal.metric["kind"]
     if kind == "e1rm":
-        return dict(e1rm_on(history, goal.metric["exercise_id"], day, window_days=10_000))
+        return e1rm_values(facts, goal.metric["exercise_id"], day)
     if kind in ("weekly_training_sessions", "weekly_volume_load"):
-        return _weekly(history, day, kind)
+        return _weekly(facts, day, kind)
     metric = "body_mass" if kind == "body_mass" else str(goal.metric["name"])
-    daily = daily_values(history, metric, day)
+    daily = facts.daily_values(metric, day)
     if goal.metric.get("per") != "week":
         return daily
-    first_day = history.athlete.profile["first_day_of_week"]
+    first_day = facts.first_day_of_week
     current = week_start(day + timedelta(days=1), first_day)  # weeks ended by ``day``
     totals: dict[date, float] = defaultdict(float)
     for d, value in daily.items():
@@ -74,10 +78,28 @@ def metric_values(history: AthleteHistory, goal: Goal, day: date) -> dict[date, 
     return dict(sorted(totals.items()))
 
 
-def progress(history: AthleteHistory, goal: Goal, day: date) -> dict[str, Any]:
-    values = metric_values(history, goal, day)
-    set_on = local_day(goal.created_on, history.timezone)
-    current = round(values[max(values)], 3) if values else None
+def current_value(goal: Goal, values: dict[date, float], day: date) -> float | None:
+    """Where the goal stands: for e1RM and performance metrics the best value of the last
+    28 days (highest when the goal increases, lowest when it decreases), so one off day
+    does not undo progress; for body mass and weekly totals the latest value."""
+    if not values:
+        return None
+    kind = goal.metric["kind"]
+    performance = kind == "e1rm" or (kind == "custom" and goal.metric.get("per") != "week")
+    if not performance:
+        return values[max(values)]
+    recent = [v for d, v in values.items() if (day - d).days < BEST_OF_DAYS]
+    if not recent:
+        return values[max(values)]
+    return max(recent) if goal.direction == "increase" else min(recent)
+
+
+def progress(facts: Facts, goal: Goal, day: date) -> dict[str, Any]:
+    values = metric_values(facts, goal, day)
+    set_on = local_day(goal.created_on, str(facts.athlete.profile_on(goal.created_on)
+                                           ["timezone"]))
+    now = current_value(goal, values, day)
+    current = round(now, 3) if now is not None else None
     start = goal.start_value
     if start is None and values:
         after = [d for d in values if d >= set_on]
@@ -88,6 +110,7 @@ def progress(history: AthleteHistory, goal: Goal, day: date) -> dict[str, Any]:
         "target_value": goal.target_value, "start_value": start, "current_value": current,
         "deadline": goal.deadline.isoformat() if goal.deadline else None,
         "percent": None, "slope_per_day": None, "projected_date": None, "on_track": None,
+        "progress": None,
         "values": [{"day": d.isoformat(), "value": round(v, 3)} for d, v in values.items()],
     }
     if current is None:
@@ -102,18 +125,22 @@ def progress(history: AthleteHistory, goal: Goal, day: date) -> dict[str, Any]:
     if line is not None:
         out["slope_per_day"] = round(line.slope, 4)
     if met:
-        out["projected_date"], out["on_track"] = max(values).isoformat(), True
+        reached_on = min(d for d, v in values.items()
+                         if (v >= target if goal.direction == "increase" else v <= target))
+        out["projected_date"], out["progress"] = reached_on.isoformat(), "reached"
         return out
     crossing = projected_crossing(recent, target)
     if crossing is None:
-        out["on_track"] = False
+        out["on_track"], out["progress"] = False, "off track"
         return out
     projected = set_on + timedelta(days=round(crossing))
     out["projected_date"] = projected.isoformat()
     out["on_track"] = goal.deadline is None or projected <= goal.deadline
+    out["progress"] = "on track" if out["on_track"] else "off track"
     return out
 
 
-def goals(history: AthleteHistory, day: date) -> dict[str, Any]:
-    return {"goals": [progress(history, g, day) for g in history.goals
-                      if local_day(g.created_on, history.timezone) <= day]}
+def goals(facts: Facts, day: date) -> dict[str, Any]:
+    return {"goals": [progress(facts, g, day) for g in facts.goals()
+                      if local_day(g.created_on, str(facts.athlete.profile_on(g.created_on)
+                                                     ["timezone"])) <= day]}

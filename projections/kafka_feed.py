@@ -142,6 +142,7 @@ class KafkaFeed:
         while not stop.is_set():
             try:
                 self.poll_once()
+                self.view.idle(self.db)  # settle what the poll changed
                 backoff = 0.5
             except Exception as exc:  # broker down: our offsets are safe in the database
                 log.warning("%s: %s; retrying in %.1f s", self.view.name, exc, backoff)

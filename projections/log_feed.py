@@ -68,6 +68,11 @@ class LogFeed:
     def catch_up_all(self) -> int:
         return sum(self.catch_up(view) for view in self.views.values())
 
+    def idle(self) -> None:
+        """Let every view finish deferred work once it has caught up (``View.idle``)."""
+        for view in self.views.values():
+            view.idle(self.db)
+
 
 class LogFeedWorker(threading.Thread):
     """Keeps every view caught up: wakes on each save (``wake``) or every ``interval`` s."""
@@ -83,6 +88,7 @@ class LogFeedWorker(threading.Thread):
         while not self.stopping.is_set():
             try:
                 self.feed.catch_up_all()
+                self.feed.idle()
             except Exception:  # keep serving: the next round retries from the stored position
                 log.exception("projection feed failed; retrying")
                 self.stopping.wait(self.interval)

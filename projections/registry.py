@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from projections.base import View
-from projections.load import LoadView
-from projections.snapshots import AnalyticsView
-from services.application import TrainingLog
-from services.tables import ServiceTables
+from projections.read_model import ReadModel
 
 
-def all_views(app: TrainingLog, db: ServiceTables) -> dict[str, View]:
-    views: list[View] = [LoadView(), AnalyticsView(app, db)]
+def all_views() -> dict[str, View]:
+    """Every view but the directory: the read model all analytic views are served from."""
+    views: list[View] = [ReadModel()]
     return {view.name: view for view in views}

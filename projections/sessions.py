@@ -15,11 +15,10 @@ load series.  ``load_source`` says which was used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable
 from typing import Any
 
-from projections.history import AthleteHistory
+from projections.facts import SessionRow
 from projections.science.load import (
     banister_trimp,
     banister_trimp_histogram,
@@ -27,32 +26,9 @@ from projections.science.load import (
     edwards_trimp_avg,
     session_rpe_load,
 )
+from services.domain.athlete import Athlete
 from services.domain.session import TrainingSession
 from services.domain.weeks import local_day
-
-
-@dataclass
-class SessionLoad:
-    session_id: str
-    day: date
-    sport: str
-    planned_role: str
-    objective_id: str | None
-    planned_session_id: str | None
-    minutes: float | None
-    session_rpe: float | None
-    sets: int
-    volume_load_kg: float
-    srpe_load: float | None
-    trimp_banister: float | None
-    trimp_edwards: float | None
-    load: float
-    load_source: str
-
-    def as_dict(self) -> dict[str, Any]:
-        out = dict(vars(self))
-        out["day"] = self.day.isoformat()
-        return out
 
 
 def _minutes(session: TrainingSession) -> float | None:
@@ -83,41 +59,32 @@ def _trimps(session: TrainingSession, profile: dict[str, Any], minutes: float | 
     return (round(banister, 2) if banister is not None else None), round(edwards, 2)
 
 
-def session_load(history: AthleteHistory, session: TrainingSession) -> SessionLoad:
-    profile = history.profile_on(session.started_at)
+def volume_load(sets: Iterable[dict[str, Any]]) -> float:
+    """Σ reps × load (kg) over working sets (warm-ups and sets without load or reps out)."""
+    return sum((s.get("reps") or 0) * (s.get("load_kg") or 0) for s in sets
+               if s.get("set_type") != "warmup")
+
+
+def session_load(athlete: Athlete, session: TrainingSession) -> SessionRow:
+    """A session's load, with the profile in effect when it started; its day is taken in
+    the zone it was recorded in, so a later move of the athlete leaves past days alone."""
+    profile = athlete.profile_on(session.started_at)
     minutes = _minutes(session)
-    working = [s for s in session.sets.values() if s.get("set_type") != "warmup"]
-    volume = sum((s.get("reps") or 0) * (s.get("load_kg") or 0) for s in working)
+    volume = volume_load(session.sets.values())
     srpe = (round(session_rpe_load(session.session_rpe, minutes), 2)
             if session.session_rpe is not None and minutes is not None else None)
     banister, edwards = _trimps(session, profile, minutes,
-                                history.athlete.settings.get("hr_zone_bounds_pct"))
+                                athlete.settings.get("hr_zone_bounds_pct"))
     if srpe is not None:
         load, source = srpe, "srpe"
     elif edwards is not None:
         load, source = edwards, "trimp_edwards"
     else:
         load, source = 0.0, "none"
-    return SessionLoad(
-        str(session.id), local_day(session.started_at, history.timezone), session.sport,
+    return SessionRow(
+        str(session.id), local_day(session.started_at, session.timezone), session.sport,
         session.planned_role, session.objective_id, session.planned_session_id,
         round(minutes, 2) if minutes is not None else None, session.session_rpe,
         len(session.sets), round(volume, 2), srpe, banister, edwards, load, source,
+        session.started_at,
     )
-
-
-def session_loads(history: AthleteHistory) -> list[SessionLoad]:
-    """Every session's load, computed once per history (the views share it)."""
-    if "session_loads" not in history.cache:
-        history.cache["session_loads"] = [session_load(history, s) for s in history.sessions]
-    loads: list[SessionLoad] = history.cache["session_loads"]
-    return loads
-
-
-def daily_loads(loads: list[SessionLoad], first: date, last: date) -> list[float]:
-    """The load of every day from ``first`` to ``last`` inclusive (days without training: 0)."""
-    series = [0.0] * ((last - first).days + 1)
-    for row in loads:
-        if first <= row.day <= last:
-            series[(row.day - first).days] += row.load
-    return series

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import date, datetime
-from typing import Any, ClassVar, TypeVar
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, TypeVar, overload
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
@@ -37,11 +37,47 @@ from services.keyring import KeyErased
 T = TypeVar("T", bound=TrainingAggregate)
 
 
-def in_zone(moment: datetime | None, timezone: str) -> datetime | None:
-    """A time without an offset is read in the athlete's time zone."""
+@overload
+def in_zone(moment: datetime, timezone: str, field: str) -> datetime: ...
+@overload
+def in_zone(moment: None, timezone: str, field: str) -> None: ...
+def in_zone(moment: datetime | None, timezone: str, field: str) -> datetime | None:
+    """A time without an offset is read in the athlete's time zone (one with an offset is kept).
+
+    A local time the clocks skipped (spring forward) does not exist: :class:`InvalidValue` on
+    ``field``, naming the gap.  One they went through twice (autumn back) is its first
+    occurrence (``fold=0``): the earlier instant, on the offset before the change."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=ZoneInfo(timezone))
+    zone = ZoneInfo(timezone)
+    local = moment.replace(tzinfo=zone, fold=0)
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
+        raise InvalidValue(_gap(moment, zone, timezone), field)
+    return local
+
+
+def _gap(moment: datetime, zone: ZoneInfo, timezone: str) -> str:
+    """Why ``moment`` (naive, in a gap of ``zone``) does not exist: the clocks' change."""
+    before = moment.replace(tzinfo=zone, fold=0).utcoffset()
+    after = moment.replace(tzinfo=zone, fold=1).utcoffset()
+    assert before is not None
+    assert after is not None
+    # The change is between these instants (UTC seconds): still ``before`` at lo, not at hi.
+    wall = moment.replace(tzinfo=UTC).timestamp()
+    lo, hi = int(wall - after.total_seconds()), int(wall - before.total_seconds())
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if datetime.fromtimestamp(mid, zone).utcoffset() == before else (
+            lo, mid)
+    change = datetime.fromtimestamp(hi, UTC).replace(tzinfo=None)
+    return (f"{_wall(moment)} does not exist in {timezone}: clocks went forward from "
+            f"{_wall(change + before, moment.date())} to {_wall(change + after, moment.date())}")
+
+
+def _wall(t: datetime, day: date | None = None) -> str:
+    """A wall-clock time to the minute (finer if it has seconds); without its date on ``day``."""
+    text = t.isoformat(timespec="minutes" if t.second == t.microsecond == 0 else "auto")
+    return text[11:] if t.date() == day else text
 
 
 MAX_ATTEMPTS = 8
@@ -463,7 +499,7 @@ class TrainingLog(Application[UUID]):
         """A new session with its sets and end, not saved yet."""
         athlete_id = str(athlete.id)
         tz = athlete.profile["timezone"]
-        started_at = in_zone(started_at, tz) or started_at
+        started_at = in_zone(started_at, tz, "started_at")
         if planned_session_id is not None:
             slot = self._planned_slot(athlete, started_at, planned_session_id)
             planned_role = planned_role or slot["role"]
@@ -484,7 +520,7 @@ class TrainingLog(Application[UUID]):
                 raise
         if end is not None:
             fields = dict(end)
-            fields["ended_at"] = in_zone(fields.get("ended_at"), tz)
+            fields["ended_at"] = in_zone(fields.get("ended_at"), tz, "ended_at")
             session.end(inner, **fields)
         return session
 
@@ -541,7 +577,9 @@ class TrainingLog(Application[UUID]):
         load, unit = fields.pop("load", None), fields.pop("load_unit", None)
         if load is not None:
             fields["load_kg"] = to_kg(load, unit or athlete().profile["mass_unit"], "load_unit")
-        fields["performed_at"] = in_zone(fields.get("performed_at"), session.timezone)
+        fields["performed_at"] = in_zone(
+            fields.get("performed_at"), session.timezone, "performed_at"
+        )
         session.log_set(ctx, set_id, **fields)
         return set_id
 
@@ -616,7 +654,9 @@ class TrainingLog(Application[UUID]):
             session_id,
             "session",
             access,
-            lambda s: s.end(ctx, in_zone(ended_at, s.timezone), session_rpe, **fields),
+            lambda s: s.end(
+                ctx, in_zone(ended_at, s.timezone, "ended_at"), session_rpe, **fields
+            ),
         )
 
     def amend_session(
@@ -669,7 +709,7 @@ class TrainingLog(Application[UUID]):
     ) -> Observation:
         access.check(athlete_id, "athlete")
         tz = self.athlete(athlete_id).profile["timezone"]
-        observed_at = in_zone(observed_at, tz) or observed_at
+        observed_at = in_zone(observed_at, tz, "observed_at")
         return self._create(
             Observation,
             "observation",

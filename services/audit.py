@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.utils import get_topic
 
 from projections.history import entities
-from services.application import TrainingLog
+from services.application import TrainingLog, in_zone
 from services.domain.athlete import Athlete
 from services.domain.base import TrainingAggregate
 from services.domain.errors import InvalidValue, NotFound
@@ -100,7 +100,8 @@ def parse_types(values: Iterable[str] | None) -> frozenset[str] | None:
 def parse_instant(value: str | None, field: str, timezone: str, end_of_day: bool = False,
                   ) -> datetime | None:
     """An ISO 8601 instant, or a date: its start (``end_of_day``: its last microsecond) in
-    the athlete's time zone; a time without an offset is read in that zone too."""
+    the athlete's time zone; a time without an offset is read in that zone too (see
+    :func:`~services.application.in_zone`)."""
     if value is None or value == "":
         return None
     zone = ZoneInfo(timezone)
@@ -117,9 +118,7 @@ def parse_instant(value: str | None, field: str, timezone: str, end_of_day: bool
     except ValueError:
         raise InvalidValue("must be an ISO 8601 date or date-time (e.g. 2026-11-01 or "
                            f"2026-11-01T18:00:00Z), got {value!r}", field) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    return in_zone(moment, timezone, field).astimezone(UTC)
 
 
 @dataclass(frozen=True)

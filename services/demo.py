@@ -23,7 +23,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import ZoneInfo
 
-from services.application import TrainingLog
+from services.application import TrainingLog, in_zone
 from services.domain.athlete import Athlete
 from services.domain.base import Context, Source
 from services.domain.errors import NotFound
@@ -72,8 +72,8 @@ class Seeder:
         return Context(Source("system", principal_id="demo"), request_id, key, recorded_at=at)
 
     def at(self, day: date, hour: float) -> datetime:
-        moment = datetime.combine(day, time(int(hour), int(hour % 1 * 60)), ZoneInfo(TZ))
-        return moment.astimezone(UTC)
+        moment = datetime.combine(day, time(int(hour), int(hour % 1 * 60)))
+        return in_zone(moment, TZ, "at").astimezone(UTC)
 
     def athlete(self, first_monday: date) -> Athlete:
         return self.app.register_athlete(self.athlete_ctx(first_monday), DEMO_PROFILE)

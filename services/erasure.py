@@ -23,11 +23,10 @@ from services.domain.errors import NotFound
 from services.runtime import Runtime
 
 #: (table, column naming the athlete) of every service table with rows of an athlete
+#: (the views' own rows: each view forgets its athlete, ``View.forget_athlete``)
 ATHLETE_ROWS = (
-    ("tl_directory", "athlete_id"), ("tl_load_sessions", "athlete_id"),
-    ("tl_analytics_owned", "athlete_id"), ("tl_analytics_views", "athlete_id"),
-    ("tl_tokens", "principal_id"), ("tl_imports", "athlete_id"),
-    ("tl_watch_seen", "athlete_id"),
+    ("tl_directory", "athlete_id"), ("tl_tokens", "principal_id"),
+    ("tl_imports", "athlete_id"), ("tl_watch_seen", "athlete_id"),
 )
 LEDGER = "erasures.log"
 
@@ -60,7 +59,6 @@ def erase_athlete(rt: Runtime, athlete_id: str, record: bool = True) -> ErasureR
         device: Any = rt.app.session(row["entity_id"]).device or {}
         if device.get("artifact_sha256"):
             artifacts.add(device["artifact_sha256"])
-    session_ids = [row["entity_id"] for row in sessions]
     rt.keys.erase(athlete_id)
     if record:
         ledger = ledger_path(rt)
@@ -79,12 +77,8 @@ def erase_athlete(rt: Runtime, athlete_id: str, record: bool = True) -> ErasureR
         for table, column in present:
             report.rows_deleted[table] = tx.execute(
                 f"DELETE FROM {tx.name(table)} WHERE {column} = %s", (athlete_id,))
-        for i in range(0, len(session_ids), 500):
-            chunk = session_ids[i:i + 500]
-            report.rows_deleted["tl_load_sets"] = report.rows_deleted.get(
-                "tl_load_sets", 0) + tx.execute(
-                f"DELETE FROM {tx.name('tl_load_sets')} WHERE session_id IN "
-                f"({', '.join(['%s'] * len(chunk))})", chunk)
+        for view in rt.views.values():
+            report.rows_deleted.update(view.forget_athlete(tx, athlete_id))
     if not rt.tables.is_postgres:  # no old page images left in the write-ahead log
         rt.tables.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     rt.tokens.forget(athlete_id)

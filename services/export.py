@@ -31,6 +31,7 @@ from typing import Any
 
 from projections.analytics import VIEWS, history_as_of
 from projections.history import AthleteHistory
+from projections.history_facts import HistoryFacts
 from services.audit import json_lines, jsonable, owned_aggregates, read_events
 from services.domain.errors import InvalidValue
 from services.runtime import Runtime
@@ -163,7 +164,7 @@ def export_athlete(rt: Runtime, athlete_id: str, out_dir: Path,
     if progress:
         progress(1, total, events)
     for i, name in enumerate(names, 2):
-        columns, rows = table(name, VIEWS[name](history, day))
+        columns, rows = table(name, VIEWS[name](HistoryFacts(history), day))
         item = Exported(out_dir / f"{name}.csv", len(rows))
         _write(item.path, csv_chunks(columns, rows))
         done.append(item)

@@ -132,7 +132,7 @@ def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     directory = DirectoryView()
     keys = KeyRing(tables)
     app.keyed_mapper.keys = keys  # stored payloads are encrypted with their athlete's key
-    views = all_views(app, tables)
+    views = all_views()
     fed_here = [directory] if settings.kafka_bootstrap else [directory, *views.values()]
     feed = LogFeed(app, tables, fed_here)
     for view in views.values():  # present even before a projection worker first runs

@@ -53,13 +53,19 @@ def pmc_trainingpeaks(
     """
     _check_days(ctl_days, atl_days)
     days: list[PmcDay] = []
-    ctl = atl = 0.0
+    day = PmcDay(0.0, 0.0, 0.0)
     for load in loads:
-        tsb = ctl - atl
-        ctl += (load - ctl) / ctl_days
-        atl += (load - atl) / atl_days
-        days.append(PmcDay(ctl, atl, tsb))
+        day = pmc_trainingpeaks_step(day, load, ctl_days, atl_days)
+        days.append(day)
     return days
+
+
+def pmc_trainingpeaks_step(before: PmcDay, load: float, ctl_days: int, atl_days: int,
+                           ) -> PmcDay:
+    """One day of :func:`pmc_trainingpeaks` from the day before (0s before the first)."""
+    ctl = before.ctl + (load - before.ctl) / ctl_days
+    atl = before.atl + (load - before.atl) / atl_days
+    return PmcDay(ctl, atl, before.ctl - before.atl)
 
 
 def pmc_goldencheetah(
@@ -81,16 +87,22 @@ def pmc_goldencheetah(
     day before, which is the same series.  Season seeds are not modelled.
     """
     _check_days(lts_days, sts_days)
+    days: list[PmcDay] = []
+    day = PmcDay(0.0, 0.0, 0.0)
+    for load in loads:
+        day = pmc_goldencheetah_step(day, load, lts_days, sts_days, sb_today=sb_today)
+        days.append(day)
+    return days
+
+
+def pmc_goldencheetah_step(before: PmcDay, load: float, lts_days: int, sts_days: int, *,
+                           sb_today: bool = False) -> PmcDay:
+    """One day of :func:`pmc_goldencheetah` from the day before (0s before the first)."""
     lte = math.exp(-1.0 / lts_days)
     ste = math.exp(-1.0 / sts_days)
-    days: list[PmcDay] = []
-    lts = sts = 0.0
-    for load in loads:
-        yesterday = lts - sts
-        lts = load * (1.0 - lte) + lts * lte
-        sts = load * (1.0 - ste) + sts * ste
-        days.append(PmcDay(lts, sts, lts - sts if sb_today else yesterday))
-    return days
+    lts = load * (1.0 - lte) + before.ctl * lte
+    sts = load * (1.0 - ste) + before.atl * ste
+    return PmcDay(lts, sts, lts - sts if sb_today else before.ctl - before.atl)
 
 
 def ewma(loads: Sequence[float], span: int) -> list[float]:
@@ -102,13 +114,18 @@ def ewma(loads: Sequence[float], span: int) -> list[float]:
     not fix a seed; 0 before the first day is our choice, matching the PMC functions.)
     """
     _check_days(span)
-    lam = 2 / (span + 1)
     out: list[float] = []
     value = 0.0
     for load in loads:
-        value = load * lam + (1 - lam) * value
+        value = ewma_step(value, load, span)
         out.append(value)
     return out
+
+
+def ewma_step(before: float, load: float, span: int) -> float:
+    """One day of :func:`ewma` from the day before (0 before the first)."""
+    lam = 2 / (span + 1)
+    return load * lam + (1 - lam) * before
 
 
 def acwr_ewma(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from projections.analytics import VIEWS
 from projections.explain import EXPLAINERS, EventIndex
+from projections.history_facts import HistoryFacts
 from services.api.routes_views import AS_OF
 from services.api.security import CallerDep
 from services.audit import (
@@ -76,7 +77,9 @@ TYPE_HELP = ("Event type, e.g. SetLogged (or TrainingSession.SetLogged); repeat 
              "or separate with commas for several. Types: " + ", ".join(TYPE_NAMES))
 TypesQuery = Annotated[list[str] | None, Query(alias="type", description=TYPE_HELP)]
 TIME_HELP = ("On the recorded time, inclusive: an ISO 8601 instant, or a date (in the athlete's "
-             "time zone: its start for `since`, its end for `until`)")
+             "time zone: its start for `since`, its end for `until`). A date-time without an "
+             "offset is a local time there: refused if the clocks skipped it, the first "
+             "occurrence if they went through it twice")
 
 
 def _query(caller: CallerDep, athlete_id: str, types: list[str] | None, since: str | None,
@@ -170,6 +173,6 @@ def export_view(athlete_id: str, view: str, caller: CallerDep,
     caller.check_read(athlete_id)
     check_view(view)
     day, history = athlete_history(caller.runtime, athlete_id, as_of)
-    columns, rows = table(view, VIEWS[view](history, day))
+    columns, rows = table(view, VIEWS[view](HistoryFacts(history), day))
     return StreamingResponse(csv_chunks(columns, rows), media_type=CSV_MEDIA_TYPE,
                              headers=_attachment(athlete_id, f"{view}.csv"))

@@ -23,7 +23,7 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 from projections.base import VERSIONS
-from projections.snapshots import OWNED, AnalyticsView
+from projections.read_model import STATES, ReadModel
 from services.api.security import CallerDep
 
 STATIC = Path(__file__).parent / "static"
@@ -65,9 +65,9 @@ def revision(athlete_id: str, caller: CallerDep) -> Revision:
     # plans and observations it owns) as the stored analytic views last applied them
     rows = db.query(
         f"SELECT COALESCE(SUM(version), 0) AS revision FROM {db.name(VERSIONS)} "
-        f"WHERE view = %s AND (aggregate_id = %s OR aggregate_id IN "
-        f"(SELECT entity_id FROM {db.name(OWNED)} WHERE athlete_id = %s))",
-        (AnalyticsView.name, athlete_id, athlete_id),
+        f"WHERE view = %s AND aggregate_id IN "
+        f"(SELECT entity_id FROM {db.name(STATES)} WHERE athlete_id = %s)",
+        (ReadModel.name, athlete_id),
     )
     return Revision(athlete_id=athlete_id, revision=int(rows[0]["revision"]) if rows else 0)
 

@@ -1,38 +1,94 @@
-"""The analytic views per athlete, each with ``as_of`` (what the view said at that moment)."""
+"""The analytic views per athlete, on two time axes: ``on`` (a day, with everything known
+now, from the read model) and ``as_of`` (what the view said at a moment: the audit path)."""
 
 from __future__ import annotations
 
 import inspect
+import json
+import time
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
-from projections.analytics import VIEWS, history_as_of
+from projections.analytics import VIEWS, check_on, history_as_of, parse_on
+from projections.facts import Facts
+from projections.history_facts import HistoryFacts
+from projections.stored_facts import StoredFacts
 from services.api.security import CallerDep
+from services.domain.weeks import local_day
+from services.runtime import Runtime
 
 router = APIRouter(tags=["views"])
 
 AS_OF = ("An ISO 8601 instant, or a date (the end of that day in the athlete's time zone): "
-         "the answer built from the events recorded by then, evaluated for that day. "
-         "Default: now. At most a year ahead.")
+         "the answer built from the events recorded by then, evaluated for that day (or for "
+         "`on`). The audit path: it folds the history recorded by then. At most a year ahead.")
+ON = ("A day (ISO 8601 date): the view evaluated for that day with everything known now "
+      "(with `as_of`: known then), from the stored series. From the athlete's first event to "
+      "366 days ahead; after the last event the series runs on with rest days. Default: "
+      "today in the athlete's time zone.")
+KAFKA_WAIT_SECONDS = 2.0
 
 
-def answer(caller: CallerDep, name: str, athlete_id: str, as_of: str | None) -> dict[str, Any]:
+def current(rt: Runtime, athlete_id: str) -> tuple[StoredFacts, bool]:
+    """The athlete's facts from the read model, with every stored event in them (in-process:
+    the feed is caught up first; with Kafka: waited for, up to ``KAFKA_WAIT_SECONDS``);
+    True as second value when the Kafka consumer group still lags (the answer is stale)."""
+    model = rt.views["training"]
+    stale = False
+    if rt.settings.kafka_bootstrap:
+        deadline = time.monotonic() + KAFKA_WAIT_SECONDS
+        while rt.view_lag().get(model.name, 0) > 0:
+            if time.monotonic() > deadline:
+                stale = True
+                break
+            time.sleep(0.02)
+    else:
+        rt.feed.catch_up(model)
+    model.settle(rt.tables, athlete_id)  # type: ignore[attr-defined]
+    return StoredFacts(rt.tables, athlete_id), stale
+
+
+def first_day(facts: Facts) -> date:
+    """The day of the athlete's first event: registration, or an earlier session."""
+    registered = local_day(facts.athlete.created_on, facts.timezone)
+    sessions = facts.first_day()
+    return min(registered, sessions) if sessions else registered
+
+
+def answer(caller: CallerDep, name: str, athlete_id: str, as_of: str | None,
+           on: str | None) -> dict[str, Any]:
     caller.check_read(athlete_id)
     rt = caller.runtime
-    day, recorded_by, history = history_as_of(
-        rt.app, rt.tables, lambda: rt.directory.feed.catch_up(rt.directory.view), athlete_id,
-        as_of)
+    asked = parse_on(on)
+    stale, recorded_by = False, None
+    facts: Facts
+    if as_of:
+        day, recorded_by, history = history_as_of(
+            rt.app, rt.tables, lambda: rt.directory.feed.catch_up(rt.directory.view),
+            athlete_id, as_of)
+        facts = HistoryFacts(history)
+    else:
+        rt.app.athlete(athlete_id)  # NotFound for an unknown or erased athlete
+        facts, stale = current(rt, athlete_id)
+        day = local_day(datetime.now(UTC), facts.timezone)
+    if asked is not None:
+        check_on(asked, first_day(facts))
+        day = asked
     return {"athlete_id": athlete_id, "view": name, "day": day.isoformat(),
             "recorded_by": recorded_by.isoformat() if recorded_by else None,
-            **VIEWS[name](history, day)}
+            **({"stale": True} if stale else {}), **VIEWS[name](facts, day)}
 
 
-def _route(name: str) -> Callable[..., dict[str, Any]]:
+def _route(name: str) -> Callable[..., Response]:
     def endpoint(athlete_id: str, caller: CallerDep,
-                 as_of: str | None = Query(None, description=AS_OF)) -> dict[str, Any]:
-        return answer(caller, name, athlete_id, as_of)
+                 as_of: str | None = Query(None, description=AS_OF),
+                 on: str | None = Query(None, description=ON)) -> Response:
+        body = answer(caller, name, athlete_id, as_of, on)
+        return Response(json.dumps(body, default=str), media_type="application/json")
 
     endpoint.__name__ = f"{name}_view"
     return endpoint
@@ -41,6 +97,6 @@ def _route(name: str) -> Callable[..., dict[str, Any]]:
 for _name, _compute in VIEWS.items():
     router.add_api_route(
         f"/athletes/{{athlete_id}}/views/{_name}", _route(_name), methods=["GET"],
-        summary=f"The {_name} view", description=inspect.getdoc(inspect.getmodule(_compute))
-        if _name != "load" else inspect.getdoc(_compute),
+        summary=f"The {_name} view", description=inspect.getdoc(inspect.getmodule(_compute)),
+        responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
     )

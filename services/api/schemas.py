@@ -27,6 +27,13 @@ def _in_range(value: When) -> When:
 Moment = Annotated[datetime, AfterValidator(_in_range)]
 Day = Annotated[date, AfterValidator(_in_range)]
 
+#: Fields taking a local time say so (services.application.in_zone reads them).
+LOCAL_TIME = (
+    "ISO 8601, with an offset, or without one: a local time in the athlete's time zone. A local "
+    "time the clocks skipped (spring forward) is refused (422); one they went through twice "
+    "(autumn) is its first occurrence, the earlier instant (give the offset for the second)"
+)
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -260,7 +267,9 @@ class SetFields(Strict):
 class SetIn(SetFields):
     exercise_id: str = Field(..., examples=["squat.back_squats"])
     set_type: SetType = "working"
-    performed_at: Moment | None = None
+    performed_at: Moment | None = Field(
+        None, description=f"{LOCAL_TIME}. Default: now (in a past session's `sets`: its start)"
+    )
 
 
 class SetPatch(SetFields):
@@ -268,7 +277,7 @@ class SetPatch(SetFields):
 
 
 class EndIn(Strict):
-    ended_at: Moment | None = None
+    ended_at: Moment | None = Field(None, description=f"{LOCAL_TIME}. Default: now")
     session_rpe: float | None = Field(None, description="CR-10 session RPE", examples=[7])
     duration_min: float | None = None
     notes: str | None = None
@@ -277,7 +286,9 @@ class EndIn(Strict):
 
 
 class SessionIn(Strict):
-    started_at: Moment = Field(..., examples=["2026-11-24T18:00:00+00:00"])
+    started_at: Moment = Field(
+        ..., description=LOCAL_TIME, examples=["2026-11-24T18:00:00+00:00"]
+    )
     planned_role: Literal["training", "volume", "unplanned"] | None = None
     objective_id: str | None = None
     planned_session_id: str | None = None
@@ -360,7 +371,9 @@ class ObservationIn(Strict):
     metric: str = Field(..., examples=["sleep_hours"])
     value: float = Field(..., examples=[7.5])
     unit: str = Field(..., examples=["h"])
-    observed_at: Moment = Field(..., examples=["2026-11-24T07:00:00+00:00"])
+    observed_at: Moment = Field(
+        ..., description=LOCAL_TIME, examples=["2026-11-24T07:00:00+00:00"]
+    )
     note: str | None = None
 
 

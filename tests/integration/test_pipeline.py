@@ -21,8 +21,8 @@ from kafka_broker import TansuBroker
 
 from ingest import kafka_io
 from projections.base import forget
-from projections.load import SESSIONS
 from projections.log_feed import LogFeed
+from projections.read_model import SESSIONS
 from services.api.app import create_app
 from services.config import Settings
 from services.domain.base import Context, Source
@@ -56,9 +56,9 @@ def kafka_runtime(kafka_settings: Settings) -> Iterator[Runtime]:
 
 
 def view_sets(rt: Runtime, session_id: str) -> int:
-    rows = rt.tables.query(f"SELECT sets FROM {rt.tables.name(SESSIONS)} WHERE session_id = %s",
-                           (session_id,))
-    return int(rows[0]["sets"]) if rows else -1
+    rows = rt.tables.query(f"SELECT row_json FROM {rt.tables.name(SESSIONS)} "
+                           "WHERE session_id = %s", (session_id,))
+    return int(json.loads(rows[0]["row_json"])["sets"]) if rows else -1
 
 
 def start_session(client: TestClient, athlete_id: str, token: str) -> str:
@@ -77,12 +77,13 @@ def log_sets(client: TestClient, session_id: str, token: str, n: int, tag: str) 
 
 
 def rebuilt_hash(rt: Runtime) -> tuple[str, str]:
-    """(live hash, hash after rebuilding the load view from the event store)."""
-    view = rt.views["load"]
+    """(live hash, hash after rebuilding the read model from the event store)."""
+    view = rt.views["training"]
     live = view.content_hash(rt.tables)
     with rt.tables.transaction() as tx:
         forget(tx, view)
     LogFeed(rt.app, rt.tables, [view]).catch_up(view)
+    view.idle(rt.tables)
     return live, view.content_hash(rt.tables)
 
 
@@ -96,13 +97,13 @@ def test_a_set_logged_through_the_api_reaches_the_view_via_kafka(kafka_runtime: 
             wait_until(lambda: view_sets(kafka_runtime, session_id) == 3, what="3 sets in view")
             health = client.get("/health").json()
             assert health["delivery"] == "kafka"
-            wait_until(lambda: client.get("/health").json()["view_lag"]["load"] == 0)
+            wait_until(lambda: client.get("/health").json()["view_lag"]["training"] == 0)
     finally:
         workers.stop()
     # nothing was fed in-process: the rows came through the topic
     offsets = kafka_runtime.tables.query(
         f"SELECT SUM(next_offset) AS n FROM {kafka_runtime.tables.name('tl_view_offsets')} "
-        "WHERE view = 'load'")
+        "WHERE view = 'training'")
     assert int(offsets[0]["n"]) >= 5  # athlete, session start, 3 sets
 
 
@@ -183,7 +184,7 @@ def test_a_worker_killed_mid_stream_leaves_the_view_equal_to_a_rebuild(
     in_process = (Workers(kafka_runtime, relay=True, views=[], log_feed=False) if killed ==
                   "project" else Workers(kafka_runtime, relay=False, log_feed=False))
     in_process.start()
-    args = ("project", "load") if killed == "project" else ("relay",)
+    args = ("project", "training") if killed == "project" else ("relay",)
     worker = spawn(kafka_settings, *args)
     stop = threading.Event()
     writer = write_in_background(kafka_runtime, session_id, 300, stop)
@@ -262,14 +263,14 @@ def test_view_lag_counts_every_partitions_backlog(kafka_runtime: Runtime) -> Non
         for athlete_id, token in people:
             log_sets(client, start_session(client, athlete_id, token), token, 2, athlete_id)
     head = int(kafka_runtime.app.recorder.max_notification_id() or 0)
-    assert kafka_runtime.view_lag()["load"] == head  # nothing published yet
+    assert kafka_runtime.view_lag()["training"] == head  # nothing published yet
     relay_only = Workers(kafka_runtime, views=[], log_feed=False, intake=False).start()
     try:
-        wait_until(lambda: kafka_runtime.view_lag()["load"] == head, what="published, unread")
+        wait_until(lambda: kafka_runtime.view_lag()["training"] == head, what="published, unread")
     finally:
         relay_only.stop()
     feed = Workers(kafka_runtime, relay=False, log_feed=False, intake=False).start()
     try:
-        wait_until(lambda: kafka_runtime.view_lag()["load"] == 0, what="every partition read")
+        wait_until(lambda: kafka_runtime.view_lag()["training"] == 0, what="every partition read")
     finally:
         feed.stop()

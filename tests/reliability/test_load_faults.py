@@ -38,7 +38,7 @@ def scenario(settings: Settings, tmp_path: Path, fault: str | None,
     assert outcome.store_sets == outcome.view_sets == outcome.acked
     assert outcome.resends > 0
     assert outcome.resend_mismatch == 0
-    assert set(outcome.replay) == {"load", "analytics"}
+    assert set(outcome.replay) == {"training"}
     assert set(outcome.replay.values()) == {"equal"}
     return outcome
 

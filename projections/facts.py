@@ -1,0 +1,161 @@
+"""What the analytic views are computed from: an athlete's facts, read one way or another.
+
+Every view (:mod:`projections.views`) is a pure function of a :class:`Facts` and a day.  Two
+implementations answer the same questions:
+
+- :class:`projections.history_facts.HistoryFacts` computes them from the athlete's
+  aggregates folded from the event store (the oracle, and the ``as_of`` audit path);
+- :class:`projections.stored_facts.StoredFacts` reads them from the read model's tables,
+  which the feed keeps current incrementally (:mod:`projections.read_model`).
+
+The rows are produced by the same step functions (:mod:`projections.derive`) on both paths,
+so the two answers are equal; the property tests hold them to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from services.domain.athlete import Athlete
+from services.domain.goal import Goal
+from services.domain.plan import WeeklyPlan
+
+
+@dataclass
+class SessionRow:
+    """One session as the views see it: its load (``projections.sessions``), how it was
+    executed (``classification``) and the training block it belongs to."""
+
+    session_id: str
+    day: date
+    sport: str
+    planned_role: str
+    objective_id: str | None
+    planned_session_id: str | None
+    minutes: float | None
+    session_rpe: float | None
+    sets: int
+    volume_load_kg: float
+    srpe_load: float | None
+    trimp_banister: float | None
+    trimp_edwards: float | None
+    load: float
+    load_source: str
+    started_at: datetime
+    classification: str = "workout"
+    reason: str = ""
+    block_start: date | None = None  # first day of the block of sessions it belongs to
+
+    LOAD_FIELDS = ("session_id", "day", "sport", "planned_role", "objective_id",
+                   "planned_session_id", "minutes", "session_rpe", "sets", "volume_load_kg",
+                   "srpe_load", "trimp_banister", "trimp_edwards", "load", "load_source")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row of the ``load`` view."""
+        out = {k: getattr(self, k) for k in self.LOAD_FIELDS}
+        out["day"] = self.day.isoformat()
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.as_dict(), "started_at": self.started_at.isoformat(),
+                "classification": self.classification, "reason": self.reason,
+                "block_start": self.block_start.isoformat() if self.block_start else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SessionRow:
+        values = dict(data)
+        values["day"] = date.fromisoformat(values["day"])
+        values["started_at"] = datetime.fromisoformat(values["started_at"])
+        values["block_start"] = (date.fromisoformat(values["block_start"])
+                                 if values["block_start"] else None)
+        return cls(**values)
+
+
+@dataclass
+class FatigueDay:
+    """One day of the load series, full precision (the views round): the load, the
+    Performance Manager, both EWMAs behind the EWMA ACWR, and the ratios of that day."""
+
+    day: date
+    index: int  # days since the series' first day
+    load: float
+    ctl: float
+    atl: float
+    tsb: float
+    ewma_acute: float
+    ewma_chronic: float
+    acwr: float | None
+    monotony: float | None
+    strain: float | None
+
+
+@dataclass
+class Mark:
+    """A strength best that changed with a set: the first set of an exercise sets the bar
+    (``previous`` None), each later set that beats it is a personal record."""
+
+    exercise_id: str
+    order: str  # the set's place in time (``derive.set_order``)
+    seq: int  # the kind's place among the set's marks
+    kind: str  # heaviest_kg, most_reps_at, set_volume_kg, e1rm_kg
+    at: float  # the load for most_reps_at, else 0
+    value: float
+    previous: float | None
+    ref: dict[str, Any]  # the set that made it
+    brzycki: float | None = None  # e1rm_kg marks: Brzycki on the same set
+
+
+@dataclass
+class WeekRow:
+    """Planned vs done for one planned week (``projections.execution``)."""
+
+    week_start: date
+    row: dict[str, Any]
+
+
+class Facts(Protocol):
+    """An athlete's facts, as the views ask for them.  ``until`` is inclusive."""
+
+    athlete: Athlete  # profile (with its history), settings, custom exercises
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def first_day_of_week(self) -> str: ...
+
+    def first_day(self) -> date | None:
+        """The day of the athlete's first session (where the load series starts)."""
+
+    def sessions(self, until: date, since: date | None = None) -> list[SessionRow]:
+        """Sessions (discarded ones out) by start time."""
+
+    def fatigue_days(self, until: date, since: date | None = None) -> list[FatigueDay]:
+        """The load series from its first day (or ``since``) to ``until``; past the last
+        session, rest days."""
+
+    def marks(self, until: date) -> list[Mark]:
+        """Every strength mark of sets done by ``until``, in order."""
+
+    def working_sets(self, until: date) -> dict[str, int]:
+        """exercise_id -> working sets done by ``until``."""
+
+    def e1rm_days(self, until: date, exercise_id: str | None = None,
+                  ) -> list[tuple[str, date, float]]:
+        """(exercise_id, day, best e1RM of that day), by exercise and day."""
+
+    def daily_values(self, metric: str, until: date, since: date | None = None,
+                     ) -> dict[date, float]:
+        """A metric's observations averaged per local day (lnRMSSD for ``hrv_rmssd``)."""
+
+    def weeks(self, until: date) -> list[WeekRow]:
+        """Planned weeks by start, up to the week holding ``until``; each row as of the
+        end of its week, except that week's, as of ``until``."""
+
+    def plans(self, since: date) -> list[WeeklyPlan]:
+        """Plans of the weeks starting on or after ``since``."""
+
+    def goals(self) -> list[Goal]:
+        """Goals by creation."""

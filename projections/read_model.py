@@ -1,0 +1,584 @@
+"""The read model every analytic view is served from, kept current event by event.
+
+Fed like any view (notification log or Kafka consumer group; :mod:`projections.base`), in
+two steps:
+
+1. **apply** (in the feed's transaction): the event is applied to the stored state of the
+   aggregate it belongs to (:mod:`projections.states`); the rows that depend on that
+   aggregate alone are rewritten (a session's working sets, an observation and its day's
+   mean), and the athlete is marked *dirty* from the earliest moment the event can change:
+   sessions from the session's start, the load series from its day, an exercise's records
+   from the set's place in time, the weekly execution rows from the week.  A back-dated
+   session, a profile change effective from a date or a correction marks from there.
+2. **settle** (per athlete, before a read of that athlete and whenever the feed has caught
+   up): each dirty series is recomputed from its mark forward by the step functions of
+   :mod:`projections.derive`, resumed from the stored state just before the mark.  A set
+   logged today costs its session and that exercise's newest rows; an old FIT file costs
+   the days after it.  Marks of a batch merge, so a whole archive settles once.
+
+Tables (``tl_rm_*``, every row keyed by its athlete, so erasure is one delete per table):
+
+| table | one row per |
+|---|---|
+| ``states`` | aggregate: its JSON state, kind, athlete, sort key (start, week, time) |
+| ``sessions`` | session: load, classification and block (``SessionRow``) |
+| ``sets`` | working set: exercise, order in time, local day, e1RM |
+| ``days`` | day of the load series: load, CTL/ATL/TSB, EWMAs, ACWR, monotony, strain |
+| ``e1rm_days`` | exercise and day: best e1RM |
+| ``marks`` | strength best changed by a set (the bar, then each record) |
+| ``exercises`` | exercise: bests after its latest set (so a new set needs no history) |
+| ``observations`` | observation: metric, local day, value |
+| ``obs_days`` | metric and day: the day's mean |
+| ``weeks`` | planned week: planned vs done, as of its end |
+| ``dirty`` | series of an athlete to recompute, and from where |
+
+Replay (``rebuild``) writes the states from the folded aggregates and settles every athlete
+from the start: the same code as the live path, so both give the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from projections.base import View
+from projections.derive import (
+    USUAL_SESSIONS,
+    WINDOW,
+    fatigue_days,
+    sequence_sessions,
+    strength_marks,
+    week_of,
+    week_row,
+    working_sets,
+)
+from projections.facts import FatigueDay, Mark, SessionRow
+from projections.observations import observation_day, observation_value
+from projections.sessions import session_load
+from projections.states import decode_state, encode_state
+from services.domain.athlete import Athlete
+from services.domain.goal import Goal
+from services.domain.observation import Observation
+from services.domain.plan import WeeklyPlan
+from services.domain.session import TrainingSession
+from services.tables import ServiceTables, Tx
+
+if TYPE_CHECKING:
+    from projections.replay import Folded
+
+STATES = "tl_rm_states"
+SESSIONS = "tl_rm_sessions"
+SETS = "tl_rm_sets"
+DAYS = "tl_rm_days"
+E1RM_DAYS = "tl_rm_e1rm_days"
+MARKS = "tl_rm_marks"
+EXERCISES = "tl_rm_exercises"
+OBSERVATIONS = "tl_rm_observations"
+OBS_DAYS = "tl_rm_obs_days"
+WEEKS = "tl_rm_weeks"
+DIRTY = "tl_rm_dirty"
+
+KINDS: dict[type[Any], str] = {Athlete: "athlete", TrainingSession: "session",
+                               WeeklyPlan: "plan", Goal: "goal", Observation: "observation"}
+CLASSES = {kind: cls for cls, kind in KINDS.items()}
+BEGINNING = ""  # a dirty mark before every key
+
+DDL = {
+    STATES: "entity_id TEXT PRIMARY KEY, kind TEXT NOT NULL, athlete_id TEXT NOT NULL, "
+            "sort_key TEXT NOT NULL, state TEXT NOT NULL",
+    SESSIONS: "session_id TEXT PRIMARY KEY, athlete_id TEXT NOT NULL, started_at TEXT NOT NULL, "
+              "day TEXT NOT NULL, objective_id TEXT, volume_load_kg DOUBLE PRECISION NOT NULL, "
+              "row_json TEXT NOT NULL",
+    SETS: "session_id TEXT NOT NULL, set_id TEXT NOT NULL, athlete_id TEXT NOT NULL, "
+          "exercise_id TEXT NOT NULL, set_order TEXT NOT NULL, day TEXT NOT NULL, "
+          "set_json TEXT NOT NULL, PRIMARY KEY (session_id, set_id)",
+    DAYS: "athlete_id TEXT NOT NULL, day TEXT NOT NULL, idx INTEGER NOT NULL, "
+          "load DOUBLE PRECISION NOT NULL, ctl DOUBLE PRECISION NOT NULL, "
+          "atl DOUBLE PRECISION NOT NULL, tsb DOUBLE PRECISION NOT NULL, "
+          "ewma_acute DOUBLE PRECISION NOT NULL, ewma_chronic DOUBLE PRECISION NOT NULL, "
+          "acwr DOUBLE PRECISION, monotony DOUBLE PRECISION, strain DOUBLE PRECISION, "
+          "PRIMARY KEY (athlete_id, day)",
+    E1RM_DAYS: "athlete_id TEXT NOT NULL, exercise_id TEXT NOT NULL, day TEXT NOT NULL, "
+               "e1rm DOUBLE PRECISION NOT NULL, PRIMARY KEY (athlete_id, exercise_id, day)",
+    MARKS: "athlete_id TEXT NOT NULL, exercise_id TEXT NOT NULL, set_order TEXT NOT NULL, "
+           "seq INTEGER NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL, "
+           "at_kg DOUBLE PRECISION NOT NULL, value DOUBLE PRECISION NOT NULL, "
+           "previous DOUBLE PRECISION, ref TEXT NOT NULL, brzycki DOUBLE PRECISION, "
+           "PRIMARY KEY (athlete_id, exercise_id, set_order, seq)",
+    EXERCISES: "athlete_id TEXT NOT NULL, exercise_id TEXT NOT NULL, last_order TEXT NOT NULL, "
+               "bests TEXT NOT NULL, PRIMARY KEY (athlete_id, exercise_id)",
+    OBSERVATIONS: "observation_id TEXT PRIMARY KEY, athlete_id TEXT NOT NULL, "
+                  "metric TEXT NOT NULL, day TEXT NOT NULL, value DOUBLE PRECISION NOT NULL",
+    OBS_DAYS: "athlete_id TEXT NOT NULL, metric TEXT NOT NULL, day TEXT NOT NULL, "
+              "value DOUBLE PRECISION NOT NULL, PRIMARY KEY (athlete_id, metric, day)",
+    WEEKS: "athlete_id TEXT NOT NULL, week_start TEXT NOT NULL, row_json TEXT NOT NULL, "
+           "PRIMARY KEY (athlete_id, week_start)",
+    DIRTY: "athlete_id TEXT NOT NULL, part TEXT NOT NULL, since TEXT NOT NULL, "
+           "PRIMARY KEY (athlete_id, part)",
+}
+INDEXES = (
+    (STATES, "athlete_id, kind, sort_key"),
+    (SESSIONS, "athlete_id, started_at"),
+    (SESSIONS, "athlete_id, objective_id, started_at"),
+    (SESSIONS, "athlete_id, day"),
+    (SETS, "athlete_id, exercise_id, set_order"),
+    (OBSERVATIONS, "athlete_id, metric, day"),
+)
+
+
+def utc_key(moment: datetime) -> str:
+    """A moment as a sortable string (UTC, fixed width)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _sort_key(kind: str, aggregate: Any) -> str:
+    if kind == "session":
+        return utc_key(aggregate.started_at)
+    if kind == "plan":
+        return str(aggregate.week_start.isoformat())
+    if kind == "observation":
+        return utc_key(aggregate.observed_at)
+    return utc_key(aggregate.created_on)
+
+
+def _event_classes() -> tuple[type[Any], ...]:
+    out: list[type[Any]] = []
+    for aggregate in KINDS:
+        for value in vars(aggregate).values():
+            if isinstance(value, type) and issubclass(value, aggregate.Event):
+                out.append(value)
+    return tuple(out)
+
+
+def _kind_of(event: Any) -> str | None:
+    for cls, kind in KINDS.items():
+        if isinstance(event, cls.Event):
+            return kind
+    return None
+
+
+class ReadModel(View):
+    name = "training"
+    tables = tuple(DDL)
+
+    def __init__(self) -> None:
+        self.handles = _event_classes()
+        self._athletes: dict[str, Athlete] = {}  # within one batch
+
+    def create(self, db: ServiceTables) -> None:
+        for table, columns in DDL.items():
+            db.execute(f"CREATE TABLE IF NOT EXISTS {db.name(table)} ({columns})")
+        for i, (table, columns) in enumerate(INDEXES):
+            db.execute(f"CREATE INDEX IF NOT EXISTS {table}_{i} ON {db.name(table)} ({columns})")
+
+    def forget_athlete(self, tx: Tx, athlete_id: str) -> dict[str, int]:
+        return {table: tx.execute(f"DELETE FROM {tx.name(table)} WHERE athlete_id = %s",
+                                  (athlete_id,)) for table in self.tables}
+
+    # ------------------------------------------------------------ apply
+
+    def prepare(self, events: Sequence[Any]) -> None:
+        self._athletes = {}
+
+    def apply(self, tx: Tx, event: Any) -> None:
+        kind = _kind_of(event)
+        if kind is None:
+            return
+        entity = str(event.originator_id)
+        if isinstance(event, Athlete.Registered | TrainingSession.Started | WeeklyPlan.Planned
+                      | Goal.Set | Observation.Recorded):
+            athlete_id = entity if kind == "athlete" else str(
+                event.athlete_id)  # type: ignore[union-attr]
+            before = None
+            aggregate = event.mutate(None)
+        else:
+            rows = tx.query(f"SELECT athlete_id, state FROM {tx.name(STATES)} "
+                            "WHERE entity_id = %s", (entity,))
+            if not rows:
+                return  # its creation was never seen (its athlete was erased)
+            athlete_id = rows[0]["athlete_id"]
+            before = decode_state(CLASSES[kind], rows[0]["state"])
+            aggregate = event.mutate(decode_state(CLASSES[kind], rows[0]["state"]))
+        save_state(tx, kind, athlete_id, aggregate)
+        if kind == "athlete":
+            self._athletes[athlete_id] = aggregate
+            self._athlete_changed(tx, athlete_id, event, before, aggregate)
+        elif kind == "session":
+            self._session_changed(tx, athlete_id, event, before, aggregate)
+        elif kind == "plan":
+            mark_dirty(tx, athlete_id, "weeks", aggregate.week_start.isoformat())
+        elif kind == "observation":
+            athlete = self._athlete(tx, athlete_id)
+            if athlete is not None:
+                save_observation(tx, athlete, aggregate)
+
+    def _athlete(self, tx: Tx, athlete_id: str) -> Athlete | None:
+        if athlete_id not in self._athletes:
+            found = load_athlete(tx, athlete_id)
+            if found is None:
+                return None
+            self._athletes[athlete_id] = found
+        return self._athletes[athlete_id]
+
+    def _athlete_changed(self, tx: Tx, athlete_id: str, event: Any, before: Any,
+                         after: Athlete) -> None:
+        if isinstance(event, Athlete.SettingsChanged):
+            for part in ("sessions", "days"):  # settings hold for the whole series
+                mark_dirty(tx, athlete_id, part, BEGINNING)
+        elif isinstance(event, Athlete.ProfileUpdated):
+            since = utc_key(event.occurred_at)
+            mark_dirty(tx, athlete_id, "sessions", since)  # loads use the profile of the day
+            if "first_day_of_week" in event.changes:
+                mark_dirty(tx, athlete_id, "weeks", BEGINNING)
+            if "timezone" in event.changes:  # observations after it fall on other days
+                for row in tx.query(f"SELECT state FROM {tx.name(STATES)} WHERE athlete_id = %s "
+                                    "AND kind = 'observation' AND sort_key >= %s",
+                                    (athlete_id, since)):
+                    save_observation(tx, after, decode_state(Observation, row["state"]))
+
+    def _session_changed(self, tx: Tx, athlete_id: str, event: Any,
+                         before: TrainingSession | None, after: TrainingSession) -> None:
+        mark_dirty(tx, athlete_id, "sessions", utc_key(after.started_at))
+        old = {s["set_id"]: s for s in working_sets(before)} if before is not None else {}
+        new = {} if after.discarded else {s["set_id"]: s for s in working_sets(after)}
+        changed = [s for k, s in old.items() if new.get(k) != s] + \
+            [s for k, s in new.items() if old.get(k) != s]
+        if not changed:
+            return
+        save_sets(tx, athlete_id, str(after.id), new.values())
+        for s in changed:
+            mark_dirty(tx, athlete_id, f"exercise:{s['exercise_id']}", s["order"])
+
+    def finish(self, tx: Tx) -> None:
+        self._athletes = {}
+
+    # ------------------------------------------------------------ settle
+
+    def idle(self, db: ServiceTables) -> None:
+        """The feed has caught up: settle every dirty athlete."""
+        for row in db.query(f"SELECT DISTINCT athlete_id FROM {db.name(DIRTY)}"):
+            self.settle(db, row["athlete_id"])
+
+    def settle(self, db: ServiceTables, athlete_id: str) -> None:
+        """Recompute the athlete's dirty series (nothing if none is dirty)."""
+        if not db.query(f"SELECT 1 AS d FROM {db.name(DIRTY)} WHERE athlete_id = %s",
+                        (athlete_id,)):
+            return
+        with db.transaction() as tx:
+            if tx.db.is_postgres:  # one settle of an athlete at a time
+                tx.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                           (f"tl_rm:{athlete_id}",))
+            settle(tx, athlete_id)
+
+    def rebuild(self, tx: Tx, folded: Folded) -> bool:
+        for history in folded.histories():
+            athlete_id = history.athlete_id
+            save_state(tx, "athlete", athlete_id, history.athlete)
+            for plan in history.plans:
+                save_state(tx, "plan", athlete_id, plan)
+            for goal in history.goals:
+                save_state(tx, "goal", athlete_id, goal)
+            for session in history.sessions:
+                save_state(tx, "session", athlete_id, session)
+                save_sets(tx, athlete_id, str(session.id), working_sets(session))
+            for obs in history.observations:
+                save_state(tx, "observation", athlete_id, obs)
+                save_observation(tx, history.athlete, obs)
+            for part in ("sessions", "days", "weeks"):
+                mark_dirty(tx, athlete_id, part, BEGINNING)
+            for ex in {s["exercise_id"] for session in history.sessions
+                       for s in working_sets(session)}:
+                mark_dirty(tx, athlete_id, f"exercise:{ex}", BEGINNING)
+            settle(tx, athlete_id)
+        for entity, kind in folded.kinds.items():  # discarded and retracted ones too
+            if kind in ("session", "observation"):
+                aggregate = folded.aggregates[entity]
+                if getattr(aggregate, "discarded", False) or getattr(aggregate, "retracted",
+                                                                     False):
+                    save_state(tx, kind, str(folded.owners[entity]), aggregate)
+        return True
+
+
+# ------------------------------------------------------------------ rows by aggregate
+
+
+def save_state(tx: Tx, kind: str, athlete_id: str, aggregate: Any) -> None:
+    tx.execute(f"INSERT INTO {tx.name(STATES)} (entity_id, kind, athlete_id, sort_key, state) "
+               "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (entity_id) DO UPDATE SET "
+               "sort_key = excluded.sort_key, state = excluded.state",
+               (str(aggregate.id), kind, athlete_id, _sort_key(kind, aggregate),
+                encode_state(aggregate)))
+
+
+def load_athlete(tx: Tx | ServiceTables, athlete_id: str) -> Athlete | None:
+    rows = tx.query(f"SELECT state FROM {tx.name(STATES)} WHERE entity_id = %s", (athlete_id,))
+    return decode_state(Athlete, rows[0]["state"]) if rows else None
+
+
+def mark_dirty(tx: Tx, athlete_id: str, part: str, since: str) -> None:
+    tx.execute(f"INSERT INTO {tx.name(DIRTY)} AS d (athlete_id, part, since) "
+               "VALUES (%s, %s, %s) ON CONFLICT (athlete_id, part) DO UPDATE SET "
+               "since = CASE WHEN excluded.since < d.since THEN excluded.since ELSE d.since END",
+               (athlete_id, part, since))
+
+
+def _set_json(s: dict[str, Any]) -> str:
+    return json.dumps({**s, "day": s["day"].isoformat()}, sort_keys=True)
+
+
+def save_sets(tx: Tx, athlete_id: str, session_id: str, sets: Iterable[dict[str, Any]]) -> None:
+    tx.execute(f"DELETE FROM {tx.name(SETS)} WHERE session_id = %s", (session_id,))
+    tx.executemany(
+        f"INSERT INTO {tx.name(SETS)} (session_id, set_id, athlete_id, exercise_id, set_order, "
+        "day, set_json) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        [(session_id, s["set_id"], athlete_id, s["exercise_id"], s["order"],
+          s["day"].isoformat(), _set_json(s)) for s in sets])
+
+
+def save_observation(tx: Tx, athlete: Athlete, obs: Observation) -> None:
+    """An observation's row, and the mean of its metric on the days it left and joined."""
+    oid, athlete_id = str(obs.id), str(athlete.id)
+    old = tx.query(f"SELECT day FROM {tx.name(OBSERVATIONS)} WHERE observation_id = %s", (oid,))
+    tx.execute(f"DELETE FROM {tx.name(OBSERVATIONS)} WHERE observation_id = %s", (oid,))
+    days = {row["day"] for row in old}
+    if not obs.retracted:
+        day = observation_day(athlete, obs.observed_at).isoformat()
+        tx.execute(f"INSERT INTO {tx.name(OBSERVATIONS)} (observation_id, athlete_id, metric, "
+                   "day, value) VALUES (%s, %s, %s, %s, %s)",
+                   (oid, athlete_id, obs.metric, day, observation_value(obs.metric, obs.value)))
+        days.add(day)
+    for day in days:
+        rows = tx.query(f"SELECT value FROM {tx.name(OBSERVATIONS)} WHERE athlete_id = %s "
+                        "AND metric = %s AND day = %s ORDER BY observation_id",
+                        (athlete_id, obs.metric, day))
+        tx.execute(f"DELETE FROM {tx.name(OBS_DAYS)} WHERE athlete_id = %s AND metric = %s "
+                   "AND day = %s", (athlete_id, obs.metric, day))
+        if rows:
+            values = [float(r["value"]) for r in rows]
+            tx.execute(f"INSERT INTO {tx.name(OBS_DAYS)} (athlete_id, metric, day, value) "
+                       "VALUES (%s, %s, %s, %s)",
+                       (athlete_id, obs.metric, day, math.fsum(values) / len(values)))
+
+
+# ------------------------------------------------------------------ settle
+
+
+def settle(tx: Tx, athlete_id: str) -> None:
+    """Recompute every dirty series of the athlete from its mark, in dependency order."""
+    marks = {r["part"]: r["since"] for r in tx.query(
+        f"SELECT part, since FROM {tx.name(DIRTY)} WHERE athlete_id = %s", (athlete_id,))}
+    athlete = load_athlete(tx, athlete_id)
+    if marks and athlete is not None:
+        if "sessions" in marks:
+            first_day = _settle_sessions(tx, athlete, marks["sessions"])
+            if first_day is not None:
+                for part, since in (("days", first_day.isoformat()), ("weeks", week_of(
+                        first_day, athlete.profile["first_day_of_week"]).isoformat())):
+                    marks[part] = min(marks.get(part, since), since)
+        for part, since in marks.items():
+            if part.startswith("exercise:"):
+                _settle_exercise(tx, athlete_id, part.split(":", 1)[1], since)
+        if "days" in marks:
+            _settle_days(tx, athlete, marks["days"])
+        if "weeks" in marks:
+            _settle_weeks(tx, athlete, marks["weeks"])
+    tx.execute(f"DELETE FROM {tx.name(DIRTY)} WHERE athlete_id = %s", (athlete_id,))
+
+
+def _settle_sessions(tx: Tx, athlete: Athlete, since: str) -> date | None:
+    """Session rows from ``since`` on; returns the earliest day that changed."""
+    athlete_id = str(athlete.id)
+    sessions = [decode_state(TrainingSession, r["state"]) for r in tx.query(
+        f"SELECT state FROM {tx.name(STATES)} WHERE athlete_id = %s AND kind = 'session' "
+        "AND sort_key >= %s", (athlete_id, since))]
+    rows = [session_load(athlete, s) for s in sessions if not s.discarded]
+    rows.sort(key=lambda r: (r.started_at, r.session_id))
+    before_rows = tx.query(f"SELECT row_json FROM {tx.name(SESSIONS)} WHERE athlete_id = %s "
+                           "AND started_at < %s ORDER BY started_at DESC, session_id DESC "
+                           "LIMIT 1", (athlete_id, since))
+    before = SessionRow.from_json(json.loads(before_rows[0]["row_json"])) if before_rows \
+        else None
+    usual: dict[str, list[float]] = {}
+    for objective in {r.objective_id for r in rows if r.objective_id}:
+        recent = tx.query(f"SELECT volume_load_kg FROM {tx.name(SESSIONS)} WHERE athlete_id = %s "
+                          "AND objective_id = %s AND started_at < %s AND volume_load_kg > 0 "
+                          "ORDER BY started_at DESC, session_id DESC LIMIT %s",
+                          (athlete_id, objective, since, USUAL_SESSIONS))
+        usual[objective] = [float(r["volume_load_kg"]) for r in reversed(recent)]
+    sequence_sessions(rows, usual, before)
+    old_days = tx.query(f"SELECT MIN(day) AS day FROM {tx.name(SESSIONS)} WHERE athlete_id = %s "
+                        "AND started_at >= %s", (athlete_id, since))
+    tx.execute(f"DELETE FROM {tx.name(SESSIONS)} WHERE athlete_id = %s AND started_at >= %s",
+               (athlete_id, since))
+    tx.executemany(
+        f"INSERT INTO {tx.name(SESSIONS)} (session_id, athlete_id, started_at, day, objective_id, "
+        "volume_load_kg, row_json) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        [(r.session_id, athlete_id, utc_key(r.started_at), r.day.isoformat(), r.objective_id,
+          r.volume_load_kg, json.dumps(r.to_json(), sort_keys=True)) for r in rows])
+    days = [r.day for r in rows]
+    if old_days and old_days[0]["day"]:
+        days.append(date.fromisoformat(old_days[0]["day"]))
+    return min(days, default=None)
+
+
+def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str) -> None:
+    """Marks and daily e1RMs of one exercise from the set at ``since`` on."""
+    key = (athlete_id, exercise_id)
+    stored = tx.query(f"SELECT last_order, bests FROM {tx.name(EXERCISES)} WHERE athlete_id = %s "
+                      "AND exercise_id = %s", key)
+    bests: dict[str, float] = {}
+    if stored and stored[0]["last_order"] < since:
+        bests = json.loads(stored[0]["bests"])  # the common case: a set after the latest
+    elif since != BEGINNING:
+        for row in tx.query(f"SELECT kind, at_kg, value FROM {tx.name(MARKS)} WHERE "
+                            "athlete_id = %s AND exercise_id = %s AND set_order < %s "
+                            "ORDER BY set_order, seq", (*key, since)):
+            bests[f"{row['kind']}@{float(row['at_kg']):g}"] = float(row["value"])
+    # the day of ``since`` may hold earlier sets: its e1RM is taken again whole
+    first_day = (date.fromisoformat(since[:10]) - timedelta(days=1)).isoformat() \
+        if since != BEGINNING else BEGINNING
+    sets = []
+    for row in tx.query(f"SELECT set_json FROM {tx.name(SETS)} WHERE athlete_id = %s AND "
+                        "exercise_id = %s AND (set_order >= %s OR day >= %s) "
+                        "ORDER BY set_order", (*key, since, first_day)):
+        s = json.loads(row["set_json"])
+        s["day"] = date.fromisoformat(s["day"])
+        sets.append(s)
+    later = [s for s in sets if s["order"] >= since]
+    marks = strength_marks(later, bests)
+    days = {s["order"]: s["day"].isoformat() for s in later}
+    tx.execute(f"DELETE FROM {tx.name(MARKS)} WHERE athlete_id = %s AND exercise_id = %s "
+               "AND set_order >= %s", (*key, since))
+    tx.executemany(
+        f"INSERT INTO {tx.name(MARKS)} (athlete_id, exercise_id, set_order, seq, day, kind, "
+        "at_kg, value, previous, ref, brzycki) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, "
+        "%s, %s)",
+        [(*key, m.order, m.seq, days[m.order], m.kind, m.at, m.value, m.previous,
+          json.dumps(m.ref, sort_keys=True), m.brzycki) for m in marks])
+    best_of_day: dict[str, float] = {}
+    for s in sets:
+        if s["e1rm"] is not None and s["day"].isoformat() >= first_day:
+            d = s["day"].isoformat()
+            best_of_day[d] = max(best_of_day.get(d, 0.0), s["e1rm"])
+    tx.execute(f"DELETE FROM {tx.name(E1RM_DAYS)} WHERE athlete_id = %s AND exercise_id = %s "
+               "AND day >= %s", (*key, first_day))
+    tx.executemany(f"INSERT INTO {tx.name(E1RM_DAYS)} (athlete_id, exercise_id, day, e1rm) "
+                   "VALUES (%s, %s, %s, %s)", [(*key, d, v) for d, v in best_of_day.items()])
+    if later:
+        tx.execute(f"INSERT INTO {tx.name(EXERCISES)} (athlete_id, exercise_id, last_order, "
+                   "bests) VALUES (%s, %s, %s, %s) ON CONFLICT (athlete_id, exercise_id) DO "
+                   "UPDATE SET last_order = excluded.last_order, bests = excluded.bests",
+                   (*key, later[-1]["order"], json.dumps(bests, sort_keys=True)))
+    elif not sets and not tx.query(f"SELECT 1 AS s FROM {tx.name(SETS)} WHERE athlete_id = %s "
+                                   "AND exercise_id = %s LIMIT 1", key):
+        tx.execute(f"DELETE FROM {tx.name(EXERCISES)} WHERE athlete_id = %s AND "
+                   "exercise_id = %s", key)
+    else:  # the latest sets were removed: the bests are those before ``since``
+        last = tx.query(f"SELECT MAX(set_order) AS o FROM {tx.name(SETS)} WHERE athlete_id = %s "
+                        "AND exercise_id = %s", key)[0]["o"]
+        tx.execute(f"UPDATE {tx.name(EXERCISES)} SET last_order = %s, bests = %s WHERE "
+                   "athlete_id = %s AND exercise_id = %s",
+                   (last or BEGINNING, json.dumps(bests, sort_keys=True), *key))
+
+
+def _day_from_row(row: dict[str, Any]) -> FatigueDay:
+    return FatigueDay(date.fromisoformat(row["day"]), int(row["idx"]), float(row["load"]),
+                      float(row["ctl"]), float(row["atl"]), float(row["tsb"]),
+                      float(row["ewma_acute"]), float(row["ewma_chronic"]),
+                      _float(row["acwr"]), _float(row["monotony"]), _float(row["strain"]))
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _settle_days(tx: Tx, athlete: Athlete, since: str) -> None:
+    """The load series from ``since`` to the last session's day."""
+    athlete_id = str(athlete.id)
+    span = tx.query(f"SELECT MIN(day) AS first, MAX(day) AS last FROM {tx.name(SESSIONS)} "
+                    "WHERE athlete_id = %s", (athlete_id,))[0]
+    if span["first"] is None:
+        tx.execute(f"DELETE FROM {tx.name(DAYS)} WHERE athlete_id = %s", (athlete_id,))
+        return
+    first, last = date.fromisoformat(span["first"]), date.fromisoformat(span["last"])
+    stored_first = tx.query(f"SELECT MIN(day) AS day FROM {tx.name(DAYS)} WHERE "
+                            "athlete_id = %s", (athlete_id,))[0]["day"]
+    start = first if since == BEGINNING else max(first, date.fromisoformat(since))
+    if stored_first != first.isoformat():
+        start = first  # the series now starts elsewhere: every day moves
+    stored_last = tx.query(f"SELECT MAX(day) AS day FROM {tx.name(DAYS)} WHERE "
+                           "athlete_id = %s", (athlete_id,))[0]["day"]
+    if start > first and stored_last is not None and stored_last < iso(start - timedelta(1)):
+        start = date.fromisoformat(stored_last) + timedelta(days=1)  # rest days between
+    earlier = [_day_from_row(r) for r in tx.query(
+        f"SELECT * FROM {tx.name(DAYS)} WHERE athlete_id = %s AND day < %s AND day >= %s "
+        "ORDER BY day", (athlete_id, start.isoformat(),
+                         (start - timedelta(days=WINDOW)).isoformat()))] \
+        if start > first else []
+    loads = [0.0] * ((last - start).days + 1)
+    for row in tx.query(f"SELECT row_json FROM {tx.name(SESSIONS)} WHERE athlete_id = %s AND "
+                        "day >= %s ORDER BY started_at, session_id",
+                        (athlete_id, start.isoformat())):
+        r = json.loads(row["row_json"])
+        loads[(date.fromisoformat(r["day"]) - start).days] += r["load"]
+    days = fatigue_days(first, loads, (start - first).days, earlier[-1] if earlier else None,
+                        [d.load for d in earlier], athlete.settings)
+    tx.execute(f"DELETE FROM {tx.name(DAYS)} WHERE athlete_id = %s AND (day >= %s OR day < %s "
+               "OR day > %s)", (athlete_id, start.isoformat(), first.isoformat(),
+                                last.isoformat()))
+    tx.executemany(
+        f"INSERT INTO {tx.name(DAYS)} (athlete_id, day, idx, load, ctl, atl, tsb, ewma_acute, "
+        "ewma_chronic, acwr, monotony, strain) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+        "%s, %s)",
+        [(athlete_id, d.day.isoformat(), d.index, d.load, d.ctl, d.atl, d.tsb, d.ewma_acute,
+          d.ewma_chronic, d.acwr, d.monotony, d.strain) for d in days])
+
+
+def _settle_weeks(tx: Tx, athlete: Athlete, since: str) -> None:
+    """The execution rows of the planned weeks from ``since`` on, each as of its end."""
+    athlete_id = str(athlete.id)
+    first_day = athlete.profile["first_day_of_week"]
+    if since != BEGINNING:
+        since = week_of(date.fromisoformat(since), first_day).isoformat()
+    plans = [decode_state(WeeklyPlan, r["state"]) for r in tx.query(
+        f"SELECT state FROM {tx.name(STATES)} WHERE athlete_id = %s AND kind = 'plan' "
+        "AND sort_key >= %s ORDER BY sort_key", (athlete_id, since))]
+    tx.execute(f"DELETE FROM {tx.name(WEEKS)} WHERE athlete_id = %s AND week_start >= %s",
+               (athlete_id, since))
+    rows = []
+    for plan in plans:
+        end = plan.week_start + timedelta(days=6)
+        sessions = stored_sessions(tx, athlete_id, end, plan.week_start)
+        rows.append((athlete_id, plan.week_start.isoformat(),
+                     json.dumps(week_row(plan, sessions, None), sort_keys=True)))
+    tx.executemany(f"INSERT INTO {tx.name(WEEKS)} (athlete_id, week_start, row_json) "
+                   "VALUES (%s, %s, %s)", rows)
+
+
+def stored_sessions(db: Tx | ServiceTables, athlete_id: str, until: date,
+                    since: date | None = None) -> list[SessionRow]:
+    where, params = "athlete_id = %s AND day <= %s", [athlete_id, until.isoformat()]
+    if since is not None:
+        where += " AND day >= %s"
+        params.append(since.isoformat())
+    return [SessionRow.from_json(json.loads(r["row_json"])) for r in db.query(
+        f"SELECT row_json FROM {db.name(SESSIONS)} WHERE {where} "
+        "ORDER BY started_at, session_id", params)]
+
+
+def stored_mark(row: dict[str, Any]) -> Mark:
+    return Mark(row["exercise_id"], row["set_order"], int(row["seq"]), row["kind"],
+                float(row["at_kg"]), float(row["value"]), _float(row["previous"]),
+                json.loads(row["ref"]), _float(row["brzycki"]))
+
+
+def day_from_row(row: dict[str, Any]) -> FatigueDay:
+    return _day_from_row(row)
+
+
+def iso(value: date) -> str:
+    return value.isoformat()
+
