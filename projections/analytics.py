@@ -21,12 +21,13 @@ from projections.execution import execution
 from projections.facts import Facts
 from projections.fatigue import fatigue
 from projections.goals import goals
-from projections.history import AthleteHistory, entities, load_history
+from projections.history import AthleteHistory, entities, fold, load_history
 from projections.load import load
 from projections.readiness import readiness
 from projections.recovery import recovery
+from projections.source import EventSource
 from projections.strength import strength
-from services.application import TrainingLog
+from services.domain.athlete import Athlete
 from services.domain.errors import InvalidValue, NotFound
 from services.domain.weeks import local_day
 from services.tables import ServiceTables
@@ -93,16 +94,21 @@ def check_on(day: date, first: date) -> None:
         raise InvalidValue(f"at most {MAX_DAYS_AHEAD} days ahead", "on")
 
 
-def history_as_of(app: TrainingLog, db: ServiceTables, catch_up: Callable[[], Any],
+def history_as_of(source: EventSource, db: ServiceTables, catch_up: Callable[[], Any],
                   athlete_id: str, as_of: str | None) -> tuple[date, datetime | None,
                                                                AthleteHistory]:
     """(day, recorded_by, history) of an athlete for the views ``as_of`` a moment;
-    NotFound for an unknown athlete, or one not registered yet then.  ``catch_up`` brings the
-    directory view up to date (it lists the athlete's aggregates)."""
-    athlete = app.athlete(athlete_id)
+    NotFound for an unknown or erased athlete, or one not registered yet then.  ``catch_up``
+    brings the directory view up to date (it lists the athlete's aggregates)."""
+    try:
+        athlete = fold(source, athlete_id)
+    except ValueError:  # not a UUID
+        athlete = None
+    if not isinstance(athlete, Athlete):
+        raise NotFound("no such athlete")
     recorded_by, day = parse_as_of(as_of, athlete.profile["timezone"])
     catch_up()
-    history = load_history(app, athlete_id, entities(db, athlete_id, recorded_by),
+    history = load_history(source, athlete_id, entities(db, athlete_id, recorded_by),
                            recorded_by)
     if history is None:
         raise NotFound("the athlete was not registered yet at as_of", "as_of")

@@ -16,9 +16,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from services.keyring import KeyErased
+from projections.source import EventSource, domain_events
 from services.tables import ServiceTables, Tx
 
 if TYPE_CHECKING:
@@ -65,6 +66,10 @@ class View(ABC):
         """The feed has caught up with its source (default: nothing to do)."""
         return
 
+    def pending(self, db: ServiceTables) -> int:
+        """Work the view deferred to ``idle`` (counted in its lag; default none)."""
+        return 0
+
     def forget_athlete(self, tx: Tx, athlete_id: str) -> dict[str, int]:
         """Delete the athlete's rows (erasure); rows deleted per table."""
         return {}
@@ -85,15 +90,9 @@ class View(ABC):
         return digest.hexdigest()
 
 
-def readable(app: Any, stored: Iterable[Any]) -> list[Any]:
+def readable(source: EventSource, stored: Iterable[StoredEvent]) -> list[Any]:
     """Stored events as domain events, leaving out those of erased athletes."""
-    out = []
-    for item in stored:
-        try:
-            out.append(app.mapper.to_domain_event(item))
-        except KeyErased:
-            continue
-    return out
+    return domain_events(source, stored)
 
 
 def create_tracking(db: ServiceTables) -> None:

@@ -20,15 +20,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from projections.facts import Facts
+from projections.facts import Facts, SessionRow
 from services.domain.weeks import week_start
 
 ADHERENCE_WEEKS = 4
 
 
-def weeks(facts: Facts, day: date) -> list[dict[str, Any]]:
-    """Per planned week up to the one holding ``day``: planned, completed, training done."""
-    return [w.row for w in facts.weeks(day)]
+def executed_row(r: SessionRow) -> dict[str, Any]:
+    """A session as the ``execution`` view lists it."""
+    return {"session_id": r.session_id, "day": r.day.isoformat(),
+            "planned_role": r.planned_role, "classification": r.classification,
+            "reason": r.reason}
 
 
 def adherence(rows: list[dict[str, Any]], key_done: str, key_planned: str) -> float | None:
@@ -37,15 +39,11 @@ def adherence(rows: list[dict[str, Any]], key_done: str, key_planned: str) -> fl
 
 
 def execution(facts: Facts, day: date) -> dict[str, Any]:
-    per_week = weeks(facts, day)
-    since = (week_start(day, facts.first_day_of_week)
-             - timedelta(weeks=ADHERENCE_WEEKS - 1)).isoformat()
-    recent = [w for w in per_week if w["week_start"] >= since]
+    since = week_start(day, facts.first_day_of_week) - timedelta(weeks=ADHERENCE_WEEKS - 1)
+    recent = [w.row for w in facts.weeks(day, since)]
     return {
-        "weeks": per_week,
+        "weeks": facts.weeks_out(day),
         "adherence_pct_4w": adherence(recent, "completed", "planned"),
         "training_adherence_pct_4w": adherence(recent, "training_done", "training_planned"),
-        "sessions": [{"session_id": r.session_id, "day": r.day.isoformat(),
-                      "planned_role": r.planned_role, "classification": r.classification,
-                      "reason": r.reason} for r in facts.sessions(day)],
+        "sessions": facts.executed_out(day),
     }

@@ -31,12 +31,11 @@ from projections.observations import observation_day
 from projections.readiness import LIKE_WEEKS, readiness
 from projections.recovery import MARKERS, recovery
 from projections.science.strength import e1rm
+from projections.source import EventSource, domain_event
 from projections.strength import strength
-from services.application import TrainingLog
 from services.domain.errors import NotFound
 from services.domain.session import TrainingSession
 from services.domain.weeks import week_start
-from services.keyring import KeyErased
 
 SET_EVENTS = (TrainingSession.SetLogged, TrainingSession.SetAmended)
 ACWR_CHRONIC_DAYS = 28
@@ -51,8 +50,8 @@ class EventIndex:
     """The events of an athlete's aggregates as recorded by ``recorded_by`` (None: all),
     read from the store once per aggregate, when first asked for."""
 
-    def __init__(self, app: TrainingLog, recorded_by: datetime | None) -> None:
-        self.app = app
+    def __init__(self, source: EventSource, recorded_by: datetime | None) -> None:
+        self.source = source
         self.recorded_by = recorded_by
         self._events: dict[str, list[Any]] = {}
 
@@ -60,11 +59,10 @@ class EventIndex:
         key = str(aggregate_id)
         if key not in self._events:
             out = []
-            for stored in self.app.recorder.select_events(UUID(key)):
-                try:
-                    event: Any = self.app.mapper.to_domain_event(stored)
-                except KeyErased:  # the athlete was erased meanwhile
-                    raise NotFound("no such athlete") from None
+            for stored in self.source.recorder.select_events(UUID(key)):
+                event = domain_event(self.source, stored)
+                if event is None:  # the athlete was erased meanwhile
+                    raise NotFound("no such athlete")
                 if self.recorded_by is not None and event.timestamp > self.recorded_by:
                     break  # as the history folds it (projections.history)
                 out.append(event)

@@ -14,6 +14,8 @@ so the two answers are equal; the property tests hold them to it.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -107,6 +109,82 @@ class Mark:
     brzycki: float | None = None  # e1rm_kg marks: Brzycki on the same set
 
 
+class RawRows(list[str]):
+    """Rows of a view's answer already serialized (stored so, at settle): each item is one
+    JSON object, or several joined by ", " (a month's chunk, :mod:`projections.chunks`).
+    The read model's long series go out without being parsed and encoded again.  The oracle
+    gives plain dicts instead; :func:`plain` makes both comparable."""
+
+
+def plain(value: Any) -> Any:
+    """An answer with every :class:`RawRows` parsed (for comparisons and exports)."""
+    if isinstance(value, RawRows):
+        return json.loads("[" + ", ".join(value) + "]")
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """An answer as JSON text, splicing :class:`RawRows` in as they are."""
+    if isinstance(value, RawRows):
+        return "[" + ", ".join(value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {dumps(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return "[" + ", ".join(dumps(v) for v in value) + "]"
+    return json.dumps(value, default=str)
+
+
+class MetricSeries(Protocol):
+    """A goal metric's values by day, asked only what a goal's progress needs."""
+
+    def out(self) -> Sequence[Any]:
+        """Every value as the ``goals`` view lists it: ``{"day", "value"}``."""
+
+    def last(self) -> tuple[date, float] | None:
+        """The latest value."""
+
+    def window(self, since: date) -> dict[date, float]:
+        """The values from ``since`` on."""
+
+    def first_from(self, day: date) -> float | None:
+        """The first value on or after ``day``."""
+
+    def first_meeting(self, target: float, increase: bool) -> date | None:
+        """The first day a value met ``target`` (at or above it, or at or below it)."""
+
+
+def value_row(day: date, value: float) -> dict[str, Any]:
+    return {"day": day.isoformat(), "value": round(value, 3)}
+
+
+class DictSeries:
+    """A metric series held in memory."""
+
+    def __init__(self, values: dict[date, float]) -> None:
+        self.values = dict(sorted(values.items()))
+
+    def out(self) -> list[dict[str, Any]]:
+        return [value_row(d, v) for d, v in self.values.items()]
+
+    def last(self) -> tuple[date, float] | None:
+        return next(reversed(self.values.items()), None)
+
+    def window(self, since: date) -> dict[date, float]:
+        return {d: v for d, v in self.values.items() if d >= since}
+
+    def first_from(self, day: date) -> float | None:
+        return next((v for d, v in self.values.items() if d >= day), None)
+
+    def first_meeting(self, target: float, increase: bool) -> date | None:
+        return next((d for d, v in self.values.items()
+                     if (v >= target if increase else v <= target)), None)
+
+
 @dataclass
 class WeekRow:
     """Planned vs done for one planned week (``projections.execution``)."""
@@ -116,7 +194,8 @@ class WeekRow:
 
 
 class Facts(Protocol):
-    """An athlete's facts, as the views ask for them.  ``until`` is inclusive."""
+    """An athlete's facts, as the views ask for them.  ``until`` is inclusive.  Methods
+    ending in ``_out`` give rows of the answer as they are shown (dicts, or RawRows)."""
 
     athlete: Athlete  # profile (with its history), settings, custom exercises
 
@@ -132,27 +211,55 @@ class Facts(Protocol):
     def sessions(self, until: date, since: date | None = None) -> list[SessionRow]:
         """Sessions (discarded ones out) by start time."""
 
+    def sessions_out(self, until: date) -> Sequence[Any]:
+        """``load`` view rows of the sessions done by ``until`` (``SessionRow.as_dict``)."""
+
+    def executed_out(self, until: date) -> Sequence[Any]:
+        """``execution`` view rows of the sessions done by ``until`` (``executed_row``)."""
+
+    def weekly_work(self, until: date) -> list[tuple[date, float, str]]:
+        """(day, volume load, planned role) of every session done by ``until``."""
+
     def fatigue_days(self, until: date, since: date | None = None) -> list[FatigueDay]:
         """The load series from its first day (or ``since``) to ``until``; past the last
         session, rest days."""
 
-    def marks(self, until: date) -> list[Mark]:
-        """Every strength mark of sets done by ``until``, in order."""
+    def fatigue_out(self, until: date) -> Sequence[Any]:
+        """The series as the ``fatigue`` view shows it (``fatigue.day_row``)."""
 
-    def working_sets(self, until: date) -> dict[str, int]:
-        """exercise_id -> working sets done by ``until``."""
+    def load_days_out(self, until: date) -> Sequence[Any]:
+        """The daily loads as the ``load`` view shows them (``load.load_day``)."""
+
+    def strength_bests(self, until: date) -> list[dict[str, Any]]:
+        """Per exercise with working sets by ``until``, in order of its first set: sets,
+        best e1RM (Epley and Brzycki) with its set, heaviest load."""
+
+    def records_out(self, until: date) -> Sequence[Any]:
+        """Personal records set by ``until``, in order (``strength.record_row``)."""
 
     def e1rm_days(self, until: date, exercise_id: str | None = None,
                   ) -> list[tuple[str, date, float]]:
         """(exercise_id, day, best e1RM of that day), by exercise and day."""
 
+    def e1rm_series(self, exercise_id: str, until: date) -> MetricSeries:
+        """One exercise's best e1RM per day, up to ``until`` (an e1RM goal's metric)."""
+
+    def e1rm_out(self, until: date) -> Mapping[str, Sequence[Any]]:
+        """exercise_id -> its e1RM series as the ``strength`` view shows it."""
+
     def daily_values(self, metric: str, until: date, since: date | None = None,
                      ) -> dict[date, float]:
         """A metric's observations averaged per local day (lnRMSSD for ``hrv_rmssd``)."""
 
-    def weeks(self, until: date) -> list[WeekRow]:
-        """Planned weeks by start, up to the week holding ``until``; each row as of the
-        end of its week, except that week's, as of ``until``."""
+    def weeks(self, until: date, since: date | None = None) -> list[WeekRow]:
+        """Planned weeks by start, from ``since`` up to the week holding ``until``; each row
+        as of the end of its week, except that week's, as of ``until``."""
+
+    def weeks_out(self, until: date) -> Sequence[Any]:
+        """Every planned week's row up to the week holding ``until``."""
+
+    def converted_weeks(self, until: date) -> list[date]:
+        """Planned weeks up to ``until`` with a converted volume session."""
 
     def plans(self, since: date) -> list[WeeklyPlan]:
         """Plans of the weeks starting on or after ``since``."""

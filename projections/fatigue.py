@@ -38,9 +38,10 @@ def day_row(d: FatigueDay) -> dict[str, Any]:
 
 
 def fatigue(facts: Facts, day: date) -> dict[str, Any]:
-    series = [day_row(d) for d in facts.fatigue_days(day)]
+    series = facts.fatigue_out(day)
     settings = facts.athlete.settings
-    latest = series[-1] if series else None
+    last = facts.fatigue_days(day, day)
+    latest = day_row(last[-1]) if last else None
     flags = []
     if latest is not None:
         acwr = acwr_flag(latest["acwr"])

@@ -30,9 +30,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from projections.facts import Facts
+from projections.facts import DictSeries, Facts, MetricSeries
 from projections.science.trend import least_squares, projected_crossing
-from projections.strength import e1rm_values
 from services.domain.goal import Goal
 from services.domain.weeks import local_day, week_start
 
@@ -44,13 +43,13 @@ def _weekly(facts: Facts, day: date, kind: str) -> dict[date, float]:
     first_day = facts.first_day_of_week
     current = week_start(day, first_day)
     totals: dict[date, float] = defaultdict(float)
-    for row in facts.sessions(day):
-        week = week_start(row.day, first_day)
+    for when, volume, role in facts.weekly_work(day):
+        week = week_start(when, first_day)
         if week >= current:
             continue
         if kind == "weekly_volume_load":
-            totals[week] += row.volume_load_kg
-        elif row.planned_role == "training":
+            totals[week] += volume
+        elif role == "training":
             totals[week] += 1
         else:
             totals.setdefault(week, 0.0)
@@ -58,10 +57,16 @@ def _weekly(facts: Facts, day: date, kind: str) -> dict[date, float]:
     return {w + timedelta(days=6): v for w, v in sorted(totals.items())}
 
 
-def metric_values(facts: Facts, goal: Goal, day: date) -> dict[date, float]:
+def metric_series(facts: Facts, goal: Goal, day: date) -> MetricSeries:
     kind = goal.metric["kind"]
     if kind == "e1rm":
-        return e1rm_values(facts, goal.metric["exercise_id"], day)
+        return facts.e1rm_series(goal.metric["exercise_id"], day)
+    return DictSeries(metric_values(facts, goal, day))
+
+
+def metric_values(facts: Facts, goal: Goal, day: date) -> dict[date, float]:
+    """The values of a goal's metric other than e1RM, up to ``day``."""
+    kind = goal.metric["kind"]
     if kind in ("weekly_training_sessions", "weekly_volume_load"):
         return _weekly(facts, day, kind)
     metric = "body_mass" if kind == "body_mass" else str(goal.metric["name"])
@@ -78,56 +83,58 @@ def metric_values(facts: Facts, goal: Goal, day: date) -> dict[date, float]:
     return dict(sorted(totals.items()))
 
 
-def current_value(goal: Goal, values: dict[date, float], day: date) -> float | None:
+def current_value(goal: Goal, values: MetricSeries, day: date) -> float | None:
     """Where the goal stands: for e1RM and performance metrics the best value of the last
     28 days (highest when the goal increases, lowest when it decreases), so one off day
     does not undo progress; for body mass and weekly totals the latest value."""
-    if not values:
+    last = values.last()
+    if last is None:
         return None
     kind = goal.metric["kind"]
     performance = kind == "e1rm" or (kind == "custom" and goal.metric.get("per") != "week")
     if not performance:
-        return values[max(values)]
-    recent = [v for d, v in values.items() if (day - d).days < BEST_OF_DAYS]
+        return last[1]
+    recent = list(values.window(day - timedelta(days=BEST_OF_DAYS - 1)).values())
     if not recent:
-        return values[max(values)]
+        return last[1]
     return max(recent) if goal.direction == "increase" else min(recent)
 
 
 def progress(facts: Facts, goal: Goal, day: date) -> dict[str, Any]:
-    values = metric_values(facts, goal, day)
+    values = metric_series(facts, goal, day)
     set_on = local_day(goal.created_on, str(facts.athlete.profile_on(goal.created_on)
                                            ["timezone"]))
     now = current_value(goal, values, day)
     current = round(now, 3) if now is not None else None
+    last = values.last()
     start = goal.start_value
-    if start is None and values:
-        after = [d for d in values if d >= set_on]
-        start = values[min(after)] if after else values[max(values)]
+    if start is None and last is not None:
+        found = values.first_from(set_on)
+        start = found if found is not None else last[1]
     out: dict[str, Any] = {
         "goal_id": str(goal.id), "title": goal.title, "metric": goal.metric,
         "direction": goal.direction, "unit": goal.unit, "status": goal.status,
         "target_value": goal.target_value, "start_value": start, "current_value": current,
         "deadline": goal.deadline.isoformat() if goal.deadline else None,
         "percent": None, "slope_per_day": None, "projected_date": None, "on_track": None,
-        "progress": None,
-        "values": [{"day": d.isoformat(), "value": round(v, 3)} for d, v in values.items()],
+        "progress": None, "values": values.out(),
     }
     if current is None:
         return out
     target = goal.target_value
     if start is not None and target != start:
         out["percent"] = round(100 * (current - start) / (target - start), 1)
-    met = current >= target if goal.direction == "increase" else current <= target
-    recent = [((d - set_on).days, v) for d, v in values.items()
-              if (day - d).days < TREND_DAYS]
+    increase = goal.direction == "increase"
+    met = current >= target if increase else current <= target
+    recent = [((d - set_on).days, v) for d, v in
+              values.window(day - timedelta(days=TREND_DAYS - 1)).items()]
     line = least_squares(recent)
     if line is not None:
         out["slope_per_day"] = round(line.slope, 4)
     if met:
-        reached_on = min(d for d, v in values.items()
-                         if (v >= target if goal.direction == "increase" else v <= target))
-        out["projected_date"], out["progress"] = reached_on.isoformat(), "reached"
+        reached_on = values.first_meeting(target, increase)
+        out["projected_date"] = reached_on.isoformat() if reached_on else None
+        out["progress"] = "reached"
         return out
     crossing = projected_crossing(recent, target)
     if crossing is None:

@@ -16,13 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from services.application import TrainingLog
+from projections.source import EventSource, domain_event
 from services.domain.athlete import Athlete
 from services.domain.goal import Goal
 from services.domain.observation import Observation
 from services.domain.plan import WeeklyPlan
 from services.domain.session import TrainingSession
-from services.keyring import KeyErased
 from services.tables import ServiceTables
 
 DIRECTORY = "tl_directory"
@@ -58,19 +57,17 @@ class AthleteHistory:
         return self.athlete.profile_on(moment)
 
 
-def _fold(app: TrainingLog, entity_id: str, recorded_by: datetime | None) -> Any:
-    """The aggregate as it stood when ``recorded_by`` was reached (None: as it is now)."""
-    try:
-        if recorded_by is None:
-            return app.repository.get(UUID(entity_id))
-        aggregate: Any = None
-        for stored in app.recorder.select_events(UUID(entity_id)):
-            event: Any = app.mapper.to_domain_event(stored)
-            if event.timestamp > recorded_by:
-                break
-            aggregate = event.mutate(aggregate)
-    except KeyErased:
-        return None  # the athlete's data was erased
+def fold(source: EventSource, entity_id: str, recorded_by: datetime | None = None) -> Any:
+    """The aggregate as it stood when ``recorded_by`` was reached (None: as it is now), folded
+    from its stored events; None if it did not exist yet, or its athlete's data was erased."""
+    aggregate: Any = None
+    for stored in source.recorder.select_events(UUID(entity_id)):
+        event = domain_event(source, stored)
+        if event is None:
+            return None  # the athlete's data was erased
+        if recorded_by is not None and event.timestamp > recorded_by:
+            break
+        aggregate = event.mutate(aggregate)
     return aggregate
 
 
@@ -107,14 +104,14 @@ def assemble(athlete: Athlete, owned: Iterable[tuple[str, Any]],
     return history
 
 
-def load_history(app: TrainingLog, athlete_id: str, owned: list[tuple[str, str]],
+def load_history(source: EventSource, athlete_id: str, owned: list[tuple[str, str]],
                  recorded_by: datetime | None = None) -> AthleteHistory | None:
     """The athlete's history as recorded by then, or None if the athlete did not exist yet.
 
     ``owned``: (kind, id) of the athlete's aggregates, e.g. from :func:`entities`.
     """
-    athlete = _fold(app, athlete_id, recorded_by)
+    athlete = fold(source, athlete_id, recorded_by)
     if athlete is None:
         return None
-    folded = ((kind, _fold(app, entity_id, recorded_by)) for kind, entity_id in owned)
+    folded = ((kind, fold(source, entity_id, recorded_by)) for kind, entity_id in owned)
     return assemble(athlete, ((k, a) for k, a in folded if a is not None), recorded_by)

@@ -22,10 +22,14 @@ from projections.derive import (
     week_row,
     working_sets,
 )
-from projections.facts import FatigueDay, Mark, SessionRow, WeekRow
+from projections.execution import executed_row
+from projections.facts import DictSeries, FatigueDay, Mark, SessionRow, WeekRow
+from projections.fatigue import day_row
 from projections.history import AthleteHistory
+from projections.load import load_day
 from projections.observations import observation_day, observation_value
 from projections.sessions import session_load
+from projections.strength import e1rm_row, record_row
 from services.domain.goal import Goal
 from services.domain.plan import WeeklyPlan
 
@@ -57,6 +61,19 @@ class HistoryFacts:
         return [r for r in self._sessions
                 if r.day <= until and (since is None or r.day >= since)]
 
+    def _by_day(self, until: date) -> list[SessionRow]:
+        """Sessions as the answers list them: by day, then start."""
+        return sorted(self.sessions(until), key=lambda r: (r.day, r.started_at, r.session_id))
+
+    def sessions_out(self, until: date) -> list[dict[str, Any]]:
+        return [r.as_dict() for r in self._by_day(until)]
+
+    def executed_out(self, until: date) -> list[dict[str, Any]]:
+        return [executed_row(r) for r in self._by_day(until)]
+
+    def weekly_work(self, until: date) -> list[tuple[date, float, str]]:
+        return [(r.day, r.volume_load_kg, r.planned_role) for r in self.sessions(until)]
+
     @cached_property
     def _series(self) -> list[FatigueDay]:
         first = self.first_day()
@@ -76,6 +93,12 @@ class HistoryFacts:
             rows += fatigue_days(series[0].day, [0.0] * gap, len(series), series[-1],
                                  [d.load for d in series], self.athlete.settings)
         return [d for d in rows if since is None or d.day >= since]
+
+    def fatigue_out(self, until: date) -> list[dict[str, Any]]:
+        return [day_row(d) for d in self.fatigue_days(until)]
+
+    def load_days_out(self, until: date) -> list[dict[str, Any]]:
+        return [load_day(d) for d in self.fatigue_days(until)]
 
     @cached_property
     def _sets(self) -> list[dict[str, Any]]:
@@ -99,15 +122,30 @@ class HistoryFacts:
         out.sort(key=lambda dm: (dm[1].order, dm[1].seq))
         return out
 
-    def marks(self, until: date) -> list[Mark]:
-        return [m for d, m in self._marks if d <= until]
-
-    def working_sets(self, until: date) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
+    def strength_bests(self, until: date) -> list[dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
         for s in self._sets:
             if s["day"] <= until:
-                counts[s["exercise_id"]] += 1
-        return dict(counts)
+                entry = out.setdefault(s["exercise_id"], {"exercise_id": s["exercise_id"],
+                                                          "sets": 0})
+                entry["sets"] += 1
+        for d, mark in self._marks:
+            if d > until:
+                continue
+            entry = out[mark.exercise_id]
+            if mark.kind == "e1rm_kg":
+                entry.update(best_e1rm_kg=mark.value, best_e1rm_set=mark.ref,
+                             best_e1rm_brzycki_kg=mark.brzycki)
+            elif mark.kind == "heaviest_kg":
+                entry["heaviest_kg"] = mark.value
+        for ex, _, value in self.e1rm_days(until):
+            out[ex]["latest_e1rm_kg"] = value
+        return list(out.values())
+
+    def records_out(self, until: date) -> list[dict[str, Any]]:
+        listed = sorted(((d, m) for d, m in self._marks if d <= until and m.previous is not None),
+                        key=lambda dm: (dm[0], dm[1].order, dm[1].seq))
+        return [record_row(m) for _, m in listed]
 
     def e1rm_days(self, until: date, exercise_id: str | None = None,
                   ) -> list[tuple[str, date, float]]:
@@ -119,6 +157,15 @@ class HistoryFacts:
             key = (s["exercise_id"], s["day"])
             best[key] = max(best.get(key, 0.0), s["e1rm"])
         return [(ex, d, v) for (ex, d), v in sorted(best.items())]
+
+    def e1rm_series(self, exercise_id: str, until: date) -> DictSeries:
+        return DictSeries({d: v for _, d, v in self.e1rm_days(until, exercise_id)})
+
+    def e1rm_out(self, until: date) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for ex, d, value in self.e1rm_days(until):
+            out[ex].append(e1rm_row(d, value))
+        return dict(out)
 
     @cached_property
     def _daily(self) -> dict[str, dict[date, float]]:
@@ -134,17 +181,23 @@ class HistoryFacts:
         return {d: v for d, v in self._daily.get(metric, {}).items()
                 if d <= until and (since is None or d >= since)}
 
-    def weeks(self, until: date) -> list[WeekRow]:
+    def weeks(self, until: date, since: date | None = None) -> list[WeekRow]:
         current = week_of(until, self.first_day_of_week)
         out = []
         for plan in self.history.plans:
-            if plan.week_start > current:
+            if plan.week_start > current or (since is not None and plan.week_start < since):
                 continue
             end = plan.week_start + timedelta(days=6)
             rows = self.sessions(end, plan.week_start)
             out.append(WeekRow(plan.week_start, week_row(
                 plan, rows, until if plan.week_start == current else None)))
         return out
+
+    def weeks_out(self, until: date) -> list[dict[str, Any]]:
+        return [w.row for w in self.weeks(until)]
+
+    def converted_weeks(self, until: date) -> list[date]:
+        return [w.week_start for w in self.weeks(until) if w.row["converted"]]
 
     def plans(self, since: date) -> list[WeeklyPlan]:
         return [p for p in self.history.plans if p.week_start >= since]

@@ -18,30 +18,31 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from eventsourcing.application import Application
-
-from ingest import kafka_io
-from ingest.envelope import open_envelope
 from projections.base import OFFSETS, View, apply_events, create_tracking
-from services.keyring import KeyErased, KeyRing
+from projections.source import EventSource, domain_event
+from projections.transport import Consumer, Transport
 from services.tables import ServiceTables, Tx
 
 log = logging.getLogger("trainledger.projections")
 GROUP_PREFIX = "trainledger.projection."
 TOPIC_CHECK_SECONDS = 5.0
+PARTITIONS = 3  # if the feed creates the topic (the relay creates it with as many)
+RETENTION = {"retention.ms": "-1"}
 
 
 class KafkaFeed:
-    def __init__(self, app: Application[Any], db: ServiceTables, keys: KeyRing, view: View,
-                 bootstrap: str, topic: str) -> None:
-        self.app = app
+    """``source`` turns the records' stored events into domain events; ``transport`` reads
+    the topic (``ingest.kafka_transport.KafkaTransport``: the broker and the key ring)."""
+
+    def __init__(self, source: EventSource, db: ServiceTables, transport: Transport,
+                 view: View, topic: str) -> None:
+        self.source = source
         self.db = db
-        self.keys = keys
+        self.transport = transport
         self.view = view
-        self.bootstrap = bootstrap
         self.topic = topic
         self.wanted = set(view.topics)
-        self._consumer: Any = None
+        self._consumer: Consumer | None = None
         self._topic_id: str | None = None
         self._checked = 0.0
         create_tracking(db)
@@ -53,10 +54,15 @@ class KafkaFeed:
             "WHERE view = %s AND topic = %s", (self.view.name, self.topic))
         return {int(r["partition"]): (int(r["next_offset"]), r["topic_id"]) for r in rows}
 
+    def _resume(self) -> dict[int, int]:
+        """Where assigned partitions resume: the view's own offsets (0 if none yet).  Runs
+        on the consumer's thread, during a poll: a local read only, no broker calls."""
+        return {partition: offset for partition, (offset, _) in self.stored_offsets().items()}
+
     def _check_recreated(self) -> None:
         """Before joining: if the topic was recreated, start our offsets over from 0."""
-        self._topic_id = kafka_io.topic_id(self.bootstrap, self.topic)
-        ends = kafka_io.end_offsets(self.bootstrap, self.topic)
+        self._topic_id = self.transport.topic_id(self.topic)
+        ends = self.transport.end_offsets(self.topic)
         stored = self.stored_offsets()
         recreated = [
             p for p, (offset, known_id) in stored.items()
@@ -70,33 +76,16 @@ class KafkaFeed:
                 for partition in stored:
                     self._save_offset(tx, partition, 0, self._topic_id)
 
-    def connect(self) -> Any:
+    def connect(self) -> Consumer:
         if self._consumer is None:
-            from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
-
-            feed = self
-
-            class SeekToStored(AsyncConsumerRebalanceListener):  # type: ignore[misc]
-                """Assigned partitions resume at the view's own offsets (0 if none yet).
-                Runs on the consumer's IO loop: only a local read and seeks, no broker calls."""
-
-                async def on_partitions_revoked(self, revoked: Any) -> None:
-                    return None
-
-                async def on_partitions_assigned(self, assigned: Any) -> None:
-                    stored = feed.stored_offsets()
-                    for tp in assigned:
-                        feed._consumer.seek(tp, stored.get(tp.partition, (0, None))[0])
-
-            kafka_io.ensure_topic(self.bootstrap, self.topic, 3, {"retention.ms": "-1"})
+            self.transport.ensure_topic(self.topic, PARTITIONS, RETENTION)
             self._check_recreated()
-            self._consumer = kafka_io.make_consumer(self.bootstrap,
-                                                    GROUP_PREFIX + self.view.name)
-            self._consumer.subscribe([self.topic], listener=SeekToStored())
+            self._consumer = self.transport.make_consumer(GROUP_PREFIX + self.view.name,
+                                                          self.topic, self._resume)
             self._checked = time.monotonic()
         elif time.monotonic() - self._checked > TOPIC_CHECK_SECONDS:
             self._checked = time.monotonic()
-            if kafka_io.topic_id(self.bootstrap, self.topic) != self._topic_id:
+            if self.transport.topic_id(self.topic) != self._topic_id:
                 self.close()  # the topic was recreated under us: rejoin from our offsets
                 return self.connect()
         return self._consumer
@@ -104,7 +93,7 @@ class KafkaFeed:
     def close(self) -> None:
         if self._consumer is not None:
             try:
-                kafka_io.close_consumer(self._consumer)
+                self.transport.close_consumer(self._consumer)
             finally:
                 self._consumer = None
 
@@ -113,19 +102,21 @@ class KafkaFeed:
         consumer = self.connect()
         batches = consumer.poll(timeout_ms=timeout_ms, max_records=1000)
         applied = 0
-        for tp, records in batches.items():
+        for partition, records in batches.items():
+            if not records:
+                continue
             events = []
             for record in records:
-                try:
-                    envelope = open_envelope(record.value, self.keys)
-                except KeyErased:
-                    continue  # the athlete's data was erased: nothing to read
-                if envelope.stored.topic in self.wanted:
-                    events.append(self.app.mapper.to_domain_event(envelope.stored))
+                stored = self.transport.open(record.value)
+                if stored is None or stored.topic not in self.wanted:
+                    continue  # erased (nothing to read), or not an event the view handles
+                event = domain_event(self.source, stored)
+                if event is not None:
+                    events.append(event)
             self.view.prepare(events)
             with self.db.transaction() as tx:
                 applied += apply_events(tx, self.view, events)
-                self._save_offset(tx, tp.partition, records[-1].offset + 1, self._topic_id)
+                self._save_offset(tx, partition, records[-1].offset + 1, self._topic_id)
         return applied
 
     def _save_offset(self, tx: Tx, partition: int, next_offset: int,
@@ -152,39 +143,36 @@ class KafkaFeed:
         self.close()
 
 
-def read_topic(app: Application[Any], keys: KeyRing, bootstrap: str, topic: str,
+def read_topic(source: EventSource, transport: Transport, topic: str,
                chunk: int = 5000) -> Iterator[list[Any]]:
     """The whole topic from offset 0 to its current end, as domain events, a chunk at a time
     (replay from Kafka).  Partitions are read one after another: each holds whole athletes
     (the key is the athlete), in publication order.  Erased athletes' records are skipped."""
-    from kafka import TopicPartition
-
-    ends = kafka_io.end_offsets(bootstrap, topic)
-    consumer = kafka_io.make_consumer(bootstrap, None)
-    try:
-        for partition, end in sorted(ends.items()):
-            tp = TopicPartition(topic, partition)
-            consumer.assign([tp])
-            consumer.seek(tp, 0)
+    for partition, end in sorted(transport.end_offsets(topic).items()):
+        if end <= 0:
+            continue
+        reader = transport.make_reader(topic, partition, 0)
+        try:
             position, events = 0, []
             while position < end:
-                for record in consumer.poll(timeout_ms=1000, max_records=chunk).get(tp, []):
+                for record in reader.poll(timeout_ms=1000, max_records=chunk).get(partition,
+                                                                                  []):
                     position = record.offset + 1
                     if record.offset >= end:
                         break
-                    try:
-                        envelope = open_envelope(record.value, keys)
-                    except KeyErased:
-                        continue
-                    events.append(app.mapper.to_domain_event(envelope.stored))
+                    stored = transport.open(record.value)
+                    event = domain_event(source, stored) if stored is not None else None
+                    if event is not None:
+                        events.append(event)
                 if len(events) >= chunk:
                     yield events
                     events = []
             if events:
                 yield events
-    finally:
-        consumer.close()
+        finally:
+            transport.close_consumer(reader)
 
 
-def topic_size(bootstrap: str, topic: str) -> int:
-    return sum(kafka_io.end_offsets(bootstrap, topic).values())
+def topic_size(transport: Transport, topic: str) -> int:
+    """Records on the topic, all partitions (the events a topic replay reads)."""
+    return sum(transport.end_offsets(topic).values())

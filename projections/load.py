@@ -12,10 +12,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from projections.facts import Facts
+from projections.facts import Facts, FatigueDay
+
+
+def load_day(d: FatigueDay) -> dict[str, Any]:
+    """A day of the ``load`` view's daily series."""
+    return {"day": d.day.isoformat(), "load": round(d.load, 2)}
 
 
 def load(facts: Facts, day: date) -> dict[str, Any]:
-    return {"sessions": [r.as_dict() for r in facts.sessions(day)],
-            "days": [{"day": d.day.isoformat(), "load": round(d.load, 2)}
-                     for d in facts.fatigue_days(day)]}
+    return {"sessions": facts.sessions_out(day), "days": facts.load_days_out(day)}

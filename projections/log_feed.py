@@ -11,9 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
-
-from eventsourcing.application import Application
 
 from projections.base import (
     View,
@@ -23,6 +20,7 @@ from projections.base import (
     readable,
     save_position,
 )
+from projections.source import EventSource
 from services.tables import ServiceTables
 
 BATCH = 500
@@ -30,7 +28,7 @@ log = logging.getLogger("trainledger.projections")
 
 
 class LogFeed:
-    def __init__(self, app: Application[Any], db: ServiceTables, views: Sequence[View]) -> None:
+    def __init__(self, app: EventSource, db: ServiceTables, views: Sequence[View]) -> None:
         self.app = app
         self.db = db
         self.views = {view.name: view for view in views}
@@ -40,9 +38,11 @@ class LogFeed:
             view.create(db)
 
     def lag(self) -> dict[str, int]:
-        """Events in the store that each view has not read yet (of any type)."""
+        """Events in the store that each view has not read yet (of any type), plus the work
+        it has deferred (``View.pending``)."""
         head = int(self.app.recorder.max_notification_id() or 0)
-        return {name: head - position(self.db, name) for name in self.views}
+        return {name: head - position(self.db, name) + view.pending(self.db)
+                for name, view in self.views.items()}
 
     def catch_up(self, view: View, until: int | None = None) -> int:
         """Apply what the view has not seen, up to ``until`` (default: the head)."""

@@ -44,7 +44,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from projections import chunks
 from projections.base import View
+from projections.chunks import CHUNKS, Source
 from projections.derive import (
     USUAL_SESSIONS,
     WINDOW,
@@ -55,10 +57,14 @@ from projections.derive import (
     week_row,
     working_sets,
 )
-from projections.facts import FatigueDay, Mark, SessionRow
+from projections.execution import executed_row
+from projections.facts import FatigueDay, Mark, SessionRow, value_row
+from projections.fatigue import day_row
+from projections.load import load_day
 from projections.observations import observation_day, observation_value
 from projections.sessions import session_load
 from projections.states import decode_state, encode_state
+from projections.strength import e1rm_row, record_row
 from services.domain.athlete import Athlete
 from services.domain.goal import Goal
 from services.domain.observation import Observation
@@ -73,13 +79,26 @@ STATES = "tl_rm_states"
 SESSIONS = "tl_rm_sessions"
 SETS = "tl_rm_sets"
 DAYS = "tl_rm_days"
-E1RM_DAYS = "tl_rm_e1rm_days"
+E1RM_DAYS = "tl_rm_exercise_days"
 MARKS = "tl_rm_marks"
 EXERCISES = "tl_rm_exercises"
 OBSERVATIONS = "tl_rm_observations"
 OBS_DAYS = "tl_rm_obs_days"
 WEEKS = "tl_rm_weeks"
 DIRTY = "tl_rm_dirty"
+
+#: the long series of the answers, chunked by month (:mod:`projections.chunks`)
+SERIES = {
+    "fatigue": Source(DAYS, "fatigue_out", "day", "day"),
+    "load_days": Source(DAYS, "load_out", "day", "day"),
+    "sessions": Source(SESSIONS, "load_out", "day", "day, started_at, session_id"),
+    "executed": Source(SESSIONS, "executed_out", "day", "day, started_at, session_id"),
+    "records": Source(MARKS, "record_out", "day", "day, set_order, seq", "previous IS NOT NULL"),
+    "e1rm": Source(E1RM_DAYS, "out", "day", "day", "exercise_id = %(key)s AND out IS NOT NULL"),
+    "e1rm_goal": Source(E1RM_DAYS, "value_out", "day", "day",
+                        "exercise_id = %(key)s AND out IS NOT NULL"),
+    "weeks": Source(WEEKS, "row_json", "week_start", "week_start"),
+}
 
 KINDS: dict[type[Any], str] = {Athlete: "athlete", TrainingSession: "session",
                                WeeklyPlan: "plan", Goal: "goal", Observation: "observation"}
@@ -90,8 +109,9 @@ DDL = {
     STATES: "entity_id TEXT PRIMARY KEY, kind TEXT NOT NULL, athlete_id TEXT NOT NULL, "
             "sort_key TEXT NOT NULL, state TEXT NOT NULL",
     SESSIONS: "session_id TEXT PRIMARY KEY, athlete_id TEXT NOT NULL, started_at TEXT NOT NULL, "
-              "day TEXT NOT NULL, objective_id TEXT, volume_load_kg DOUBLE PRECISION NOT NULL, "
-              "row_json TEXT NOT NULL",
+              "day TEXT NOT NULL, objective_id TEXT, planned_role TEXT NOT NULL, "
+              "volume_load_kg DOUBLE PRECISION NOT NULL, row_json TEXT NOT NULL, "
+              "load_out TEXT NOT NULL, executed_out TEXT NOT NULL",
     SETS: "session_id TEXT NOT NULL, set_id TEXT NOT NULL, athlete_id TEXT NOT NULL, "
           "exercise_id TEXT NOT NULL, set_order TEXT NOT NULL, day TEXT NOT NULL, "
           "set_json TEXT NOT NULL, PRIMARY KEY (session_id, set_id)",
@@ -100,24 +120,26 @@ DDL = {
           "atl DOUBLE PRECISION NOT NULL, tsb DOUBLE PRECISION NOT NULL, "
           "ewma_acute DOUBLE PRECISION NOT NULL, ewma_chronic DOUBLE PRECISION NOT NULL, "
           "acwr DOUBLE PRECISION, monotony DOUBLE PRECISION, strain DOUBLE PRECISION, "
-          "PRIMARY KEY (athlete_id, day)",
+          "fatigue_out TEXT NOT NULL, load_out TEXT NOT NULL, PRIMARY KEY (athlete_id, day)",
     E1RM_DAYS: "athlete_id TEXT NOT NULL, exercise_id TEXT NOT NULL, day TEXT NOT NULL, "
-               "e1rm DOUBLE PRECISION NOT NULL, PRIMARY KEY (athlete_id, exercise_id, day)",
+               "e1rm DOUBLE PRECISION, sets_to_date INTEGER NOT NULL, out TEXT, value_out TEXT, "
+               "PRIMARY KEY (athlete_id, exercise_id, day)",
     MARKS: "athlete_id TEXT NOT NULL, exercise_id TEXT NOT NULL, set_order TEXT NOT NULL, "
            "seq INTEGER NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL, "
            "at_kg DOUBLE PRECISION NOT NULL, value DOUBLE PRECISION NOT NULL, "
            "previous DOUBLE PRECISION, ref TEXT NOT NULL, brzycki DOUBLE PRECISION, "
-           "PRIMARY KEY (athlete_id, exercise_id, set_order, seq)",
+           "record_out TEXT, PRIMARY KEY (athlete_id, exercise_id, set_order, seq)",
     EXERCISES: "athlete_id TEXT NOT NULL, exercise_id TEXT NOT NULL, last_order TEXT NOT NULL, "
                "bests TEXT NOT NULL, PRIMARY KEY (athlete_id, exercise_id)",
     OBSERVATIONS: "observation_id TEXT PRIMARY KEY, athlete_id TEXT NOT NULL, "
                   "metric TEXT NOT NULL, day TEXT NOT NULL, value DOUBLE PRECISION NOT NULL",
     OBS_DAYS: "athlete_id TEXT NOT NULL, metric TEXT NOT NULL, day TEXT NOT NULL, "
               "value DOUBLE PRECISION NOT NULL, PRIMARY KEY (athlete_id, metric, day)",
-    WEEKS: "athlete_id TEXT NOT NULL, week_start TEXT NOT NULL, row_json TEXT NOT NULL, "
-           "PRIMARY KEY (athlete_id, week_start)",
+    WEEKS: "athlete_id TEXT NOT NULL, week_start TEXT NOT NULL, converted INTEGER NOT NULL, "
+           "row_json TEXT NOT NULL, PRIMARY KEY (athlete_id, week_start)",
     DIRTY: "athlete_id TEXT NOT NULL, part TEXT NOT NULL, since TEXT NOT NULL, "
            "PRIMARY KEY (athlete_id, part)",
+    CHUNKS: chunks.DDL,
 }
 INDEXES = (
     (STATES, "athlete_id, kind, sort_key"),
@@ -125,6 +147,8 @@ INDEXES = (
     (SESSIONS, "athlete_id, objective_id, started_at"),
     (SESSIONS, "athlete_id, day"),
     (SETS, "athlete_id, exercise_id, set_order"),
+    (MARKS, "athlete_id, day"),
+    (MARKS, "athlete_id, exercise_id, kind, set_order"),
     (OBSERVATIONS, "athlete_id, metric, day"),
 )
 
@@ -242,14 +266,24 @@ class ReadModel(View):
     def _session_changed(self, tx: Tx, athlete_id: str, event: Any,
                          before: TrainingSession | None, after: TrainingSession) -> None:
         mark_dirty(tx, athlete_id, "sessions", utc_key(after.started_at))
-        old = {s["set_id"]: s for s in working_sets(before)} if before is not None else {}
-        new = {} if after.discarded else {s["set_id"]: s for s in working_sets(after)}
-        changed = [s for k, s in old.items() if new.get(k) != s] + \
-            [s for k, s in new.items() if old.get(k) != s]
+
+        def placed(session: TrainingSession | None) -> dict[str, tuple[int, Any]]:
+            if session is None or session.discarded:
+                return {}
+            return {k: (i, s) for i, (k, s) in enumerate(session.sets.items())}
+
+        old, new = placed(before), placed(after)
+        changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
         if not changed:
-            return
-        save_sets(tx, athlete_id, str(after.id), new.values())
-        for s in changed:
+            return  # the session's end, details or link: its sets stand
+        gone = working_sets(before, changed) if before is not None else []
+        made = working_sets(after, changed) if not after.discarded else []
+        session_id = str(after.id)
+        marks = ", ".join(["%s"] * len(changed))
+        tx.execute(f"DELETE FROM {tx.name(SETS)} WHERE session_id = %s AND set_id IN ({marks})",
+                   (session_id, *sorted(changed)))
+        save_sets(tx, athlete_id, session_id, made)
+        for s in gone + made:
             mark_dirty(tx, athlete_id, f"exercise:{s['exercise_id']}", s["order"])
 
     def finish(self, tx: Tx) -> None:
@@ -261,6 +295,11 @@ class ReadModel(View):
         """The feed has caught up: settle every dirty athlete."""
         for row in db.query(f"SELECT DISTINCT athlete_id FROM {db.name(DIRTY)}"):
             self.settle(db, row["athlete_id"])
+
+    def pending(self, db: ServiceTables) -> int:
+        """Athletes with series still to settle."""
+        rows = db.query(f"SELECT COUNT(DISTINCT athlete_id) AS n FROM {db.name(DIRTY)}")
+        return int(rows[0]["n"])
 
     def settle(self, db: ServiceTables, athlete_id: str) -> None:
         """Recompute the athlete's dirty series (nothing if none is dirty)."""
@@ -330,7 +369,7 @@ def _set_json(s: dict[str, Any]) -> str:
 
 
 def save_sets(tx: Tx, athlete_id: str, session_id: str, sets: Iterable[dict[str, Any]]) -> None:
-    tx.execute(f"DELETE FROM {tx.name(SETS)} WHERE session_id = %s", (session_id,))
+    """Insert working-set rows (the caller deleted what they replace)."""
     tx.executemany(
         f"INSERT INTO {tx.name(SETS)} (session_id, set_id, athlete_id, exercise_id, set_order, "
         "day, set_json) VALUES (%s, %s, %s, %s, %s, %s, %s)",
@@ -415,13 +454,19 @@ def _settle_sessions(tx: Tx, athlete: Athlete, since: str) -> date | None:
                (athlete_id, since))
     tx.executemany(
         f"INSERT INTO {tx.name(SESSIONS)} (session_id, athlete_id, started_at, day, objective_id, "
-        "volume_load_kg, row_json) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        "planned_role, volume_load_kg, row_json, load_out, executed_out) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         [(r.session_id, athlete_id, utc_key(r.started_at), r.day.isoformat(), r.objective_id,
-          r.volume_load_kg, json.dumps(r.to_json(), sort_keys=True)) for r in rows])
+          r.planned_role, r.volume_load_kg, json.dumps(r.to_json(), sort_keys=True),
+          json.dumps(r.as_dict()), json.dumps(executed_row(r))) for r in rows])
     days = [r.day for r in rows]
     if old_days and old_days[0]["day"]:
         days.append(date.fromisoformat(old_days[0]["day"]))
-    return min(days, default=None)
+    changed = min(days, default=None)
+    if changed is not None:
+        for series in ("sessions", "executed"):
+            chunks.rewrite(tx, SERIES[series], series, athlete_id, changed.isoformat())
+    return changed
 
 
 def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str) -> None:
@@ -454,19 +499,37 @@ def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str) -> N
                "AND set_order >= %s", (*key, since))
     tx.executemany(
         f"INSERT INTO {tx.name(MARKS)} (athlete_id, exercise_id, set_order, seq, day, kind, "
-        "at_kg, value, previous, ref, brzycki) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, "
-        "%s, %s)",
+        "at_kg, value, previous, ref, brzycki, record_out) VALUES (%s, %s, %s, %s, %s, %s, "
+        "%s, %s, %s, %s, %s, %s)",
         [(*key, m.order, m.seq, days[m.order], m.kind, m.at, m.value, m.previous,
-          json.dumps(m.ref, sort_keys=True), m.brzycki) for m in marks])
-    best_of_day: dict[str, float] = {}
-    for s in sets:
-        if s["e1rm"] is not None and s["day"].isoformat() >= first_day:
-            d = s["day"].isoformat()
-            best_of_day[d] = max(best_of_day.get(d, 0.0), s["e1rm"])
+          json.dumps(m.ref), m.brzycki,
+          json.dumps(record_row(m)) if m.previous is not None else None) for m in marks])
+    # per day: the best e1RM, and the working sets done so far
+    before = tx.query(f"SELECT sets_to_date FROM {tx.name(E1RM_DAYS)} WHERE athlete_id = %s "
+                      "AND exercise_id = %s AND day < %s ORDER BY day DESC LIMIT 1",
+                      (*key, first_day))
+    count = int(before[0]["sets_to_date"]) if before else 0
+    per_day: dict[str, list[Any]] = {}
+    for s in sorted(sets, key=lambda s: s["day"]):
+        entry = per_day.setdefault(s["day"].isoformat(), [None, 0])
+        if s["e1rm"] is not None:
+            entry[0] = max(entry[0] or 0.0, s["e1rm"])
+        entry[1] += 1
+    rows = []
+    for d, (best, n) in per_day.items():
+        count += n
+        when = date.fromisoformat(d)
+        rows.append((*key, d, best, count,
+                     json.dumps(e1rm_row(when, best)) if best is not None else None,
+                     json.dumps(value_row(when, best)) if best is not None else None))
     tx.execute(f"DELETE FROM {tx.name(E1RM_DAYS)} WHERE athlete_id = %s AND exercise_id = %s "
                "AND day >= %s", (*key, first_day))
-    tx.executemany(f"INSERT INTO {tx.name(E1RM_DAYS)} (athlete_id, exercise_id, day, e1rm) "
-                   "VALUES (%s, %s, %s, %s)", [(*key, d, v) for d, v in best_of_day.items()])
+    tx.executemany(f"INSERT INTO {tx.name(E1RM_DAYS)} (athlete_id, exercise_id, day, e1rm, "
+                   "sets_to_date, out, value_out) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+    changed = min([first_day, *days.values()]) if first_day else BEGINNING
+    for series in ("e1rm", "e1rm_goal"):
+        chunks.rewrite(tx, SERIES[series], series, athlete_id, changed, exercise_id)
+    chunks.rewrite(tx, SERIES["records"], "records", athlete_id, changed)
     if later:
         tx.execute(f"INSERT INTO {tx.name(EXERCISES)} (athlete_id, exercise_id, last_order, "
                    "bests) VALUES (%s, %s, %s, %s) ON CONFLICT (athlete_id, exercise_id) DO "
@@ -502,6 +565,8 @@ def _settle_days(tx: Tx, athlete: Athlete, since: str) -> None:
                     "WHERE athlete_id = %s", (athlete_id,))[0]
     if span["first"] is None:
         tx.execute(f"DELETE FROM {tx.name(DAYS)} WHERE athlete_id = %s", (athlete_id,))
+        for series in ("fatigue", "load_days"):
+            chunks.rewrite(tx, SERIES[series], series, athlete_id, BEGINNING)
         return
     first, last = date.fromisoformat(span["first"]), date.fromisoformat(span["last"])
     stored_first = tx.query(f"SELECT MIN(day) AS day FROM {tx.name(DAYS)} WHERE "
@@ -531,10 +596,14 @@ def _settle_days(tx: Tx, athlete: Athlete, since: str) -> None:
                                 last.isoformat()))
     tx.executemany(
         f"INSERT INTO {tx.name(DAYS)} (athlete_id, day, idx, load, ctl, atl, tsb, ewma_acute, "
-        "ewma_chronic, acwr, monotony, strain) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-        "%s, %s)",
+        "ewma_chronic, acwr, monotony, strain, fatigue_out, load_out) VALUES (%s, %s, %s, %s, "
+        "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         [(athlete_id, d.day.isoformat(), d.index, d.load, d.ctl, d.atl, d.tsb, d.ewma_acute,
-          d.ewma_chronic, d.acwr, d.monotony, d.strain) for d in days])
+          d.ewma_chronic, d.acwr, d.monotony, d.strain, json.dumps(day_row(d)),
+          json.dumps(load_day(d))) for d in days])
+    for series in ("fatigue", "load_days"):  # from the start, all months (it may have moved)
+        chunks.rewrite(tx, SERIES[series], series, athlete_id,  # days past ``last`` went
+                       BEGINNING if start == first else min(start, last).isoformat())
 
 
 def _settle_weeks(tx: Tx, athlete: Athlete, since: str) -> None:
@@ -552,10 +621,12 @@ def _settle_weeks(tx: Tx, athlete: Athlete, since: str) -> None:
     for plan in plans:
         end = plan.week_start + timedelta(days=6)
         sessions = stored_sessions(tx, athlete_id, end, plan.week_start)
-        rows.append((athlete_id, plan.week_start.isoformat(),
-                     json.dumps(week_row(plan, sessions, None), sort_keys=True)))
-    tx.executemany(f"INSERT INTO {tx.name(WEEKS)} (athlete_id, week_start, row_json) "
-                   "VALUES (%s, %s, %s)", rows)
+        row = week_row(plan, sessions, None)
+        rows.append((athlete_id, plan.week_start.isoformat(), int(row["converted"] > 0),
+                     json.dumps(row)))
+    tx.executemany(f"INSERT INTO {tx.name(WEEKS)} (athlete_id, week_start, converted, row_json) "
+                   "VALUES (%s, %s, %s, %s)", rows)
+    chunks.rewrite(tx, SERIES["weeks"], "weeks", athlete_id, since)
 
 
 def stored_sessions(db: Tx | ServiceTables, athlete_id: str, until: date,

@@ -107,8 +107,8 @@ def _block(facts: Facts, day: date) -> date | None:
 def criteria(facts: Facts, day: date, today: FatigueDay | None) -> list[dict[str, Any]]:
     s = facts.athlete.settings
     this_week = week_start(day + timedelta(days=1), facts.first_day_of_week)  # ended weeks
-    complete = [w.row for w in facts.weeks(day)
-                if this_week - timedelta(weeks=3) <= w.week_start < this_week]
+    complete = [w.row for w in facts.weeks(day, this_week - timedelta(weeks=3))
+                if w.week_start < this_week]
     adh = adherence(complete, "training_done", "training_planned")
     min_adh = float(s["readiness_adherence_pct"])
     block = _block(facts, day)
@@ -209,12 +209,13 @@ def conversions(facts: Facts, day: date) -> list[dict[str, Any]]:
     """Each conversion so far, with the athlete's response in the complete weeks since
     (up to 4): ``too early`` until one week has ended."""
     out = []
-    per_week = {w.week_start: w.row for w in facts.weeks(day)}
-    converted = [w for w, row in per_week.items() if row["converted"]]
+    converted = facts.converted_weeks(day)
     settings = facts.athlete.settings
     for i, start in enumerate(converted):
         if i and converted[i - 1] == start - timedelta(weeks=1):
             continue  # one entry per run of consecutive converted weeks
+        per_week = {w.week_start: w.row for w in facts.weeks(
+            min(day, start + timedelta(weeks=4)), start)}
         after = []
         for k in range(4):
             week = start + timedelta(weeks=k)

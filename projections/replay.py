@@ -31,7 +31,7 @@ from projections.base import (
 )
 from projections.directory import CREATIONS
 from projections.history import KINDS, AthleteHistory, assemble
-from services.application import TrainingLog
+from projections.source import EventSource
 from services.tables import ServiceTables
 
 CHUNK = 5000
@@ -119,26 +119,26 @@ class ReplayResult:
     content_hash: str
 
 
-def notifications(app: TrainingLog, chunk: int = CHUNK) -> Iterator[list[Any]]:
+def notifications(store: EventSource, chunk: int = CHUNK) -> Iterator[list[Any]]:
     """The whole log as domain events, in order, a chunk at a time."""
-    start, head = 0, int(app.recorder.max_notification_id() or 0)
+    start, head = 0, int(store.recorder.max_notification_id() or 0)
     while start < head:
-        batch = app.recorder.select_notifications(start=start, limit=chunk, stop=head,
-                                                  inclusive_of_start=False)
+        batch = store.recorder.select_notifications(start=start, limit=chunk, stop=head,
+                                                    inclusive_of_start=False)
         if not batch:
             break
         start = batch[-1].id
-        yield readable(app, batch)
+        yield readable(store, batch)
 
 
-def replay(app: TrainingLog, target: ServiceTables, views: Sequence[View],
+def replay(store: EventSource, target: ServiceTables, views: Sequence[View],
            until: str | None = None,
            progress: Callable[[int, int, float], None] = lambda done, total, secs: None,
            hashes: bool = True, source: Iterable[list[Any]] | None = None,
            total: int | None = None) -> list[ReplayResult]:
-    """Rebuild ``views`` into ``target`` (forgotten first) from the whole log, or from
-    ``source`` (chunks of domain events, e.g. the Kafka topic, ``total`` of them); with
-    ``hashes``, each result carries the rebuilt view's content hash."""
+    """Rebuild ``views`` into ``target`` (forgotten first) from the whole log of ``store``,
+    or from ``source`` (chunks of domain events, e.g. the Kafka topic, ``total`` of them);
+    with ``hashes``, each result carries the rebuilt view's content hash."""
     create_tracking(target)
     for view in views:
         view.create(target)
@@ -149,21 +149,21 @@ def replay(app: TrainingLog, target: ServiceTables, views: Sequence[View],
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _replay(app, target, views, until, progress, hashes, source, total)
+        return _replay(store, target, views, until, progress, hashes, source, total)
     finally:
         if collecting:
             gc.enable()
 
 
-def _replay(app: TrainingLog, target: ServiceTables, views: Sequence[View], until: str | None,
+def _replay(store: EventSource, target: ServiceTables, views: Sequence[View], until: str | None,
             progress: Callable[[int, int, float], None], hashes: bool,
             source: Iterable[list[Any]] | None, total: int | None) -> list[ReplayResult]:
     stepwise = [v for v in views if type(v).rebuild is View.rebuild]
     folded = Folded(until)
-    head = int(app.recorder.max_notification_id() or 0)
+    head = int(store.recorder.max_notification_id() or 0)
     began = time.perf_counter()
     done = 0
-    for events in notifications(app) if source is None else source:
+    for events in notifications(store) if source is None else source:
         done += len(events)
         counted = [e for e in events if folded.add(e)]
         for view in stepwise:

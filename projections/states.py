@@ -9,6 +9,7 @@ aggregate it changes.  Types JSON lacks are tagged: datetimes, dates, UUIDs and 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -16,7 +17,8 @@ from uuid import UUID
 _SKIP = ("_pending_events", "requests")  # write-side bookkeeping the views never read
 
 
-def _encode(value: Any) -> Any:
+def _tagged(value: Any) -> Any:
+    """JSON for the types JSON lacks (``json.dumps`` calls it for those only)."""
     if isinstance(value, datetime):
         return {"$dt": value.isoformat()}
     if isinstance(value, date):
@@ -24,40 +26,32 @@ def _encode(value: Any) -> Any:
     if isinstance(value, UUID):
         return {"$u": str(value)}
     if isinstance(value, set | frozenset):
-        return {"$s": sorted((_encode(v) for v in value), key=str)}
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    return value
+        return {"$s": sorted(value, key=str)}
+    raise TypeError(f"cannot store {type(value).__name__} in an aggregate state")
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1:
-            ((tag, inner),) = value.items()
-            if tag == "$dt":
-                return datetime.fromisoformat(inner)
-            if tag == "$d":
-                return date.fromisoformat(inner)
-            if tag == "$u":
-                return UUID(inner)
-            if tag == "$s":
-                return {_decode(v) for v in inner}
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
+_UNTAG: dict[str, Callable[[Any], Any]] = {
+    "$dt": datetime.fromisoformat, "$d": date.fromisoformat, "$u": UUID, "$s": set}
+
+
+def _untagged(obj: dict[str, Any]) -> Any:
+    """Back from :func:`_tagged` (``json.loads`` calls it for every object)."""
+    if len(obj) == 1:
+        ((tag, inner),) = obj.items()
+        make = _UNTAG.get(tag)
+        if make is not None:
+            return make(inner)
+    return obj
 
 
 def encode_state(aggregate: Any) -> str:
     state = {k: v for k, v in vars(aggregate).items() if k not in _SKIP}
-    return json.dumps(_encode(state), separators=(",", ":"))  # dict order is meaningful
+    return json.dumps(state, separators=(",", ":"), default=_tagged)  # dict order is kept
 
 
 def decode_state(cls: type[Any], text: str) -> Any:
     aggregate = object.__new__(cls)
-    aggregate.__dict__.update(_decode(json.loads(text)))
+    aggregate.__dict__.update(json.loads(text, object_hook=_untagged))
     aggregate.__dict__["_pending_events"] = []
     aggregate.__dict__["requests"] = {}
     return aggregate

@@ -7,20 +7,27 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from functools import cached_property
+from typing import Any
 
+from projections import chunks
 from projections.derive import WINDOW, fatigue_days, week_of, week_row
-from projections.facts import FatigueDay, Mark, SessionRow, WeekRow
+from projections.facts import FatigueDay, RawRows, SessionRow, WeekRow
+from projections.fatigue import day_row
+from projections.load import load_day
 from projections.read_model import (
     DAYS,
     E1RM_DAYS,
+    EXERCISES,
     MARKS,
     OBS_DAYS,
+    SERIES,
+    SESSIONS,
     SETS,
     STATES,
     WEEKS,
+    _float,
     day_from_row,
     load_athlete,
-    stored_mark,
     stored_sessions,
 )
 from projections.states import decode_state
@@ -63,36 +70,104 @@ class StoredFacts:
     def sessions(self, until: date, since: date | None = None) -> list[SessionRow]:
         return stored_sessions(self.db, self.athlete_id, until, since)
 
+    def _series(self, series: str, until: date, key: str | None = None) -> RawRows:
+        return chunks.read(self.db, SERIES[series], series, self.athlete_id, until, key)
+
+    def sessions_out(self, until: date) -> RawRows:
+        return self._series("sessions", until)
+
+    def executed_out(self, until: date) -> RawRows:
+        return self._series("executed", until)
+
+    def weekly_work(self, until: date) -> list[tuple[date, float, str]]:
+        return [(date.fromisoformat(r["day"]), float(r["volume_load_kg"]), r["planned_role"])
+                for r in self.db.query(
+                    f"SELECT day, volume_load_kg, planned_role FROM {self.db.name(SESSIONS)} "
+                    "WHERE athlete_id = %s AND day <= %s ORDER BY started_at, session_id",
+                    (self.athlete_id, until.isoformat()))]
+
     def fatigue_days(self, until: date, since: date | None = None) -> list[FatigueDay]:
-        first, last = self._span
-        if first is None or last is None:
+        first, _ = self._span
+        if first is None:
             return []
-        lower = (since or first).isoformat()
         rows = [day_from_row(r) for r in self.db.query(
             f"SELECT * FROM {self.db.name(DAYS)} WHERE athlete_id = %s AND day >= %s "
-            "AND day <= %s ORDER BY day", (self.athlete_id, lower, until.isoformat()))]
-        if until > last:  # rest days after the last session, from the stored state
-            tail = [day_from_row(r) for r in self.db.query(
-                f"SELECT * FROM {self.db.name(DAYS)} WHERE athlete_id = %s AND day > %s "
-                "ORDER BY day", (self.athlete_id, (last - timedelta(days=WINDOW)).isoformat()))]
-            rest = fatigue_days(first, [0.0] * (until - last).days, tail[-1].index + 1,
-                                tail[-1], [d.load for d in tail], self.athlete.settings)
-            rows += [d for d in rest if since is None or d.day >= since]
+            "AND day <= %s ORDER BY day",
+            (self.athlete_id, (since or first).isoformat(), until.isoformat()))]
+        rows += [d for d in self._rest(until) if since is None or d.day >= since]
         return rows
 
-    def marks(self, until: date) -> list[Mark]:
-        return [stored_mark(r) for r in self.db.query(
-            f"SELECT * FROM {self.db.name(MARKS)} WHERE athlete_id = %s AND day <= %s "
-            "ORDER BY set_order, seq", (self.athlete_id, until.isoformat()))]
+    def _rest(self, until: date) -> list[FatigueDay]:
+        """Rest days after the last stored day, up to ``until``."""
+        first, last = self._span
+        if first is None or last is None or until <= last:
+            return []
+        tail = [day_from_row(r) for r in self.db.query(
+            f"SELECT * FROM {self.db.name(DAYS)} WHERE athlete_id = %s AND day > %s "
+            "ORDER BY day", (self.athlete_id, (last - timedelta(days=WINDOW)).isoformat()))]
+        return fatigue_days(first, [0.0] * (until - last).days, tail[-1].index + 1, tail[-1],
+                            [d.load for d in tail], self.athlete.settings)
 
-    def working_sets(self, until: date) -> dict[str, int]:
-        return {r["exercise_id"]: int(r["n"]) for r in self.db.query(
-            f"SELECT exercise_id, COUNT(*) AS n FROM {self.db.name(SETS)} WHERE athlete_id = %s "
-            "AND day <= %s GROUP BY exercise_id", (self.athlete_id, until.isoformat()))}
+    def fatigue_out(self, until: date) -> RawRows:
+        rows = self._series("fatigue", until)
+        rows += (json.dumps(day_row(d)) for d in self._rest(until))
+        return rows
+
+    def load_days_out(self, until: date) -> RawRows:
+        rows = self._series("load_days", until)
+        rows += (json.dumps(load_day(d)) for d in self._rest(until))
+        return rows
+
+    def strength_bests(self, until: date) -> list[dict[str, Any]]:
+        day, out = until.isoformat(), []
+        for ex in self._exercises():
+            key = (self.athlete_id, ex, day)
+            counted = self.db.query(
+                f"SELECT sets_to_date FROM {self.db.name(E1RM_DAYS)} WHERE athlete_id = %s AND "
+                "exercise_id = %s AND day <= %s ORDER BY day DESC LIMIT 1", key)
+            if not counted:
+                continue  # no working set by then
+            first = self.db.query(
+                f"SELECT set_order FROM {self.db.name(SETS)} WHERE athlete_id = %s AND "
+                "exercise_id = %s AND day <= %s ORDER BY set_order LIMIT 1", key)[0]["set_order"]
+            entry: dict[str, Any] = {"exercise_id": ex, "sets": int(counted[0]["sets_to_date"]),
+                                     "first": first}
+            for kind in ("e1rm_kg", "heaviest_kg"):  # the kind's last mark by then
+                best = self.db.query(
+                    f"SELECT value, ref, brzycki FROM {self.db.name(MARKS)} WHERE "
+                    "athlete_id = %s AND exercise_id = %s AND kind = %s AND "
+                    "substr(day, 1, 10) <= %s "  # (an expression: walk the set_order index)
+                    "ORDER BY set_order DESC LIMIT 1", (self.athlete_id, ex, kind, day))
+                if best and kind == "e1rm_kg":
+                    entry.update(best_e1rm_kg=float(best[0]["value"]),
+                                 best_e1rm_set=json.loads(best[0]["ref"]),
+                                 best_e1rm_brzycki_kg=_float(best[0]["brzycki"]))
+                elif best:
+                    entry["heaviest_kg"] = float(best[0]["value"])
+            latest = self.db.query(
+                f"SELECT e1rm FROM {self.db.name(E1RM_DAYS)} WHERE athlete_id = %s AND "
+                "exercise_id = %s AND day <= %s AND e1rm IS NOT NULL ORDER BY day DESC LIMIT 1",
+                key)
+            if latest:
+                entry["latest_e1rm_kg"] = float(latest[0]["e1rm"])
+            out.append(entry)
+        out.sort(key=lambda e: e["first"])
+        for entry in out:
+            del entry["first"]
+        return out
+
+    def _exercises(self) -> list[str]:
+        return [r["exercise_id"] for r in self.db.query(
+            f"SELECT exercise_id FROM {self.db.name(EXERCISES)} WHERE athlete_id = %s "
+            "ORDER BY exercise_id", (self.athlete_id,))]
+
+    def records_out(self, until: date) -> RawRows:
+        return self._series("records", until)
 
     def e1rm_days(self, until: date, exercise_id: str | None = None,
                   ) -> list[tuple[str, date, float]]:
-        where, params = "athlete_id = %s AND day <= %s", [self.athlete_id, until.isoformat()]
+        where, params = ("athlete_id = %s AND day <= %s AND e1rm IS NOT NULL",
+                         [self.athlete_id, until.isoformat()])
         if exercise_id is not None:
             where += " AND exercise_id = %s"
             params.append(exercise_id)
@@ -101,6 +176,12 @@ class StoredFacts:
                                        f"{self.db.name(E1RM_DAYS)} WHERE {where} "
                                        "ORDER BY exercise_id, day", params)]
 
+    def e1rm_series(self, exercise_id: str, until: date) -> StoredE1rm:
+        return StoredE1rm(self, exercise_id, until)
+
+    def e1rm_out(self, until: date) -> dict[str, RawRows]:
+        return {ex: self._series("e1rm", until, ex) for ex in self._exercises()}
+
     def daily_values(self, metric: str, until: date, since: date | None = None,
                      ) -> dict[date, float]:
         return {date.fromisoformat(r["day"]): float(r["value"]) for r in self.db.query(
@@ -108,18 +189,36 @@ class StoredFacts:
             "metric = %s AND day <= %s AND day >= %s ORDER BY day",
             (self.athlete_id, metric, until.isoformat(), since.isoformat() if since else ""))}
 
-    def weeks(self, until: date) -> list[WeekRow]:
+    def weeks(self, until: date, since: date | None = None) -> list[WeekRow]:
         current = week_of(until, self.first_day_of_week)
         out = [WeekRow(date.fromisoformat(r["week_start"]), json.loads(r["row_json"]))
                for r in self.db.query(
                    f"SELECT week_start, row_json FROM {self.db.name(WEEKS)} WHERE "
-                   "athlete_id = %s AND week_start < %s ORDER BY week_start",
-                   (self.athlete_id, current.isoformat()))]
+                   "athlete_id = %s AND week_start < %s AND week_start >= %s "
+                   "ORDER BY week_start",
+                   (self.athlete_id, current.isoformat(), since.isoformat() if since else ""))]
+        out += [WeekRow(current, row) for row in self._current_week(current, until)]
+        return out
+
+    def _current_week(self, current: date, until: date) -> list[dict[str, Any]]:
         for plan in self.plans(current):
             if plan.week_start == current:
-                rows = self.sessions(current + timedelta(days=6), current)
-                out.append(WeekRow(current, week_row(plan, rows, until)))
-        return out
+                return [week_row(plan, self.sessions(current + timedelta(days=6), current),
+                                 until)]
+        return []
+
+    def weeks_out(self, until: date) -> RawRows:
+        current = week_of(until, self.first_day_of_week)
+        rows = self._series("weeks", current - timedelta(days=1))
+        rows += (json.dumps(row) for row in self._current_week(current, until))
+        return rows
+
+    def converted_weeks(self, until: date) -> list[date]:
+        current = week_of(until, self.first_day_of_week)  # a conversion counts all week
+        return [date.fromisoformat(r["week_start"]) for r in self.db.query(
+            f"SELECT week_start FROM {self.db.name(WEEKS)} WHERE athlete_id = %s AND "
+            "converted = 1 AND week_start <= %s ORDER BY week_start",
+            (self.athlete_id, current.isoformat()))]
 
     def plans(self, since: date) -> list[WeeklyPlan]:
         return [decode_state(WeeklyPlan, r["state"]) for r in self.db.query(
@@ -130,3 +229,41 @@ class StoredFacts:
         return [decode_state(Goal, r["state"]) for r in self.db.query(
             f"SELECT state FROM {self.db.name(STATES)} WHERE athlete_id = %s AND kind = 'goal' "
             "ORDER BY sort_key, entity_id", (self.athlete_id,))]
+
+
+class StoredE1rm:
+    """One exercise's daily best e1RM from the read model, each question one indexed
+    read (an e1RM goal's metric)."""
+
+    def __init__(self, facts: StoredFacts, exercise_id: str, until: date) -> None:
+        self.facts = facts
+        self.db = facts.db
+        self.exercise_id = exercise_id
+        self.until = until.isoformat()
+
+    def _rows(self, where: str, order: str, *params: object,
+              limit: str = "") -> list[tuple[date, float]]:
+        return [(date.fromisoformat(r["day"]), float(r["e1rm"])) for r in self.db.query(
+            f"SELECT day, e1rm FROM {self.db.name(E1RM_DAYS)} WHERE athlete_id = %s AND "
+            f"exercise_id = %s AND day <= %s AND e1rm IS NOT NULL {where} ORDER BY {order} "
+            f"{limit}", (self.facts.athlete_id, self.exercise_id, self.until, *params))]
+
+    def out(self) -> RawRows:
+        return self.facts._series("e1rm_goal", date.fromisoformat(self.until),
+                                  self.exercise_id)
+
+    def last(self) -> tuple[date, float] | None:
+        found = self._rows("", "day DESC", limit="LIMIT 1")
+        return found[0] if found else None
+
+    def window(self, since: date) -> dict[date, float]:
+        return dict(self._rows("AND day >= %s", "day", since.isoformat()))
+
+    def first_from(self, day: date) -> float | None:
+        found = self._rows("AND day >= %s", "day", day.isoformat(), limit="LIMIT 1")
+        return found[0][1] if found else None
+
+    def first_meeting(self, target: float, increase: bool) -> date | None:
+        found = self._rows(f"AND e1rm {'>=' if increase else '<='} %s", "day", target,
+                           limit="LIMIT 1")
+        return found[0][0] if found else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from projections.facts import Facts
+from projections.facts import Facts, Mark
 from services.domain.exercises import get_exercise
 
 
@@ -27,37 +27,28 @@ def exercise_name(facts: Facts, exercise_id: str) -> str:
     return custom["name"] if custom else exercise_id
 
 
+def record_row(mark: Mark) -> dict[str, Any]:
+    """A personal record as the ``strength`` view lists it."""
+    name = f"most_reps_at_{mark.at:g}_kg" if mark.kind == "most_reps_at" else mark.kind
+    return {"exercise_id": mark.exercise_id, "record": name, "value": mark.value,
+            "previous": mark.previous, "set": mark.ref}
+
+
+def e1rm_row(day: date, value: float) -> dict[str, Any]:
+    """A day of an exercise's e1RM series."""
+    return {"day": day.isoformat(), "e1rm_kg": value}
+
+
 def strength(facts: Facts, day: date) -> dict[str, Any]:
-    counts = facts.working_sets(day)
-    exercises: dict[str, dict[str, Any]] = {}
-    first_seen: dict[str, str] = {}
-    records: list[dict[str, Any]] = []
-    for mark in facts.marks(day):
-        ex = mark.exercise_id
-        first_seen.setdefault(ex, mark.order)
-        entry = exercises.setdefault(ex, {"exercise_id": ex, "name": exercise_name(facts, ex),
-                                          "sets": counts.get(ex, 0)})
-        if mark.previous is not None:
-            name = f"most_reps_at_{mark.at:g}_kg" if mark.kind == "most_reps_at" else mark.kind
-            records.append({"exercise_id": ex, "record": name, "value": mark.value,
-                            "previous": mark.previous, "set": mark.ref})
-        if mark.kind == "e1rm_kg":
-            entry["best_e1rm_kg"] = mark.value
-            entry["best_e1rm_set"] = mark.ref
-            entry["best_e1rm_brzycki_kg"] = mark.brzycki
-        elif mark.kind == "heaviest_kg":
-            entry["heaviest_kg"] = mark.value
-    series: dict[str, list[dict[str, Any]]] = {ex: [] for ex in exercises}
-    for ex, when, value in facts.e1rm_days(day):
-        series.setdefault(ex, []).append({"day": when.isoformat(), "e1rm_kg": value})
-    for ex, entry in exercises.items():
-        entry["e1rm_series"] = series[ex]
-        entry["latest_e1rm_kg"] = series[ex][-1]["e1rm_kg"] if series[ex] else None
-    ordered = sorted(exercises.values(),
-                     key=lambda e: (-e["sets"], first_seen[e["exercise_id"]]))
-    return {"exercises": ordered, "records": records}
-
-
-def e1rm_values(facts: Facts, exercise_id: str, day: date) -> dict[date, float]:
-    """day -> best e1RM of that day, for one exercise, up to ``day``."""
-    return {d: v for _, d, v in facts.e1rm_days(day, exercise_id)}
+    series = facts.e1rm_out(day)
+    exercises = []
+    for best in facts.strength_bests(day):
+        ex = best["exercise_id"]
+        entry = {"exercise_id": ex, "name": exercise_name(facts, ex), "sets": best["sets"]}
+        entry.update({k: best[k] for k in ("best_e1rm_kg", "best_e1rm_set",
+                                           "best_e1rm_brzycki_kg", "heaviest_kg") if k in best})
+        entry["e1rm_series"] = series.get(ex, [])
+        entry["latest_e1rm_kg"] = best.get("latest_e1rm_kg")
+        exercises.append(entry)
+    exercises.sort(key=lambda e: -e["sets"])  # stable: ties in order of their first set
+    return {"exercises": exercises, "records": facts.records_out(day)}

@@ -55,13 +55,15 @@ def cmd_replay(args: argparse.Namespace, runtime: Any) -> int:
         live = {v.name: v.content_hash(rt.tables) for v in views}
         source, total = None, None
         if args.from_topic:
+            from ingest.kafka_transport import KafkaTransport
             from projections.kafka_feed import read_topic, topic_size
 
             bootstrap, topic = rt.settings.kafka_bootstrap, rt.settings.events_topic
             if not bootstrap:
                 raise CliError("--from-topic needs Kafka: set TRAINLEDGER_KAFKA_BOOTSTRAP")
-            source = read_topic(rt.app, rt.keys, bootstrap, topic)
-            total = topic_size(bootstrap, topic)
+            transport = KafkaTransport(bootstrap, rt.keys)
+            source = read_topic(rt.app, transport, topic)
+            total = topic_size(transport, topic)
         with tempfile.TemporaryDirectory(prefix="trainledger-replay-") as tmp:
             if args.in_place:
                 results = replay(rt.app, rt.tables, views, progress=progress, source=source,

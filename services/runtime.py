@@ -17,7 +17,7 @@ from ingest.relay import create_relay_table
 from projections.base import OFFSETS, View
 from projections.directory import Directory, DirectoryView
 from projections.log_feed import LogFeed
-from projections.registry import all_views
+from projections.registry import all_views, retire_old_views
 from services.application import TrainingLog
 from services.config import ConfigError, Settings
 from services.keyring import KeyRing
@@ -61,7 +61,7 @@ class Runtime:
                 "WHERE view = %s AND topic = %s", (name, topic))
             read = {int(r["partition"]): int(r["next_offset"]) for r in rows}
             behind = sum(max(end - read.get(p, 0), 0) for p, end in ends.items())
-            lag[name] = (head - published) + behind
+            lag[name] = (head - published) + behind + self.views[name].pending(self.tables)
         return lag
 
     def close(self) -> None:
@@ -137,6 +137,7 @@ def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     feed = LogFeed(app, tables, fed_here)
     for view in views.values():  # present even before a projection worker first runs
         view.create(tables)
+    retire_old_views(tables)
     create_relay_table(tables)  # read by view_lag even where no relay runs
     imports = ImportStore(tables)
     artifacts = ArtifactStore(tables, settings.data_dir)

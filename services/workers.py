@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 
 from ingest.intake import IntakePublisher, KafkaIntakeWorker, LocalIntakeWorker
+from ingest.kafka_transport import KafkaTransport
 from ingest.relay import Relay
 from projections.kafka_feed import KafkaFeed
 from projections.log_feed import LogFeedWorker
@@ -49,8 +50,9 @@ class Workers:
         elif intake:
             self.threads.append(LocalIntakeWorker(rt.intake, self.stop_event))
         if bootstrap:
+            transport = KafkaTransport(bootstrap, rt.keys)
             for name in names:
-                feed = KafkaFeed(rt.app, rt.tables, rt.keys, rt.views[name], bootstrap,
+                feed = KafkaFeed(rt.app, rt.tables, transport, rt.views[name],
                                  rt.settings.events_topic)
                 self._thread(f"project-{name}", partial(feed.run, self.stop_event))
 

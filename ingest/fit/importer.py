@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
+from zoneinfo import ZoneInfo
 
 from ingest.fit import FitError, decode
 from ingest.fit.mapping import (
@@ -110,10 +111,28 @@ class ArtifactStore:
         return path
 
 
+def session_zone(athlete: Athlete, started_at: datetime, local_offset_s: int | None) -> str:
+    """The zone an imported session was recorded in: the profile's zone in effect at its
+    start when its offset then equals the file's local offset (``activity.local_timestamp``
+    minus ``timestamp``), else the file's offset as a fixed zone (``Etc/GMT-2`` is UTC+2;
+    IANA has whole hours only, so a half-hour offset keeps the profile's zone)."""
+    zone = str(athlete.profile_on(started_at)["timezone"])
+    if local_offset_s is None:
+        return zone
+    offset = ZoneInfo(zone).utcoffset(started_at.astimezone(ZoneInfo(zone)))
+    if offset is not None and round(offset.total_seconds()) == local_offset_s:
+        return zone
+    hours, rest = divmod(local_offset_s, 3600)
+    if rest or not -12 <= hours <= 14:
+        return zone
+    return "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
+
+
 def _planned_slot(app: TrainingLog, athlete: Athlete, plan: ActivityPlan) -> dict[str, Any]:
     """The planned session of the same day and sport: a slot naming the activity's sport
     first, then one naming no sport; a slot for another sport never matches."""
-    day = local_day(plan.started_at, athlete.profile["timezone"])
+    zone = session_zone(athlete, plan.started_at, plan.summary.get("local_offset_s"))
+    day = local_day(plan.started_at, zone)
     week = week_start(day, athlete.profile["first_day_of_week"])
     try:
         weekly = app.load(WeeklyPlan, plan_id_for(str(athlete.id), week), "plan")
@@ -213,7 +232,8 @@ def _build_session(app: TrainingLog, ctx: Context, athlete: Athlete, session_id:
     if device.get("product"):
         title += f" ({device.get('manufacturer', '')} {device['product']})".replace("( ", "(")
     session = TrainingSession.start(
-        ctx, str(athlete.id), activity.started_at, athlete.profile["timezone"],
+        ctx, str(athlete.id), activity.started_at,
+        session_zone(athlete, activity.started_at, summary.get("local_offset_s")),
         planned_role=slot.get("role") or "unplanned", objective_id=slot.get("objective_id"),
         planned_session_id=slot.get("planned_session_id"), title=title[:200],
         sport=activity.sport[:60], session_id=session_id,

@@ -25,6 +25,7 @@ from starlette.types import Scope
 from projections.base import VERSIONS
 from projections.read_model import STATES, ReadModel
 from services.api.security import CallerDep
+from services.runtime import Runtime
 
 STATIC = Path(__file__).parent / "static"
 VENDOR = "/static/vendor"
@@ -60,7 +61,12 @@ class Revision(BaseModel):
 )
 def revision(athlete_id: str, caller: CallerDep) -> Revision:
     caller.check_read(athlete_id)
-    db = caller.runtime.tables
+    return Revision(athlete_id=athlete_id, revision=revision_of(caller.runtime, athlete_id))
+
+
+def revision_of(rt: Runtime, athlete_id: str) -> int:
+    """The sum of the versions of the athlete's aggregates the read model has applied."""
+    db = rt.tables
     # the versions of the athlete's aggregates (the athlete's own, and the sessions, goals,
     # plans and observations it owns) as the stored analytic views last applied them
     rows = db.query(
@@ -69,7 +75,7 @@ def revision(athlete_id: str, caller: CallerDep) -> Revision:
         f"(SELECT entity_id FROM {db.name(STATES)} WHERE athlete_id = %s)",
         (ReadModel.name, athlete_id),
     )
-    return Revision(athlete_id=athlete_id, revision=int(rows[0]["revision"]) if rows else 0)
+    return int(rows[0]["revision"]) if rows else 0
 
 
 class _StaticFiles(StaticFiles):

@@ -4,7 +4,6 @@ now, from the read model) and ``as_of`` (what the view said at a moment: the aud
 from __future__ import annotations
 
 import inspect
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -14,10 +13,13 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from projections.analytics import VIEWS, check_on, history_as_of, parse_on
-from projections.facts import Facts
+from projections.facts import Facts, dumps
+from projections.history import entities, load_history
 from projections.history_facts import HistoryFacts
 from projections.stored_facts import StoredFacts
+from services.api.routes_dashboard import revision_of
 from services.api.security import CallerDep
+from services.domain.errors import NotFound
 from services.domain.weeks import local_day
 from services.runtime import Runtime
 
@@ -31,25 +33,37 @@ ON = ("A day (ISO 8601 date): the view evaluated for that day with everything kn
       "366 days ahead; after the last event the series runs on with rest days. Default: "
       "today in the athlete's time zone.")
 KAFKA_WAIT_SECONDS = 2.0
+CATCH_UP_AT_READ = 1000
 
 
-def current(rt: Runtime, athlete_id: str) -> tuple[StoredFacts, bool]:
-    """The athlete's facts from the read model, with every stored event in them (in-process:
-    the feed is caught up first; with Kafka: waited for, up to ``KAFKA_WAIT_SECONDS``);
-    True as second value when the Kafka consumer group still lags (the answer is stale)."""
+def current(rt: Runtime, athlete_id: str) -> tuple[Facts, dict[str, Any]]:
+    """The athlete's facts with every stored event in them, and what the answer says of its
+    source.  In-process, the feed is caught up and the athlete settled first; when the read
+    model is far behind (``CATCH_UP_AT_READ`` events: the first start after an upgrade, a
+    large import) the athlete's history is folded instead, as the audit path does, rather
+    than making this read wait for everyone's events.  With Kafka the read waits up to
+    ``KAFKA_WAIT_SECONDS`` for the consumer group, then answers ``stale`` with the revision
+    its answer reflects."""
     model = rt.views["training"]
-    stale = False
+    behind = rt.view_lag().get(model.name, 0) - model.pending(rt.tables)
     if rt.settings.kafka_bootstrap:
         deadline = time.monotonic() + KAFKA_WAIT_SECONDS
-        while rt.view_lag().get(model.name, 0) > 0:
-            if time.monotonic() > deadline:
-                stale = True
-                break
+        while behind > 0 and time.monotonic() < deadline:
             time.sleep(0.02)
+            behind = rt.view_lag().get(model.name, 0) - model.pending(rt.tables)
+    elif behind > CATCH_UP_AT_READ:
+        rt.directory.feed.catch_up(rt.directory.view)
+        history = load_history(rt.app, athlete_id, entities(rt.tables, athlete_id))
+        if history is None:
+            raise NotFound("no such athlete")
+        return HistoryFacts(history), {"served_from": "history"}
     else:
         rt.feed.catch_up(model)
     model.settle(rt.tables, athlete_id)  # type: ignore[attr-defined]
-    return StoredFacts(rt.tables, athlete_id), stale
+    note: dict[str, Any] = {}
+    if behind > 0 and rt.settings.kafka_bootstrap:
+        note = {"stale": True, "revision": revision_of(rt, athlete_id)}
+    return StoredFacts(rt.tables, athlete_id), note
 
 
 def first_day(facts: Facts) -> date:
@@ -64,7 +78,8 @@ def answer(caller: CallerDep, name: str, athlete_id: str, as_of: str | None,
     caller.check_read(athlete_id)
     rt = caller.runtime
     asked = parse_on(on)
-    stale, recorded_by = False, None
+    note: dict[str, Any] = {}
+    recorded_by = None
     facts: Facts
     if as_of:
         day, recorded_by, history = history_as_of(
@@ -73,14 +88,14 @@ def answer(caller: CallerDep, name: str, athlete_id: str, as_of: str | None,
         facts = HistoryFacts(history)
     else:
         rt.app.athlete(athlete_id)  # NotFound for an unknown or erased athlete
-        facts, stale = current(rt, athlete_id)
+        facts, note = current(rt, athlete_id)
         day = local_day(datetime.now(UTC), facts.timezone)
     if asked is not None:
         check_on(asked, first_day(facts))
         day = asked
     return {"athlete_id": athlete_id, "view": name, "day": day.isoformat(),
             "recorded_by": recorded_by.isoformat() if recorded_by else None,
-            **({"stale": True} if stale else {}), **VIEWS[name](facts, day)}
+            **note, **VIEWS[name](facts, day)}
 
 
 def _route(name: str) -> Callable[..., Response]:
@@ -88,7 +103,7 @@ def _route(name: str) -> Callable[..., Response]:
                  as_of: str | None = Query(None, description=AS_OF),
                  on: str | None = Query(None, description=ON)) -> Response:
         body = answer(caller, name, athlete_id, as_of, on)
-        return Response(json.dumps(body, default=str), media_type="application/json")
+        return Response(dumps(body), media_type="application/json")
 
     endpoint.__name__ = f"{name}_view"
     return endpoint

@@ -219,12 +219,20 @@ def test_the_dashboard_charts_the_demo_history(open_page: OpenPage,
         cells = row.locator("th, td").all_inner_texts()
         assert cells[0].strip(), criterion["name"]
         assert cells[2] == criterion["threshold"]
-        assert cells[3] == ("✓ pass" if criterion["passed"] else "✗ fail")
+        assert cells[3] == ("– not judged" if not criterion["judged"] else
+                            "✓ pass" if criterion["passed"] else "✗ fail")
+        if not criterion["judged"]:  # why not, beside its name
+            assert criterion["reason"] in cells[0]
         if isinstance(criterion["value"], (int, float)):
             assert f"{round(criterion['value'], 2):g}" in cells[1]
     verdict = {"ready": "Ready", "not yet": "Not yet", "back off": "Back off"}
     assert page.inner_text("#verdict") == verdict[readiness["verdict"]]
-    assert page.inner_text("#recommended").startswith("Recommended:")
+    assert page.inner_text("#verdict-line") == readiness["line"]
+    recommended = page.inner_text("#recommended")
+    if readiness["verdict"] != "ready":  # never "convert" beside "not yet"
+        assert recommended == ""
+    else:
+        assert recommended.startswith("Convert")
 
     # an athlete's token sees that athlete only
     assert page.locator("#athlete option").all_inner_texts() == ["Demo Athlete"]

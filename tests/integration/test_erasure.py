@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from kafka_broker import TansuBroker, publish_everything
 
 from ingest.envelope import open_envelope
 from ingest.fit.importer import import_fit
+from ingest.kafka_transport import KafkaTransport
 from projections.kafka_feed import read_topic
 from services.config import Settings
 from services.domain.base import Source
@@ -25,7 +27,9 @@ MARKER = "ZEBRA-7731-private-note"
 
 
 def seed(client: TestClient, runtime: Runtime) -> tuple[str, str, str]:
-    """An athlete with a hand-logged session, an observation and an imported FIT file."""
+    """An athlete with a hand-logged session, an observation and an imported FIT file
+    (skipped before anything is written when the FIT corpus is absent)."""
+    require_corpus()
     athlete_id, token = new_athlete(client, f"Erin {MARKER}")
     me = bearer(token)
     r = client.post(f"/athletes/{athlete_id}/sessions", headers=me, json={
@@ -39,7 +43,6 @@ def seed(client: TestClient, runtime: Runtime) -> tuple[str, str, str]:
         "metric": "sleep_hours", "value": 7.5, "unit": "h",
         "observed_at": "2026-11-21T07:00:00Z", "note": MARKER})
     assert r.status_code == 201, r.text
-    require_corpus()
     sample = next(s for s in samples() if s.path == "GoldenCheetah/3386684871.fit")
     imported = import_fit(runtime.app, runtime.artifacts, Source("athlete", athlete_id),
                           athlete_id, sample.read(), sample.path)
@@ -101,6 +104,49 @@ def test_erasure_leaves_nothing_readable(client: TestClient, runtime: Runtime) -
                       headers=bearer(other_token)).status_code == 200
 
 
+def test_every_read_model_table_forgets_the_athlete(client: TestClient, runtime: Runtime,
+                                                   ) -> None:
+    """Each table of each view has rows of the athlete before, and none after, erasure."""
+    athlete_id, token = new_athlete(client, f"Rita {MARKER}")
+    me = bearer(token)
+    goal = client.post(f"/athletes/{athlete_id}/goals", headers=me, json={
+        "title": f"Squat {MARKER}", "metric": {"kind": "e1rm", "exercise_id":
+                                               "squat.back_squats"},
+        "direction": "increase", "target_value": 150, "unit": "kg"})
+    assert goal.status_code == 201, goal.text
+    monday = (datetime.now(UTC) - timedelta(days=datetime.now(UTC).weekday())).date()
+    r = client.post(f"/athletes/{athlete_id}/plans", headers=me, json={
+        "week_start": monday.isoformat(), "objective_ids": [goal.json()["goal_id"]] * 3})
+    assert r.status_code == 201, r.text
+    for days in (9, 2):
+        day = datetime.now(UTC) - timedelta(days=days)
+        r = client.post(f"/athletes/{athlete_id}/sessions", headers=me, json={
+            "started_at": day.isoformat(), "title": MARKER,
+            "sets": [{"exercise_id": "squat.back_squats", "reps": 5, "load": 100 + days,
+                      "performed_at": day.isoformat()}],
+            "end": {"ended_at": (day + timedelta(hours=1)).isoformat(), "session_rpe": 7}})
+        assert r.status_code == 201, r.text
+    r = client.post(f"/athletes/{athlete_id}/observations", headers=me, json={
+        "metric": "resting_hr", "value": 50, "unit": "bpm",
+        "observed_at": (datetime.now(UTC) - timedelta(days=1)).isoformat()})
+    assert r.status_code == 201, r.text
+    assert client.get(f"/athletes/{athlete_id}/views/readiness", headers=me).status_code == 200
+
+    def rows() -> dict[str, int]:
+        db = runtime.tables
+        return {table: int(db.query(f"SELECT COUNT(*) AS n FROM {db.name(table)} "
+                                    "WHERE athlete_id = %s", (athlete_id,))[0]["n"])
+                for view in runtime.views.values() for table in view.tables}
+
+    before = rows()
+    assert {t for t, n in before.items() if n == 0} <= {"tl_rm_dirty"}, before
+    assert client.delete(f"/athletes/{athlete_id}", headers=me).status_code == 200
+    runtime.feed.catch_up_all()
+    runtime.feed.idle()
+    assert rows() == dict.fromkeys(before, 0)
+    assert MARKER not in dump(runtime)
+
+
 def dump(runtime: Runtime) -> str:
     """Every row of every service table and view, as text."""
     db = runtime.tables
@@ -122,8 +168,8 @@ def test_the_topics_copies_are_unreadable_after_erasure(
     topic = f"test.events.{os.urandom(4).hex()}"
     athlete_id, _, _ = seed(client, runtime)
     publish_everything(runtime, kafka_broker.bootstrap, topic)
-    before = [e for chunk in read_topic(runtime.app, runtime.keys, kafka_broker.bootstrap, topic)
-              for e in chunk]
+    transport = KafkaTransport(kafka_broker.bootstrap, runtime.keys)
+    before = [e for chunk in read_topic(runtime.app, transport, topic) for e in chunk]
     assert any(getattr(e, "athlete_id", None) == athlete_id for e in before)
 
     assert client.delete(f"/athletes/{athlete_id}", headers=ADMIN).status_code == 200
@@ -153,8 +199,8 @@ def test_the_topics_copies_are_unreadable_after_erasure(
     # a fresh process reading the topic (keys from the database) sees none of it either
     fresh = open_runtime(replace(runtime.settings))
     try:
-        after = [e for chunk in read_topic(fresh.app, fresh.keys, kafka_broker.bootstrap, topic)
-                 for e in chunk]
+        fresh_transport = KafkaTransport(kafka_broker.bootstrap, fresh.keys)
+        after = [e for chunk in read_topic(fresh.app, fresh_transport, topic) for e in chunk]
     finally:
         fresh.close()
     assert not any(getattr(e, "athlete_id", None) == athlete_id or

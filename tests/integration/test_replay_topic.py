@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from kafka_broker import TansuBroker, publish_everything
 
+from ingest.kafka_transport import KafkaTransport
 from projections.kafka_feed import read_topic, topic_size
 from projections.replay import replay
 from services.cli_replay import scratch_tables
@@ -29,11 +30,12 @@ def test_a_topic_replay_equals_a_store_replay(settings: Settings, kafka_broker: 
         seed_demo(rt.app, today=date(2026, 10, 1))
         publish_everything(rt, kafka_broker.bootstrap, topic)
         head = int(rt.app.recorder.max_notification_id() or 0)
-        assert topic_size(kafka_broker.bootstrap, topic) == head
+        transport = KafkaTransport(kafka_broker.bootstrap, rt.keys)
+        assert topic_size(transport, topic) == head
         views = list(rt.views.values())
         hashes = {}
         for name, source in (("store", None), ("topic", read_topic(
-                rt.app, rt.keys, kafka_broker.bootstrap, topic, chunk=300))):
+                rt.app, transport, topic, chunk=300))):
             scratch, target = scratch_tables(tmp_path / name)
             try:
                 results = replay(rt.app, target, views, source=source)

@@ -284,7 +284,7 @@
     list.forEach((g, i) => {
       const unit = g.unit ? ` ${g.unit}` : "";
       $(`goal-${i}-title`).textContent = g.title;
-      const track = g.on_track === null ? "" : g.on_track ? "on track" : "off track";
+      const track = g.progress || "";
       const facts = [
         `now ${fmt(g.current_value)}${unit}`, `target ${fmt(g.target_value)}${unit}`,
         g.deadline ? `deadline ${g.deadline}` : "no deadline",
@@ -292,7 +292,7 @@
       ];
       const p = $(`goal-${i}-plot`).previousElementSibling;
       p.replaceChildren(facts.join(" · "), track ? " · " : "",
-        track ? el("strong", { class: g.on_track ? "pass" : "fail" }, track) : "");
+        track ? el("strong", { class: track === "off track" ? "fail" : "pass" }, track) : "");
       goalChart(g, $(`goal-${i}-plot`), i);
     });
   }
@@ -314,9 +314,8 @@
   function criterionValue(value, name) {
     if (value === null || value === undefined) return "–";
     if (name === "session_rpe_trend" && typeof value === "object") {
-      return `RPE ${fmt(value.rpe_last_week, 2)} (before ${fmt(value.rpe_before, 2)}); ` +
-        `volume load ${fmt(value.volume_load_last_week, 0)} kg (before ` +
-        `${fmt(value.volume_load_before, 0)} kg)`;
+      return `RPE ${value.rpe_rise >= 0 ? "+" : ""}${fmt(value.rpe_rise, 2)} at like work ` +
+        `(${value.sessions_compared} session${value.sessions_compared === 1 ? "" : "s"})`;
     }
     if (name === "training_adherence_3w" || name === "form_pct_of_ctl") return `${fmt(value)}%`;
     if (typeof value === "object") {
@@ -326,23 +325,30 @@
     return fmt(value, 2);
   }
 
+  // a criterion is passed, failed, or not judged yet (with the reason)
+  function criterionResult(c) {
+    if (!c.judged) return ["unjudged", "– not judged"];
+    return c.passed ? ["pass", "✓ pass"] : ["fail", "✗ fail"];
+  }
+
   function drawReadiness(readiness) {
     const verdict = $("verdict");
     verdict.textContent = VERDICTS[readiness.verdict] || readiness.verdict;
     verdict.dataset.verdict = readiness.verdict;
-    $("criteria").replaceChildren(...readiness.criteria.map((c) => el("tr",
-      { "data-criterion": c.name, "data-passed": String(c.passed) },
-      el("th", { scope: "row" }, CRITERIA[c.name] || c.name.replace(/_/g, " "),
-        c.note ? el("span", { class: "note" }, c.note) : null),
-      el("td", { class: "value", "data-label": "Value" }, criterionValue(c.value, c.name)),
-      el("td", { class: "threshold", "data-label": "Needs" }, c.threshold),
-      el("td", { class: `result ${c.passed ? "pass" : "fail"}` },
-        c.passed ? "✓ pass" : "✗ fail"))));
+    $("verdict-line").textContent = readiness.line || "";
+    $("criteria").replaceChildren(...readiness.criteria.map((c) => {
+      const [kind, label] = criterionResult(c);
+      return el("tr", { "data-criterion": c.name, "data-result": kind },
+        el("th", { scope: "row" }, CRITERIA[c.name] || c.name.replace(/_/g, " "),
+          c.reason ? el("span", { class: "note" }, c.reason) : null),
+        el("td", { class: "value", "data-label": "Value" }, criterionValue(c.value, c.name)),
+        el("td", { class: "threshold", "data-label": "Needs" }, c.threshold),
+        el("td", { class: `result ${kind}` }, label));
+    }));
     const rec = readiness.recommended;
     $("recommended").textContent = rec ?
-      `Recommended: convert ${rec.title || "the volume session"}` +
-      (rec.day ? ` on ${rec.day}` : "") + ` (week of ${rec.week_start}).` :
-      "Recommended: no volume session left to convert this week.";
+      `Convert ${rec.title || "the volume session"}` +
+      (rec.day ? ` on ${rec.day}` : "") + ` (week of ${rec.week_start}).` : "";
     const last = readiness.conversions[readiness.conversions.length - 1];
     $("conversions").textContent = last ?
       `Last conversion, week of ${last.week_start}: ${last.response}.` : "";

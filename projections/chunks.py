@@ -1,0 +1,92 @@
+"""The long series of the answers, kept as monthly chunks of ready JSON text.
+
+A view's answer keeps its full content: ten years of the load series is 3,650 rows.  Each
+row is serialized once, when it is settled (``*_out`` columns of the read model), and the rows
+of each past month are also kept joined in one chunk, so an answer reads one chunk per month
+plus the rows of the current month, and parses nothing: its cost grows with the months, by
+a few microseconds each, not with the rows.  Settling rewrites the chunks of the months from
+its mark on (a set logged today: this month's).
+
+Every series has a source: the table and column holding its rows' JSON, the column giving
+each row's day, the order of the rows, and an optional filter (``key`` for one exercise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from projections.facts import RawRows
+from services.tables import ServiceTables, Tx
+
+CHUNKS = "tl_rm_chunks"
+DDL = ("athlete_id TEXT NOT NULL, series TEXT NOT NULL, month TEXT NOT NULL, "
+       "text TEXT NOT NULL, PRIMARY KEY (athlete_id, series, month)")
+
+
+@dataclass(frozen=True)
+class Source:
+    table: str
+    column: str
+    day: str  # the column with each row's day (ISO)
+    order: str
+    where: str = ""  # a filter; ``%(key)s`` stands for the series key (one bound value)
+
+    def rows_sql(self, name: str, keyed: bool) -> str:
+        where = f" AND {self.where}" if self.where else ""
+        if keyed:
+            where = where.replace("%(key)s", "%s")
+        return (f"SELECT {self.column} AS out, {self.day} AS day FROM {name} WHERE "
+                f"athlete_id = %s{where} AND {self.day} >= %s AND {self.day} <= %s "
+                f"ORDER BY {self.order}")
+
+
+def month(day: str) -> str:
+    return day[:7]
+
+
+def series_name(series: str, key: str | None) -> str:
+    return f"{series}:{key}" if key is not None else series
+
+
+def rewrite(tx: Tx, source: Source, series: str, athlete_id: str, since: str,
+            key: str | None = None) -> None:
+    """Rebuild the chunks of the months from ``since`` (a day, or "" for all) on."""
+    name = series_name(series, key)
+    start = month(since) if since else ""
+    tx.execute(f"DELETE FROM {tx.name(CHUNKS)} WHERE athlete_id = %s AND series = %s AND "
+               "month >= %s", (athlete_id, name, start))
+    params: list[str] = [athlete_id, *([key] if key is not None else []),
+                         f"{start}-01" if start else "", "9999-12-31"]
+    by_month: dict[str, list[str]] = {}
+    for row in tx.query(source.rows_sql(tx.name(source.table), key is not None), params):
+        if row["out"] is not None:
+            by_month.setdefault(month(row["day"]), []).append(row["out"])
+    tx.executemany(f"INSERT INTO {tx.name(CHUNKS)} (athlete_id, series, month, text) VALUES "
+                   "(%s, %s, %s, %s)",
+                   [(athlete_id, name, m, ", ".join(rows)) for m, rows in by_month.items()])
+
+
+def read(db: ServiceTables, source: Source, series: str, athlete_id: str, until: date,
+         key: str | None = None) -> RawRows:
+    """The series up to ``until``: the chunks of the months before its month, then the rows
+    of its month up to that day."""
+    name = series_name(series, key)
+    this_month = until.isoformat()[:7]
+    out = RawRows(r["text"] for r in db.query(
+        f"SELECT text FROM {db.name(CHUNKS)} WHERE athlete_id = %s AND series = %s AND "
+        "month < %s ORDER BY month", (athlete_id, name, this_month)))
+    params = [athlete_id, *([key] if key is not None else []), f"{this_month}-01",
+              until.isoformat()]
+    out += (r["out"] for r in db.query(source.rows_sql(db.name(source.table), key is not None),
+                                       params) if r["out"] is not None)
+    return out
+
+
+def keys(db: ServiceTables, athlete_id: str, series: str) -> Iterable[str]:
+    """The keys a keyed series has chunks for."""
+    prefix = f"{series}:"
+    return sorted({r["series"][len(prefix):] for r in db.query(
+        f"SELECT DISTINCT series FROM {db.name(CHUNKS)} WHERE athlete_id = %s AND "
+        "series LIKE %s", (athlete_id, prefix + "%"))})

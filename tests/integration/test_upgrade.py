@@ -1,0 +1,72 @@
+"""Upgrading a store of an earlier version: the retired views' tables go, and the read model
+builds itself from the log on first start."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import ADMIN
+from fastapi.testclient import TestClient
+
+from projections.base import TRACKING
+from projections.registry import RETIRED
+from projections.stored_facts import StoredFacts
+from services.api import routes_views
+from services.api.app import create_app
+from services.config import Settings
+from services.domain.base import Context, Source
+from services.runtime import open_runtime
+
+
+def test_an_old_store_loses_its_retired_tables_and_gets_its_read_model(
+        settings: Settings) -> None:
+    rt = open_runtime(settings)
+    ctx = Context(Source("admin"))
+    athlete_id = str(rt.app.register_athlete(ctx, {"name": "Old"}).id)
+    rt.app.start_session(ctx, athlete_id, datetime.now(UTC) - timedelta(days=2),
+                         sets=[{"exercise_id": "squat.back_squats", "reps": 5, "load": 100}],
+                         end={"session_rpe": 7, "duration_min": 60})
+    with rt.tables.transaction() as tx:  # what the earlier version left behind
+        for tables in RETIRED.values():
+            for table in tables:
+                tx.execute(f"CREATE TABLE {tx.name(table)} (athlete_id TEXT)")
+        tx.execute(f"INSERT INTO {tx.name(TRACKING)} (view, position) VALUES ('analytics', 9)")
+    rt.close()
+
+    rt = open_runtime(settings)
+    try:
+        assert not any(rt.tables.exists(t) for tables in RETIRED.values() for t in tables)
+        assert not rt.tables.query(f"SELECT view FROM {rt.tables.name(TRACKING)} "
+                                   "WHERE view = 'analytics'")
+        rt.feed.catch_up_all()
+        rt.feed.idle()
+        facts = StoredFacts(rt.tables, athlete_id)
+        assert [r.sets for r in facts.sessions(datetime.now(UTC).date())] == [1]
+    finally:
+        rt.close()
+
+
+def test_while_the_read_model_builds_reads_fold_the_history(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Far behind (here: more than 0 events), a read folds the athlete's history instead of
+    waiting for everyone's events; once caught up, the read model gives the same answer."""
+    rt = open_runtime(settings)
+    ctx = Context(Source("admin"))
+    athlete_id = str(rt.app.register_athlete(ctx, {"name": "Busy"}).id)
+    rt.app.start_session(ctx, athlete_id, datetime.now(UTC) - timedelta(days=2),
+                         sets=[{"exercise_id": "squat.back_squats", "reps": 5, "load": 100}],
+                         end={"session_rpe": 7, "duration_min": 60})
+    monkeypatch.setattr(routes_views, "CATCH_UP_AT_READ", 0)
+    try:
+        with TestClient(create_app(rt)) as client:
+            url = f"/athletes/{athlete_id}/views/strength"
+            folded = client.get(url, headers=ADMIN).json()
+            assert folded.pop("served_from") == "history"
+            assert rt.view_lag()["training"] > 0  # nothing was caught up for it
+            rt.feed.catch_up_all()
+            stored = client.get(url, headers=ADMIN).json()
+            assert "served_from" not in stored
+            assert stored == folded
+    finally:
+        rt.close()
