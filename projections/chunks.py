@@ -13,12 +13,11 @@ each row's day, the order of the rows, and an optional filter (``key`` for one e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from projections.facts import RawRows
-from services.tables import ServiceTables, Tx
+from services.tables import Reader, Tx
 
 CHUNKS = "tl_rm_chunks"
 DDL = ("athlete_id TEXT NOT NULL, series TEXT NOT NULL, month TEXT NOT NULL, "
@@ -68,7 +67,7 @@ def rewrite(tx: Tx, source: Source, series: str, athlete_id: str, since: str,
                    [(athlete_id, name, m, ", ".join(rows)) for m, rows in by_month.items()])
 
 
-def read(db: ServiceTables, source: Source, series: str, athlete_id: str, until: date,
+def read(db: Reader, source: Source, series: str, athlete_id: str, until: date,
          key: str | None = None) -> RawRows:
     """The series up to ``until``: the chunks of the months before its month, then the rows
     of its month up to that day."""
@@ -82,11 +81,3 @@ def read(db: ServiceTables, source: Source, series: str, athlete_id: str, until:
     out += (r["out"] for r in db.query(source.rows_sql(db.name(source.table), key is not None),
                                        params) if r["out"] is not None)
     return out
-
-
-def keys(db: ServiceTables, athlete_id: str, series: str) -> Iterable[str]:
-    """The keys a keyed series has chunks for."""
-    prefix = f"{series}:"
-    return sorted({r["series"][len(prefix):] for r in db.query(
-        f"SELECT DISTINCT series FROM {db.name(CHUNKS)} WHERE athlete_id = %s AND "
-        "series LIKE %s", (athlete_id, prefix + "%"))})

@@ -40,7 +40,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +72,7 @@ from services.domain.goal import Goal
 from services.domain.observation import Observation
 from services.domain.plan import WeeklyPlan
 from services.domain.session import TrainingSession
-from services.tables import ServiceTables, Tx
+from services.tables import Reader, ServiceTables, Tx
 
 if TYPE_CHECKING:
     from projections.replay import Folded
@@ -313,31 +315,34 @@ class ReadModel(View):
             settle(tx, athlete_id)
 
     def rebuild(self, tx: Tx, folded: Folded) -> bool:
+        """Every athlete from the aggregates folded in memory: states, sets and observations
+        written in bulk, then one settle from the beginning that reads none of them back."""
         for history in folded.histories():
-            athlete_id = history.athlete_id
-            save_state(tx, "athlete", athlete_id, history.athlete)
-            for plan in history.plans:
-                save_state(tx, "plan", athlete_id, plan)
-            for goal in history.goals:
-                save_state(tx, "goal", athlete_id, goal)
+            athlete_id, athlete = history.athlete_id, history.athlete
+            aggregates = [("athlete", athlete), *(("plan", p) for p in history.plans),
+                          *(("goal", g) for g in history.goals),
+                          *(("session", s) for s in history.sessions),
+                          *(("observation", o) for o in history.observations)]
+            save_states(tx, athlete_id, aggregates)
+            loaded = Loaded(athlete, history.sessions, history.plans)
             for session in history.sessions:
-                save_state(tx, "session", athlete_id, session)
-                save_sets(tx, athlete_id, str(session.id), working_sets(session))
-            for obs in history.observations:
-                save_state(tx, "observation", athlete_id, obs)
-                save_observation(tx, history.athlete, obs)
+                made = working_sets(session)
+                save_sets(tx, athlete_id, str(session.id), made)
+                for s in made:
+                    loaded.sets.setdefault(s["exercise_id"], []).append(s)
+            save_observations(tx, athlete, history.observations)
             for part in ("sessions", "days", "weeks"):
                 mark_dirty(tx, athlete_id, part, BEGINNING)
-            for ex in {s["exercise_id"] for session in history.sessions
-                       for s in working_sets(session)}:
+            for ex in loaded.sets:
                 mark_dirty(tx, athlete_id, f"exercise:{ex}", BEGINNING)
-            settle(tx, athlete_id)
-        for entity, kind in folded.kinds.items():  # discarded and retracted ones too
-            if kind in ("session", "observation"):
-                aggregate = folded.aggregates[entity]
-                if getattr(aggregate, "discarded", False) or getattr(aggregate, "retracted",
-                                                                     False):
-                    save_state(tx, kind, str(folded.owners[entity]), aggregate)
+            settle(tx, athlete_id, loaded)
+        retired = [(kind, str(folded.owners[entity]), folded.aggregates[entity])
+                   for entity, kind in folded.kinds.items()  # discarded and retracted ones
+                   if kind in ("session", "observation") and (
+                       getattr(folded.aggregates[entity], "discarded", False)
+                       or getattr(folded.aggregates[entity], "retracted", False))]
+        for kind, athlete_id, aggregate in retired:
+            save_state(tx, kind, athlete_id, aggregate)
         return True
 
 
@@ -352,7 +357,31 @@ def save_state(tx: Tx, kind: str, athlete_id: str, aggregate: Any) -> None:
                 encode_state(aggregate)))
 
 
-def load_athlete(tx: Tx | ServiceTables, athlete_id: str) -> Athlete | None:
+def save_states(tx: Tx, athlete_id: str, aggregates: Iterable[tuple[str, Any]]) -> None:
+    """Insert the states of new aggregates (a rebuild)."""
+    tx.executemany(f"INSERT INTO {tx.name(STATES)} (entity_id, kind, athlete_id, sort_key, "
+                   "state) VALUES (%s, %s, %s, %s, %s)",
+                   [(str(a.id), kind, athlete_id, _sort_key(kind, a), encode_state(a))
+                    for kind, a in aggregates])
+
+
+def save_observations(tx: Tx, athlete: Athlete, observations: Iterable[Observation]) -> None:
+    """Insert the rows of new observations and their days' means (a rebuild)."""
+    rows, by_day = [], defaultdict(list)
+    athlete_id = str(athlete.id)
+    for obs in observations:
+        day = observation_day(athlete, obs.observed_at).isoformat()
+        value = observation_value(obs.metric, obs.value)
+        rows.append((str(obs.id), athlete_id, obs.metric, day, value))
+        by_day[(obs.metric, day)].append(value)
+    tx.executemany(f"INSERT INTO {tx.name(OBSERVATIONS)} (observation_id, athlete_id, metric, "
+                   "day, value) VALUES (%s, %s, %s, %s, %s)", rows)
+    tx.executemany(f"INSERT INTO {tx.name(OBS_DAYS)} (athlete_id, metric, day, value) VALUES "
+                   "(%s, %s, %s, %s)", [(athlete_id, m, d, math.fsum(v) / len(v))
+                                        for (m, d), v in by_day.items()])
+
+
+def load_athlete(tx: Reader, athlete_id: str) -> Athlete | None:
     rows = tx.query(f"SELECT state FROM {tx.name(STATES)} WHERE entity_id = %s", (athlete_id,))
     return decode_state(Athlete, rows[0]["state"]) if rows else None
 
@@ -405,34 +434,52 @@ def save_observation(tx: Tx, athlete: Athlete, obs: Observation) -> None:
 # ------------------------------------------------------------------ settle
 
 
-def settle(tx: Tx, athlete_id: str) -> None:
+@dataclass
+class Loaded:
+    """An athlete's aggregates already in memory (a rebuild), so that settling from the
+    beginning reads none of them back."""
+
+    athlete: Athlete
+    sessions: list[TrainingSession]
+    plans: list[WeeklyPlan]
+    sets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by exercise
+    rows: list[SessionRow] = field(default_factory=list)  # filled by the session settle
+
+
+def settle(tx: Tx, athlete_id: str, loaded: Loaded | None = None) -> None:
     """Recompute every dirty series of the athlete from its mark, in dependency order."""
     marks = {r["part"]: r["since"] for r in tx.query(
         f"SELECT part, since FROM {tx.name(DIRTY)} WHERE athlete_id = %s", (athlete_id,))}
-    athlete = load_athlete(tx, athlete_id)
+    athlete = loaded.athlete if loaded else load_athlete(tx, athlete_id)
     if marks and athlete is not None:
         if "sessions" in marks:
-            first_day = _settle_sessions(tx, athlete, marks["sessions"])
+            first_day = _settle_sessions(tx, athlete, marks["sessions"], loaded)
             if first_day is not None:
                 for part, since in (("days", first_day.isoformat()), ("weeks", week_of(
                         first_day, athlete.profile["first_day_of_week"]).isoformat())):
                     marks[part] = min(marks.get(part, since), since)
         for part, since in marks.items():
             if part.startswith("exercise:"):
-                _settle_exercise(tx, athlete_id, part.split(":", 1)[1], since)
+                exercise = part.split(":", 1)[1]
+                _settle_exercise(tx, athlete_id, exercise, since,
+                                 loaded.sets.get(exercise) if loaded else None)
         if "days" in marks:
             _settle_days(tx, athlete, marks["days"])
         if "weeks" in marks:
-            _settle_weeks(tx, athlete, marks["weeks"])
+            _settle_weeks(tx, athlete, marks["weeks"], loaded)
     tx.execute(f"DELETE FROM {tx.name(DIRTY)} WHERE athlete_id = %s", (athlete_id,))
 
 
-def _settle_sessions(tx: Tx, athlete: Athlete, since: str) -> date | None:
+def _settle_sessions(tx: Tx, athlete: Athlete, since: str,
+                     loaded: Loaded | None = None) -> date | None:
     """Session rows from ``since`` on; returns the earliest day that changed."""
     athlete_id = str(athlete.id)
-    sessions = [decode_state(TrainingSession, r["state"]) for r in tx.query(
-        f"SELECT state FROM {tx.name(STATES)} WHERE athlete_id = %s AND kind = 'session' "
-        "AND sort_key >= %s", (athlete_id, since))]
+    if loaded is not None and since == BEGINNING:
+        sessions = loaded.sessions
+    else:
+        sessions = [decode_state(TrainingSession, r["state"]) for r in tx.query(
+            f"SELECT state FROM {tx.name(STATES)} WHERE athlete_id = %s AND kind = 'session' "
+            "AND sort_key >= %s", (athlete_id, since))]
     rows = [session_load(athlete, s) for s in sessions if not s.discarded]
     rows.sort(key=lambda r: (r.started_at, r.session_id))
     before_rows = tx.query(f"SELECT row_json FROM {tx.name(SESSIONS)} WHERE athlete_id = %s "
@@ -448,6 +495,8 @@ def _settle_sessions(tx: Tx, athlete: Athlete, since: str) -> date | None:
                           (athlete_id, objective, since, USUAL_SESSIONS))
         usual[objective] = [float(r["volume_load_kg"]) for r in reversed(recent)]
     sequence_sessions(rows, usual, before)
+    if loaded is not None and since == BEGINNING:
+        loaded.rows = rows
     old_days = tx.query(f"SELECT MIN(day) AS day FROM {tx.name(SESSIONS)} WHERE athlete_id = %s "
                         "AND started_at >= %s", (athlete_id, since))
     tx.execute(f"DELETE FROM {tx.name(SESSIONS)} WHERE athlete_id = %s AND started_at >= %s",
@@ -469,8 +518,10 @@ def _settle_sessions(tx: Tx, athlete: Athlete, since: str) -> date | None:
     return changed
 
 
-def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str) -> None:
-    """Marks and daily e1RMs of one exercise from the set at ``since`` on."""
+def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str,
+                     known: list[dict[str, Any]] | None = None) -> None:
+    """Marks and daily e1RMs of one exercise from the set at ``since`` on (``known``: all
+    its working sets, already in memory)."""
     key = (athlete_id, exercise_id)
     stored = tx.query(f"SELECT last_order, bests FROM {tx.name(EXERCISES)} WHERE athlete_id = %s "
                       "AND exercise_id = %s", key)
@@ -485,13 +536,16 @@ def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str) -> N
     # the day of ``since`` may hold earlier sets: its e1RM is taken again whole
     first_day = (date.fromisoformat(since[:10]) - timedelta(days=1)).isoformat() \
         if since != BEGINNING else BEGINNING
-    sets = []
-    for row in tx.query(f"SELECT set_json FROM {tx.name(SETS)} WHERE athlete_id = %s AND "
-                        "exercise_id = %s AND (set_order >= %s OR day >= %s) "
-                        "ORDER BY set_order", (*key, since, first_day)):
-        s = json.loads(row["set_json"])
-        s["day"] = date.fromisoformat(s["day"])
-        sets.append(s)
+    if known is not None and since == BEGINNING:
+        sets = sorted(known, key=lambda s: s["order"])
+    else:
+        sets = []
+        for row in tx.query(f"SELECT set_json FROM {tx.name(SETS)} WHERE athlete_id = %s AND "
+                            "exercise_id = %s AND (set_order >= %s OR day >= %s) "
+                            "ORDER BY set_order", (*key, since, first_day)):
+            s = json.loads(row["set_json"])
+            s["day"] = date.fromisoformat(s["day"])
+            sets.append(s)
     later = [s for s in sets if s["order"] >= since]
     marks = strength_marks(later, bests)
     days = {s["order"]: s["day"].isoformat() for s in later}
@@ -606,21 +660,33 @@ def _settle_days(tx: Tx, athlete: Athlete, since: str) -> None:
                        BEGINNING if start == first else min(start, last).isoformat())
 
 
-def _settle_weeks(tx: Tx, athlete: Athlete, since: str) -> None:
+def _settle_weeks(tx: Tx, athlete: Athlete, since: str, loaded: Loaded | None = None) -> None:
     """The execution rows of the planned weeks from ``since`` on, each as of its end."""
     athlete_id = str(athlete.id)
     first_day = athlete.profile["first_day_of_week"]
     if since != BEGINNING:
         since = week_of(date.fromisoformat(since), first_day).isoformat()
-    plans = [decode_state(WeeklyPlan, r["state"]) for r in tx.query(
-        f"SELECT state FROM {tx.name(STATES)} WHERE athlete_id = %s AND kind = 'plan' "
-        "AND sort_key >= %s ORDER BY sort_key", (athlete_id, since))]
+    by_week: dict[date, list[SessionRow]] | None = None
+    if loaded is not None and since == BEGINNING and loaded.rows:
+        plans = sorted(loaded.plans, key=lambda p: p.week_start)
+        by_week = {}
+        for r in loaded.rows:
+            by_week.setdefault(r.day, []).append(r)
+    else:
+        plans = [decode_state(WeeklyPlan, r["state"]) for r in tx.query(
+            f"SELECT state FROM {tx.name(STATES)} WHERE athlete_id = %s AND kind = 'plan' "
+            "AND sort_key >= %s ORDER BY sort_key", (athlete_id, since))]
     tx.execute(f"DELETE FROM {tx.name(WEEKS)} WHERE athlete_id = %s AND week_start >= %s",
                (athlete_id, since))
     rows = []
     for plan in plans:
         end = plan.week_start + timedelta(days=6)
-        sessions = stored_sessions(tx, athlete_id, end, plan.week_start)
+        if by_week is not None:
+            sessions = sorted((r for d in range(7)
+                               for r in by_week.get(plan.week_start + timedelta(days=d), [])),
+                              key=lambda r: (r.started_at, r.session_id))
+        else:
+            sessions = stored_sessions(tx, athlete_id, end, plan.week_start)
         row = week_row(plan, sessions, None)
         rows.append((athlete_id, plan.week_start.isoformat(), int(row["converted"] > 0),
                      json.dumps(row)))
@@ -629,7 +695,7 @@ def _settle_weeks(tx: Tx, athlete: Athlete, since: str) -> None:
     chunks.rewrite(tx, SERIES["weeks"], "weeks", athlete_id, since)
 
 
-def stored_sessions(db: Tx | ServiceTables, athlete_id: str, until: date,
+def stored_sessions(db: Reader, athlete_id: str, until: date,
                     since: date | None = None) -> list[SessionRow]:
     where, params = "athlete_id = %s AND day <= %s", [athlete_id, until.isoformat()]
     if since is not None:

@@ -35,11 +35,11 @@ from services.domain.athlete import Athlete
 from services.domain.errors import NotFound
 from services.domain.goal import Goal
 from services.domain.plan import WeeklyPlan
-from services.tables import ServiceTables
+from services.tables import Reader
 
 
 class StoredFacts:
-    def __init__(self, db: ServiceTables, athlete_id: str) -> None:
+    def __init__(self, db: Reader, athlete_id: str) -> None:
         self.db = db
         self.athlete_id = athlete_id
         found = load_athlete(db, athlete_id)

@@ -9,13 +9,21 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from typing import Any
+from typing import Any, Protocol
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 READ_ATTEMPTS = 3  # PostgreSQL: a read on a connection the server dropped is tried again
 WRITE_LOCK = "tl_write_lock"  # SQLite: an empty table a write transaction first "updates"
+
+
+class Reader(Protocol):
+    """What reads need: the service tables, or one open transaction (a consistent view)."""
+
+    def name(self, table: str) -> str: ...
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
 
 
 class Tx:

@@ -36,14 +36,14 @@ KAFKA_WAIT_SECONDS = 2.0
 CATCH_UP_AT_READ = 1000
 
 
-def current(rt: Runtime, athlete_id: str) -> tuple[Facts, dict[str, Any]]:
-    """The athlete's facts with every stored event in them, and what the answer says of its
-    source.  In-process, the feed is caught up and the athlete settled first; when the read
-    model is far behind (``CATCH_UP_AT_READ`` events: the first start after an upgrade, a
-    large import) the athlete's history is folded instead, as the audit path does, rather
-    than making this read wait for everyone's events.  With Kafka the read waits up to
-    ``KAFKA_WAIT_SECONDS`` for the consumer group, then answers ``stale`` with the revision
-    its answer reflects."""
+def current(rt: Runtime, athlete_id: str) -> tuple[HistoryFacts | None, dict[str, Any]]:
+    """Bring the read model up to the athlete's stored events, and say what the answer will
+    note of its source.  In-process, the feed is caught up and the athlete settled; when the
+    read model is far behind (``CATCH_UP_AT_READ`` events: the first start after an upgrade,
+    a large import) the athlete's history is folded instead (returned), as the audit path
+    does, rather than making this read wait for everyone's events.  With Kafka the read waits
+    up to ``KAFKA_WAIT_SECONDS`` for the consumer group, then answers ``stale`` with the
+    revision its answer reflects."""
     model = rt.views["training"]
     behind = rt.view_lag().get(model.name, 0) - model.pending(rt.tables)
     if rt.settings.kafka_bootstrap:
@@ -60,10 +60,9 @@ def current(rt: Runtime, athlete_id: str) -> tuple[Facts, dict[str, Any]]:
     else:
         rt.feed.catch_up(model)
     model.settle(rt.tables, athlete_id)  # type: ignore[attr-defined]
-    note: dict[str, Any] = {}
     if behind > 0 and rt.settings.kafka_bootstrap:
-        note = {"stale": True, "revision": revision_of(rt, athlete_id)}
-    return StoredFacts(rt.tables, athlete_id), note
+        return None, {"stale": True, "revision": revision_of(rt, athlete_id)}
+    return None, {}
 
 
 def first_day(facts: Facts) -> date:
@@ -78,24 +77,30 @@ def answer(caller: CallerDep, name: str, athlete_id: str, as_of: str | None,
     caller.check_read(athlete_id)
     rt = caller.runtime
     asked = parse_on(on)
-    note: dict[str, Any] = {}
-    recorded_by = None
-    facts: Facts
     if as_of:
         day, recorded_by, history = history_as_of(
             rt.app, rt.tables, lambda: rt.directory.feed.catch_up(rt.directory.view),
             athlete_id, as_of)
-        facts = HistoryFacts(history)
-    else:
-        rt.app.athlete(athlete_id)  # NotFound for an unknown or erased athlete
-        facts, note = current(rt, athlete_id)
+        head = {"recorded_by": recorded_by.isoformat() if recorded_by else None}
+        return evaluate(HistoryFacts(history), name, athlete_id, asked or day, head)
+    folded, note = current(rt, athlete_id)
+    if folded is not None:
+        return evaluate(folded, name, athlete_id, asked, {"recorded_by": None, **note})
+    with rt.tables.transaction(commit=False) as tx:  # every read of the answer in one snapshot
+        return evaluate(StoredFacts(tx, athlete_id), name, athlete_id, asked,
+                        {"recorded_by": None, **note})
+
+
+def evaluate(facts: Facts, name: str, athlete_id: str, day: date | None,
+             head: dict[str, Any]) -> dict[str, Any]:
+    """The view for ``day`` (default: today in the athlete's zone), checked to lie between
+    the athlete's first event and a year ahead."""
+    if day is None:
         day = local_day(datetime.now(UTC), facts.timezone)
-    if asked is not None:
-        check_on(asked, first_day(facts))
-        day = asked
-    return {"athlete_id": athlete_id, "view": name, "day": day.isoformat(),
-            "recorded_by": recorded_by.isoformat() if recorded_by else None,
-            **note, **VIEWS[name](facts, day)}
+    else:
+        check_on(day, first_day(facts))
+    return {"athlete_id": athlete_id, "view": name, "day": day.isoformat(), **head,
+            **VIEWS[name](facts, day)}
 
 
 def _route(name: str) -> Callable[..., Response]:
