@@ -193,6 +193,20 @@ class WeekRow:
     row: dict[str, Any]
 
 
+class AthleteFacts:
+    """What both kinds of facts say of the athlete alone."""
+
+    athlete: Athlete
+
+    @property
+    def timezone(self) -> str:
+        return str(self.athlete.profile["timezone"])
+
+    @property
+    def first_day_of_week(self) -> str:
+        return str(self.athlete.profile["first_day_of_week"])
+
+
 class Facts(Protocol):
     """An athlete's facts, as the views ask for them.  ``until`` is inclusive.  Methods
     ending in ``_out`` give rows of the answer as they are shown (dicts, or RawRows)."""

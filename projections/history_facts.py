@@ -23,7 +23,7 @@ from projections.derive import (
     working_sets,
 )
 from projections.execution import executed_row
-from projections.facts import DictSeries, FatigueDay, Mark, SessionRow, WeekRow
+from projections.facts import AthleteFacts, DictSeries, FatigueDay, Mark, SessionRow, WeekRow
 from projections.fatigue import day_row
 from projections.history import AthleteHistory
 from projections.load import load_day
@@ -34,18 +34,10 @@ from services.domain.goal import Goal
 from services.domain.plan import WeeklyPlan
 
 
-class HistoryFacts:
+class HistoryFacts(AthleteFacts):
     def __init__(self, history: AthleteHistory) -> None:
         self.history = history
         self.athlete = history.athlete
-
-    @property
-    def timezone(self) -> str:
-        return str(self.athlete.profile["timezone"])
-
-    @property
-    def first_day_of_week(self) -> str:
-        return str(self.athlete.profile["first_day_of_week"])
 
     @cached_property
     def _sessions(self) -> list[SessionRow]:

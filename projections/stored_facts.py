@@ -11,7 +11,7 @@ from typing import Any
 
 from projections import chunks
 from projections.derive import WINDOW, fatigue_days, week_of, week_row
-from projections.facts import FatigueDay, RawRows, SessionRow, WeekRow
+from projections.facts import AthleteFacts, FatigueDay, RawRows, SessionRow, WeekRow
 from projections.fatigue import day_row
 from projections.load import load_day
 from projections.read_model import (
@@ -38,7 +38,7 @@ from services.domain.plan import WeeklyPlan
 from services.tables import Reader
 
 
-class StoredFacts:
+class StoredFacts(AthleteFacts):
     def __init__(self, db: Reader, athlete_id: str) -> None:
         self.db = db
         self.athlete_id = athlete_id
@@ -46,14 +46,6 @@ class StoredFacts:
         if found is None:
             raise NotFound("no such athlete")
         self.athlete: Athlete = found
-
-    @property
-    def timezone(self) -> str:
-        return str(self.athlete.profile["timezone"])
-
-    @property
-    def first_day_of_week(self) -> str:
-        return str(self.athlete.profile["first_day_of_week"])
 
     @cached_property
     def _span(self) -> tuple[date | None, date | None]:

@@ -16,17 +16,22 @@ from services.api import routes_views
 from services.api.app import create_app
 from services.config import Settings
 from services.domain.base import Context, Source
-from services.runtime import open_runtime
+from services.runtime import Runtime, open_runtime
+
+
+def athlete_with_a_session(settings: Settings) -> tuple[Runtime, str]:
+    rt = open_runtime(settings)
+    ctx = Context(Source("admin"))
+    athlete_id = str(rt.app.register_athlete(ctx, {"name": "Ada"}).id)
+    rt.app.start_session(ctx, athlete_id, datetime.now(UTC) - timedelta(days=2),
+                         sets=[{"exercise_id": "squat.back_squats", "reps": 5, "load": 100}],
+                         end={"session_rpe": 7, "duration_min": 60})
+    return rt, athlete_id
 
 
 def test_an_old_store_loses_its_retired_tables_and_gets_its_read_model(
         settings: Settings) -> None:
-    rt = open_runtime(settings)
-    ctx = Context(Source("admin"))
-    athlete_id = str(rt.app.register_athlete(ctx, {"name": "Old"}).id)
-    rt.app.start_session(ctx, athlete_id, datetime.now(UTC) - timedelta(days=2),
-                         sets=[{"exercise_id": "squat.back_squats", "reps": 5, "load": 100}],
-                         end={"session_rpe": 7, "duration_min": 60})
+    rt, athlete_id = athlete_with_a_session(settings)
     with rt.tables.transaction() as tx:  # what the earlier version left behind
         for tables in RETIRED.values():
             for table in tables:
@@ -51,12 +56,7 @@ def test_while_the_read_model_builds_reads_fold_the_history(
         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """Far behind (here: more than 0 events), a read folds the athlete's history instead of
     waiting for everyone's events; once caught up, the read model gives the same answer."""
-    rt = open_runtime(settings)
-    ctx = Context(Source("admin"))
-    athlete_id = str(rt.app.register_athlete(ctx, {"name": "Busy"}).id)
-    rt.app.start_session(ctx, athlete_id, datetime.now(UTC) - timedelta(days=2),
-                         sets=[{"exercise_id": "squat.back_squats", "reps": 5, "load": 100}],
-                         end={"session_rpe": 7, "duration_min": 60})
+    rt, athlete_id = athlete_with_a_session(settings)
     monkeypatch.setattr(routes_views, "CATCH_UP_AT_READ", 0)
     try:
         with TestClient(create_app(rt)) as client:

@@ -202,3 +202,39 @@ def test_replay_until_answers_what_as_of_answers_and_leaves_live_views(
     finally:
         scratch.close()
     assert model.content_hash(runtime.tables) == live_before
+
+
+def test_on_evaluates_a_past_day_with_what_is_known_now(client: TestClient) -> None:
+    """Last month's sessions entered today count in last month's views with ``on``; ``as_of``
+    still answers what the views said then, without them."""
+    athlete_id, token = new_athlete(client)
+    me = bearer(token)
+    day = (datetime.now(UTC) - timedelta(days=30)).date()
+    r = client.post(f"/athletes/{athlete_id}/sessions", headers=me, json={
+        "started_at": f"{day}T09:00:00Z",
+        "sets": [{"exercise_id": SQUAT, "reps": 5, "load": 100}],
+        "end": {"ended_at": f"{day}T10:00:00Z", "session_rpe": 7}})
+    assert r.status_code == 201, r.text
+    on = client.get(f"/athletes/{athlete_id}/views/load", params={"on": day.isoformat()},
+                    headers=me).json()
+    assert on["day"] == day.isoformat()
+    assert [s["day"] for s in on["sessions"]] == [day.isoformat()]
+    assert on["days"] == [{"day": day.isoformat(), "load": 420.0}]
+    then = client.get(f"/athletes/{athlete_id}/views/load", params={"as_of": day.isoformat()},
+                      headers=me)
+    assert then.status_code == 404  # not even registered then
+    both = client.get(f"/athletes/{athlete_id}/views/load", headers=me, params={
+        "as_of": datetime.now(UTC).isoformat(), "on": day.isoformat()}).json()
+    assert both["sessions"] == on["sessions"]
+    later = (day + timedelta(days=3)).isoformat()  # the series runs on with rest days
+    days = client.get(f"/athletes/{athlete_id}/views/fatigue", params={"on": later},
+                      headers=me).json()["series"]
+    assert days[-1]["day"] == later
+    assert days[-1]["load"] == 0.0
+    for bad, reason in (((day - timedelta(days=1)).isoformat(), "first event"),
+                        ((datetime.now(UTC) + timedelta(days=400)).date().isoformat(),
+                         "366 days ahead"), ("tomorrow", "ISO 8601")):
+        r = client.get(f"/athletes/{athlete_id}/views/readiness", params={"on": bad},
+                       headers=me)
+        assert r.status_code == 422, (bad, r.text)
+        assert reason in r.text
