@@ -15,6 +15,7 @@ so the two answers are equal; the property tests hold them to it.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -128,15 +129,26 @@ def plain(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """An answer as JSON text, splicing :class:`RawRows` in as they are."""
+    """An answer as JSON text, splicing :class:`RawRows` in as they are: the answer is
+    encoded once by the C encoder with a marker in place of each RawRows (a NUL and a random
+    nonce, which no encoded string can forge), then each marker is replaced by its rows."""
+    raws: list[RawRows] = []
+    nonce = secrets.token_hex(8)
+    text = json.dumps(_marked(value, raws, nonce), default=str)
+    for i, rows in enumerate(raws):
+        text = text.replace(json.dumps(f"\x00{nonce}:{i}"), "[" + ", ".join(rows) + "]", 1)
+    return text
+
+
+def _marked(value: Any, raws: list[RawRows], nonce: str) -> Any:
     if isinstance(value, RawRows):
-        return "[" + ", ".join(value) + "]"
+        raws.append(value)
+        return f"\x00{nonce}:{len(raws) - 1}"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {dumps(v)}"
-                               for k, v in value.items()) + "}"
-    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
-        return "[" + ", ".join(dumps(v) for v in value) + "]"
-    return json.dumps(value, default=str)
+        return {k: _marked(v, raws, nonce) for k, v in value.items()}
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value[:1]):
+        return [_marked(v, raws, nonce) for v in value]
+    return value
 
 
 class MetricSeries(Protocol):
@@ -254,6 +266,9 @@ class Facts(Protocol):
     def e1rm_days(self, until: date, exercise_id: str | None = None,
                   ) -> list[tuple[str, date, float]]:
         """(exercise_id, day, best e1RM of that day), by exercise and day."""
+
+    def daily_series(self, metric: str, until: date) -> MetricSeries:
+        """A metric's daily values up to ``until`` (a goal on an observed metric)."""
 
     def e1rm_series(self, exercise_id: str, until: date) -> MetricSeries:
         """One exercise's best e1RM per day, up to ``until`` (an e1RM goal's metric)."""

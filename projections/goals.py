@@ -61,6 +61,9 @@ def metric_series(facts: Facts, goal: Goal, day: date) -> MetricSeries:
     kind = goal.metric["kind"]
     if kind == "e1rm":
         return facts.e1rm_series(goal.metric["exercise_id"], day)
+    if kind in ("body_mass", "custom") and goal.metric.get("per") != "week":
+        return facts.daily_series("body_mass" if kind == "body_mass" else
+                                  str(goal.metric["name"]), day)
     return DictSeries(metric_values(facts, goal, day))
 
 

@@ -150,6 +150,9 @@ class HistoryFacts(AthleteFacts):
             best[key] = max(best.get(key, 0.0), s["e1rm"])
         return [(ex, d, v) for (ex, d), v in sorted(best.items())]
 
+    def daily_series(self, metric: str, until: date) -> DictSeries:
+        return DictSeries(self.daily_values(metric, until))
+
     def e1rm_series(self, exercise_id: str, until: date) -> DictSeries:
         return DictSeries({d: v for _, d, v in self.e1rm_days(until, exercise_id)})
 

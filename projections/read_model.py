@@ -100,6 +100,7 @@ SERIES = {
     "e1rm_goal": Source(E1RM_DAYS, "value_out", "day", "day",
                         "exercise_id = %(key)s AND out IS NOT NULL"),
     "weeks": Source(WEEKS, "row_json", "week_start", "week_start"),
+    "obs_goal": Source(OBS_DAYS, "value_out", "day", "day", "metric = %(key)s"),
 }
 
 KINDS: dict[type[Any], str] = {Athlete: "athlete", TrainingSession: "session",
@@ -136,7 +137,8 @@ DDL = {
     OBSERVATIONS: "observation_id TEXT PRIMARY KEY, athlete_id TEXT NOT NULL, "
                   "metric TEXT NOT NULL, day TEXT NOT NULL, value DOUBLE PRECISION NOT NULL",
     OBS_DAYS: "athlete_id TEXT NOT NULL, metric TEXT NOT NULL, day TEXT NOT NULL, "
-              "value DOUBLE PRECISION NOT NULL, PRIMARY KEY (athlete_id, metric, day)",
+              "value DOUBLE PRECISION NOT NULL, value_out TEXT NOT NULL, "
+              "PRIMARY KEY (athlete_id, metric, day)",
     WEEKS: "athlete_id TEXT NOT NULL, week_start TEXT NOT NULL, converted INTEGER NOT NULL, "
            "row_json TEXT NOT NULL, PRIMARY KEY (athlete_id, week_start)",
     DIRTY: "athlete_id TEXT NOT NULL, part TEXT NOT NULL, since TEXT NOT NULL, "
@@ -376,9 +378,17 @@ def save_observations(tx: Tx, athlete: Athlete, observations: Iterable[Observati
         by_day[(obs.metric, day)].append(value)
     tx.executemany(f"INSERT INTO {tx.name(OBSERVATIONS)} (observation_id, athlete_id, metric, "
                    "day, value) VALUES (%s, %s, %s, %s, %s)", rows)
-    tx.executemany(f"INSERT INTO {tx.name(OBS_DAYS)} (athlete_id, metric, day, value) VALUES "
-                   "(%s, %s, %s, %s)", [(athlete_id, m, d, math.fsum(v) / len(v))
-                                        for (m, d), v in by_day.items()])
+    tx.executemany(f"INSERT INTO {tx.name(OBS_DAYS)} (athlete_id, metric, day, value, "
+                   "value_out) VALUES (%s, %s, %s, %s, %s)",
+                   [(athlete_id, m, d, *_day_mean(d, v)) for (m, d), v in by_day.items()])
+    for metric in {m for m, _ in by_day}:
+        chunks.rewrite(tx, SERIES["obs_goal"], "obs_goal", athlete_id, BEGINNING, metric)
+
+
+def _day_mean(day: str, values: list[float]) -> tuple[float, str]:
+    """A metric's mean of a day, and its row as a goal lists it."""
+    mean = math.fsum(values) / len(values)
+    return mean, json.dumps(value_row(date.fromisoformat(day), mean))
 
 
 def load_athlete(tx: Reader, athlete_id: str) -> Athlete | None:
@@ -425,10 +435,12 @@ def save_observation(tx: Tx, athlete: Athlete, obs: Observation) -> None:
         tx.execute(f"DELETE FROM {tx.name(OBS_DAYS)} WHERE athlete_id = %s AND metric = %s "
                    "AND day = %s", (athlete_id, obs.metric, day))
         if rows:
-            values = [float(r["value"]) for r in rows]
-            tx.execute(f"INSERT INTO {tx.name(OBS_DAYS)} (athlete_id, metric, day, value) "
-                       "VALUES (%s, %s, %s, %s)",
-                       (athlete_id, obs.metric, day, math.fsum(values) / len(values)))
+            tx.execute(f"INSERT INTO {tx.name(OBS_DAYS)} (athlete_id, metric, day, value, "
+                       "value_out) VALUES (%s, %s, %s, %s, %s)",
+                       (athlete_id, obs.metric, day,
+                        *_day_mean(day, [float(r["value"]) for r in rows])))
+    if days:
+        chunks.rewrite(tx, SERIES["obs_goal"], "obs_goal", athlete_id, min(days), obs.metric)
 
 
 # ------------------------------------------------------------------ settle

@@ -168,8 +168,12 @@ class StoredFacts(AthleteFacts):
                                        f"{self.db.name(E1RM_DAYS)} WHERE {where} "
                                        "ORDER BY exercise_id, day", params)]
 
-    def e1rm_series(self, exercise_id: str, until: date) -> StoredE1rm:
-        return StoredE1rm(self, exercise_id, until)
+    def e1rm_series(self, exercise_id: str, until: date) -> StoredSeries:
+        return StoredSeries(self, "e1rm_goal", E1RM_DAYS, "e1rm", "exercise_id", exercise_id,
+                            until)
+
+    def daily_series(self, metric: str, until: date) -> StoredSeries:
+        return StoredSeries(self, "obs_goal", OBS_DAYS, "value", "metric", metric, until)
 
     def e1rm_out(self, until: date) -> dict[str, RawRows]:
         return {ex: self._series("e1rm", until, ex) for ex in self._exercises()}
@@ -223,26 +227,26 @@ class StoredFacts(AthleteFacts):
             "ORDER BY sort_key, entity_id", (self.athlete_id,))]
 
 
-class StoredE1rm:
-    """One exercise's daily best e1RM from the read model, each question one indexed
-    read (an e1RM goal's metric)."""
+class StoredSeries:
+    """A goal metric's daily values in the read model (an exercise's best e1RM, or an
+    observed metric's daily mean), each question one indexed read."""
 
-    def __init__(self, facts: StoredFacts, exercise_id: str, until: date) -> None:
-        self.facts = facts
-        self.db = facts.db
-        self.exercise_id = exercise_id
-        self.until = until.isoformat()
+    def __init__(self, facts: StoredFacts, series: str, table: str, column: str,
+                 key_column: str, key: str, until: date) -> None:
+        self.facts, self.db, self.series = facts, facts.db, series
+        self.table, self.column, self.key_column, self.key = table, column, key_column, key
+        self.until = until
 
     def _rows(self, where: str, order: str, *params: object,
               limit: str = "") -> list[tuple[date, float]]:
-        return [(date.fromisoformat(r["day"]), float(r["e1rm"])) for r in self.db.query(
-            f"SELECT day, e1rm FROM {self.db.name(E1RM_DAYS)} WHERE athlete_id = %s AND "
-            f"exercise_id = %s AND day <= %s AND e1rm IS NOT NULL {where} ORDER BY {order} "
-            f"{limit}", (self.facts.athlete_id, self.exercise_id, self.until, *params))]
+        return [(date.fromisoformat(r["day"]), float(r["v"])) for r in self.db.query(
+            f"SELECT day, {self.column} AS v FROM {self.db.name(self.table)} WHERE "
+            f"athlete_id = %s AND {self.key_column} = %s AND day <= %s AND {self.column} IS "
+            f"NOT NULL {where} ORDER BY {order} {limit}",
+            (self.facts.athlete_id, self.key, self.until.isoformat(), *params))]
 
     def out(self) -> RawRows:
-        return self.facts._series("e1rm_goal", date.fromisoformat(self.until),
-                                  self.exercise_id)
+        return self.facts._series(self.series, self.until, self.key)
 
     def last(self) -> tuple[date, float] | None:
         found = self._rows("", "day DESC", limit="LIMIT 1")
@@ -256,6 +260,6 @@ class StoredE1rm:
         return found[0][1] if found else None
 
     def first_meeting(self, target: float, increase: bool) -> date | None:
-        found = self._rows(f"AND e1rm {'>=' if increase else '<='} %s", "day", target,
-                           limit="LIMIT 1")
+        found = self._rows(f"AND {self.column} {'>=' if increase else '<='} %s", "day",
+                           target, limit="LIMIT 1")
         return found[0][0] if found else None
