@@ -151,6 +151,7 @@ INDEXES = (
     (SESSIONS, "athlete_id, objective_id, started_at"),
     (SESSIONS, "athlete_id, day"),
     (SETS, "athlete_id, exercise_id, set_order"),
+    (SETS, "athlete_id, exercise_id, day"),
     (MARKS, "athlete_id, day"),
     (MARKS, "athlete_id, exercise_id, kind, set_order"),
     (OBSERVATIONS, "athlete_id, metric, day"),
@@ -439,8 +440,8 @@ def save_observation(tx: Tx, athlete: Athlete, obs: Observation) -> None:
                        "value_out) VALUES (%s, %s, %s, %s, %s)",
                        (athlete_id, obs.metric, day,
                         *_day_mean(day, [float(r["value"]) for r in rows])))
-    if days:
-        chunks.rewrite(tx, SERIES["obs_goal"], "obs_goal", athlete_id, min(days), obs.metric)
+    if days:  # the goal's listing, rewritten when settling (an archive: once)
+        mark_dirty(tx, athlete_id, f"obs:{obs.metric}", min(days))
 
 
 # ------------------------------------------------------------------ settle
@@ -471,6 +472,9 @@ def settle(tx: Tx, athlete_id: str, loaded: Loaded | None = None) -> None:
                         first_day, athlete.profile["first_day_of_week"]).isoformat())):
                     marks[part] = min(marks.get(part, since), since)
         for part, since in marks.items():
+            if part.startswith("obs:"):
+                chunks.rewrite(tx, SERIES["obs_goal"], "obs_goal", athlete_id, since,
+                               part.split(":", 1)[1])
             if part.startswith("exercise:"):
                 exercise = part.split(":", 1)[1]
                 _settle_exercise(tx, athlete_id, exercise, since,
@@ -552,9 +556,10 @@ def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str,
         sets = sorted(known, key=lambda s: s["order"])
     else:
         sets = []
+        # a set at or after ``since`` falls on ``first_day`` or later (zones are within a day)
         for row in tx.query(f"SELECT set_json FROM {tx.name(SETS)} WHERE athlete_id = %s AND "
-                            "exercise_id = %s AND (set_order >= %s OR day >= %s) "
-                            "ORDER BY set_order", (*key, since, first_day)):
+                            "exercise_id = %s AND day >= %s ORDER BY set_order",
+                            (*key, first_day)):
             s = json.loads(row["set_json"])
             s["day"] = date.fromisoformat(s["day"])
             sets.append(s)

@@ -121,7 +121,8 @@ class StoredFacts(AthleteFacts):
                 continue  # no working set by then
             first = self.db.query(
                 f"SELECT set_order FROM {self.db.name(SETS)} WHERE athlete_id = %s AND "
-                "exercise_id = %s AND day <= %s ORDER BY set_order LIMIT 1", key)[0]["set_order"]
+                "exercise_id = %s AND substr(day, 1, 10) <= %s "  # walk the set_order index
+                "ORDER BY set_order LIMIT 1", key)[0]["set_order"]
             entry: dict[str, Any] = {"exercise_id": ex, "sets": int(counted[0]["sets_to_date"]),
                                      "first": first}
             for kind in ("e1rm_kg", "heaviest_kg"):  # the kind's last mark by then
