@@ -47,7 +47,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from projections import chunks
-from projections.base import View
+from projections.base import OFFSETS, TRACKING, VERSIONS, View, create_tracking
 from projections.chunks import CHUNKS, Source
 from projections.derive import (
     USUAL_SESSIONS,
@@ -107,6 +107,9 @@ KINDS: dict[type[Any], str] = {Athlete: "athlete", TrainingSession: "session",
                                WeeklyPlan: "plan", Goal: "goal", Observation: "observation"}
 CLASSES = {kind: cls for cls, kind in KINDS.items()}
 BEGINNING = ""  # a dirty mark before every key
+#: the layout of the tables below: a change of it rebuilds the read model from the log
+LAYOUT = "2026-12-03.1"
+LAYOUT_TABLE = "tl_rm_layout"
 
 DDL = {
     STATES: "entity_id TEXT PRIMARY KEY, kind TEXT NOT NULL, athlete_id TEXT NOT NULL, "
@@ -198,6 +201,21 @@ class ReadModel(View):
         self._athletes: dict[str, Athlete] = {}  # within one batch
 
     def create(self, db: ServiceTables) -> None:
+        """Create the tables; tables of another layout (``LAYOUT``) are dropped first, with
+        the view's position, so that the feed builds the read model again from the log."""
+        create_tracking(db)
+        db.execute(f"CREATE TABLE IF NOT EXISTS {db.name(LAYOUT_TABLE)} (layout TEXT NOT NULL)")
+        found = [r["layout"] for r in db.query(f"SELECT layout FROM {db.name(LAYOUT_TABLE)}")]
+        if found != [LAYOUT]:
+            with db.transaction() as tx:
+                for table in DDL:
+                    tx.execute(f"DROP TABLE IF EXISTS {tx.name(table)}")
+                for bookkeeping in (TRACKING, OFFSETS, VERSIONS):
+                    tx.execute(f"DELETE FROM {tx.name(bookkeeping)} WHERE view = %s",
+                               (self.name,))
+                tx.execute(f"DELETE FROM {tx.name(LAYOUT_TABLE)}")
+                tx.execute(f"INSERT INTO {tx.name(LAYOUT_TABLE)} (layout) VALUES (%s)",
+                           (LAYOUT,))
         for table, columns in DDL.items():
             db.execute(f"CREATE TABLE IF NOT EXISTS {db.name(table)} ({columns})")
         for i, (table, columns) in enumerate(INDEXES):

@@ -10,6 +10,7 @@ from conftest import ADMIN
 from fastapi.testclient import TestClient
 
 from projections.base import TRACKING
+from projections.read_model import LAYOUT_TABLE, SESSIONS
 from projections.registry import RETIRED
 from projections.stored_facts import StoredFacts
 from services.api import routes_views
@@ -68,5 +69,29 @@ def test_while_the_read_model_builds_reads_fold_the_history(
             stored = client.get(url, headers=ADMIN).json()
             assert "served_from" not in stored
             assert stored == folded
+    finally:
+        rt.close()
+
+
+def test_a_read_model_of_another_layout_is_built_again(settings: Settings) -> None:
+    """Tables of an earlier layout of the read model are dropped with its position on start,
+    and the feed builds it again from the log."""
+    rt, athlete_id = athlete_with_a_session(settings)
+    rt.feed.catch_up_all()
+    rt.feed.idle()
+    before = rt.views["training"].content_hash(rt.tables)
+    with rt.tables.transaction() as tx:  # as an earlier layout left it
+        tx.execute(f"UPDATE {tx.name(LAYOUT_TABLE)} SET layout = 'older'")
+        tx.execute(f"DROP TABLE {tx.name(SESSIONS)}")
+        tx.execute(f"CREATE TABLE {tx.name(SESSIONS)} (session_id TEXT)")
+    rt.close()
+    rt = open_runtime(settings)
+    try:
+        assert rt.view_lag()["training"] > 0  # to be built again
+        rt.feed.catch_up_all()
+        rt.feed.idle()
+        assert rt.views["training"].content_hash(rt.tables) == before
+        assert [r.sets for r in StoredFacts(rt.tables, athlete_id).sessions(
+            datetime.now(UTC).date())] == [1]
     finally:
         rt.close()
