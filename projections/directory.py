@@ -51,6 +51,8 @@ class DirectoryView(View):
     def apply(self, tx: Tx, event: Any) -> None:
         kind, describe = CREATIONS[type(event)]
         athlete_id, label = describe(event)
+        if label is not None:  # stored before text was checked: PostgreSQL refuses a NUL
+            label = label.replace("\x00", "")
         tx.execute(
             f"INSERT INTO {tx.name(TABLE)} (entity_id, kind, athlete_id, label, occurred_at, "
             "recorded_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (entity_id) DO NOTHING",

@@ -37,6 +37,7 @@ from services.domain.errors import DomainError, NotFound
 from services.domain.observation import Observation
 from services.domain.plan import WeeklyPlan, plan_id_for
 from services.domain.session import TrainingSession
+from services.domain.validation import clean_device_text
 from services.domain.weeks import local_day, week_start
 from services.tables import ServiceTables
 
@@ -157,7 +158,8 @@ def _plan_workout(app: TrainingLog, ctx: Context, athlete: Athlete,
                       athlete.profile["first_day_of_week"])
     ctx = replace(ctx, request_id=f"fit-workout:{workout.identity}",
                   fingerprint=workout.identity)
-    slot = {"role": "training", "title": (workout.name or "Device workout")[:200],
+    slot = {"role": "training",
+            "title": (clean_device_text(workout.name) or "Device workout")[:200],
             "sport": workout.sport, "steps": workout.steps}
     plan_id = plan_id_for(str(athlete.id), week)
     if plan_id not in app.repository:
@@ -228,15 +230,16 @@ def _build_session(app: TrainingLog, ctx: Context, athlete: Athlete, session_id:
     inner = replace(ctx, request_id=None, fingerprint=None)
     summary = dict(activity.summary)
     device = summary.get("device") or {}
-    title = activity.sport.replace("_", " ").capitalize()
+    title = clean_device_text(activity.sport.replace("_", " ").capitalize()) or "Activity"
     if device.get("product"):
         title += f" ({device.get('manufacturer', '')} {device['product']})".replace("( ", "(")
     session = TrainingSession.start(
         ctx, str(athlete.id), activity.started_at,
         session_zone(athlete, activity.started_at, summary.get("local_offset_s")),
         planned_role=slot.get("role") or "unplanned", objective_id=slot.get("objective_id"),
-        planned_session_id=slot.get("planned_session_id"), title=title[:200],
-        sport=activity.sport[:60], session_id=session_id,
+        planned_session_id=slot.get("planned_session_id"),
+        title=(clean_device_text(title) or "Activity")[:200],
+        sport=(clean_device_text(activity.sport) or "generic")[:60], session_id=session_id,
     )
     summary["artifact_sha256"] = artifact
     session.record_device(inner, summary)

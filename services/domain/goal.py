@@ -41,7 +41,7 @@ def validate_goal_fields(fields: dict[str, Any]) -> None:
     if fields.get("start_value") is not None:
         check_range(fields["start_value"], -1e9, 1e9, "start_value")
     if "notes" in fields:
-        check_text(fields["notes"], "notes")
+        check_text(fields["notes"], "notes", multiline=True)
 
 
 class Goal(TrainingAggregate):
@@ -166,12 +166,12 @@ class Goal(TrainingAggregate):
         if self.seen_request(ctx):
             return
         self._require_active()
-        check_text(note, "note")
+        check_text(note, "note", multiline=True)
         self._record(self.Achieved, ctx, value=value, note=note)
 
     def abandon(self, ctx: Context, reason: str | None) -> None:
         if self.seen_request(ctx):
             return
         self._require_active()
-        check_text(reason, "reason")
+        check_text(reason, "reason", multiline=True)
         self._record(self.Abandoned, ctx, reason=reason)

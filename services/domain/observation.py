@@ -103,7 +103,7 @@ class Observation(TrainingAggregate):
         observation_id: UUID | None = None,
     ) -> Observation:
         check_not_future(observed_at, ctx.now, "observed_at")
-        check_text(note, "note")
+        check_text(note, "note", multiline=True)
         value, unit = normalise(metric, value, unit)
         return cls._start(
             cls.Recorded,
@@ -122,7 +122,7 @@ class Observation(TrainingAggregate):
             return
         if self.retracted:
             raise StateConflict("the observation was retracted", "observation")
-        check_text(note, "note")
+        check_text(note, "note", multiline=True)
         value, unit = normalise(self.metric, value, unit)
         self._record(self.Corrected, ctx, value=value, unit=unit, note=note)
 
@@ -131,7 +131,7 @@ class Observation(TrainingAggregate):
             return
         if self.retracted:
             raise StateConflict("the observation was already retracted", "observation")
-        check_text(reason, "reason")
+        check_text(reason, "reason", multiline=True)
         self._record(self.Retracted, ctx, reason=reason)
 
     def as_dict(self) -> dict[str, Any]:

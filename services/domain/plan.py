@@ -171,7 +171,7 @@ class WeeklyPlan(TrainingAggregate):
             return
         if self.slot(planned_session_id)["cancelled"]:
             raise StateConflict("this planned session is already cancelled", "planned_session_id")
-        check_text(reason, "reason")
+        check_text(reason, "reason", multiline=True)
         self._record(
             self.SessionCancelled, ctx, planned_session_id=planned_session_id, reason=reason
         )

@@ -72,7 +72,7 @@ def validate_set(fields: dict[str, Any]) -> None:
     if "duration_s" in fields:
         check_range(fields["duration_s"], 0, 24 * 3600, "duration_s")
     if "notes" in fields:
-        check_text(fields["notes"], "notes")
+        check_text(fields["notes"], "notes", multiline=True)
     if fields.get("side") is not None:
         check_choice(fields["side"], SIDES, "side")
 
@@ -85,7 +85,7 @@ def validate_session_fields(fields: dict[str, Any]) -> None:
     if "duration_min" in fields:
         check_range(fields["duration_min"], 0, 24 * 60, "duration_min")
     if "notes" in fields:
-        check_text(fields["notes"], "notes")
+        check_text(fields["notes"], "notes", multiline=True)
     for key in ("avg_hr", "max_hr"):
         if key in fields:
             check_range(fields[key], 20, 250, key)
@@ -363,7 +363,7 @@ class TrainingSession(TrainingAggregate):
             return
         self._require_not_discarded()
         self.get_set(set_id)
-        check_text(reason, "reason")
+        check_text(reason, "reason", multiline=True)
         self._record(self.SetRemoved, ctx, set_id=set_id, reason=reason)
 
     def end(
@@ -449,5 +449,5 @@ class TrainingSession(TrainingAggregate):
         if self.seen_request(ctx):
             return
         self._require_not_discarded()
-        check_text(reason, "reason")
+        check_text(reason, "reason", multiline=True)
         self._record(self.Discarded, ctx, reason=reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,7 +67,16 @@ def check_timezone(name: str, field: str = "timezone") -> None:
         raise InvalidValue(f"unknown time zone {name!r}", field) from exc
 
 
-def check_text(value: str | None, field: str, max_len: int = 2000, required: bool = False) -> None:
+#: control characters (C0, DEL, C1); multi-line text may hold tab, line feed and return
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+LINE_BREAKS = frozenset("\t\n\r")
+
+
+def check_text(value: str | None, field: str, max_len: int = 2000, required: bool = False,
+               multiline: bool = False) -> None:
+    """Text a person typed: single-line text (names, titles, units) holds no control
+    character; multi-line text (notes, reasons) only tab, LF and CR; NUL nowhere (PostgreSQL
+    cannot store it, and one stored NUL used to stop a view for everyone)."""
     if value is None:
         if required:
             raise InvalidValue("is required", field)
@@ -75,6 +85,22 @@ def check_text(value: str | None, field: str, max_len: int = 2000, required: boo
         raise InvalidValue("must not be empty", field)
     if len(value) > max_len:
         raise InvalidValue(f"is longer than {max_len} characters", field)
+    for found in CONTROLS.finditer(value):
+        char = found.group()
+        if multiline and char in LINE_BREAKS:
+            continue
+        kind = "NUL" if char == "\x00" else f"control character U+{ord(char):04X}"
+        where = "" if multiline else " (one line: no tab or line break either)"
+        raise InvalidValue(f"contains a {kind} at position {found.start()}{where}", field)
+
+
+def clean_device_text(value: str | None) -> str | None:
+    """Text from a device file, cleaned rather than refused: NUL padding and control
+    characters removed, spaces trimmed; None when nothing is left."""
+    if value is None:
+        return None
+    cleaned = CONTROLS.sub("", value).strip()
+    return cleaned or None
 
 
 def check_choice(value: str, choices: tuple[str, ...] | frozenset[str], field: str) -> None:
