@@ -29,6 +29,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from projections.read_model import LAYOUT_TABLE
 from services.config import Settings, postgres_env
 from services.erasure import LEDGER, erased_ids, reapply
 from services.runtime import Runtime, open_runtime
@@ -151,12 +152,16 @@ def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> Re
     return RestoreReport(events, tables, again)
 
 
+#: tables a new store fills itself on first start (replaced by the backup's rows)
+SEEDED = frozenset({LAYOUT_TABLE})
+
+
 def _restore_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
     schema = rt.tables.schema
     counts = {}
     with _pg_connect(rt.settings) as conn, conn.transaction():
         present = set(_pg_tables(conn, schema))
-        for table in present:
+        for table in present - SEEDED:
             if conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.{})").format(
                     sql.Identifier(schema), sql.Identifier(table))).fetchone() == (True,):
                 raise BackupError(f"schema {schema}: table {table} is not empty; restore "
