@@ -23,7 +23,7 @@ from conftest import ADMIN, ADMIN_TOKEN, bearer, new_athlete
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from fit_samples import corpus_dir
+from fit_samples import corpus_dir, require_corpus
 
 from projections.analytics import VIEWS
 from services.api.app import create_app
@@ -353,6 +353,8 @@ def test_access(client: TestClient, runtime: Runtime, world: World, route: tuple
         values = {**values, "athlete_id": fresh_id}
         headers = {"Authorization": f"Bearer {fresh_token}"} if role == "owner" else headers
 
+    if spec.files:
+        require_corpus()  # the upload sends a real device file (skipped on a fresh clone)
     before = state(runtime)
     response = client.request(
         method, fill(path, values), params=fill(spec.query, values),
