@@ -2,7 +2,6 @@
 oracle, :mod:`projections.history_facts`) or resume from a stored state (the read model,
 :mod:`projections.read_model`), and gives the same rows either way.
 
-- :func:`session_row`: one session's load (``projections.sessions``);
 - :func:`sequence_sessions`: how each session was executed and which block it belongs to,
   from the sessions before it;
 - :func:`fatigue_days`: the daily load series (Performance Manager, ACWR, monotony, strain);
@@ -27,11 +26,9 @@ from projections.science.fatigue import (
     strain,
 )
 from projections.science.strength import e1rm
-from projections.sessions import session_load
-from services.domain.athlete import Athlete
 from services.domain.plan import WeeklyPlan
 from services.domain.session import TrainingSession
-from services.domain.weeks import local_day, week_start
+from services.domain.weeks import local_day
 
 FAR_OFF_PLAN = 0.5  # under half the usual volume load for the objective: a workout
 USUAL_SESSIONS = 8  # "usual": the lower quartile of the objective's last 8 sessions
@@ -41,12 +38,6 @@ WINDOW = ACWR_CHRONIC - 1  # earlier days' loads a day of the series needs
 
 
 # ------------------------------------------------------------------ sessions
-
-
-def session_row(athlete: Athlete, session: TrainingSession) -> SessionRow:
-    """A session's load row; its classification and block come from
-    :func:`sequence_sessions`."""
-    return session_load(athlete, session)
 
 
 def sequence_sessions(rows: Sequence[SessionRow], usual: dict[str, list[float]],
@@ -244,7 +235,3 @@ def week_row(plan: WeeklyPlan, sessions: Sequence[SessionRow], day: date | None,
         "converted": sum(1 for s in slots if s.get("converted")),
         "missed": [s.get("title") or s["role"] for s in due if s not in done],
     }
-
-
-def week_of(day: date, first_day_of_week: str) -> date:
-    return week_start(day, first_day_of_week)

@@ -263,10 +263,6 @@ class Facts(Protocol):
     def records_out(self, until: date) -> Sequence[Any]:
         """Personal records set by ``until``, in order (``strength.record_row``)."""
 
-    def e1rm_days(self, until: date, exercise_id: str | None = None,
-                  ) -> list[tuple[str, date, float]]:
-        """(exercise_id, day, best e1RM of that day), by exercise and day."""
-
     def daily_series(self, metric: str, until: date) -> MetricSeries:
         """A metric's daily values up to ``until`` (a goal on an observed metric)."""
 

@@ -18,7 +18,6 @@ from projections.derive import (
     fatigue_days,
     sequence_sessions,
     strength_marks,
-    week_of,
     week_row,
     working_sets,
 )
@@ -32,6 +31,7 @@ from projections.sessions import session_load
 from projections.strength import e1rm_row, record_row
 from services.domain.goal import Goal
 from services.domain.plan import WeeklyPlan
+from services.domain.weeks import week_start
 
 
 class HistoryFacts(AthleteFacts):
@@ -130,7 +130,7 @@ class HistoryFacts(AthleteFacts):
                              best_e1rm_brzycki_kg=mark.brzycki)
             elif mark.kind == "heaviest_kg":
                 entry["heaviest_kg"] = mark.value
-        for ex, _, value in self.e1rm_days(until):
+        for ex, _, value in self._e1rm_days(until):
             out[ex]["latest_e1rm_kg"] = value
         return list(out.values())
 
@@ -139,7 +139,7 @@ class HistoryFacts(AthleteFacts):
                         key=lambda dm: (dm[0], dm[1].order, dm[1].seq))
         return [record_row(m) for _, m in listed]
 
-    def e1rm_days(self, until: date, exercise_id: str | None = None,
+    def _e1rm_days(self, until: date, exercise_id: str | None = None,
                   ) -> list[tuple[str, date, float]]:
         best: dict[tuple[str, date], float] = {}
         for s in self._sets:
@@ -154,11 +154,11 @@ class HistoryFacts(AthleteFacts):
         return DictSeries(self.daily_values(metric, until))
 
     def e1rm_series(self, exercise_id: str, until: date) -> DictSeries:
-        return DictSeries({d: v for _, d, v in self.e1rm_days(until, exercise_id)})
+        return DictSeries({d: v for _, d, v in self._e1rm_days(until, exercise_id)})
 
     def e1rm_out(self, until: date) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for ex, d, value in self.e1rm_days(until):
+        for ex, d, value in self._e1rm_days(until):
             out[ex].append(e1rm_row(d, value))
         return dict(out)
 
@@ -177,7 +177,7 @@ class HistoryFacts(AthleteFacts):
                 if d <= until and (since is None or d >= since)}
 
     def weeks(self, until: date, since: date | None = None) -> list[WeekRow]:
-        current = week_of(until, self.first_day_of_week)
+        current = week_start(until, self.first_day_of_week)
         out = []
         for plan in self.history.plans:
             if plan.week_start > current or (since is not None and plan.week_start < since):

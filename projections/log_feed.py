@@ -37,12 +37,15 @@ class LogFeed:
         for view in views:
             view.create(db)
 
-    def lag(self) -> dict[str, int]:
-        """Events in the store that each view has not read yet (of any type), plus the work
-        it has deferred (``View.pending``)."""
+    def unread(self) -> dict[str, int]:
+        """Events in the store that each view has not read yet (of any type)."""
         head = int(self.app.recorder.max_notification_id() or 0)
-        return {name: head - position(self.db, name) + view.pending(self.db)
-                for name, view in self.views.items()}
+        return {name: head - position(self.db, name) for name in self.views}
+
+    def lag(self) -> dict[str, int]:
+        """What each view has not read yet, plus the work it deferred (``View.pending``)."""
+        return {name: unread + self.views[name].pending(self.db)
+                for name, unread in self.unread().items()}
 
     def catch_up(self, view: View, until: int | None = None) -> int:
         """Apply what the view has not seen, up to ``until`` (default: the head)."""

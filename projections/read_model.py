@@ -24,13 +24,15 @@ Tables (``tl_rm_*``, every row keyed by its athlete, so erasure is one delete pe
 | ``sessions`` | session: load, classification and block (``SessionRow``) |
 | ``sets`` | working set: exercise, order in time, local day, e1RM |
 | ``days`` | day of the load series: load, CTL/ATL/TSB, EWMAs, ACWR, monotony, strain |
-| ``e1rm_days`` | exercise and day: best e1RM |
+| ``exercise_days`` | exercise and day: best e1RM, working sets so far |
 | ``marks`` | strength best changed by a set (the bar, then each record) |
 | ``exercises`` | exercise: bests after its latest set (so a new set needs no history) |
 | ``observations`` | observation: metric, local day, value |
 | ``obs_days`` | metric and day: the day's mean |
 | ``weeks`` | planned week: planned vs done, as of its end |
 | ``dirty`` | series of an athlete to recompute, and from where |
+| ``chunks`` | month of a long answer series: its rows as ready JSON |
+| ``layout`` | the layout of these tables (another one rebuilds them) |
 
 Replay (``rebuild``) writes the states from the folded aggregates and settles every athlete
 from the start: the same code as the live path, so both give the same rows.
@@ -55,12 +57,11 @@ from projections.derive import (
     fatigue_days,
     sequence_sessions,
     strength_marks,
-    week_of,
     week_row,
     working_sets,
 )
 from projections.execution import executed_row
-from projections.facts import FatigueDay, Mark, SessionRow, value_row
+from projections.facts import FatigueDay, SessionRow, value_row
 from projections.fatigue import day_row
 from projections.load import load_day
 from projections.observations import observation_day, observation_value
@@ -72,6 +73,7 @@ from services.domain.goal import Goal
 from services.domain.observation import Observation
 from services.domain.plan import WeeklyPlan
 from services.domain.session import TrainingSession
+from services.domain.weeks import week_start
 from services.tables import Reader, ServiceTables, Tx
 
 if TYPE_CHECKING:
@@ -486,7 +488,7 @@ def settle(tx: Tx, athlete_id: str, loaded: Loaded | None = None) -> None:
         if "sessions" in marks:
             first_day = _settle_sessions(tx, athlete, marks["sessions"], loaded)
             if first_day is not None:
-                for part, since in (("days", first_day.isoformat()), ("weeks", week_of(
+                for part, since in (("days", first_day.isoformat()), ("weeks", week_start(
                         first_day, athlete.profile["first_day_of_week"]).isoformat())):
                     marks[part] = min(marks.get(part, since), since)
         for part, since in marks.items():
@@ -636,7 +638,7 @@ def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str,
                    (last or BEGINNING, json.dumps(bests, sort_keys=True), *key))
 
 
-def _day_from_row(row: dict[str, Any]) -> FatigueDay:
+def day_from_row(row: dict[str, Any]) -> FatigueDay:
     return FatigueDay(date.fromisoformat(row["day"]), int(row["idx"]), float(row["load"]),
                       float(row["ctl"]), float(row["atl"]), float(row["tsb"]),
                       float(row["ewma_acute"]), float(row["ewma_chronic"]),
@@ -665,9 +667,10 @@ def _settle_days(tx: Tx, athlete: Athlete, since: str) -> None:
         start = first  # the series now starts elsewhere: every day moves
     stored_last = tx.query(f"SELECT MAX(day) AS day FROM {tx.name(DAYS)} WHERE "
                            "athlete_id = %s", (athlete_id,))[0]["day"]
-    if start > first and stored_last is not None and stored_last < iso(start - timedelta(1)):
+    day_before = (start - timedelta(days=1)).isoformat()
+    if start > first and stored_last is not None and stored_last < day_before:
         start = date.fromisoformat(stored_last) + timedelta(days=1)  # rest days between
-    earlier = [_day_from_row(r) for r in tx.query(
+    earlier = [day_from_row(r) for r in tx.query(
         f"SELECT * FROM {tx.name(DAYS)} WHERE athlete_id = %s AND day < %s AND day >= %s "
         "ORDER BY day", (athlete_id, start.isoformat(),
                          (start - timedelta(days=WINDOW)).isoformat()))] \
@@ -700,7 +703,7 @@ def _settle_weeks(tx: Tx, athlete: Athlete, since: str, loaded: Loaded | None = 
     athlete_id = str(athlete.id)
     first_day = athlete.profile["first_day_of_week"]
     if since != BEGINNING:
-        since = week_of(date.fromisoformat(since), first_day).isoformat()
+        since = week_start(date.fromisoformat(since), first_day).isoformat()
     by_week: dict[date, list[SessionRow]] | None = None
     if loaded is not None and since == BEGINNING and loaded.rows:
         plans = sorted(loaded.plans, key=lambda p: p.week_start)
@@ -739,18 +742,3 @@ def stored_sessions(db: Reader, athlete_id: str, until: date,
     return [SessionRow.from_json(json.loads(r["row_json"])) for r in db.query(
         f"SELECT row_json FROM {db.name(SESSIONS)} WHERE {where} "
         "ORDER BY started_at, session_id", params)]
-
-
-def stored_mark(row: dict[str, Any]) -> Mark:
-    return Mark(row["exercise_id"], row["set_order"], int(row["seq"]), row["kind"],
-                float(row["at_kg"]), float(row["value"]), _float(row["previous"]),
-                json.loads(row["ref"]), _float(row["brzycki"]))
-
-
-def day_from_row(row: dict[str, Any]) -> FatigueDay:
-    return _day_from_row(row)
-
-
-def iso(value: date) -> str:
-    return value.isoformat()
-

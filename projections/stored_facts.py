@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from projections import chunks
-from projections.derive import WINDOW, fatigue_days, week_of, week_row
+from projections.derive import WINDOW, fatigue_days, week_row
 from projections.facts import AthleteFacts, FatigueDay, RawRows, SessionRow, WeekRow
 from projections.fatigue import day_row
 from projections.load import load_day
@@ -35,6 +35,7 @@ from services.domain.athlete import Athlete
 from services.domain.errors import NotFound
 from services.domain.goal import Goal
 from services.domain.plan import WeeklyPlan
+from services.domain.weeks import week_start
 from services.tables import Reader
 
 
@@ -157,18 +158,6 @@ class StoredFacts(AthleteFacts):
     def records_out(self, until: date) -> RawRows:
         return self._series("records", until)
 
-    def e1rm_days(self, until: date, exercise_id: str | None = None,
-                  ) -> list[tuple[str, date, float]]:
-        where, params = ("athlete_id = %s AND day <= %s AND e1rm IS NOT NULL",
-                         [self.athlete_id, until.isoformat()])
-        if exercise_id is not None:
-            where += " AND exercise_id = %s"
-            params.append(exercise_id)
-        return [(r["exercise_id"], date.fromisoformat(r["day"]), float(r["e1rm"]))
-                for r in self.db.query(f"SELECT exercise_id, day, e1rm FROM "
-                                       f"{self.db.name(E1RM_DAYS)} WHERE {where} "
-                                       "ORDER BY exercise_id, day", params)]
-
     def e1rm_series(self, exercise_id: str, until: date) -> StoredSeries:
         return StoredSeries(self, "e1rm_goal", E1RM_DAYS, "e1rm", "exercise_id", exercise_id,
                             until)
@@ -187,7 +176,7 @@ class StoredFacts(AthleteFacts):
             (self.athlete_id, metric, until.isoformat(), since.isoformat() if since else ""))}
 
     def weeks(self, until: date, since: date | None = None) -> list[WeekRow]:
-        current = week_of(until, self.first_day_of_week)
+        current = week_start(until, self.first_day_of_week)
         out = [WeekRow(date.fromisoformat(r["week_start"]), json.loads(r["row_json"]))
                for r in self.db.query(
                    f"SELECT week_start, row_json FROM {self.db.name(WEEKS)} WHERE "
@@ -205,13 +194,13 @@ class StoredFacts(AthleteFacts):
         return []
 
     def weeks_out(self, until: date) -> RawRows:
-        current = week_of(until, self.first_day_of_week)
+        current = week_start(until, self.first_day_of_week)
         rows = self._series("weeks", current - timedelta(days=1))
         rows += (json.dumps(row) for row in self._current_week(current, until))
         return rows
 
     def converted_weeks(self, until: date) -> list[date]:
-        current = week_of(until, self.first_day_of_week)  # a conversion counts all week
+        current = week_start(until, self.first_day_of_week)  # a conversion counts all week
         return [date.fromisoformat(r["week_start"]) for r in self.db.query(
             f"SELECT week_start FROM {self.db.name(WEEKS)} WHERE athlete_id = %s AND "
             "converted = 1 AND week_start <= %s ORDER BY week_start",

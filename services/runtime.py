@@ -40,12 +40,20 @@ class Runtime:
     artifacts: ArtifactStore
 
     def view_lag(self) -> dict[str, int]:
-        """Events in the store each view has not applied yet.
+        """Per view: the stored events it has not applied yet, plus the work it deferred
+        (``View.pending``).  Zero means every read reflects every stored event."""
+        if not self.settings.kafka_bootstrap:
+            return self.feed.lag()
+        return {name: behind + self.views[name].pending(self.tables)
+                for name, behind in self.unread().items()}
+
+    def unread(self) -> dict[str, int]:
+        """Per view: the stored events it has not applied yet.
 
         With Kafka, from our own bookkeeping (no broker call): events not yet published, plus,
         per partition, what the relay published beyond the view's next offset."""
         if not self.settings.kafka_bootstrap:
-            return self.feed.lag()
+            return self.feed.unread()
         head = int(self.app.recorder.max_notification_id() or 0)
         topic = self.settings.events_topic
         relay = self.tables.query(f"SELECT position, partition_ends FROM "
@@ -54,15 +62,15 @@ class Runtime:
         if relay:
             published = int(relay[0]["position"])
             ends = {int(p): int(o) for p, o in json.loads(relay[0]["partition_ends"]).items()}
-        lag = {}
+        unread = {}
         for name in self.views:
             rows = self.tables.query(
                 f"SELECT partition, next_offset FROM {self.tables.name(OFFSETS)} "
                 "WHERE view = %s AND topic = %s", (name, topic))
             read = {int(r["partition"]): int(r["next_offset"]) for r in rows}
             behind = sum(max(end - read.get(p, 0), 0) for p, end in ends.items())
-            lag[name] = (head - published) + behind + self.views[name].pending(self.tables)
-        return lag
+            unread[name] = (head - published) + behind
+        return unread
 
     def close(self) -> None:
         self.app.close()

@@ -45,12 +45,12 @@ def current(rt: Runtime, athlete_id: str) -> tuple[HistoryFacts | None, dict[str
     up to ``KAFKA_WAIT_SECONDS`` for the consumer group, then answers ``stale`` with the
     revision its answer reflects."""
     model = rt.views["training"]
-    behind = rt.view_lag().get(model.name, 0) - model.pending(rt.tables)
+    behind = rt.unread().get(model.name, 0)
     if rt.settings.kafka_bootstrap:
         deadline = time.monotonic() + KAFKA_WAIT_SECONDS
         while behind > 0 and time.monotonic() < deadline:
             time.sleep(0.02)
-            behind = rt.view_lag().get(model.name, 0) - model.pending(rt.tables)
+            behind = rt.unread().get(model.name, 0)
     elif behind > CATCH_UP_AT_READ:
         rt.directory.feed.catch_up(rt.directory.view)
         history = load_history(rt.app, athlete_id, entities(rt.tables, athlete_id))
