@@ -27,6 +27,8 @@ from uuid import uuid4
 from eventsourcing.persistence import PersistenceError
 
 from ingest import kafka_io
+from projections import dead_letters
+from projections.source import describe
 from services.api.schemas import SessionIn, session_command
 from services.application import TrainingLog
 from services.domain.base import Source
@@ -257,6 +259,19 @@ class KafkaIntakeWorker:
         self.bootstrap = bootstrap
         self.topic = topic
 
+    def _import_id(self, record: Any) -> str | None:
+        """The request a record names; a record that names none is parked (view
+        ``intake``, ``trainledger dead-letters``) rather than stopping every import."""
+        try:
+            return str(json.loads(record.value)["import_id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            where = f"{self.topic}/{record.partition}@{record.offset}"
+            log.warning("intake: record %s is not an import request: %s", where, exc)
+            with self.processor.store.db.transaction() as tx:
+                dead_letters.park(tx, "intake", dead_letters.unopened(
+                    bytes(record.value or b""), where, describe(exc)), describe(exc))
+            return None
+
     def run(self, stop: threading.Event) -> None:
         consumer: Any = None
         while not stop.is_set():
@@ -267,7 +282,9 @@ class KafkaIntakeWorker:
                     consumer.subscribe([self.topic])
                 for records in consumer.poll(timeout_ms=500).values():
                     for record in records:
-                        self.processor.process(json.loads(record.value)["import_id"])
+                        import_id = self._import_id(record)
+                        if import_id is not None:
+                            self.processor.process(import_id)
                 consumer.commit()
             except Exception as exc:
                 log.warning("intake worker: %s; retrying", exc)

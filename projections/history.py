@@ -10,13 +10,14 @@ profile and settings are as they were.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from projections.source import EventSource, domain_event
+from projections.source import EventSource, deliveries
 from services.domain.athlete import Athlete
 from services.domain.goal import Goal
 from services.domain.observation import Observation
@@ -26,6 +27,7 @@ from services.tables import ServiceTables
 
 DIRECTORY = "tl_directory"
 KINDS = ("session", "goal", "plan", "observation")
+log = logging.getLogger("trainledger.projections")
 
 
 @dataclass
@@ -59,15 +61,23 @@ class AthleteHistory:
 
 def fold(source: EventSource, entity_id: str, recorded_by: datetime | None = None) -> Any:
     """The aggregate as it stood when ``recorded_by`` was reached (None: as it is now), folded
-    from its stored events; None if it did not exist yet, or its athlete's data was erased."""
+    from its stored events; None if it did not exist yet, or its athlete's data was erased.
+    An event that can't be read or folded ends the fold there (the read model parks it:
+    ``projections.dead_letters``)."""
     aggregate: Any = None
-    for stored in source.recorder.select_events(UUID(entity_id)):
-        event = domain_event(source, stored)
+    for item in deliveries(source, source.recorder.select_events(UUID(entity_id))):
+        event = item.event
         if event is None:
-            return None  # the athlete's data was erased
+            log.warning("%s v%s can't be read: %s", entity_id,
+                        item.stored.originator_version, item.error)
+            break
         if recorded_by is not None and event.timestamp > recorded_by:
             break
-        aggregate = event.mutate(aggregate)
+        try:
+            aggregate = event.mutate(aggregate)
+        except Exception as exc:
+            log.warning("%s v%s can't be folded: %s", entity_id, event.originator_version, exc)
+            break
     return aggregate
 
 

@@ -18,8 +18,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from projections import dead_letters
 from projections.base import OFFSETS, View, apply_events, create_tracking
-from projections.source import EventSource, domain_event
+from projections.source import Delivery, EventSource, deliver, describe
 from projections.transport import Consumer, Transport
 from services.tables import ServiceTables, Tx
 
@@ -41,7 +42,6 @@ class KafkaFeed:
         self.transport = transport
         self.view = view
         self.topic = topic
-        self.wanted = set(view.topics)
         self._consumer: Consumer | None = None
         self._topic_id: str | None = None
         self._checked = 0.0
@@ -105,19 +105,30 @@ class KafkaFeed:
         for partition, records in batches.items():
             if not records:
                 continue
-            events = []
+            items = []
             for record in records:
-                stored = self.transport.open(record.value)
-                if stored is None or stored.topic not in self.wanted:
-                    continue  # erased (nothing to read), or not an event the view handles
-                event = domain_event(self.source, stored)
-                if event is not None:
-                    events.append(event)
-            self.view.prepare(events)
+                item = self._deliver(record, partition)
+                if item is not None:
+                    items.append(item)
+            self.view.prepare([item.event for item in items if item.event is not None])
             with self.db.transaction() as tx:
-                applied += apply_events(tx, self.view, events)
+                applied += apply_events(tx, self.view, items)
                 self._save_offset(tx, partition, records[-1].offset + 1, self._topic_id)
         return applied
+
+    def _deliver(self, record: Any, partition: int) -> Delivery | None:
+        """A record for the view; None if erased or not an event the view handles.  A record
+        that can't be opened is parked (it must not stop the view), as nobody's."""
+        try:
+            stored = self.transport.open(record.value)
+        except Exception as exc:
+            where = f"{self.topic}/{partition}@{record.offset}"
+            log.warning("%s: record %s is not an event: %s", self.view.name, where,
+                        describe(exc))
+            return dead_letters.unopened(bytes(record.value or b""), where, describe(exc))
+        if stored is None or not self.view.wants(stored.topic):
+            return None
+        return deliver(self.source, stored)
 
     def _save_offset(self, tx: Tx, partition: int, next_offset: int,
                      topic_id: str | None) -> None:
@@ -144,8 +155,8 @@ class KafkaFeed:
 
 
 def read_topic(source: EventSource, transport: Transport, topic: str,
-               chunk: int = 5000) -> Iterator[list[Any]]:
-    """The whole topic from offset 0 to its current end, as domain events, a chunk at a time
+               chunk: int = 5000) -> Iterator[list[Delivery]]:
+    """The whole topic from offset 0 to its current end, as deliveries, a chunk at a time
     (replay from Kafka).  Partitions are read one after another: each holds whole athletes
     (the key is the athlete), in publication order.  Erased athletes' records are skipped."""
     for partition, end in sorted(transport.end_offsets(topic).items()):
@@ -160,10 +171,15 @@ def read_topic(source: EventSource, transport: Transport, topic: str,
                     position = record.offset + 1
                     if record.offset >= end:
                         break
-                    stored = transport.open(record.value)
-                    event = domain_event(source, stored) if stored is not None else None
-                    if event is not None:
-                        events.append(event)
+                    try:
+                        stored = transport.open(record.value)
+                    except Exception as exc:  # parked live as nobody's: left out here
+                        log.warning("record %s/%s@%s is not an event: %s", topic, partition,
+                                    record.offset, describe(exc))
+                        continue
+                    item = deliver(source, stored) if stored is not None else None
+                    if item is not None:
+                        events.append(item)
                 if len(events) >= chunk:
                     yield events
                     events = []

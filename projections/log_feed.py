@@ -56,14 +56,14 @@ class LogFeed:
                                                         or 0)
             while start < stop:
                 batch = self.app.recorder.select_notifications(
-                    start=start, limit=BATCH, stop=stop, topics=view.topics,
+                    start=start, limit=BATCH, stop=stop, topics=view.selects(),
                     inclusive_of_start=False,
                 )
                 end = batch[-1].id if len(batch) == BATCH else stop
-                events = readable(self.app, batch)
-                view.prepare(events)
+                items = readable(self.app, [n for n in batch if view.wants(n.topic)])
+                view.prepare([item.event for item in items if item.event is not None])
                 with self.db.transaction() as tx:
-                    applied += apply_events(tx, view, events)
+                    applied += apply_events(tx, view, items)
                     save_position(tx, view.name, end)
                 start = end
         return applied

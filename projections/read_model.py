@@ -196,6 +196,7 @@ def _kind_of(event: Any) -> str | None:
 
 class ReadModel(View):
     name = "training"
+    reads_unknown_types = True
     tables = tuple(DDL)
 
     def __init__(self) -> None:

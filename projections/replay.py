@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from projections import dead_letters
 from projections.analytics import parse_as_of
 from projections.base import (
     View,
@@ -31,7 +32,7 @@ from projections.base import (
 )
 from projections.directory import CREATIONS
 from projections.history import KINDS, AthleteHistory, assemble
-from projections.source import EventSource
+from projections.source import Delivery, EventSource, describe
 from services.tables import ServiceTables
 
 CHUNK = 5000
@@ -111,6 +112,25 @@ class Folded:
         return (self.aggregates[e] for e, k in self.kinds.items() if k == kind)
 
 
+def _fold(folded: Folded, item: Delivery, held: set[str], target: ServiceTables,
+          views: Sequence[View]) -> bool:
+    """Fold one event, or park it as the live feed does: it can't be read or folded, or its
+    athlete has a parked event already."""
+    error = item.error
+    if item.owner not in held and item.event is not None:
+        try:
+            return folded.add(item.event)
+        except Exception as exc:
+            error = describe(exc)
+    wanting = [view for view in views if view.wants(item.stored.topic)]
+    if wanting:
+        held.add(item.owner)
+        with target.transaction() as tx:
+            for view in wanting:
+                dead_letters.park(tx, view.name, item, error)
+    return False
+
+
 @dataclass
 class ReplayResult:
     view: str
@@ -119,8 +139,9 @@ class ReplayResult:
     content_hash: str
 
 
-def notifications(store: EventSource, chunk: int = CHUNK) -> Iterator[list[Any]]:
-    """The whole log as domain events, in order, a chunk at a time."""
+def notifications(store: EventSource, chunk: int = CHUNK) -> Iterator[list[Delivery]]:
+    """The whole log as deliveries (domain events, or why not), in order, a chunk at a
+    time."""
     start, head = 0, int(store.recorder.max_notification_id() or 0)
     while start < head:
         batch = store.recorder.select_notifications(start=start, limit=chunk, stop=head,
@@ -137,7 +158,7 @@ def replay(store: EventSource, target: ServiceTables, views: Sequence[View],
            hashes: bool = True, source: Iterable[list[Any]] | None = None,
            total: int | None = None) -> list[ReplayResult]:
     """Rebuild ``views`` into ``target`` (forgotten first) from the whole log of ``store``,
-    or from ``source`` (chunks of domain events, e.g. the Kafka topic, ``total`` of them);
+    or from ``source`` (chunks of deliveries, e.g. the Kafka topic, ``total`` of them);
     with ``hashes``, each result carries the rebuilt view's content hash."""
     create_tracking(target)
     for view in views:
@@ -157,18 +178,19 @@ def replay(store: EventSource, target: ServiceTables, views: Sequence[View],
 
 def _replay(store: EventSource, target: ServiceTables, views: Sequence[View], until: str | None,
             progress: Callable[[int, int, float], None], hashes: bool,
-            source: Iterable[list[Any]] | None, total: int | None) -> list[ReplayResult]:
+            source: Iterable[list[Delivery]] | None, total: int | None) -> list[ReplayResult]:
     stepwise = [v for v in views if type(v).rebuild is View.rebuild]
     folded = Folded(until)
     head = int(store.recorder.max_notification_id() or 0)
     began = time.perf_counter()
     done = 0
-    for events in notifications(store) if source is None else source:
-        done += len(events)
-        counted = [e for e in events if folded.add(e)]
+    held: set[str] = set()  # athletes with a parked event: the rest of theirs waits
+    for items in notifications(store) if source is None else source:
+        done += len(items)
+        counted = [item for item in items if _fold(folded, item, held, target, views)]
         for view in stepwise:
-            mine = [e for e in counted if isinstance(e, view.handles)]
-            view.prepare(mine)
+            mine = [item for item in counted if isinstance(item.event, view.handles)]
+            view.prepare([item.event for item in mine])
             with target.transaction() as tx:
                 apply_events(tx, view, mine)
         progress(done, head if total is None else total, time.perf_counter() - began)

@@ -105,6 +105,8 @@ ANYONE = Access(None)
 class TrainingLog(Application[UUID]):
     """Commands of the training log.  ``access`` defaults to unrestricted (CLI, importers)."""
 
+    mapper: AthleteKeyMapper  # construct_mapper makes one
+
     name = "trainledger"
     # Keep recently used aggregates in memory; each read still fast-forwards them with the
     # events stored since (one query), so other processes' writes are always seen.

@@ -14,6 +14,7 @@
   trainledger replay [--view NAME] [--until DATE]          rebuild views, compare with live
   trainledger backup DEST | restore SRC                    everything, and back (re-erasing)
   trainledger erase ATHLETE_ID --yes                       the right to erasure
+  trainledger dead-letters list|retry|drop                 events views parked (failed on)
   trainledger export [--athlete ID] [--out DIR] [--views NAME ...]
                                                            events.jsonl and one CSV per view
 """
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services import cli_data, cli_replay
+from services import cli_data, cli_dead_letters, cli_replay
 from services.backup import BackupError
 from services.config import ConfigError, Settings
 from services.domain.base import Context, Source
@@ -338,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_replay.add_parser(sub, _runtime)
     cli_data.add_parsers(sub, _runtime)
+    cli_dead_letters.add_parser(sub, _runtime)
 
     demo = sub.add_parser("demo", help="seed a realistic 12-week history (idempotent)")
     demo.add_argument("--data-dir", default=argparse.SUPPRESS)

@@ -12,6 +12,7 @@ restoring an older backup erases the athlete again (:mod:`services.backup`).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 from eventsourcing.application import LRUCache
 
+from projections import dead_letters
 from services.domain.errors import NotFound
 from services.runtime import Runtime
 
@@ -29,6 +31,7 @@ ATHLETE_ROWS = (
     ("tl_imports", "athlete_id"), ("tl_watch_seen", "athlete_id"),
 )
 LEDGER = "erasures.log"
+log = logging.getLogger("trainledger.erasure")
 
 
 @dataclass
@@ -56,7 +59,11 @@ def erase_athlete(rt: Runtime, athlete_id: str, record: bool = True) -> ErasureR
     sessions = rt.directory.list("session", athlete_id, limit=1_000_000)
     artifacts = set()
     for row in sessions:
-        device: Any = rt.app.session(row["entity_id"]).device or {}
+        try:
+            device: Any = rt.app.session(row["entity_id"]).device or {}
+        except Exception as exc:  # a damaged stored event: erasure must still go through
+            log.warning("erasure: session %s unreadable (%s)", row["entity_id"], exc)
+            continue
         if device.get("artifact_sha256"):
             artifacts.add(device["artifact_sha256"])
     rt.keys.erase(athlete_id)
@@ -79,6 +86,7 @@ def erase_athlete(rt: Runtime, athlete_id: str, record: bool = True) -> ErasureR
                 f"DELETE FROM {tx.name(table)} WHERE {column} = %s", (athlete_id,))
         for view in rt.views.values():
             report.rows_deleted.update(view.forget_athlete(tx, athlete_id))
+        report.rows_deleted.update(dead_letters.forget_athlete(tx, athlete_id))
     if not rt.tables.is_postgres:  # no old page images left in the write-ahead log
         rt.tables.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     rt.tokens.forget(athlete_id)

@@ -65,6 +65,15 @@ class AthleteKeyMapper(Mapper[UUID]):
         return StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
                            PREFIX + owner.encode() + b":" + sealed)
 
+    @staticmethod
+    def sealed_owner(stored: StoredEvent) -> str | None:
+        """Whose key seals this stored payload (None: stored in clear, before this mapper)."""
+        state: bytes = stored.state
+        if not state.startswith(PREFIX):
+            return None
+        end = state.find(b":", len(PREFIX))
+        return state[len(PREFIX):end].decode(errors="replace") if end > 0 else None
+
     def plain_state(self, stored: StoredEvent | Any) -> bytes:
         """The payload as the transcoder wrote it; raises KeyErased for an erased athlete."""
         state: bytes = stored.state

@@ -14,6 +14,7 @@ from psycopg import sql
 from ingest.fit.importer import ArtifactStore, fit_handler
 from ingest.intake import ImportStore, IntakeProcessor
 from ingest.relay import create_relay_table
+from projections import dead_letters
 from projections.base import OFFSETS, View
 from projections.directory import Directory, DirectoryView
 from projections.log_feed import LogFeed
@@ -41,11 +42,13 @@ class Runtime:
 
     def view_lag(self) -> dict[str, int]:
         """Per view: the stored events it has not applied yet, plus the work it deferred
-        (``View.pending``).  Zero means every read reflects every stored event."""
-        if not self.settings.kafka_bootstrap:
-            return self.feed.lag()
-        return {name: behind + self.views[name].pending(self.tables)
-                for name, behind in self.unread().items()}
+        (``View.pending``) and the events parked (``projections.dead_letters``).  Zero
+        means every read reflects every stored event."""
+        parked = dead_letters.counts(self.tables)
+        lag = self.feed.lag() if not self.settings.kafka_bootstrap else {
+            name: behind + self.views[name].pending(self.tables)
+            for name, behind in self.unread().items()}
+        return {name: behind + parked.get(name, 0) for name, behind in lag.items()}
 
     def unread(self) -> dict[str, int]:
         """Per view: the stored events it has not applied yet.

@@ -49,6 +49,19 @@ class Tx:
         self.cursor.execute(self.db.sql(statement), params)
         return [dict(row) for row in self.cursor.fetchall()]
 
+    @contextmanager
+    def savepoint(self, name: str) -> Iterator[None]:
+        """A nested transaction: what the block did is undone if it raises (and re-raised),
+        while the outer transaction stays usable (on PostgreSQL, too)."""
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        self.execute(f"RELEASE SAVEPOINT {name}")
+
 
 class ServiceTables:
     def __init__(self, app: Application[Any]) -> None:

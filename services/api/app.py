@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from projections import dead_letters
 from services.api import (
     errors,
     routes_access,
@@ -21,6 +24,7 @@ from services.api import (
 )
 from services.runtime import Runtime
 
+PARKED_SHOWN = 20  # parked events listed by /health (all: trainledger dead-letters list)
 MAX_BODY = 1024 * 1024  # 1 MiB: a past session with 500 sets is about 150 kB of JSON
 TOO_LARGE = (f"Content Too Large: a request body may hold at most {MAX_BODY} bytes (FIT uploads: "
              f"{routes_imports.MAX_FIT_UPLOAD} bytes, {routes_imports.MAX_FIT_FILE} a file)")
@@ -65,13 +69,17 @@ def create_app(runtime: Runtime) -> FastAPI:
     routes_dashboard.install(app)  # dashboard: pages /, /log, /static, /docs, revision route
 
     @app.get("/health", tags=["meta"],
-             summary="Liveness, the event store in use and each view's lag (events behind)")
+             summary="Liveness, the event store in use, each view's lag (events behind) "
+                     "and the events views parked because they failed on them")
     def health() -> dict[str, object]:
+        parked = dead_letters.listing(runtime.tables, limit=PARKED_SHOWN)
         return {
             "status": "ok",
             "store": runtime.settings.backend,
             "delivery": "kafka" if runtime.settings.kafka_bootstrap else "in-process",
             "view_lag": runtime.view_lag(),
+            "parked": dead_letters.counts(runtime.tables),
+            "parked_events": [asdict(p) for p in parked],
         }
 
     return app

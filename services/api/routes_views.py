@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from projections import dead_letters
 from projections.analytics import VIEWS, check_on, history_as_of, parse_on
 from projections.facts import Facts, dumps
 from projections.history import entities, load_history
@@ -60,6 +61,9 @@ def current(rt: Runtime, athlete_id: str) -> tuple[HistoryFacts | None, dict[str
     else:
         rt.feed.catch_up(model)
     model.settle(rt.tables, athlete_id)  # type: ignore[attr-defined]
+    parked = dead_letters.held(rt.tables, model.name, athlete_id)
+    if parked:  # the view holds back events it failed on (GET /health, dead-letters)
+        return None, {"stale": True, "parked": parked, "revision": revision_of(rt, athlete_id)}
     if behind > 0 and rt.settings.kafka_bootstrap:
         return None, {"stale": True, "revision": revision_of(rt, athlete_id)}
     return None, {}

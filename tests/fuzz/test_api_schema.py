@@ -2,9 +2,12 @@
 as an athlete, answers no 5xx, only status codes its schema documents, and bodies that match
 the documented schema. ``python -m bench.fuzz --api`` runs the same with more examples.
 
-Cases per operation and role come from three strategies (see bench/fuzz.py): valid requests
-with random ids, valid requests aimed at a seeded athlete's real ids, invalid requests. The
-intake worker runs, so uploads and imports are decided while the cases run.
+One case in two has a control character (NUL, C0, C1, DEL, tab, LF, CR) put into every
+string of its body and query, and every accepted write is followed by a read of every list
+and view the seeded ids fill in.  Cases per operation and role come from three strategies
+(see bench/fuzz.py): valid requests with random ids, valid requests aimed at a seeded
+athlete's real ids, invalid requests. The intake worker runs, so uploads and imports are
+decided while the cases run.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ def test_every_operation_answers_as_its_schema_says(client: TestClient, world: W
     assert report.cases >= len(report.per_operation) * 3
     assert not report.notes, report.notes
     assert report.statuses[500] == 0
+    # strings with NUL and other control characters were sent, and every list and view was
+    # read back after each accepted write (how a stored NUL once broke them all)
+    assert report.with_control >= report.cases // 4, report.with_control
+    assert report.read_backs >= 10 * 10, report.read_backs
     assert not report.failures, (
         f"{len(report.failures)} failures in {report.cases} cases:\n"
         + "\n".join(str(f) for f in report.unique_failures()))

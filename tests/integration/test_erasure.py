@@ -169,7 +169,7 @@ def test_the_topics_copies_are_unreadable_after_erasure(
     athlete_id, _, _ = seed(client, runtime)
     publish_everything(runtime, kafka_broker.bootstrap, topic)
     transport = KafkaTransport(kafka_broker.bootstrap, runtime.keys)
-    before = [e for chunk in read_topic(runtime.app, transport, topic) for e in chunk]
+    before = [d.event for chunk in read_topic(runtime.app, transport, topic) for d in chunk]
     assert any(getattr(e, "athlete_id", None) == athlete_id for e in before)
 
     assert client.delete(f"/athletes/{athlete_id}", headers=ADMIN).status_code == 200
@@ -200,7 +200,8 @@ def test_the_topics_copies_are_unreadable_after_erasure(
     fresh = open_runtime(replace(runtime.settings))
     try:
         fresh_transport = KafkaTransport(kafka_broker.bootstrap, fresh.keys)
-        after = [e for chunk in read_topic(fresh.app, fresh_transport, topic) for e in chunk]
+        after = [d.event for chunk in read_topic(fresh.app, fresh_transport, topic)
+                 for d in chunk]
     finally:
         fresh.close()
     assert not any(getattr(e, "athlete_id", None) == athlete_id or
