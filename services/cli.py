@@ -220,8 +220,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     rt = _runtime(args)
     try:
         athlete_id = resolve_athlete(rt, args.athlete)
-        files = find_fit_files(Path(p) for p in args.paths)
-        if not files:
+        found = find_fit_files(Path(p) for p in args.paths)
+        files = found.files
+        if not files and not found.skipped:
             raise CliError("no FIT files found in " + ", ".join(args.paths))
 
         def progress(i: int, n: int, path: Path, result: Any) -> None:
@@ -232,8 +233,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                   end="" if i < n else "\n", file=sys.stderr, flush=True)
 
         source = Source("admin", principal_id="cli")
-        results = import_files(rt, source, athlete_id, files, salvage=args.salvage,
-                               progress=progress)
+        results = found.skipped + import_files(rt, source, athlete_id, files,
+                                               salvage=args.salvage, progress=progress,
+                                               named=found.named)
     finally:
         rt.close()
     if args.json:

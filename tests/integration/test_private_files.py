@@ -8,7 +8,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from support_private_files import invalid_fit, loosen, modes, not_private, usual_umask
+from support_files import invalid_fit, loosen, modes, not_private, usual_umask
 
 from ingest.fit.importer import import_fit
 from services.backup import backup

@@ -1,12 +1,17 @@
-"""Helpers for the file-permission tests: a typical user's umask, and every path's mode."""
+"""Helpers for the tests of the files trainledger reads and writes: a usual umask, every
+path's mode, a file that is not FIT, the CLI in a process of its own."""
 
 from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from services.config import Settings
 
 
 @contextmanager
@@ -48,3 +53,16 @@ def invalid_fit(folder: Path, name: str = "broken.fit") -> Path:
     path = folder / name
     path.write_bytes(b"\x0e\x10\x00\x00\x20\x00\x00\x00.FIT" + b"\xff" * 40)
     return path
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """``trainledger --data-dir D ARGS`` on the store ``settings`` names (the admin token is
+    the data directory's file unless ``settings`` gives one)."""
+    env = {"PATH": "/usr/bin:/bin"}
+    if settings.admin_token:
+        env["TRAINLEDGER_ADMIN_TOKEN"] = settings.admin_token
+    if settings.database_url:
+        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
+    return subprocess.run([sys.executable, "-m", "services.cli", "--data-dir",
+                           str(settings.data_dir), *args], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
