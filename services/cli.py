@@ -23,12 +23,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services import cli_data, cli_replay
 from services.backup import BackupError
-from services.config import ConfigError, Settings
+from services.config import ConfigError, Settings, masked_url
 from services.domain.base import Context, Source
 from services.domain.errors import DomainError
 from services.runtime import Runtime, open_runtime
@@ -72,9 +73,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from services.workers import Workers
 
     settings = Settings.from_env(args.data_dir, kafka=args.kafka)
+    if args.host not in (*settings.allowed_hosts, "0.0.0.0", "::"):  # noqa: S104
+        settings = replace(settings, allowed_hosts=(*settings.allowed_hosts, args.host))
     rt = open_runtime(settings)
     _, where = settings.ensure_admin_token()
-    store = (f"PostgreSQL ({settings.database_url})" if settings.database_url
+    store = (f"PostgreSQL ({masked_url(settings.database_url)})" if settings.database_url
              else f"SQLite in {settings.data_dir.resolve()}")
     delivery = (f"Kafka at {settings.kafka_bootstrap}, topic {settings.events_topic}"
                 + (" (workers run separately)" if args.api_only

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp
 
 from services.api import (
@@ -19,6 +24,7 @@ from services.api import (
     routes_sessions,
     routes_views,
 )
+from services.api.security import bearer, principal_of
 from services.runtime import Runtime
 
 MAX_BODY = 1024 * 1024  # 1 MiB: a past session with 500 sets is about 150 kB of JSON
@@ -38,13 +44,17 @@ a retried request is applied once.
 
 class _Api(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
-        return errors.JsonTooLarge(super().build_middleware_stack(), TOO_LARGE)
+        """Built on the first request.  Outermost: a request naming another host (DNS
+        rebinding, a spoofed ``Host``) is answered 400 before anything else runs."""
+        stack = errors.JsonTooLarge(super().build_middleware_stack(), TOO_LARGE)
+        hosts = list(self.state.runtime.settings.allowed_hosts)
+        return TrustedHostMiddleware(stack, allowed_hosts=hosts)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     app = _Api(
         title="trainledger", version="0.1.0", description=DESCRIPTION, max_body_size=MAX_BODY,
-        docs_url=None,  # dashboard: /docs comes from routes_dashboard (vendored, no CDN)
+        docs_url=None, redoc_url=None,  # dashboard: /docs and /redoc from vendored files
         responses=errors.ERROR_RESPONSES,  # the refusals every operation may answer
     )
     app.state.runtime = runtime
@@ -65,13 +75,18 @@ def create_app(runtime: Runtime) -> FastAPI:
     routes_dashboard.install(app)  # dashboard: pages /, /log, /static, /docs, revision route
 
     @app.get("/health", tags=["meta"],
-             summary="Liveness, the event store in use and each view's lag (events behind)")
-    def health() -> dict[str, object]:
-        return {
-            "status": "ok",
-            "store": runtime.settings.backend,
-            "delivery": "kafka" if runtime.settings.kafka_bootstrap else "in-process",
-            "view_lag": runtime.view_lag(),
-        }
+             summary="Liveness; with a token, each view's lag (events behind); with the "
+                     "admin's, also the event store and delivery in use")
+    async def health(credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                            Depends(bearer)]) -> dict[str, object]:
+        answer: dict[str, object] = {"status": "ok"}
+        principal = await principal_of(runtime, credentials)
+        if principal is None:  # a probe: no token needed, nothing told
+            return answer
+        answer["view_lag"] = await run_in_threadpool(runtime.view_lag)
+        if principal.role == "admin":
+            answer["store"] = runtime.settings.backend
+            answer["delivery"] = "kafka" if runtime.settings.kafka_bootstrap else "in-process"
+        return answer
 
     return app
