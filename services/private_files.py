@@ -25,7 +25,10 @@ def make_process_private() -> None:
 def _tighten_one(path: str | Path, mode: int, want: int) -> bool:
     if stat.S_IMODE(mode) & ~want == 0:
         return False
-    os.chmod(path, stat.S_IMODE(mode) & want)
+    try:
+        os.chmod(path, stat.S_IMODE(mode) & want)
+    except PermissionError:  # another user's file (a shared volume): theirs to protect
+        return False
     return True
 
 

@@ -5,16 +5,20 @@ file named on the command line is read even through a symlink: the user chose it
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+from kafka_broker import TansuBroker
 from support_files import invalid_fit, run_cli
 
 from ingest.fit.batch import import_files
 from ingest.fit.watch import FolderWatcher
 from services.config import Settings
 from services.domain.base import Context, Source
-from services.runtime import Runtime
+from services.runtime import Runtime, open_runtime
+from services.workers import Workers
 
 SECRET = "tla_secret-that-must-stay-home"
 
@@ -96,3 +100,27 @@ def test_a_file_swapped_for_a_symlink_after_it_was_found_is_not_read(runtime: Ru
                              [swapped])
     assert result["status"] == "skipped"
     assert SECRET not in quarantined(runtime.settings.data_dir)
+
+
+@pytest.mark.kafka
+def test_with_kafka_a_symlink_is_skipped_before_the_intake_topic(
+    settings: Settings, kafka_broker: TansuBroker, tmp_path: Path
+) -> None:
+    rt = open_runtime(replace(settings, kafka_bootstrap=kafka_broker.bootstrap,
+                              events_topic=f"test.events.{os.urandom(4).hex()}"))
+    workers = Workers(rt).start()
+    try:
+        athlete_id = str(rt.app.register_athlete(Context(Source("admin")), {"name": "K"}).id)
+        secret = tmp_path / "secret.txt"
+        secret.write_text(SECRET + "\n")
+        folder = planted(tmp_path / "drop", secret)
+        link = folder / "token.fit"
+        results = import_files(rt, Source("admin", principal_id="cli"), athlete_id,
+                               [link, folder / "real.fit"], timeout=60)
+        assert [r["status"] for r in results] == ["skipped", "rejected"]
+        assert SECRET not in quarantined(rt.settings.data_dir)
+        queued = rt.tables.query(f"SELECT published FROM {rt.tables.name('tl_imports')}")
+        assert [r["published"] for r in queued] == [1]  # the real file only, over the topic
+    finally:
+        workers.stop()
+        rt.close()
