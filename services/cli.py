@@ -86,6 +86,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"trainledger on http://{args.host}:{args.port}  (API docs: /docs)")
     print(f"event store: {store}")
     print(f"delivery:    {delivery}")
+    print(f"hosts:       {', '.join(settings.allowed_hosts)}  (others get 400; "
+          "TRAINLEDGER_ALLOWED_HOSTS)")
     print(f"admin token: {where}")
     sys.stdout.flush()
     api_only = bool(args.api_only and settings.kafka_bootstrap)

@@ -76,6 +76,7 @@ def test_serve_masks_the_database_password_and_refuses_other_hosts(
             "postgres@", f"postgres:{password}@"))
     with serving(settings, "--host", "127.0.0.1") as served:
         assert password not in served.banner
+        assert "hosts:       127.0.0.1, localhost, testserver" in served.banner
         if settings.database_url:
             assert "postgres:***@" in served.banner
         assert httpx.get(f"{served.url}/health").json() == {"status": "ok"}
