@@ -64,6 +64,10 @@ def find_fit_files(paths: Iterable[Path]) -> FitFiles:
     return found
 
 
+#: a file and its bytes, or why it was not read
+Read = tuple[Path, bytes | FitResult]
+
+
 def read_fit(path: Path, follow: bool) -> bytes | FitResult:
     """The file's bytes, or why it was not read.  ``follow=False`` refuses a symlink, even
     one put in the file's place since it was found; a FIFO or device is refused unread."""
@@ -82,25 +86,23 @@ def read_fit(path: Path, follow: bool) -> bytes | FitResult:
         return f.read()
 
 
-def _results_direct(rt: Runtime, source: Source, athlete_id: str,
-                    read: dict[Path, bytes | FitResult], salvage: bool,
-                    workers: int) -> Iterator[tuple[Path, FitResult]]:
+def _results_direct(rt: Runtime, source: Source, athlete_id: str, read: list[Read],
+                    salvage: bool, workers: int) -> Iterator[tuple[Path, FitResult]]:
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {path: pool.submit(prepare, str(path), data, salvage)
-                   for path, data in read.items() if isinstance(data, bytes)}
-        for path, data in read.items():
+        futures = {i: pool.submit(prepare, str(path), data, salvage)
+                   for i, (path, data) in enumerate(read) if isinstance(data, bytes)}
+        for i, (path, data) in enumerate(read):
             if isinstance(data, FitResult):
                 yield path, data
                 continue
             yield path, record(rt.app, rt.artifacts, source, athlete_id,
-                               futures[path].result(), data)
+                               futures[i].result(), data)
 
 
-def _results_via_intake(rt: Runtime, source: Source, athlete_id: str,
-                        read: dict[Path, bytes | FitResult], salvage: bool,
-                        timeout: float) -> Iterator[tuple[Path, FitResult]]:
+def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, read: list[Read],
+                        salvage: bool, timeout: float) -> Iterator[tuple[Path, FitResult]]:
     submitted: list[tuple[Path, ImportRecord | FitResult]] = []
-    for path, data in read.items():
+    for path, data in read:
         if isinstance(data, FitResult):
             submitted.append((path, data))
             continue
@@ -132,7 +134,7 @@ def import_files(rt: Runtime, source: Source, athlete_id: str, files: list[Path]
                  ) -> list[dict[str, Any]]:
     """Import the files; returns one result dict per file, in order.  Only the ``named``
     ones (chosen by the user) are read through a symlink; any other symlink is skipped."""
-    read = {path: read_fit(path, follow=path in named) for path in files}
+    read = [(path, read_fit(path, follow=path in named)) for path in files]
     if rt.settings.kafka_bootstrap:
         results = _results_via_intake(rt, source, athlete_id, read, salvage, timeout)
     else:

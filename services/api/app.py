@@ -72,7 +72,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         routes_audit,
     ):
         app.include_router(module.router)
-    routes_dashboard.install(app)  # dashboard: pages /, /log, /static, /docs, revision route
+    routes_dashboard.install(app)  # pages /, /log, /static, /docs, /redoc, revision route
 
     @app.get("/health", tags=["meta"],
              summary="Liveness; with a token, each view's lag (events behind); with the "
