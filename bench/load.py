@@ -653,7 +653,7 @@ async def drive(service: Service, broker: TansuBroker | None, fault: str | None,
                                      setup, time.perf_counter() + size.drain_timeout_s)
     try:
         # every worker process up and caught up before the clock starts
-        if await caught_up(athletes[0].http, size.ready_timeout_s, 0.0) is None:
+        if await caught_up(athletes[0], size.ready_timeout_s, 0.0) is None:
             raise TimeoutError("the views did not catch up with the athletes before the load")
         if size.baseline_seconds > 0:
             base = Ledger()
@@ -678,7 +678,7 @@ async def drive(service: Service, broker: TansuBroker | None, fault: str | None,
                 outcome.notes.append(f"fault {fault} still running after the load")
             outcome.fault_report = thread.report
         say(f"  load done: {len(ledger.acks)} sets acknowledged; waiting for the views")
-        outcome.caught_up_s = await caught_up(athletes[0].http, size.catch_up_timeout_s,
+        outcome.caught_up_s = await caught_up(athletes[0], size.catch_up_timeout_s,
                                               last_write)
         await verify(athletes, ledger, outcome, monitor)
         outcome.load = stats(ledger.attempts, {"set"}, size.seconds)
@@ -692,11 +692,11 @@ async def drive(service: Service, broker: TansuBroker | None, fault: str | None,
             await a.http.aclose()
 
 
-async def caught_up(http: httpx.AsyncClient, timeout: float, since: float) -> float | None:
+async def caught_up(a: Athlete, timeout: float, since: float) -> float | None:
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        with contextlib.suppress(httpx.HTTPError, ValueError):
-            r = await http.get("/health")
+        with contextlib.suppress(httpx.HTTPError, ValueError):  # the lag needs a token
+            r = await a.http.get("/health", headers={"Authorization": f"Bearer {a.token}"})
             if r.is_success and not any(r.json()["view_lag"].values()):
                 return time.perf_counter() - since
         await asyncio.sleep(0.2)

@@ -329,7 +329,7 @@ async def steady_writes(rt: Runtime, probe: Probe, count: int, rate: float) -> l
     headers = {"Authorization": f"Bearer {token}"}
     writes: list[Write] = []
     transport = httpx.ASGITransport(app=create_app(rt))
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         begin = time.perf_counter()
         for i in range(count):
             delay = begin + i / rate - time.perf_counter()

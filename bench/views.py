@@ -368,7 +368,7 @@ class Case:
         self.workers = Workers(self.rt, relay=False, intake=False).start()
         _, token = self.rt.tokens.issue("athlete", self.writer.athlete_id, "bench-views")
         self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=create_app(self.rt)), base_url="http://bench",
+            transport=httpx.ASGITransport(app=create_app(self.rt)), base_url="http://localhost",
             headers={"Authorization": f"Bearer {token}"})
 
     async def close(self) -> None:

@@ -268,14 +268,14 @@ class ApiPath:
         self.auth = f"Bearer {token}"
         self.targets = Targets()
         self.httpx = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.fastapi), base_url="http://bench"
+            transport=httpx.ASGITransport(app=self.fastapi), base_url="http://localhost"
         )
         self._testclient: TestClient | None = None
 
     @property
     def testclient(self) -> TestClient:
         if self._testclient is None:
-            self._testclient = TestClient(self.fastapi, base_url="http://bench").__enter__()
+            self._testclient = TestClient(self.fastapi, base_url="http://localhost").__enter__()
         return self._testclient
 
     async def close(self) -> None:

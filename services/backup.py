@@ -32,6 +32,7 @@ from psycopg import sql
 from projections.read_model import LAYOUT_TABLE
 from services.config import Settings, postgres_env
 from services.erasure import LEDGER, erased_ids, reapply
+from services.private_files import DIR_MODE, tighten
 from services.runtime import Runtime, open_runtime
 
 FILES = ("artifacts", "quarantine")
@@ -67,7 +68,7 @@ def backup(rt: Runtime, dest: Path) -> dict[str, Any]:
     """Write a backup of ``rt``'s store and files into ``dest`` (must not exist)."""
     if dest.exists():
         raise BackupError(f"{dest}: already exists; back up into a new directory")
-    dest.mkdir(parents=True)
+    dest.mkdir(mode=DIR_MODE, parents=True)
     manifest: dict[str, Any] = {
         "format": 1, "store": rt.settings.backend,
         "created_at": datetime.now(UTC).isoformat(),
@@ -93,6 +94,7 @@ def backup(rt: Runtime, dest: Path) -> dict[str, Any]:
         files.mkdir(exist_ok=True)
         shutil.copy2(ledger, files / LEDGER)
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    tighten(dest)  # keys and ciphertext: the owner's only, whatever the copies' modes were
     return manifest
 
 

@@ -24,12 +24,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services import cli_data, cli_dead_letters, cli_replay
 from services.backup import BackupError
-from services.config import ConfigError, Settings
+from services.config import ConfigError, Settings, masked_url
 from services.domain.base import Context, Source
 from services.domain.errors import DomainError
 from services.runtime import Runtime, open_runtime
@@ -73,9 +74,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from services.workers import Workers
 
     settings = Settings.from_env(args.data_dir, kafka=args.kafka)
+    if args.host not in (*settings.allowed_hosts, "0.0.0.0", "::"):  # noqa: S104
+        settings = replace(settings, allowed_hosts=(*settings.allowed_hosts, args.host))
     rt = open_runtime(settings)
     _, where = settings.ensure_admin_token()
-    store = (f"PostgreSQL ({settings.database_url})" if settings.database_url
+    store = (f"PostgreSQL ({masked_url(settings.database_url)})" if settings.database_url
              else f"SQLite in {settings.data_dir.resolve()}")
     delivery = (f"Kafka at {settings.kafka_bootstrap}, topic {settings.events_topic}"
                 + (" (workers run separately)" if args.api_only
@@ -84,6 +87,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"trainledger on http://{args.host}:{args.port}  (API docs: /docs)")
     print(f"event store: {store}")
     print(f"delivery:    {delivery}")
+    print(f"hosts:       {', '.join(settings.allowed_hosts)}  (others get 400; "
+          "TRAINLEDGER_ALLOWED_HOSTS)")
     print(f"admin token: {where}")
     sys.stdout.flush()
     api_only = bool(args.api_only and settings.kafka_bootstrap)
@@ -221,8 +226,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     rt = _runtime(args)
     try:
         athlete_id = resolve_athlete(rt, args.athlete)
-        files = find_fit_files(Path(p) for p in args.paths)
-        if not files:
+        found = find_fit_files(Path(p) for p in args.paths)
+        files = found.files
+        if not files and not found.skipped:
             raise CliError("no FIT files found in " + ", ".join(args.paths))
 
         def progress(i: int, n: int, path: Path, result: Any) -> None:
@@ -233,8 +239,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                   end="" if i < n else "\n", file=sys.stderr, flush=True)
 
         source = Source("admin", principal_id="cli")
-        results = import_files(rt, source, athlete_id, files, salvage=args.salvage,
-                               progress=progress)
+        results = found.skipped + import_files(rt, source, athlete_id, files,
+                                               salvage=args.salvage, progress=progress,
+                                               named=found.named)
     finally:
         rt.close()
     if args.json:

@@ -9,6 +9,8 @@
 ``TRAINLEDGER_KAFKA_BOOTSTRAP`` ``host:port[,host:port]`` of a Kafka cluster: events go to the
                               topic and views are fed from it (default: in-process delivery).
 ``TRAINLEDGER_EVENTS_TOPIC``  the events topic (default ``trainledger.events``).
+``TRAINLEDGER_ALLOWED_HOSTS`` comma-separated host names the API answers to (``Host`` header;
+                              default ``127.0.0.1,localhost,testserver``; ``*`` for any).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 DEFAULT_DATA_DIR = "trainledger-data"
+#: the loopback names, and the name the test client sends
+DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "testserver")
 
 
 class ConfigError(ValueError):
@@ -33,6 +37,7 @@ class Settings:
     admin_token: str | None = None
     kafka_bootstrap: str | None = None
     events_topic: str = "trainledger.events"
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
 
     @classmethod
     def from_env(
@@ -44,6 +49,8 @@ class Settings:
             admin_token=os.environ.get("TRAINLEDGER_ADMIN_TOKEN") or None,
             kafka_bootstrap=kafka or os.environ.get("TRAINLEDGER_KAFKA_BOOTSTRAP") or None,
             events_topic=os.environ.get("TRAINLEDGER_EVENTS_TOPIC") or "trainledger.events",
+            allowed_hosts=tuple(h.strip() for h in os.environ.get(
+                "TRAINLEDGER_ALLOWED_HOSTS", "").split(",") if h.strip()) or DEFAULT_ALLOWED_HOSTS,
         )
 
     @property
@@ -74,6 +81,15 @@ class Settings:
         with os.fdopen(fd, "w") as f:
             f.write(token + "\n")
         return token, str(path.resolve())
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***`` (for printing)."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    user = f"{parsed.username}:***@" if parsed.username else ":***@"
+    return parsed._replace(netloc=user + parsed.netloc.rpartition("@")[2]).geturl()
 
 
 def postgres_env(url: str) -> dict[str, str]:

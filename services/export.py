@@ -34,6 +34,7 @@ from projections.history import AthleteHistory
 from projections.history_facts import HistoryFacts
 from services.audit import json_lines, jsonable, owned_aggregates, read_events
 from services.domain.errors import InvalidValue
+from services.private_files import DIR_MODE, FILE_MODE
 from services.runtime import Runtime
 
 JSONL_MEDIA_TYPE = "application/jsonl"
@@ -141,7 +142,9 @@ class Exported:
 
 def _write(path: Path, chunks: Iterable[str]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    with open(fd, "w", encoding="utf-8", newline="") as fh:
         for text in chunks:
             fh.write(text)
     os.replace(tmp, path)
@@ -155,7 +158,7 @@ def export_athlete(rt: Runtime, athlete_id: str, out_dir: Path,
     ``out_dir``; raises NotFound for an unknown athlete before writing anything."""
     names = [check_view(v) for v in (views or VIEWS)]
     day, history = athlete_history(rt, athlete_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)  # an existing one is kept as is
     total = 1 + len(names)
     entries = read_events(rt.app, owned_aggregates(rt, athlete_id))
     events = Exported(out_dir / "events.jsonl", len(entries))

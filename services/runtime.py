@@ -22,6 +22,7 @@ from projections.registry import all_views, retire_old_views
 from services.application import TrainingLog
 from services.config import ConfigError, Settings
 from services.keyring import KeyRing
+from services.private_files import make_process_private, tighten
 from services.tables import ServiceTables
 from services.tokens import TokenStore
 
@@ -129,6 +130,10 @@ def startup_lock(env: dict[str, str]) -> Iterator[None]:
 
 
 def open_runtime(settings: Settings) -> Runtime:
+    """Open the configured store.  What this process writes from now on is private to its
+    user, and the data directory written before (database, keys, files) is made so too."""
+    make_process_private()
+    tighten(settings.data_dir)
     env = settings.store_env()
     with startup_lock(env):
         return _open_runtime(settings, env)

@@ -3,9 +3,12 @@ order, report each file's result.  With Kafka the files go through the intake to
 
 from __future__ import annotations
 
+import os
+import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,49 +18,99 @@ from services.domain.base import Source
 from services.runtime import Runtime
 
 FIT_SUFFIXES = {".fit"}
+SYMLINK = "a symbolic link, not followed (name the file itself to import what it points to)"
 
 
-def find_fit_files(paths: Iterable[Path]) -> list[Path]:
-    """Files given, and FIT files (any case) under folders given, recursively, sorted."""
-    found: list[Path] = []
+@dataclass
+class FitFiles:
+    """What to import: ``files`` in order; ``named``, those the user named themselves (read
+    even through a symlink); ``skipped``, symlinks met inside folders, with the reason."""
+
+    files: list[Path] = field(default_factory=list)
+    named: set[Path] = field(default_factory=set)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+def skipped_link(path: Path) -> dict[str, Any]:
+    return {"file": str(path), "status": "skipped", "reason": f"{path}: {SYMLINK}"}
+
+
+def find_fit_files(paths: Iterable[Path]) -> FitFiles:
+    """Files given, and FIT files (any case) under folders given, recursively, sorted.
+
+    A symlink inside a folder (to a file or a folder) is skipped and reported: a folder may
+    hold links planted by someone else (``token -> ~/.ssh/id_ed25519``); a path named here
+    is the user's own choice and is followed."""
+    found = FitFiles()
     for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*")
-                            if p.is_file() and p.suffix.lower() in FIT_SUFFIXES)
-        else:
-            found.append(path)
+        if not path.is_dir():
+            found.files.append(path)
+            found.named.add(path)
+            continue
+        inside: list[Path] = []
+        for folder, dirs, files in os.walk(path):
+            for name in sorted(dirs):
+                if (Path(folder) / name).is_symlink():
+                    found.skipped.append(skipped_link(Path(folder) / name))
+            for name in files:
+                candidate = Path(folder) / name
+                if candidate.suffix.lower() not in FIT_SUFFIXES:
+                    continue
+                if candidate.is_symlink():
+                    found.skipped.append(skipped_link(candidate))
+                elif candidate.is_file():
+                    inside.append(candidate)
+        found.files += sorted(inside)
     return found
 
 
-def _results_direct(rt: Runtime, source: Source, athlete_id: str, files: list[Path],
+#: a file and its bytes, or why it was not read
+Read = tuple[Path, bytes | FitResult]
+
+
+def read_fit(path: Path, follow: bool) -> bytes | FitResult:
+    """The file's bytes, or why it was not read.  ``follow=False`` refuses a symlink, even
+    one put in the file's place since it was found; a FIFO or device is refused unread."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return FitResult("rejected", f"{path}: no such file")
+    except OSError as exc:
+        if not follow and path.is_symlink():
+            return FitResult("skipped", f"{path}: {SYMLINK}")
+        return FitResult("rejected", f"{path}: cannot read: {exc.strerror}")
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return FitResult("rejected", f"{path}: not a regular file")
+        return f.read()
+
+
+def _results_direct(rt: Runtime, source: Source, athlete_id: str, read: list[Read],
                     salvage: bool, workers: int) -> Iterator[tuple[Path, FitResult]]:
-    def read(path: Path) -> bytes:
-        return path.read_bytes()
-
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        blobs = {path: read(path) for path in files if path.is_file()}
-        futures = {path: pool.submit(prepare, str(path), blobs[path], salvage)
-                   for path in files if path in blobs}
-        for path in files:
-            if path not in blobs:
-                yield path, FitResult("rejected", f"{path}: no such file")
+        futures = {i: pool.submit(prepare, str(path), data, salvage)
+                   for i, (path, data) in enumerate(read) if isinstance(data, bytes)}
+        for i, (path, data) in enumerate(read):
+            if isinstance(data, FitResult):
+                yield path, data
                 continue
-            prepared = futures[path].result()
-            yield path, record(rt.app, rt.artifacts, source, athlete_id, prepared, blobs[path])
+            yield path, record(rt.app, rt.artifacts, source, athlete_id,
+                               futures[i].result(), data)
 
 
-def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, files: list[Path],
+def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, read: list[Read],
                         salvage: bool, timeout: float) -> Iterator[tuple[Path, FitResult]]:
-    submitted: list[tuple[Path, ImportRecord | None]] = []
-    for path in files:
-        if not path.is_file():
-            submitted.append((path, None))
+    submitted: list[tuple[Path, ImportRecord | FitResult]] = []
+    for path, data in read:
+        if isinstance(data, FitResult):
+            submitted.append((path, data))
             continue
-        payload = fit_payload(str(path), path.read_bytes(), salvage)
+        payload = fit_payload(str(path), data, salvage)
         submitted.append((path, rt.imports.submit(athlete_id, "fit", payload, source)))
     for path, request in submitted:
-        if request is None:
-            yield path, FitResult("rejected", f"{path}: no such file")
+        if isinstance(request, FitResult):
+            yield path, request
             continue
         deadline = time.monotonic() + timeout
         answer = rt.imports.get(request.import_id)
@@ -77,12 +130,15 @@ def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, files: lis
 def import_files(rt: Runtime, source: Source, athlete_id: str, files: list[Path],
                  salvage: bool = False, workers: int = 2, timeout: float = 120.0,
                  progress: Callable[[int, int, Path, FitResult], None] | None = None,
+                 named: Collection[Path] = (),
                  ) -> list[dict[str, Any]]:
-    """Import the files; returns one result dict per file, in order."""
+    """Import the files; returns one result dict per file, in order.  Only the ``named``
+    ones (chosen by the user) are read through a symlink; any other symlink is skipped."""
+    read = [(path, read_fit(path, follow=path in named)) for path in files]
     if rt.settings.kafka_bootstrap:
-        results = _results_via_intake(rt, source, athlete_id, files, salvage, timeout)
+        results = _results_via_intake(rt, source, athlete_id, read, salvage, timeout)
     else:
-        results = _results_direct(rt, source, athlete_id, files, salvage, workers)
+        results = _results_direct(rt, source, athlete_id, read, salvage, workers)
     out = []
     for i, (path, result) in enumerate(results, 1):
         if progress is not None:

@@ -39,6 +39,7 @@ from services.domain.plan import WeeklyPlan, plan_id_for
 from services.domain.session import TrainingSession
 from services.domain.validation import clean_device_text
 from services.domain.weeks import local_day, week_start
+from services.private_files import private_dir, write_private
 from services.tables import ServiceTables
 
 
@@ -77,9 +78,9 @@ class ArtifactStore:
         else:
             path = self.root / digest[:2] / f"{digest}.fit.gz"
             if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(path.parent)
                 tmp = path.with_suffix(".tmp")
-                tmp.write_bytes(packed)
+                write_private(tmp, packed)
                 tmp.replace(path)
         return digest
 
@@ -105,10 +106,10 @@ class ArtifactStore:
     def keep_rejected(self, name: str, data: bytes, reason: str) -> Path:
         """Keep a rejected file for inspection, with its reason beside it."""
         digest = hashlib.sha256(data).hexdigest()
-        self.quarantine.mkdir(parents=True, exist_ok=True)
+        private_dir(self.quarantine)
         path = self.quarantine / f"{digest[:16]}-{Path(name).name or 'upload.fit'}"
-        path.write_bytes(data)
-        path.with_name(path.name + ".reason.txt").write_text(reason + "\n")
+        write_private(path, data)
+        write_private(path.with_name(path.name + ".reason.txt"), (reason + "\n").encode())
         return path
 
 

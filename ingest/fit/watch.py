@@ -2,7 +2,8 @@
 
 Polls, so it works on any file system (USB mass storage, network shares); a file is imported
 once its size and modification time held still for one interval (the device may still be
-writing it).  What was seen is kept in ``tl_watch_seen`` (path, size, mtime), so a restart
+writing it).  Symlinks in the folder are never followed: they are reported once and skipped.
+What was seen is kept in ``tl_watch_seen`` (path, size, mtime), so a restart
 does not re-read old files; a file that changes is imported again (and answers duplicate if
 its activity is already recorded).
 """
@@ -30,6 +31,7 @@ class FolderWatcher:
         self.report = report
         self.table = rt.tables.name(TABLE)
         self._pending: dict[str, tuple[int, float]] = {}
+        self._links_reported: set[str] = set()
         rt.tables.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (athlete_id TEXT NOT NULL, "
                           "path TEXT NOT NULL, size BIGINT NOT NULL, mtime DOUBLE PRECISION "
                           "NOT NULL, status TEXT NOT NULL, PRIMARY KEY (athlete_id, path))")
@@ -43,9 +45,14 @@ class FolderWatcher:
         """One pass: import the files that are new or changed and have settled."""
         seen = self._seen()
         ready: list[Path] = []
-        for path in find_fit_files([self.folder]):
+        found = find_fit_files([self.folder])
+        for link in found.skipped:  # never followed: reported once per run
+            if link["file"] not in self._links_reported:
+                self._links_reported.add(link["file"])
+                self.report(link)
+        for path in found.files:
             try:
-                stat = path.stat()
+                stat = path.lstat()
             except OSError:
                 continue  # removed while we looked
             key, mark = str(path.resolve()), (stat.st_size, stat.st_mtime)

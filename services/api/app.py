@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp
 
 from projections import dead_letters
@@ -22,6 +26,7 @@ from services.api import (
     routes_sessions,
     routes_views,
 )
+from services.api.security import bearer, principal_of
 from services.runtime import Runtime
 
 PARKED_SHOWN = 20  # parked events listed by /health (all: trainledger dead-letters list)
@@ -42,13 +47,17 @@ a retried request is applied once.
 
 class _Api(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
-        return errors.JsonTooLarge(super().build_middleware_stack(), TOO_LARGE)
+        """Built on the first request.  Outermost: a request naming another host (DNS
+        rebinding, a spoofed ``Host``) is answered 400 before anything else runs."""
+        stack = errors.JsonTooLarge(super().build_middleware_stack(), TOO_LARGE)
+        hosts = list(self.state.runtime.settings.allowed_hosts)
+        return TrustedHostMiddleware(stack, allowed_hosts=hosts)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     app = _Api(
         title="trainledger", version="0.1.0", description=DESCRIPTION, max_body_size=MAX_BODY,
-        docs_url=None,  # dashboard: /docs comes from routes_dashboard (vendored, no CDN)
+        docs_url=None, redoc_url=None,  # dashboard: /docs and /redoc from vendored files
         responses=errors.ERROR_RESPONSES,  # the refusals every operation may answer
     )
     app.state.runtime = runtime
@@ -66,20 +75,26 @@ def create_app(runtime: Runtime) -> FastAPI:
         routes_audit,
     ):
         app.include_router(module.router)
-    routes_dashboard.install(app)  # dashboard: pages /, /log, /static, /docs, revision route
+    routes_dashboard.install(app)  # pages /, /log, /static, /docs, /redoc, revision route
 
     @app.get("/health", tags=["meta"],
-             summary="Liveness, the event store in use, each view's lag (events behind) "
-                     "and the events views parked because they failed on them")
-    def health() -> dict[str, object]:
-        parked = dead_letters.listing(runtime.tables, limit=PARKED_SHOWN)
-        return {
-            "status": "ok",
-            "store": runtime.settings.backend,
-            "delivery": "kafka" if runtime.settings.kafka_bootstrap else "in-process",
-            "view_lag": runtime.view_lag(),
-            "parked": dead_letters.counts(runtime.tables),
-            "parked_events": [asdict(p) for p in parked],
-        }
+             summary="Liveness; with a token, each view's lag (events behind) and the "
+                     "events views parked because they failed on them; with the admin's, "
+                     "also the event store and delivery in use, and the parked events")
+    async def health(credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                            Depends(bearer)]) -> dict[str, object]:
+        answer: dict[str, object] = {"status": "ok"}
+        principal = await principal_of(runtime, credentials)
+        if principal is None:  # a probe: no token needed, nothing told
+            return answer
+        answer["view_lag"] = await run_in_threadpool(runtime.view_lag)
+        answer["parked"] = await run_in_threadpool(dead_letters.counts, runtime.tables)
+        if principal.role == "admin":
+            answer["store"] = runtime.settings.backend
+            answer["delivery"] = "kafka" if runtime.settings.kafka_bootstrap else "in-process"
+            parked = await run_in_threadpool(dead_letters.listing, runtime.tables, None, None,
+                                             PARKED_SHOWN)
+            answer["parked_events"] = [asdict(p) for p in parked]
+        return answer
 
     return app

@@ -1,5 +1,6 @@
 """The web pages: the dashboard (``/``), the gym logging page (``/log``), their static files
-(``/static``) and ``/docs`` from a vendored Swagger UI, so that nothing comes from a CDN.
+(``/static``), ``/docs`` and ``/redoc`` from a vendored Swagger UI and ReDoc, so that nothing
+comes from a CDN.
 
 The pages are plain HTML, CSS and JavaScript in ``static/`` (no build step); they call the
 API with the bearer token the user signs in with.  They hold no data, so they are public,
@@ -15,7 +16,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
@@ -41,6 +46,18 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
+}
+
+#: ``/redoc``: ReDoc injects its styles and runs a worker from a blob; its side menu shows a
+#: logo from cdn.redoc.ly (hard-coded in the bundle), which this policy keeps from loading.
+REDOC_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
 }
 
 router = APIRouter(tags=["views"])
@@ -100,8 +117,8 @@ def _page(filename: str) -> Callable[[Request], Awaitable[Response]]:
 
 
 def install(app: FastAPI) -> None:
-    """Add the pages, the static files, ``/docs`` (create the app with ``docs_url=None``)
-    and the revision route."""
+    """Add the pages, the static files, ``/docs`` and ``/redoc`` (create the app with
+    ``docs_url=None, redoc_url=None``) and the revision route."""
     app.include_router(router)
     for path, filename in PAGES.items():
         app.add_route(path, _page(filename), methods=["GET"], include_in_schema=False)
@@ -125,5 +142,18 @@ def install(app: FastAPI) -> None:
     async def docs_redirect(request: Request) -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        page = get_redoc_html(
+            openapi_url=root + (app.openapi_url or "/openapi.json"),
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{VENDOR}/redoc/redoc.standalone.js",
+            redoc_favicon_url=f"{root}/static/icon.svg",
+            with_google_fonts=False,
+        )
+        page.headers.update(REDOC_HEADERS)
+        return page
+
     app.add_route("/docs", docs, include_in_schema=False)
+    app.add_route("/redoc", redoc, include_in_schema=False)
     app.add_route(oauth2_redirect, docs_redirect, include_in_schema=False)

@@ -106,6 +106,16 @@ async def _body_bytes(request: Request) -> bytes:
     return b"\n".join(parts)
 
 
+async def principal_of(runtime: Runtime,
+                       credentials: HTTPAuthorizationCredentials | None) -> Principal | None:
+    """Whose the bearer token is; None without a token or for an invalid or revoked one."""
+    if credentials is None:
+        return None
+    token = credentials.credentials
+    return runtime.tokens.cached(token) or await run_in_threadpool(
+        runtime.tokens.authenticate, token)
+
+
 async def get_caller(
     request: Request,
     runtime: RuntimeDep,
@@ -117,10 +127,7 @@ async def get_caller(
 ) -> Caller:
     if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    token = credentials.credentials
-    principal = runtime.tokens.cached(token) or await run_in_threadpool(
-        runtime.tokens.authenticate, token
-    )
+    principal = await principal_of(runtime, credentials)
     if principal is None:
         raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
     source = Source(

@@ -1,6 +1,7 @@
 """Who may call what: every route of the app against every kind of caller, on both stores.
 
-Public without a token: ``GET /health`` (liveness probe) and FastAPI's documentation routes
+Public without a token: ``GET /health`` (liveness probe: its status only; the detail needs a
+token, see ``test_exposure.py``) and FastAPI's documentation routes
 (``/openapi.json``, ``/docs``, ``/docs/oauth2-redirect``, ``/redoc``), which describe the API
 and hold no data, and the web pages with their static files (``/``, ``/log``, ``/static/...``),
 which hold no data either (they call the API with the user's token).  Everything else needs a

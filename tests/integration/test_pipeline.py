@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import bearer, new_athlete
+from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
 from kafka_broker import TansuBroker
 
@@ -95,9 +95,10 @@ def test_a_set_logged_through_the_api_reaches_the_view_via_kafka(kafka_runtime: 
             session_id = start_session(client, athlete_id, token)
             log_sets(client, session_id, token, 3, "e2e")
             wait_until(lambda: view_sets(kafka_runtime, session_id) == 3, what="3 sets in view")
-            health = client.get("/health").json()
+            health = client.get("/health", headers=ADMIN).json()
             assert health["delivery"] == "kafka"
-            wait_until(lambda: client.get("/health").json()["view_lag"]["training"] == 0)
+            wait_until(lambda: client.get("/health", headers=bearer(token)).json()
+                       ["view_lag"]["training"] == 0)
     finally:
         workers.stop()
     # nothing was fed in-process: the rows came through the topic
