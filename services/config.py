@@ -9,6 +9,12 @@
 ``TRAINLEDGER_KAFKA_BOOTSTRAP`` ``host:port[,host:port]`` of a Kafka cluster: events go to the
                               topic and views are fed from it (default: in-process delivery).
 ``TRAINLEDGER_EVENTS_TOPIC``  the events topic (default ``trainledger.events``).
+``TRAINLEDGER_QUOTA_BYTES``   storage per athlete: stored device files and queued uploads
+                              (default 2 GiB).
+``TRAINLEDGER_QUARANTINE_BYTES`` / ``TRAINLEDGER_QUARANTINE_DAYS``  bound of the quarantine of
+                              rejected files (default 200 MiB, 30 days; oldest go first).
+``TRAINLEDGER_WRITE_RATE`` / ``TRAINLEDGER_WRITE_BURST``  writes and uploads per token: refill
+                              per minute and bucket size (default 600 and 120; 429 beyond).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 DEFAULT_DATA_DIR = "trainledger-data"
+MIB = 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -33,6 +40,11 @@ class Settings:
     admin_token: str | None = None
     kafka_bootstrap: str | None = None
     events_topic: str = "trainledger.events"
+    quota_bytes: int = 2048 * MIB
+    quarantine_bytes: int = 200 * MIB
+    quarantine_days: int = 30
+    write_rate: int = 600  # per minute and token (the admin's token is not limited)
+    write_burst: int = 120
 
     @classmethod
     def from_env(
@@ -44,6 +56,11 @@ class Settings:
             admin_token=os.environ.get("TRAINLEDGER_ADMIN_TOKEN") or None,
             kafka_bootstrap=kafka or os.environ.get("TRAINLEDGER_KAFKA_BOOTSTRAP") or None,
             events_topic=os.environ.get("TRAINLEDGER_EVENTS_TOPIC") or "trainledger.events",
+            quota_bytes=_positive("TRAINLEDGER_QUOTA_BYTES", cls.quota_bytes),
+            quarantine_bytes=_positive("TRAINLEDGER_QUARANTINE_BYTES", cls.quarantine_bytes),
+            quarantine_days=_positive("TRAINLEDGER_QUARANTINE_DAYS", cls.quarantine_days),
+            write_rate=_positive("TRAINLEDGER_WRITE_RATE", cls.write_rate),
+            write_burst=_positive("TRAINLEDGER_WRITE_BURST", cls.write_burst),
         )
 
     @property
@@ -74,6 +91,20 @@ class Settings:
         with os.fdopen(fd, "w") as f:
             f.write(token + "\n")
         return token, str(path.resolve())
+
+
+def _positive(name: str, default: int) -> int:
+    """A positive whole number from the environment variable ``name``, else ``default``."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
+    return value
 
 
 def postgres_env(url: str) -> dict[str, str]:
