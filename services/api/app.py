@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, error handling, body limit, health."""
+"""The FastAPI application: routers, error handling, body limit, write gate, health."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from services.api import (
     routes_sessions,
     routes_views,
 )
+from services.api.write_gate import WriteGate
 from services.runtime import Runtime
 
 MAX_BODY = 1024 * 1024  # 1 MiB: a past session with 500 sets is about 150 kB of JSON
@@ -38,7 +39,7 @@ a retried request is applied once.
 
 class _Api(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
-        return errors.JsonTooLarge(super().build_middleware_stack(), TOO_LARGE)
+        return errors.JsonTooLarge(WriteGate(super().build_middleware_stack(), self), TOO_LARGE)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
