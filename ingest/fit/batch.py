@@ -11,7 +11,9 @@ from typing import Any
 
 from ingest.fit.importer import FitResult, fit_payload, prepare, record
 from ingest.intake import ImportRecord
+from services import quota
 from services.domain.base import Source
+from services.domain.errors import OverQuota
 from services.runtime import Runtime
 
 FIT_SUFFIXES = {".fit"}
@@ -42,22 +44,36 @@ def _results_direct(rt: Runtime, source: Source, athlete_id: str, files: list[Pa
             if path not in blobs:
                 yield path, FitResult("rejected", f"{path}: no such file")
                 continue
+            try:
+                quota.check(rt, athlete_id, len(blobs[path]), "this file")
+            except OverQuota as exc:
+                yield path, FitResult("rejected", f"{path}: {exc.message}")
+                continue
             prepared = futures[path].result()
             yield path, record(rt.app, rt.artifacts, source, athlete_id, prepared, blobs[path])
 
 
 def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, files: list[Path],
                         salvage: bool, timeout: float) -> Iterator[tuple[Path, FitResult]]:
-    submitted: list[tuple[Path, ImportRecord | None]] = []
+    submitted: list[tuple[Path, ImportRecord | str | None]] = []
     for path in files:
         if not path.is_file():
             submitted.append((path, None))
             continue
-        payload = fit_payload(str(path), path.read_bytes(), salvage)
+        data = path.read_bytes()
+        try:
+            quota.check(rt, athlete_id, len(data), "this file")
+        except OverQuota as exc:
+            submitted.append((path, exc.message))
+            continue
+        payload = fit_payload(str(path), data, salvage)
         submitted.append((path, rt.imports.submit(athlete_id, "fit", payload, source)))
     for path, request in submitted:
         if request is None:
             yield path, FitResult("rejected", f"{path}: no such file")
+            continue
+        if isinstance(request, str):
+            yield path, FitResult("rejected", f"{path}: {request}")
             continue
         deadline = time.monotonic() + timeout
         answer = rt.imports.get(request.import_id)
