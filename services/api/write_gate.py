@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Any
 
+from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security.utils import get_authorization_scheme_param
@@ -49,8 +49,9 @@ class TokenBuckets:
                 self._buckets[key] = (level, now)
                 return (1.0 - level) / self.rate
             self._buckets[key] = (level - 1.0, now)
-            if len(self._buckets) > 100_000:  # full buckets carry no state: forget them
-                self._buckets = {k: v for k, v in self._buckets.items() if v[0] < self.burst}
+            if len(self._buckets) > 100_000:  # refilled buckets carry no state: forget them
+                self._buckets = {k: (lv, t) for k, (lv, t) in self._buckets.items()
+                                 if lv + (now - t) * self.rate < self.burst}
             return 0.0
 
 
@@ -62,7 +63,7 @@ def bearer_token(authorization: str | None) -> str | None:
 class WriteGate:
     """ASGI middleware; ``owner`` is the FastAPI app (``state.runtime``: tokens, settings)."""
 
-    def __init__(self, app: ASGIApp, owner: Any) -> None:
+    def __init__(self, app: ASGIApp, owner: FastAPI) -> None:
         self.app = app
         self.owner = owner
         self._buckets: TokenBuckets | None = None
