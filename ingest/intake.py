@@ -14,6 +14,7 @@ the FIT issue adds ``fit``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -62,13 +63,15 @@ class ImportStore:
     def __init__(self, db: ServiceTables) -> None:
         self.db = db
         self.table = db.name(TABLE)
+        blob = "BYTEA" if db.is_postgres else "BLOB"
         db.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} (import_id TEXT PRIMARY KEY, "
             "athlete_id TEXT NOT NULL, kind TEXT NOT NULL, content_hash TEXT NOT NULL, "
-            "payload TEXT NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, "
+            f"payload {blob} NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, "
             "result TEXT NOT NULL, published INTEGER NOT NULL, submitted_at TEXT NOT NULL, "
             "finished_at TEXT)"
         )
+        migrate_payloads(db, self.table)
         db.execute(f"CREATE INDEX IF NOT EXISTS tl_imports_hash ON {self.table} "
                    "(athlete_id, content_hash, status)")
         db.execute(f"CREATE INDEX IF NOT EXISTS tl_imports_pending ON {self.table} "
@@ -82,7 +85,7 @@ class ImportStore:
             "source, status, result, published, submitted_at) "
             "VALUES (%s, %s, %s, %s, %s, %s, 'pending', '{}', 0, %s)",
             (import_id, athlete_id, kind, hashlib.sha256(payload).hexdigest(),
-             payload.decode(), json.dumps(source.as_dict()), _now()),
+             payload, json.dumps(source.as_dict()), _now()),
         )
         self.submitted.set()
         record = self.get(import_id)
@@ -105,6 +108,12 @@ class ImportStore:
                              f"{extra} ORDER BY submitted_at LIMIT %s", (limit,))
         return [r["import_id"] for r in rows]
 
+    def pending_bytes(self, athlete_id: str) -> int:
+        """The bytes of the athlete's requests still waiting for the intake."""
+        rows = self.db.query(f"SELECT COALESCE(SUM(LENGTH(payload)), 0) AS n FROM {self.table} "
+                             "WHERE athlete_id = %s AND status = 'pending'", (athlete_id,))
+        return int(rows[0]["n"])
+
     def mark_published(self, import_ids: list[str]) -> None:
         for import_id in import_ids:
             self.db.execute(f"UPDATE {self.table} SET published = 1 WHERE import_id = %s",
@@ -116,10 +125,12 @@ class ImportStore:
 
     def _finish(self, import_id: str, status: str, reason: str | None,
                 result: dict[str, Any]) -> None:
+        """Record the decision; the payload is dropped (what was imported lives in the events
+        and the artifact store, a rejected file in the quarantine)."""
         self.db.execute(
-            f"UPDATE {self.table} SET status = %s, reason = %s, result = %s, finished_at = %s "
-            "WHERE import_id = %s AND status = 'pending'",
-            (status, reason, json.dumps(result), _now(), import_id),
+            f"UPDATE {self.table} SET status = %s, reason = %s, result = %s, finished_at = %s, "
+            "payload = %s WHERE import_id = %s AND status = 'pending'",
+            (status, reason, json.dumps(result), _now(), b"", import_id),
         )
 
     def _imported_before(self, athlete_id: str, content_hash: str) -> str | None:
@@ -127,6 +138,50 @@ class ImportStore:
             f"SELECT import_id FROM {self.table} WHERE athlete_id = %s AND content_hash = %s "
             "AND status = 'imported' LIMIT 1", (athlete_id, content_hash))
         return rows[0]["import_id"] if rows else None
+
+
+def row_bytes(value: bytes | memoryview | str) -> bytes:
+    """A payload as read back: bytes (BLOB, BYTEA), or text in a store not yet migrated."""
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def migrate_payloads(db: ServiceTables, table: str) -> None:
+    """Stores from before payloads were bytes: the column becomes BYTEA (PostgreSQL), each
+    decided request's payload is dropped, and a pending FIT request's base64 JSON becomes
+    the framed bytes :func:`ingest.fit.importer.fit_payload` makes now."""
+    if db.is_postgres:
+        rows = db.query("SELECT data_type FROM information_schema.columns WHERE "
+                        "table_schema = %s AND table_name = %s AND column_name = 'payload'",
+                        (db.schema, TABLE))
+        if rows and rows[0]["data_type"] == "text":
+            db.execute(f"ALTER TABLE {table} ALTER COLUMN payload TYPE BYTEA "
+                       "USING convert_to(payload, 'UTF8')")
+        else:
+            return
+    elif not db.query(f"SELECT 1 AS x FROM {table} WHERE typeof(payload) = 'text' LIMIT 1"):
+        return
+    db.execute(f"UPDATE {table} SET payload = %s WHERE status <> 'pending'", (b"",))
+    for row in db.query(f"SELECT import_id, kind, payload FROM {table} "
+                        "WHERE status = 'pending'"):
+        payload = row_bytes(row["payload"])
+        if row["kind"] == "fit" and payload.startswith(b"{"):
+            old = json.loads(payload)
+            payload = frame_fit(old.get("name", "upload.fit"),
+                                base64.b64decode(old["data_b64"]), bool(old.get("salvage")))
+        db.execute(f"UPDATE {table} SET payload = %s WHERE import_id = %s",
+                   (payload, row["import_id"]))
+
+
+def frame_fit(name: str, data: bytes, salvage: bool = False) -> bytes:
+    """A FIT request's payload: one JSON line (name, salvage), then the file's bytes."""
+    return json.dumps({"name": name, "salvage": salvage}).encode() + b"\n" + data
+
+
+def unframe_fit(payload: bytes) -> tuple[str, bytes, bool]:
+    """(name, data, salvage) of a payload :func:`frame_fit` made."""
+    header, _, data = payload.partition(b"\n")
+    request = json.loads(header)
+    return str(request.get("name", "upload.fit")), data, bool(request.get("salvage"))
 
 
 #: (app, source, athlete_id, content key, payload) -> result; a result may carry its own
@@ -171,7 +226,7 @@ class IntakeProcessor:
         content_key = f"{row['athlete_id']}:{row['content_hash']}"
         try:
             result = self.handlers[row["kind"]](self.app, source, row["athlete_id"], content_key,
-                                           row["payload"].encode())
+                                                row_bytes(row["payload"]))
         except DomainError as exc:
             reason = f"{exc.field}: {exc.message}" if exc.field else exc.message
             self.store._finish(import_id, "rejected", reason, {})

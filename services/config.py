@@ -11,6 +11,12 @@
 ``TRAINLEDGER_EVENTS_TOPIC``  the events topic (default ``trainledger.events``).
 ``TRAINLEDGER_ALLOWED_HOSTS`` comma-separated host names the API answers to (``Host`` header;
                               default ``127.0.0.1,localhost,testserver``; ``*`` for any).
+``TRAINLEDGER_QUOTA_BYTES``   storage per athlete: stored device files and queued uploads
+                              (default 2 GiB).
+``TRAINLEDGER_QUARANTINE_BYTES`` / ``TRAINLEDGER_QUARANTINE_DAYS``  bound of the quarantine of
+                              rejected files (default 200 MiB, 30 days; oldest go first).
+``TRAINLEDGER_WRITE_RATE`` / ``TRAINLEDGER_WRITE_BURST``  writes and uploads per token: refill
+                              per minute and bucket size (default 600 and 120; 429 beyond).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 DEFAULT_DATA_DIR = "trainledger-data"
 #: the loopback names, and the name the test client sends
 DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "testserver")
+MIB = 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -38,6 +45,11 @@ class Settings:
     kafka_bootstrap: str | None = None
     events_topic: str = "trainledger.events"
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    quota_bytes: int = 2048 * MIB
+    quarantine_bytes: int = 200 * MIB
+    quarantine_days: int = 30
+    write_rate: int = 600  # per minute and token (the admin's token is not limited)
+    write_burst: int = 120
 
     @classmethod
     def from_env(
@@ -51,6 +63,11 @@ class Settings:
             events_topic=os.environ.get("TRAINLEDGER_EVENTS_TOPIC") or "trainledger.events",
             allowed_hosts=tuple(h.strip() for h in os.environ.get(
                 "TRAINLEDGER_ALLOWED_HOSTS", "").split(",") if h.strip()) or DEFAULT_ALLOWED_HOSTS,
+            quota_bytes=_positive("TRAINLEDGER_QUOTA_BYTES", cls.quota_bytes),
+            quarantine_bytes=_positive("TRAINLEDGER_QUARANTINE_BYTES", cls.quarantine_bytes),
+            quarantine_days=_positive("TRAINLEDGER_QUARANTINE_DAYS", cls.quarantine_days),
+            write_rate=_positive("TRAINLEDGER_WRITE_RATE", cls.write_rate),
+            write_burst=_positive("TRAINLEDGER_WRITE_BURST", cls.write_burst),
         )
 
     @property
@@ -90,6 +107,18 @@ def masked_url(url: str) -> str:
         return url
     user = f"{parsed.username}:***@" if parsed.username else ":***@"
     return parsed._replace(netloc=user + parsed.netloc.rpartition("@")[2]).geturl()
+def _positive(name: str, default: int) -> int:
+    """A positive whole number from the environment variable ``name``, else ``default``."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
+    return value
 
 
 def postgres_env(url: str) -> dict[str, str]:

@@ -105,6 +105,20 @@ def table(name: str, view: dict[str, Any]) -> tuple[list[str], list[dict[str, An
     return columns, rows
 
 
+#: a text cell starting with one of these is read as a formula by spreadsheets (OWASP CSV
+#: injection): it is written with a leading ``'``.  Numbers are written as numbers.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: empty for None, text that could run as a formula defused."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_chunks(columns: list[str], rows: Iterable[dict[str, Any]],
                chunk: int = 500) -> Iterator[str]:
     """The table as CSV text (header first), a few hundred rows per chunk."""
@@ -113,7 +127,7 @@ def csv_chunks(columns: list[str], rows: Iterable[dict[str, Any]],
                             lineterminator="\n")
     writer.writeheader()
     for i, row in enumerate(rows, 1):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
         if i % chunk == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -12,6 +12,7 @@ import psycopg
 from psycopg import sql
 
 from ingest.fit.importer import ArtifactStore, fit_handler
+from ingest.fit.quarantine import Quarantine
 from ingest.intake import ImportStore, IntakeProcessor
 from ingest.relay import create_relay_table
 from projections import dead_letters
@@ -156,7 +157,8 @@ def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     retire_old_views(tables)
     create_relay_table(tables)  # read by view_lag even where no relay runs
     imports = ImportStore(tables)
-    artifacts = ArtifactStore(tables, settings.data_dir)
+    artifacts = ArtifactStore(tables, settings.data_dir, Quarantine(
+        settings.data_dir / "quarantine", settings.quarantine_bytes, settings.quarantine_days))
     intake = IntakeProcessor(app, imports, {"fit": fit_handler(artifacts)})
     return Runtime(settings, app, tables, TokenStore(tables, admin_token), feed,
                    Directory(feed, directory), views, keys, imports, intake,

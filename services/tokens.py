@@ -70,6 +70,26 @@ class TokenStore:
         )
         return token_id, token
 
+    def reissue(self, role: Role, principal_id: str, label: str) -> tuple[str, str]:
+        """Issue a token that replaces the principal's live tokens labelled ``label`` (a
+        retried creation): they are revoked in the same transaction."""
+        token = PREFIX[role] + secrets.token_urlsafe(32)
+        token_id = str(uuid4())
+        now = datetime.now(UTC).isoformat()
+        with self.tables.transaction() as tx:
+            replaced = tx.query(f"SELECT token_id FROM {self.table} WHERE principal_id = %s "
+                                "AND label = %s AND revoked_at IS NULL", (principal_id, label))
+            tx.execute(f"UPDATE {self.table} SET revoked_at = %s WHERE principal_id = %s "
+                       "AND label = %s AND revoked_at IS NULL", (now, principal_id, label))
+            tx.execute(f"INSERT INTO {self.table} (token_hash, token_id, role, principal_id, "
+                       "label, created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                       (token_hash(token), token_id, role, principal_id, label, now))
+        gone = {r["token_id"] for r in replaced}
+        for digest, (principal, _) in list(self._cache.items()):
+            if principal.token_id in gone:
+                self._cache.pop(digest, None)
+        return token_id, token
+
     def cached(self, token: str) -> Principal | None:
         """The principal from the in-process cache (no database access), if fresh."""
         digest = token_hash(token)

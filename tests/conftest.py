@@ -28,6 +28,9 @@ from services.runtime import Runtime, open_runtime  # noqa: E402
 
 PG_URL = os.environ.get("TRAINLEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN_TOKEN = "tla_test-admin-token"
+#: Tests send hundreds of writes a second with one token; the rate limit has tests of its own
+#: (tests/integration/test_limits.py), which set it low.
+WRITE_BURST = 1_000_000
 
 
 def _pg_available() -> str | None:
@@ -68,10 +71,11 @@ def drop_schema(schema: str) -> None:
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for a fresh store of each kind, for one test."""
     if request.param == "sqlite":
-        return Settings(data_dir=tmp_path, admin_token=ADMIN_TOKEN)
+        return Settings(data_dir=tmp_path, admin_token=ADMIN_TOKEN, write_burst=WRITE_BURST)
     schema = request.getfixturevalue("pg_schema")
     return Settings(
-        data_dir=tmp_path, database_url=f"{PG_URL}?schema={schema}", admin_token=ADMIN_TOKEN
+        data_dir=tmp_path, database_url=f"{PG_URL}?schema={schema}", admin_token=ADMIN_TOKEN,
+        write_burst=WRITE_BURST,
     )
 
 
@@ -86,7 +90,8 @@ def runtime(request: pytest.FixtureRequest,
         require_postgres()
         schema = f"tl_test_{uuid.uuid4().hex[:12]}"
     url = f"{PG_URL}?schema={schema}" if schema else None
-    rt = open_runtime(Settings(data_dir=data_dir, database_url=url, admin_token=ADMIN_TOKEN))
+    rt = open_runtime(Settings(data_dir=data_dir, database_url=url, admin_token=ADMIN_TOKEN,
+                               write_burst=WRITE_BURST))
     yield rt
     rt.close()
     if schema:

@@ -14,7 +14,9 @@ from typing import Any
 
 from ingest.fit.importer import FitResult, fit_payload, prepare, record
 from ingest.intake import ImportRecord
+from services import quota
 from services.domain.base import Source
+from services.domain.errors import OverQuota
 from services.runtime import Runtime
 
 FIT_SUFFIXES = {".fit"}
@@ -95,22 +97,35 @@ def _results_direct(rt: Runtime, source: Source, athlete_id: str, read: list[Rea
             if isinstance(data, FitResult):
                 yield path, data
                 continue
+            try:
+                quota.check(rt, athlete_id, len(data), "this file")
+            except OverQuota as exc:
+                yield path, FitResult("rejected", f"{path}: {exc.message}")
+                continue
             yield path, record(rt.app, rt.artifacts, source, athlete_id,
                                futures[i].result(), data)
 
 
 def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, read: list[Read],
                         salvage: bool, timeout: float) -> Iterator[tuple[Path, FitResult]]:
-    submitted: list[tuple[Path, ImportRecord | FitResult]] = []
+    submitted: list[tuple[Path, ImportRecord | FitResult | str]] = []
     for path, data in read:
         if isinstance(data, FitResult):
             submitted.append((path, data))
+            continue
+        try:
+            quota.check(rt, athlete_id, len(data), "this file")
+        except OverQuota as exc:
+            submitted.append((path, exc.message))
             continue
         payload = fit_payload(str(path), data, salvage)
         submitted.append((path, rt.imports.submit(athlete_id, "fit", payload, source)))
     for path, request in submitted:
         if isinstance(request, FitResult):
             yield path, request
+            continue
+        if isinstance(request, str):
+            yield path, FitResult("rejected", f"{path}: {request}")
             continue
         deadline = time.monotonic() + timeout
         answer = rt.imports.get(request.import_id)

@@ -9,10 +9,8 @@ existing ids and records nothing.
 
 from __future__ import annotations
 
-import base64
 import gzip
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,6 +28,8 @@ from ingest.fit.mapping import (
     for_athlete,
     plan_fit,
 )
+from ingest.fit.quarantine import Quarantine
+from ingest.intake import frame_fit, unframe_fit
 from services.application import TrainingLog
 from services.domain.athlete import Athlete
 from services.domain.base import Context, Source
@@ -41,6 +41,8 @@ from services.domain.validation import clean_device_text
 from services.domain.weeks import local_day, week_start
 from services.private_files import private_dir, write_private
 from services.tables import ServiceTables
+
+STORED_FILES = "tl_stored_files"
 
 
 @dataclass
@@ -59,18 +61,28 @@ class FitResult:
 
 class ArtifactStore:
     """Device files, gzip-compressed, by SHA-256: in the data directory, or in the database
-    (table ``tl_artifacts``) when PostgreSQL is configured."""
+    (table ``tl_artifacts``) when PostgreSQL is configured.  ``tl_stored_files`` says whose
+    they are and how large (the storage quota counts them); rejected files go to a bounded
+    quarantine (:mod:`ingest.fit.quarantine`)."""
 
-    def __init__(self, db: ServiceTables, data_dir: Path) -> None:
+    def __init__(self, db: ServiceTables, data_dir: Path,
+                 quarantine: Quarantine | None = None) -> None:
         self.db = db
         self.root = data_dir / "artifacts"
-        self.quarantine = data_dir / "quarantine"
+        self.quarantine = quarantine or Quarantine(data_dir / "quarantine")
         if db.is_postgres:
             db.execute(f"CREATE TABLE IF NOT EXISTS {db.name('tl_artifacts')} "
                        "(sha256 TEXT PRIMARY KEY, gz BYTEA NOT NULL)")
+        db.execute(f"CREATE TABLE IF NOT EXISTS {db.name(STORED_FILES)} (athlete_id TEXT NOT "
+                   "NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL, "
+                   "PRIMARY KEY (athlete_id, sha256))")
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, athlete_id: str | None = None) -> str:
         digest = hashlib.sha256(data).hexdigest()
+        if athlete_id is not None:
+            self.db.execute(f"INSERT INTO {self.db.name(STORED_FILES)} (athlete_id, sha256, "
+                            "bytes) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                            (athlete_id, digest, len(data)))
         packed = gzip.compress(data, compresslevel=6, mtime=0)
         if self.db.is_postgres:
             self.db.execute(f"INSERT INTO {self.db.name('tl_artifacts')} (sha256, gz) "
@@ -83,6 +95,13 @@ class ArtifactStore:
                 write_private(tmp, packed)
                 tmp.replace(path)
         return digest
+
+    def stored_bytes(self, athlete_id: str) -> int:
+        """The size of the device files kept for the athlete (each file once)."""
+        rows = self.db.query(f"SELECT COALESCE(SUM(bytes), 0) AS n FROM "
+                             f"{self.db.name(STORED_FILES)} WHERE athlete_id = %s",
+                             (athlete_id,))
+        return int(rows[0]["n"])
 
     def get(self, digest: str) -> bytes | None:
         if self.db.is_postgres:
@@ -105,12 +124,7 @@ class ArtifactStore:
 
     def keep_rejected(self, name: str, data: bytes, reason: str) -> Path:
         """Keep a rejected file for inspection, with its reason beside it."""
-        digest = hashlib.sha256(data).hexdigest()
-        private_dir(self.quarantine)
-        path = self.quarantine / f"{digest[:16]}-{Path(name).name or 'upload.fit'}"
-        write_private(path, data)
-        write_private(path.with_name(path.name + ".reason.txt"), (reason + "\n").encode())
-        return path
+        return self.quarantine.keep(name, data, reason)
 
 
 def session_zone(athlete: Athlete, started_at: datetime, local_offset_s: int | None) -> str:
@@ -302,7 +316,7 @@ def record(app: TrainingLog, artifacts: ArtifactStore, source: Source, athlete_i
     if result.status == "skipped":
         result.reason = f"{name}: {result.reason}"
     else:
-        artifacts.put(data)
+        artifacts.put(data, athlete_id)
     return result
 
 
@@ -313,18 +327,14 @@ def import_fit(app: TrainingLog, artifacts: ArtifactStore, source: Source, athle
 
 
 def fit_handler(artifacts: ArtifactStore) -> Callable[..., dict[str, Any]]:
-    """The intake handler of kind ``fit``: payload {"name", "data_b64", "salvage"}."""
+    """The intake handler of kind ``fit`` (payload: :func:`fit_payload`)."""
 
     def handle(app: TrainingLog, source: Source, athlete_id: str, _key: str,
                payload: bytes) -> dict[str, Any]:
-        request = json.loads(payload)
-        data = base64.b64decode(request["data_b64"])
-        return import_fit(app, artifacts, source, athlete_id, data, request.get("name",
-                          "upload.fit"), bool(request.get("salvage"))).as_dict()
+        name, data, salvage = unframe_fit(payload)
+        return import_fit(app, artifacts, source, athlete_id, data, name, salvage).as_dict()
 
     return handle
 
 
-def fit_payload(name: str, data: bytes, salvage: bool = False) -> bytes:
-    return json.dumps({"name": name, "data_b64": base64.b64encode(data).decode(),
-                       "salvage": salvage}).encode()
+fit_payload = frame_fit

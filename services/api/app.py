@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, error handling, body limit, health."""
+"""The FastAPI application: routers, error handling, body limit, write gate, health."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from services.api import (
     routes_views,
 )
 from services.api.security import bearer, principal_of
+from services.api.write_gate import WriteGate
 from services.runtime import Runtime
 
 PARKED_SHOWN = 20  # parked events listed by /health (all: trainledger dead-letters list)
@@ -48,8 +49,10 @@ a retried request is applied once.
 class _Api(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         """Built on the first request.  Outermost: a request naming another host (DNS
-        rebinding, a spoofed ``Host``) is answered 400 before anything else runs."""
-        stack = errors.JsonTooLarge(super().build_middleware_stack(), TOO_LARGE)
+        rebinding, a spoofed ``Host``) is answered 400 before anything else runs; then the
+        write gate (authentication and rate limit before a write's body is read)."""
+        stack = errors.JsonTooLarge(WriteGate(super().build_middleware_stack(), self),
+                                    TOO_LARGE)
         hosts = list(self.state.runtime.settings.allowed_hosts)
         return TrustedHostMiddleware(stack, allowed_hosts=hosts)
 

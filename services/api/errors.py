@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -16,13 +17,15 @@ from services.domain.errors import (
     DomainError,
     InvalidValue,
     NotFound,
+    OverQuota,
     RequestKeyReused,
     StateConflict,
 )
 
 log = logging.getLogger("trainledger.api")
 
-STATUS = {NotFound: 404, StateConflict: 409, InvalidValue: 422, RequestKeyReused: 422}
+STATUS = {NotFound: 404, StateConflict: 409, InvalidValue: 422, RequestKeyReused: 422,
+          OverQuota: 413}
 
 
 def error_body(message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -50,8 +53,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "The caller's role may not do this"},
     404: {"model": ErrorOut, "description": "No such resource, or not the caller's to see"},
     409: {"model": ErrorOut, "description": "Conflicts with the current state"},
-    413: {"model": ErrorOut, "description": "Request body too large"},
+    413: {"model": ErrorOut, "description": "Request body too large, or over the storage quota"},
     422: {"model": ErrorOut, "description": "Invalid values; `errors` names each field"},
+    429: {"model": ErrorOut, "description": "Too many writes with this token; see Retry-After"},
     503: {"model": ErrorOut, "description": "Event store unavailable; nothing recorded, retry"},
 }
 
@@ -103,7 +107,8 @@ class JsonTooLarge:
     """Answers every 413 with an :class:`ErrorOut` body. (Starlette's body limit answers
     plain text "Content Too Large" to a request whose Content-Length is over the limit, and
     JSON without a reason to one that streams past it.) Wraps the whole middleware stack:
-    Starlette sends its plain-text 413 from outside the app's own middleware."""
+    Starlette sends its plain-text 413 from outside the app's own middleware.  A 413 that is
+    already an :class:`ErrorOut` (the storage quota) is passed on as it is."""
 
     def __init__(self, app: ASGIApp, detail: str) -> None:
         self.app = app
@@ -113,18 +118,32 @@ class JsonTooLarge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        replacing = False
+        held: list[Message] = []
 
         async def send_json(message: Message) -> None:
-            nonlocal replacing
             if message["type"] == "http.response.start" and message["status"] == 413:
-                replacing = True
-            elif not replacing:
+                held.append(message)
+            elif not held:
                 await send(message)
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                await JSONResponse(error_body(self.detail), status_code=413)(scope, receive, send)
+            elif message["type"] == "http.response.body":
+                held.append(message)
+                if not message.get("more_body"):
+                    await self._answer(held, scope, receive, send)
 
         await self.app(scope, receive, send_json)
+
+    async def _answer(self, held: list[Message], scope: Scope, receive: Receive,
+                      send: Send) -> None:
+        body = b"".join(m.get("body", b"") for m in held[1:])
+        try:
+            ours = "errors" in json.loads(body)
+        except (ValueError, TypeError):
+            ours = False
+        if ours:
+            for message in held:
+                await send(message)
+        else:
+            await JSONResponse(error_body(self.detail), status_code=413)(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from services.api import schemas as s
-from services.api.security import CallerDep
+from services.api.security import Caller, CallerDep
 from services.api.views import coach_out
 
 router = APIRouter(tags=["access"])
@@ -29,14 +29,25 @@ def whoami(caller: CallerDep) -> s.WhoAmI:
 def create_coach(body: s.CoachIn, caller: CallerDep) -> s.CoachCreated:
     caller.require_admin()
     coach = caller.runtime.app.register_coach(caller.ctx, body.name)
-    token_id, token = caller.runtime.tokens.issue("coach", str(coach.id), "first token")
+    # a retry (same Idempotency-Key) replaces the first token: one stays live
+    token_id, token = caller.runtime.tokens.reissue("coach", str(coach.id), "first token")
     return s.CoachCreated(coach=coach_out(coach), token_id=token_id, token=token)
 
 
-@router.get("/coaches/{coach_id}", response_model=s.CoachOut)
+def _check_coach_visible(caller: Caller, coach_id: str) -> None:
+    """The admin sees every coach; a coach themself; an athlete the coaches they granted."""
+    if caller.role == "admin" or caller.principal.principal_id == coach_id:
+        return
+    if caller.role == "athlete" and caller.principal.principal_id and coach_id in (
+            caller.runtime.app.athlete(caller.principal.principal_id).coach_ids):
+        return
+    raise HTTPException(404, "no such coach")
+
+
+@router.get("/coaches/{coach_id}", response_model=s.CoachOut,
+            summary="A coach (the admin, the coach, and athletes who granted them access)")
 def get_coach(coach_id: str, caller: CallerDep) -> s.CoachOut:
-    if caller.role == "coach" and caller.principal.principal_id != coach_id:
-        raise HTTPException(404, "no such coach")
+    _check_coach_visible(caller, coach_id)
     return coach_out(caller.runtime.app.coach(coach_id))
 
 
@@ -47,6 +58,15 @@ def issue_coach_token(coach_id: str, body: s.TokenIn, caller: CallerDep) -> s.To
     caller.runtime.app.coach(coach_id)
     token_id, token = caller.runtime.tokens.issue("coach", coach_id, body.label)
     return s.TokenIssued(token_id=token_id, token=token)
+
+
+@router.get("/coaches/{coach_id}/tokens", response_model=list[s.TokenOut],
+            summary="A coach's tokens, without secrets (the admin, or the coach)")
+def list_coach_tokens(coach_id: str, caller: CallerDep) -> list[s.TokenOut]:
+    if not (caller.role == "admin" or caller.principal.principal_id == coach_id):
+        raise HTTPException(404, "no such coach")
+    caller.runtime.app.coach(coach_id)
+    return [s.TokenOut(**vars(t)) for t in caller.runtime.tokens.list_for(coach_id)]
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")

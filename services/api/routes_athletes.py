@@ -35,8 +35,9 @@ def create_athlete(body: s.AthleteIn, caller: CallerDep) -> s.AthleteCreated:
     caller.require_admin()
     app = caller.runtime.app
     athlete = app.register_athlete(caller.ctx, profile_changes(body, None))
-    # A retry (same Idempotency-Key) gets a fresh token: tokens are never stored to replay.
-    token_id, token = caller.runtime.tokens.issue("athlete", str(athlete.id), "first token")
+    # A retry (same Idempotency-Key) gets a fresh token, which replaces the first one (tokens
+    # are never stored to replay): one first token stays live.
+    token_id, token = caller.runtime.tokens.reissue("athlete", str(athlete.id), "first token")
     return s.AthleteCreated(athlete=athlete_out(athlete), token_id=token_id, token=token)
 
 

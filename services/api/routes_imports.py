@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from ingest.fit.importer import fit_payload
+from services import quota
 from services.api import schemas as s
 from services.api.security import CallerDep
 
@@ -40,6 +41,7 @@ def submit_import(athlete_id: str, body: SessionsImportIn, caller: CallerDep) ->
     caller.check_write(athlete_id)
     sessions = [x.model_dump(mode="json", exclude_none=True) for x in body.sessions]
     payload = json.dumps({"sessions": sessions}, sort_keys=True).encode()
+    quota.check(caller.runtime, athlete_id, len(payload), "this import")
     record = caller.runtime.imports.submit(athlete_id, body.kind, payload,
                                            caller.ctx.source)
     return ImportOut(**vars(record))
@@ -66,7 +68,7 @@ async def upload_fit(athlete_id: str, caller: CallerDep, files: list[UploadFile]
                      wait: float = Query(0, ge=0, le=60)) -> list[FitUploadOut]:
     await run_in_threadpool(caller.check_write, athlete_id)
     answers: list[FitUploadOut] = []
-    queued: list[tuple[int, str]] = []
+    accepted: list[tuple[int, str, bytes]] = []
     for upload in files:
         name = upload.filename or "upload.fit"
         data = await upload.read(MAX_FIT_FILE + 1)
@@ -74,11 +76,17 @@ async def upload_fit(athlete_id: str, caller: CallerDep, files: list[UploadFile]
             answers.append(FitUploadOut(file=name, status="rejected",
                                         reason=f"{name}: larger than {MAX_FIT_FILE} bytes"))
             continue
+        accepted.append((len(answers), name, data))
+        answers.append(FitUploadOut(file=name, status="pending"))
+    await run_in_threadpool(quota.check, caller.runtime, athlete_id,
+                            sum(len(data) for _, _, data in accepted))
+    queued: list[tuple[int, str]] = []
+    for index, name, data in accepted:
         record = await run_in_threadpool(caller.runtime.imports.submit, athlete_id, "fit",
                                          fit_payload(name, data), caller.ctx.source)
-        queued.append((len(answers), record.import_id))
-        answers.append(FitUploadOut(file=name, status="pending",
-                                    request=ImportOut(**vars(record))))
+        queued.append((index, record.import_id))
+        answers[index] = FitUploadOut(file=name, status="pending",
+                                      request=ImportOut(**vars(record)))
     deadline = time.monotonic() + wait
     for index, import_id in queued:
         while True:

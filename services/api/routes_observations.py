@@ -43,7 +43,7 @@ def list_observations(
     caller: CallerDep,
     metric: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=s.MAX_OFFSET),
 ) -> list[s.ObservationOut]:
     caller.check_read(athlete_id)
     app = caller.runtime.app

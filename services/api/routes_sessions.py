@@ -36,7 +36,7 @@ def list_sessions(
     athlete_id: str,
     caller: CallerDep,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=s.MAX_OFFSET),
     include_discarded: bool = False,
 ) -> list[s.SessionOut]:
     caller.check_read(athlete_id)

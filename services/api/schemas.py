@@ -35,8 +35,14 @@ LOCAL_TIME = (
 )
 
 
+#: list offsets beyond this are refused (422): SQLite and PostgreSQL take 64-bit integers only
+MAX_OFFSET = 1_000_000_000
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies: unknown fields, NaN and infinities are refused (422)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 # ------------------------------------------------------------------ athletes, coaches, tokens

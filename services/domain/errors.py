@@ -26,3 +26,7 @@ class NotFound(DomainError):
 
 class RequestKeyReused(DomainError):
     """An idempotency key was reused with a different request (HTTP 422)."""
+
+
+class OverQuota(DomainError):
+    """Storing this would take the athlete over their storage quota (HTTP 413)."""

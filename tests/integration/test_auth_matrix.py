@@ -58,9 +58,10 @@ EXPECT: dict[str, dict[str, str | int]] = {
     # A's tokens: not even granted coaches see them
     "private": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": FORBIDDEN,
                 "stranger": FORBIDDEN},
-    # a coach's profile: athletes may look coaches up (to grant them); coaches see only their own
-    "coach-profile": {"admin": OK, "owner": OK, "other": OK, "coach": OK, "stranger": NOT_FOUND},
-    # a coach's tokens: the admin and the coach only
+    # a coach's profile: the admin, the coach, and athletes who granted them (#12)
+    "coach-profile": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": OK,
+                      "stranger": NOT_FOUND},
+    # a coach's tokens, issued or listed: the admin and the coach only
     "coach-tokens": {"admin": OK, "owner": NOT_FOUND, "other": NOT_FOUND, "coach": OK,
                      "stranger": NOT_FOUND},
     # revoking A's token: the admin and A only
@@ -92,6 +93,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", "/coaches"): Spec("admin", {"name": "Coach {unique}"}),
     ("GET", "/coaches/{coach_id}"): Spec("coach-profile"),
     ("POST", "/coaches/{coach_id}/tokens"): Spec("coach-tokens", {"label": "tablet"}),
+    ("GET", "/coaches/{coach_id}/tokens"): Spec("coach-tokens"),
     ("DELETE", "/tokens/{token_id}"): Spec("revoke-token"),
     ("GET", A): Spec("read"),
     ("PATCH", A + "/profile"): Spec("write", {"max_hr": 190}),
