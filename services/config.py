@@ -8,18 +8,25 @@
                               start and kept in ``<data dir>/admin-token``.
 ``TRAINLEDGER_KAFKA_BOOTSTRAP`` ``host:port[,host:port]`` of a Kafka cluster: events go to the
                               topic and views are fed from it (default: in-process delivery).
-``TRAINLEDGER_EVENTS_TOPIC``  the events topic (default ``trainledger.events``).
+``TRAINLEDGER_NAMESPACE``     prefix of every Kafka topic and consumer group (default
+                              ``trainledger``): deployments sharing a cluster each take one.
+``TRAINLEDGER_EVENTS_TOPIC``  the events topic (default ``<namespace>.events``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 DEFAULT_DATA_DIR = "trainledger-data"
+DEFAULT_NAMESPACE = "trainledger"
+TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]+")
+TOPIC_MAX = 249  # Kafka's limit on a topic name
+NAMESPACE_MAX = 200  # leaves room for the longest suffix (".projection.<view>")
 
 
 class ConfigError(ValueError):
@@ -32,7 +39,14 @@ class Settings:
     database_url: str | None = None
     admin_token: str | None = None
     kafka_bootstrap: str | None = None
-    events_topic: str = "trainledger.events"
+    events_topic: str = ""  # "": the namespace's, ``<namespace>.events``
+    namespace: str = DEFAULT_NAMESPACE
+
+    def __post_init__(self) -> None:
+        check_kafka_name("TRAINLEDGER_NAMESPACE", self.namespace, NAMESPACE_MAX)
+        if not self.events_topic:
+            object.__setattr__(self, "events_topic", f"{self.namespace}.events")
+        check_kafka_name("TRAINLEDGER_EVENTS_TOPIC", self.events_topic, TOPIC_MAX)
 
     @classmethod
     def from_env(
@@ -43,8 +57,19 @@ class Settings:
             database_url=os.environ.get("TRAINLEDGER_DATABASE_URL") or None,
             admin_token=os.environ.get("TRAINLEDGER_ADMIN_TOKEN") or None,
             kafka_bootstrap=kafka or os.environ.get("TRAINLEDGER_KAFKA_BOOTSTRAP") or None,
-            events_topic=os.environ.get("TRAINLEDGER_EVENTS_TOPIC") or "trainledger.events",
+            events_topic=os.environ.get("TRAINLEDGER_EVENTS_TOPIC") or "",
+            namespace=os.environ.get("TRAINLEDGER_NAMESPACE") or DEFAULT_NAMESPACE,
         )
+
+    @property
+    def intake_topic(self) -> str:
+        """The topic of import requests; the intake workers' consumer group has its name."""
+        return f"{self.namespace}.intake"
+
+    @property
+    def projection_group(self) -> str:
+        """Prefix of the views' consumer groups (``<namespace>.projection.<view>``)."""
+        return f"{self.namespace}.projection."
 
     @property
     def backend(self) -> str:
@@ -74,6 +99,16 @@ class Settings:
         with os.fdopen(fd, "w") as f:
             f.write(token + "\n")
         return token, str(path.resolve())
+
+
+def check_kafka_name(variable: str, value: str, longest: int) -> None:
+    """Raise ConfigError unless ``value`` can name Kafka topics (and groups)."""
+    if not TOPIC_NAME.fullmatch(value) or value in (".", ".."):
+        raise ConfigError(f"{variable} {value!r}: use only letters, digits, '.', '_' and '-' "
+                          "(Kafka topic names)")
+    if len(value) > longest:
+        raise ConfigError(f"{variable} is {len(value)} characters long; at most {longest} "
+                          "(Kafka topic names end at 249)")
 
 
 def postgres_env(url: str) -> dict[str, str]:
