@@ -162,6 +162,7 @@ class Service:
             "TRAINLEDGER_DATA_DIR": str(self.settings.data_dir),
             "TRAINLEDGER_ADMIN_TOKEN": self.settings.admin_token or "",
             "TRAINLEDGER_EVENTS_TOPIC": self.settings.events_topic,
+            "TRAINLEDGER_NAMESPACE": self.settings.namespace,
             "PYTHONPATH": str(ROOT),
             "PGAPPNAME": self.prefix + role,
         })
