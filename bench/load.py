@@ -165,6 +165,7 @@ class Service:
             # each client writes as fast as it is answered: the per-token rate limit is
             # lifted to measure the store, not the limit
             "TRAINLEDGER_WRITE_BURST": "1000000",
+            "TRAINLEDGER_NAMESPACE": self.settings.namespace,
             "PYTHONPATH": str(ROOT),
             "PGAPPNAME": self.prefix + role,
         })

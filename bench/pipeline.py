@@ -110,7 +110,7 @@ def envelopes(rt: Runtime, bootstrap: str) -> list[Record]:
             plain = rt.app.keyed_mapper.plain_state(n)
             state = json.loads(plain)
             records.append(seal(n, plain, state, owners.athlete_of(n.originator_id, state),
-                                rt.keys))
+                                rt.keys, owners.topic_keys))
         position = batch[-1].id
 
 

@@ -1,9 +1,14 @@
-"""The versioned JSON envelope of an event on the topic.
+"""The versioned JSON envelope of an event on the topic (``envelope.schema.json``).
 
-Metadata travels in clear (type, ids, versions, position, times, source); the payload (the
-event as stored) is encrypted with its athlete's key, with the metadata as associated data,
-so a tampered envelope does not decrypt.  Key = the athlete id, so each athlete's events
-stay in one partition, in store order.
+Version 2, written now: in clear only what routing and decrypting need, the schema version
+and an opaque key id (:mod:`ingest.topic_keys`, also the record key, so an owner's records
+share a partition).  Everything else is inside the AES-GCM ciphertext, sealed with the
+owner's key and with the clear part as associated data: the metadata (type, ids, versions,
+position, times, source with its file hash) as canonical JSON, a newline, then the payload
+as the store's transcoder wrote it.
+
+Version 1, written before, kept that metadata in clear beside the ciphertext (``key_owner``
+named the key) and is still read.
 """
 
 from __future__ import annotations
@@ -16,30 +21,31 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
-from services.keyring import KeyRing
+from ingest.topic_keys import TopicKeys
+from services.keyring import KeyErased, KeyRing
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+LEGACY_VERSION = 1
 
 
 @dataclass(frozen=True)
 class Envelope:
-    meta: dict[str, Any]
+    meta: dict[str, Any]  # the metadata (decrypted, for version 2)
     stored: StoredEvent  # the event as the store keeps it, ready for the mapper
 
 
-def _associated(meta: dict[str, Any]) -> bytes:
-    return json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+def _canonical(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 
 def seal(notification: Notification, plain: bytes, state: dict[str, Any],
-         athlete_id: str | None, keys: KeyRing) -> tuple[bytes, bytes]:
+         athlete_id: str | None, keys: KeyRing, topic_keys: TopicKeys) -> tuple[bytes, bytes]:
     """(key, value) of the Kafka record for one stored event; ``plain`` is its payload as the
     transcoder wrote it (decrypted from the store), ``state`` that JSON decoded (times stay as
     the store wrote them: ISO 8601 with their offset)."""
     aggregate_id = str(notification.originator_id)
     owner = athlete_id or aggregate_id
     meta: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
         "event_type": notification.topic.rsplit(":", 1)[-1],
         "topic": notification.topic,
         "event_id": f"{aggregate_id}/{notification.originator_version}",
@@ -52,10 +58,11 @@ def seal(notification: Notification, plain: bytes, state: dict[str, Any],
         "recorded_at": _iso(state.get("timestamp")),
         "source": state.get("source"),
     }
-    associated = _associated(meta)
-    sealed = base64.b64encode(keys.encrypt(owner, plain, associated))
-    # the value is the metadata's canonical JSON with the payload added: one encoding
-    return owner.encode(), associated[:-1] + b',"payload":"' + sealed + b'"}'
+    key_id = topic_keys.key_id(owner)
+    clear = _canonical({"key_id": key_id, "schema_version": SCHEMA_VERSION})
+    sealed = base64.b64encode(keys.encrypt(owner, _canonical(meta) + b"\n" + plain, clear))
+    # the value is the clear part's canonical JSON with the payload added: one encoding
+    return key_id.encode(), clear[:-1] + b',"payload":"' + sealed + b'"}'
 
 
 def _iso(value: Any) -> str | None:
@@ -63,14 +70,24 @@ def _iso(value: Any) -> str | None:
     return value.get("_data_") if isinstance(value, dict) else None
 
 
-def open_envelope(value: bytes, keys: KeyRing) -> Envelope:
+def open_envelope(value: bytes, keys: KeyRing, topic_keys: TopicKeys) -> Envelope:
     """Decrypt a record's value; raises :class:`~services.keyring.KeyErased` if erased."""
     data = json.loads(value)
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"unsupported envelope schema {data.get('schema_version')!r}")
+    version = data.get("schema_version")
     payload = base64.b64decode(data.pop("payload"))
-    state = keys.decrypt(data["key_owner"], payload, _associated(data))
-    stored = StoredEvent(originator_id=UUID(data["aggregate_id"]),
-                         originator_version=int(data["aggregate_version"]),
-                         topic=data["topic"], state=state)
-    return Envelope(data, stored)
+    if version == SCHEMA_VERSION:
+        owner = topic_keys.owner_of(data["key_id"])
+        if owner is None:
+            raise KeyErased(data["key_id"])  # unlinked by the erasure
+        inner = keys.decrypt(owner, payload, _canonical(data))
+        head, _, state = inner.partition(b"\n")
+        meta = json.loads(head)
+    elif version == LEGACY_VERSION:
+        meta = data
+        state = keys.decrypt(data["key_owner"], payload, _canonical(data))
+    else:
+        raise ValueError(f"unsupported envelope schema {version!r}")
+    stored = StoredEvent(originator_id=UUID(meta["aggregate_id"]),
+                         originator_version=int(meta["aggregate_version"]),
+                         topic=meta["topic"], state=state)
+    return Envelope(meta, stored)

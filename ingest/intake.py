@@ -1,12 +1,13 @@
 """Intake of imports: requests are stored, then applied by the intake worker, never by the API.
 
 A burst of uploads only adds rows to ``tl_imports`` (status ``pending``).  With Kafka, the
-:class:`IntakePublisher` puts each pending request on the ``trainledger.intake`` topic and the
-intake worker (consumer group ``trainledger.intake``) applies it; without Kafka an in-process
-worker picks pending rows up directly.  Either way each request ends as ``imported``,
-``duplicate`` (same content already imported for that athlete) or ``rejected`` with a reason,
-which the uploader polls or waits for by import id.  Applying is idempotent, so a redelivered
-request changes nothing.
+:class:`IntakePublisher` puts each pending request on the ``<namespace>.intake`` topic (record:
+the athlete's opaque key id, :mod:`ingest.topic_keys`, and the import id; the file stays in
+the database) and the intake worker (consumer group ``<namespace>.intake``) applies it;
+without Kafka an in-process worker picks pending rows up directly.  Either way each request
+ends as ``imported``, ``duplicate`` (same content already imported for that athlete) or
+``rejected`` with a reason, which the uploader polls or waits for by import id.  Applying is
+idempotent, so a redelivered request changes nothing.
 
 Kinds: ``sessions`` (JSON list of past sessions, as ``POST /athletes/{id}/sessions`` takes);
 the FIT issue adds ``fit``.
@@ -28,6 +29,7 @@ from uuid import uuid4
 from eventsourcing.persistence import PersistenceError
 
 from ingest import kafka_io
+from ingest.topic_keys import TopicKeys
 from projections import dead_letters
 from projections.source import describe
 from services.api.schemas import SessionIn, session_command
@@ -37,8 +39,6 @@ from services.domain.errors import DomainError
 from services.tables import ServiceTables
 
 TABLE = "tl_imports"
-INTAKE_TOPIC = "trainledger.intake"
-INTAKE_GROUP = "trainledger.intake"
 log = logging.getLogger("trainledger.intake")
 
 
@@ -268,12 +268,14 @@ class LocalIntakeWorker(threading.Thread):
 
 
 class IntakePublisher:
-    """With Kafka: puts pending, unpublished requests on the intake topic (key: athlete)."""
+    """With Kafka: puts pending, unpublished requests on the intake topic (key: the
+    athlete's key id)."""
 
-    def __init__(self, store: ImportStore, bootstrap: str, topic: str = INTAKE_TOPIC) -> None:
+    def __init__(self, store: ImportStore, bootstrap: str, topic: str) -> None:
         self.store = store
         self.bootstrap = bootstrap
         self.topic = topic
+        self.topic_keys = TopicKeys(store.db)
 
     def run(self, stop: threading.Event) -> None:
         producer: Any = None
@@ -285,7 +287,8 @@ class IntakePublisher:
                         kafka_io.ensure_topic(self.bootstrap, self.topic, 3)
                         producer = kafka_io.make_producer(self.bootstrap)
                     rows = {i: self.store.get(i) for i in ids}
-                    futures = [producer.send(self.topic, key=r.athlete_id.encode(),
+                    futures = [producer.send(self.topic,
+                                             key=self.topic_keys.key_id(r.athlete_id).encode(),
                                              value=json.dumps({"import_id": i}).encode())
                                for i, r in rows.items() if r is not None]
                     producer.flush()
@@ -306,10 +309,10 @@ class IntakePublisher:
 
 
 class KafkaIntakeWorker:
-    """``trainledger intake``: the consumer group that applies import requests."""
+    """``trainledger intake``: the consumer group that applies import requests (named
+    as the topic)."""
 
-    def __init__(self, processor: IntakeProcessor, bootstrap: str,
-                 topic: str = INTAKE_TOPIC) -> None:
+    def __init__(self, processor: IntakeProcessor, bootstrap: str, topic: str) -> None:
         self.processor = processor
         self.bootstrap = bootstrap
         self.topic = topic
@@ -333,7 +336,7 @@ class KafkaIntakeWorker:
             try:
                 if consumer is None:
                     kafka_io.ensure_topic(self.bootstrap, self.topic, 3)
-                    consumer = kafka_io.make_consumer(self.bootstrap, INTAKE_GROUP)
+                    consumer = kafka_io.make_consumer(self.bootstrap, self.topic)
                     consumer.subscribe([self.topic])
                 for records in consumer.poll(timeout_ms=500).values():
                     for record in records:

@@ -1,7 +1,8 @@
 """The events topic over kafka-python: :class:`projections.transport.Transport` for the feeds.
 
-One :class:`KafkaTransport` is bound to a broker (``bootstrap``) and to the key ring that
-opens the envelopes (:mod:`ingest.envelope`); the services side builds it and hands it to
+One :class:`KafkaTransport` is bound to a broker (``bootstrap``) and to the key ring (and the
+key ids of :mod:`ingest.topic_keys`, from the same database) that open the envelopes
+(:mod:`ingest.envelope`); the services side builds it and hands it to
 ``projections.kafka_feed`` (the projection workers, ``trainledger replay --from-topic``).
 Consumers are made with :mod:`ingest.kafka_io`'s settings and closed with its
 ``close_consumer`` (a consumer still joining its group leaves without LeaveGroup).
@@ -18,6 +19,7 @@ from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 
 from ingest import kafka_io
 from ingest.envelope import open_envelope
+from ingest.topic_keys import TopicKeys
 from projections.transport import Consumer
 from services.keyring import KeyErased, KeyRing
 
@@ -37,6 +39,7 @@ class KafkaTransport:
     def __init__(self, bootstrap: kafka_io.Bootstrap, keys: KeyRing) -> None:
         self.bootstrap = bootstrap
         self.keys = keys
+        self.topic_keys = TopicKeys(keys.db)
 
     def ensure_topic(self, topic: str, partitions: int, config: Mapping[str, str]) -> None:
         kafka_io.ensure_topic(self.bootstrap, topic, partitions, config)
@@ -79,6 +82,6 @@ class KafkaTransport:
 
     def open(self, value: bytes) -> StoredEvent | None:
         try:
-            return open_envelope(value, self.keys).stored
+            return open_envelope(value, self.keys, self.topic_keys).stored
         except KeyErased:
             return None  # the athlete's data was erased: nothing to read

@@ -5,6 +5,12 @@ after the broker acknowledged a batch (``acks=all``), so a crash republishes, ne
 It also remembers each partition's end offset: when the broker hands back offsets lower than
 that, or the topic's end offsets fall below it, the topic was lost or recreated, and the relay
 republishes everything from the start (views skip what they already applied).
+
+Records are keyed by their owner's opaque key id (:mod:`ingest.topic_keys`), so each owner's
+events share a partition.  A topic that an earlier version filled (keyed by athlete id, in
+envelope version 1) keeps sending each owner to the partition their athlete id hashes to,
+the one their earlier records are in, so that their events stay in order; once that topic is
+lost or deleted, the republished one is partitioned by key id (``tl_relay_partitioning``).
 """
 
 from __future__ import annotations
@@ -17,13 +23,18 @@ from collections import OrderedDict
 from typing import Any
 from uuid import UUID
 
+from kafka.partitioner.default import murmur2
+
 from ingest import kafka_io
 from ingest.envelope import seal
+from ingest.topic_keys import TopicKeys
 from services.application import TrainingLog
 from services.keyring import KeyErased, KeyRing
 from services.tables import ServiceTables
 
 TABLE = "tl_relay"
+PARTITIONING = "tl_relay_partitioning"
+BY_KEY_ID, BY_OWNER = "key_id", "owner"  # BY_OWNER: a topic filled by an earlier version
 BATCH = 500
 log = logging.getLogger("trainledger.relay")
 
@@ -32,6 +43,8 @@ def create_relay_table(db: ServiceTables) -> None:
     """The relay's position and each partition's end offset, per topic."""
     db.execute(f"CREATE TABLE IF NOT EXISTS {db.name(TABLE)} (topic TEXT PRIMARY KEY, "
                "position BIGINT NOT NULL, partition_ends TEXT NOT NULL)")
+    db.execute(f"CREATE TABLE IF NOT EXISTS {db.name(PARTITIONING)} "
+               "(topic TEXT PRIMARY KEY, partition_by TEXT NOT NULL)")
 
 
 class TopicRecreated(Exception):
@@ -49,6 +62,8 @@ class Relay:
         self.partitions = partitions
         self._producer: Any = None
         self._owners: OrderedDict[str, str | None] = OrderedDict()
+        self.topic_keys = TopicKeys(db)
+        self._partition_by: str | None = None
         create_relay_table(db)
 
     # ------------------------------------------------------------- state
@@ -68,6 +83,26 @@ class Relay:
             "SET position = excluded.position, partition_ends = excluded.partition_ends",
             (self.topic, position, json.dumps(ends)),
         )
+
+    def partition_by(self) -> str:
+        """BY_OWNER on a topic an earlier version published to (first start after the
+        upgrade: the relay had a position, no partitioning row), else BY_KEY_ID."""
+        if self._partition_by is None:
+            rows = self.db.query(f"SELECT partition_by FROM {self.db.name(PARTITIONING)} "
+                                 "WHERE topic = %s", (self.topic,))
+            if rows:
+                self._partition_by = str(rows[0]["partition_by"])
+            else:
+                self._set_partitioning(BY_OWNER if self.state()[0] > 0 else BY_KEY_ID)
+        assert self._partition_by is not None
+        return self._partition_by
+
+    def _set_partitioning(self, by: str) -> None:
+        self.db.execute(
+            f"INSERT INTO {self.db.name(PARTITIONING)} (topic, partition_by) VALUES (%s, %s) "
+            "ON CONFLICT (topic) DO UPDATE SET partition_by = excluded.partition_by",
+            (self.topic, by))
+        self._partition_by = by
 
     # ------------------------------------------------------------- owners
 
@@ -124,6 +159,8 @@ class Relay:
         if not notifications:
             return 0
         producer = self._connect()
+        by_owner = self.partition_by() == BY_OWNER
+        partitions = len(producer.partitions_for(self.topic)) if by_owner else 0
         records = []  # seal the whole batch first: sends then go out back to back (+24%)
         for n in notifications:
             try:
@@ -131,9 +168,13 @@ class Relay:
             except KeyErased:
                 continue  # the athlete was erased: nothing of theirs goes out
             state = json.loads(plain)  # no need to rebuild the event object
-            records.append(seal(n, plain, state, self.athlete_of(n.originator_id, state),
-                                self.keys))
-        futures = [producer.send(self.topic, key=key, value=value) for key, value in records]
+            athlete = self.athlete_of(n.originator_id, state)
+            key, value = seal(n, plain, state, athlete, self.keys, self.topic_keys)
+            owner = (athlete or str(n.originator_id)).encode()
+            partition = (murmur2(owner) & 0x7FFFFFFF) % partitions if by_owner else None
+            records.append((key, value, partition))
+        futures = [producer.send(self.topic, key=key, value=value, partition=partition)
+                   for key, value, partition in records]
         producer.flush()
         new_ends = dict(ends)
         for future in futures:
@@ -150,6 +191,7 @@ class Relay:
     def republish_all(self) -> None:
         log.warning("topic %s was lost or recreated: republishing from the start", self.topic)
         self._save(0, {})
+        self._set_partitioning(BY_KEY_ID)  # a new topic: no earlier records to follow
 
     def run(self, stop: threading.Event, wake: threading.Event | None = None,
             idle: float = 0.2, check_every: float = 5.0) -> None:

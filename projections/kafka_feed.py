@@ -1,4 +1,4 @@
-"""Feeds a view from the events topic, as the consumer group ``trainledger.projection.<name>``.
+"""Feeds a view from the events topic, as the consumer group ``<namespace>.projection.<name>``.
 
 Partitions break the global order of notification positions, so the view keeps, in the same
 transaction as its rows, the next offset of every (topic, partition) it reads and the last
@@ -36,12 +36,13 @@ class KafkaFeed:
     the topic (``ingest.kafka_transport.KafkaTransport``: the broker and the key ring)."""
 
     def __init__(self, source: EventSource, db: ServiceTables, transport: Transport,
-                 view: View, topic: str) -> None:
+                 view: View, topic: str, group_prefix: str = GROUP_PREFIX) -> None:
         self.source = source
         self.db = db
         self.transport = transport
         self.view = view
         self.topic = topic
+        self.group = group_prefix + view.name
         self._consumer: Consumer | None = None
         self._topic_id: str | None = None
         self._checked = 0.0
@@ -80,7 +81,7 @@ class KafkaFeed:
         if self._consumer is None:
             self.transport.ensure_topic(self.topic, PARTITIONS, RETENTION)
             self._check_recreated()
-            self._consumer = self.transport.make_consumer(GROUP_PREFIX + self.view.name,
+            self._consumer = self.transport.make_consumer(self.group,
                                                           self.topic, self._resume)
             self._checked = time.monotonic()
         elif time.monotonic() - self._checked > TOPIC_CHECK_SECONDS:

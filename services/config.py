@@ -8,7 +8,9 @@
                               start and kept in ``<data dir>/admin-token``.
 ``TRAINLEDGER_KAFKA_BOOTSTRAP`` ``host:port[,host:port]`` of a Kafka cluster: events go to the
                               topic and views are fed from it (default: in-process delivery).
-``TRAINLEDGER_EVENTS_TOPIC``  the events topic (default ``trainledger.events``).
+``TRAINLEDGER_NAMESPACE``     prefix of every Kafka topic and consumer group (default
+                              ``trainledger``): deployments sharing a cluster each take one.
+``TRAINLEDGER_EVENTS_TOPIC``  the events topic (default ``<namespace>.events``).
 ``TRAINLEDGER_ALLOWED_HOSTS`` comma-separated host names the API answers to (``Host`` header;
                               default ``127.0.0.1,localhost,testserver``; ``*`` for any).
 ``TRAINLEDGER_QUOTA_BYTES``   storage per athlete: stored device files and queued uploads
@@ -22,6 +24,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +34,10 @@ DEFAULT_DATA_DIR = "trainledger-data"
 #: the loopback names, and the name the test client sends
 DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "testserver")
 MIB = 1024 * 1024
+DEFAULT_NAMESPACE = "trainledger"
+TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]+")
+TOPIC_MAX = 249  # Kafka's limit on a topic name
+NAMESPACE_MAX = 200  # leaves room for the longest suffix (".projection.<view>")
 
 
 class ConfigError(ValueError):
@@ -43,13 +50,20 @@ class Settings:
     database_url: str | None = None
     admin_token: str | None = None
     kafka_bootstrap: str | None = None
-    events_topic: str = "trainledger.events"
+    events_topic: str = ""  # "": the namespace's, ``<namespace>.events``
+    namespace: str = DEFAULT_NAMESPACE
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     quota_bytes: int = 2048 * MIB
     quarantine_bytes: int = 200 * MIB
     quarantine_days: int = 30
     write_rate: int = 600  # per minute and token (the admin's token is not limited)
     write_burst: int = 120
+
+    def __post_init__(self) -> None:
+        check_kafka_name("TRAINLEDGER_NAMESPACE", self.namespace, NAMESPACE_MAX)
+        if not self.events_topic:
+            object.__setattr__(self, "events_topic", f"{self.namespace}.events")
+        check_kafka_name("TRAINLEDGER_EVENTS_TOPIC", self.events_topic, TOPIC_MAX)
 
     @classmethod
     def from_env(
@@ -60,7 +74,8 @@ class Settings:
             database_url=os.environ.get("TRAINLEDGER_DATABASE_URL") or None,
             admin_token=os.environ.get("TRAINLEDGER_ADMIN_TOKEN") or None,
             kafka_bootstrap=kafka or os.environ.get("TRAINLEDGER_KAFKA_BOOTSTRAP") or None,
-            events_topic=os.environ.get("TRAINLEDGER_EVENTS_TOPIC") or "trainledger.events",
+            events_topic=os.environ.get("TRAINLEDGER_EVENTS_TOPIC") or "",
+            namespace=os.environ.get("TRAINLEDGER_NAMESPACE") or DEFAULT_NAMESPACE,
             allowed_hosts=tuple(h.strip() for h in os.environ.get(
                 "TRAINLEDGER_ALLOWED_HOSTS", "").split(",") if h.strip()) or DEFAULT_ALLOWED_HOSTS,
             quota_bytes=_positive("TRAINLEDGER_QUOTA_BYTES", cls.quota_bytes),
@@ -69,6 +84,16 @@ class Settings:
             write_rate=_positive("TRAINLEDGER_WRITE_RATE", cls.write_rate),
             write_burst=_positive("TRAINLEDGER_WRITE_BURST", cls.write_burst),
         )
+
+    @property
+    def intake_topic(self) -> str:
+        """The topic of import requests; the intake workers' consumer group has its name."""
+        return f"{self.namespace}.intake"
+
+    @property
+    def projection_group(self) -> str:
+        """Prefix of the views' consumer groups (``<namespace>.projection.<view>``)."""
+        return f"{self.namespace}.projection."
 
     @property
     def backend(self) -> str:
@@ -107,6 +132,8 @@ def masked_url(url: str) -> str:
         return url
     user = f"{parsed.username}:***@" if parsed.username else ":***@"
     return parsed._replace(netloc=user + parsed.netloc.rpartition("@")[2]).geturl()
+
+
 def _positive(name: str, default: int) -> int:
     """A positive whole number from the environment variable ``name``, else ``default``."""
     raw = os.environ.get(name)
@@ -119,6 +146,16 @@ def _positive(name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
     return value
+
+
+def check_kafka_name(variable: str, value: str, longest: int) -> None:
+    """Raise ConfigError unless ``value`` can name Kafka topics (and groups)."""
+    if not TOPIC_NAME.fullmatch(value) or value in (".", ".."):
+        raise ConfigError(f"{variable} {value!r}: use only letters, digits, '.', '_' and '-' "
+                          "(Kafka topic names)")
+    if len(value) > longest:
+        raise ConfigError(f"{variable} is {len(value)} characters long; at most {longest} "
+                          "(Kafka topic names end at 249)")
 
 
 def postgres_env(url: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from eventsourcing.application import LRUCache
 
+from ingest.topic_keys import forget_athlete as forget_topic_key
 from projections import dead_letters
 from services.domain.errors import NotFound
 from services.runtime import Runtime
@@ -87,6 +88,7 @@ def erase_athlete(rt: Runtime, athlete_id: str, record: bool = True) -> ErasureR
         for view in rt.views.values():
             report.rows_deleted.update(view.forget_athlete(tx, athlete_id))
         report.rows_deleted.update(dead_letters.forget_athlete(tx, athlete_id))
+        report.rows_deleted["tl_topic_keys"] = forget_topic_key(tx, athlete_id)
     if not rt.tables.is_postgres:  # no old page images left in the write-ahead log
         rt.tables.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     rt.tokens.forget(athlete_id)

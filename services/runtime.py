@@ -15,6 +15,7 @@ from ingest.fit.importer import ArtifactStore, fit_handler
 from ingest.fit.quarantine import Quarantine
 from ingest.intake import ImportStore, IntakeProcessor
 from ingest.relay import create_relay_table
+from ingest.topic_keys import create_topic_keys_table
 from projections import dead_letters
 from projections.base import OFFSETS, View
 from projections.directory import Directory, DirectoryView
@@ -156,6 +157,7 @@ def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
         view.create(tables)
     retire_old_views(tables)
     create_relay_table(tables)  # read by view_lag even where no relay runs
+    create_topic_keys_table(tables)  # erasure deletes from it, with or without Kafka
     imports = ImportStore(tables)
     artifacts = ArtifactStore(tables, settings.data_dir, Quarantine(
         settings.data_dir / "quarantine", settings.quarantine_bytes, settings.quarantine_days))

@@ -42,10 +42,10 @@ class Workers:
             rt.app.on_saved.append(wake.set)
             relay_worker = Relay(rt.app, rt.tables, rt.keys, bootstrap, rt.settings.events_topic)
             self._thread("relay", partial(relay_worker.run, self.stop_event, wake))
-            publisher = IntakePublisher(rt.imports, bootstrap)
+            publisher = IntakePublisher(rt.imports, bootstrap, rt.settings.intake_topic)
             self._thread("intake-publisher", partial(publisher.run, self.stop_event))
         if intake and bootstrap:
-            intake_worker = KafkaIntakeWorker(rt.intake, bootstrap)
+            intake_worker = KafkaIntakeWorker(rt.intake, bootstrap, rt.settings.intake_topic)
             self._thread("intake", partial(intake_worker.run, self.stop_event))
         elif intake:
             self.threads.append(LocalIntakeWorker(rt.intake, self.stop_event))
@@ -53,7 +53,7 @@ class Workers:
             transport = KafkaTransport(bootstrap, rt.keys)
             for name in names:
                 feed = KafkaFeed(rt.app, rt.tables, transport, rt.views[name],
-                                 rt.settings.events_topic)
+                                 rt.settings.events_topic, rt.settings.projection_group)
                 self._thread(f"project-{name}", partial(feed.run, self.stop_event))
 
     def _thread(self, name: str, target: Callable[[], None]) -> None:

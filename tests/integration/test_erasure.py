@@ -17,6 +17,7 @@ from kafka_broker import TansuBroker, publish_everything
 from ingest.envelope import open_envelope
 from ingest.fit.importer import import_fit
 from ingest.kafka_transport import KafkaTransport
+from ingest.topic_keys import TopicKeys
 from projections.kafka_feed import read_topic
 from services.config import Settings
 from services.domain.base import Source
@@ -172,6 +173,7 @@ def test_the_topics_copies_are_unreadable_after_erasure(
     before = [d.event for chunk in read_topic(runtime.app, transport, topic) for d in chunk]
     assert any(getattr(e, "athlete_id", None) == athlete_id for e in before)
 
+    key_id = TopicKeys(runtime.tables).key_id(athlete_id).encode()  # their records' key
     assert client.delete(f"/athletes/{athlete_id}", headers=ADMIN).status_code == 200
     from kafka import TopicPartition
 
@@ -189,10 +191,11 @@ def test_the_topics_copies_are_unreadable_after_erasure(
                 for record in consumer.poll(timeout_ms=1000).get(tp, []):
                     seen = record.offset + 1
                     assert MARKER.encode() not in record.value
-                    if athlete_id.encode() == record.key:
+                    if key_id == record.key:
                         erased += 1
                         with pytest.raises(KeyErased):
-                            open_envelope(record.value, runtime.keys)
+                            open_envelope(record.value, runtime.keys,
+                                          TopicKeys(runtime.tables))
     finally:
         consumer.close()
     assert erased > 0

@@ -20,6 +20,8 @@ from fastapi.testclient import TestClient
 from kafka_broker import TansuBroker
 
 from ingest import kafka_io
+from ingest.envelope import open_envelope
+from ingest.topic_keys import TopicKeys
 from projections.base import forget
 from projections.log_feed import LogFeed
 from projections.read_model import SESSIONS
@@ -244,10 +246,11 @@ def test_each_athletes_events_arrive_in_store_order(kafka_runtime: Runtime) -> N
     assert len(records) == head
     by_athlete: dict[str, list[tuple[int, int]]] = {}
     partition_of: dict[str, set[int]] = {}
+    keys = TopicKeys(kafka_runtime.tables)
     for record in records:
-        meta = json.loads(record.value)
+        meta = open_envelope(record.value, kafka_runtime.keys, keys).meta
         owner = meta["key_owner"]
-        assert record.key.decode() == owner
+        assert record.key.decode() == keys.key_id(owner)
         by_athlete.setdefault(owner, []).append((record.offset, meta["position"]))
         partition_of.setdefault(owner, set()).add(record.partition)
     assert len({p for ps in partition_of.values() for p in ps}) > 1, "spread over partitions"

@@ -10,7 +10,6 @@ earlier ones as already seen: sets missing from the view for good, with a lag of
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -24,7 +23,9 @@ from kafka import TopicPartition
 from kafka_broker import TansuBroker
 
 from ingest import kafka_io
+from ingest.envelope import open_envelope
 from ingest.relay import Relay
+from ingest.topic_keys import TopicKeys
 from services.config import Settings
 from services.domain.base import Context, Source
 from services.runtime import Runtime, open_runtime
@@ -47,8 +48,10 @@ def write_sets(rt: Runtime, session_id: str, n: int, tag: str) -> None:
                        {"exercise_id": "squat.back_squats", "reps": 5, "load": 100.0})
 
 
-def topic_positions(bootstrap: str, topic: str, count: int) -> dict[int, list[int]]:
+def topic_positions(rt: Runtime, topic: str, count: int) -> dict[int, list[int]]:
     """Store positions of the topic's records, per partition, in offset order."""
+    bootstrap = rt.settings.kafka_bootstrap or ""
+    keys = TopicKeys(rt.tables)
     consumer = kafka_io.make_consumer(bootstrap, None)
     try:
         parts = [TopicPartition(topic, p) for p in kafka_io.topic_partitions(consumer, topic)]
@@ -61,8 +64,8 @@ def topic_positions(bootstrap: str, topic: str, count: int) -> dict[int, list[in
                 seen.setdefault(tp.partition, []).extend(records)
     finally:
         consumer.close()
-    return {p: [json.loads(r.value)["position"] for r in sorted(rs, key=lambda r: r.offset)]
-            for p, rs in seen.items()}
+    return {p: [open_envelope(r.value, rt.keys, keys).meta["position"]
+                for r in sorted(rs, key=lambda r: r.offset)] for p, rs in seen.items()}
 
 
 def test_a_topic_lost_mid_stream_is_republished_in_store_order(
@@ -89,13 +92,15 @@ def test_a_topic_lost_mid_stream_is_republished_in_store_order(
         wake.set()
         head = int(rt.app.recorder.max_notification_id() or 0)
         wait_until(lambda: relay.state()[0] == head, 60, "everything published again")
+        stop.set()
+        runner.join(timeout=30)
+        positions = topic_positions(rt, topic, head)
     finally:
         stop.set()
         wake.set()
         if runner.is_alive():
             runner.join(timeout=30)
         rt.close()
-    positions = topic_positions(kafka_broker.bootstrap, topic, head)
     records = [p for ps in positions.values() for p in ps]
     assert set(records) == set(range(1, head + 1)), "every event on the new topic"
     for partition, seq in positions.items():
