@@ -21,7 +21,6 @@ from support_poison import FUTURE_TOPIC, POISONS, SET_LOGGED
 from support_views import Athlete, squat
 
 from ingest import kafka_io
-from ingest.intake import INTAKE_TOPIC
 from projections import dead_letters
 from projections.base import release_parked
 from projections.replay import replay
@@ -205,8 +204,8 @@ def test_a_malformed_record_on_a_topic_stops_nothing(settings: Settings,
             ada.session(days_ago(3), [squat(100)])
             producer = kafka_io.make_producer(kafka_broker.bootstrap)
             try:
-                kafka_io.ensure_topic(kafka_broker.bootstrap, INTAKE_TOPIC, 3)
-                for topic in (settings.events_topic, INTAKE_TOPIC):
+                kafka_io.ensure_topic(kafka_broker.bootstrap, settings.intake_topic, 3)
+                for topic in (settings.events_topic, settings.intake_topic):
                     for partition in range(3):  # whichever partition the athlete's are on
                         producer.send(topic, value=b"\x00not an envelope",
                                       partition=partition)
