@@ -138,14 +138,14 @@ def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> Re
             shutil.copytree(src / "files" / name, data_dir / name, dirs_exist_ok=True)
     ledger = sorted({athlete for folder in (src / "files", data_dir, *ledgers)
                      for athlete in erased_ids(folder)})
-    rt = open_runtime(settings)
+    rt = open_runtime(settings, finish_erasures=False)  # reapply() does, after the rows
     try:
         tables = _restore_postgres(rt, src / "tables") if settings.backend == "postgres" else {}
         again = reapply(rt, ledger)
         if ledger:
             with (data_dir / LEDGER).open("w") as f:
                 for athlete_id in ledger:
-                    f.write(json.dumps({"athlete_id": athlete_id}) + "\n")
+                    f.write(json.dumps({"athlete_id": athlete_id, "state": "done"}) + "\n")
         events = int(rt.app.recorder.max_notification_id() or 0)
     finally:
         rt.close()

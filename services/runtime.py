@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from ingest.fit.importer import ArtifactStore, fit_handler
+from ingest.fit.artifacts import ArtifactStore, upgrade_device_files
+from ingest.fit.importer import fit_handler
+from ingest.fit.seen_files import SeenFiles
 from ingest.intake import ImportStore, IntakeProcessor
 from ingest.relay import create_relay_table
 from projections.base import OFFSETS, View
@@ -20,6 +22,7 @@ from projections.log_feed import LogFeed
 from projections.registry import all_views, retire_old_views
 from services.application import TrainingLog
 from services.config import ConfigError, Settings
+from services.erasure import finish_pending
 from services.keyring import KeyRing
 from services.tables import ServiceTables
 from services.tokens import TokenStore
@@ -38,6 +41,7 @@ class Runtime:
     imports: ImportStore
     intake: IntakeProcessor
     artifacts: ArtifactStore
+    seen_files: SeenFiles
 
     def view_lag(self) -> dict[str, int]:
         """Per view: the stored events it has not applied yet, plus the work it deferred
@@ -125,10 +129,15 @@ def startup_lock(env: dict[str, str]) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
-def open_runtime(settings: Settings) -> Runtime:
+def open_runtime(settings: Settings, finish_erasures: bool = True) -> Runtime:
+    """The runtime for ``settings``; ``finish_erasures``: finish erasures that failed
+    half-way (``services.erasure``; a restore does it itself, once its rows are in)."""
     env = settings.store_env()
     with startup_lock(env):
-        return _open_runtime(settings, env)
+        rt = _open_runtime(settings, env)
+    if finish_erasures:
+        finish_pending(rt)
+    return rt
 
 
 def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
@@ -148,8 +157,9 @@ def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     retire_old_views(tables)
     create_relay_table(tables)  # read by view_lag even where no relay runs
     imports = ImportStore(tables)
+    upgrade_device_files(app, tables, settings.data_dir)
     artifacts = ArtifactStore(tables, settings.data_dir)
     intake = IntakeProcessor(app, imports, {"fit": fit_handler(artifacts)})
     return Runtime(settings, app, tables, TokenStore(tables, admin_token), feed,
                    Directory(feed, directory), views, keys, imports, intake,
-                   artifacts)
+                   artifacts, SeenFiles(tables))
