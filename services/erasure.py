@@ -101,7 +101,20 @@ def erase_athlete(rt: Runtime, athlete_id: str) -> ErasureReport:
 
 
 def finish(rt: Runtime, athlete_id: str) -> ErasureReport:
-    """Destroy the key and purge; each step may run again."""
+    """Destroy the key, purge, checkpoint; each step may run again."""
+    report = _purge(rt, athlete_id)
+    _seal(rt, [athlete_id])
+    return report
+
+
+def _failed(athlete_ids: list[str], step: str, exc: Exception) -> ErasureIncomplete:
+    return ErasureIncomplete(
+        f"the erasure of {', '.join(athlete_ids)} is not finished: {step} failed ({exc}); "
+        "retry the erasure to finish it")
+
+
+def _purge(rt: Runtime, athlete_id: str) -> ErasureReport:
+    """Destroy the key, then delete the athlete's rows and files in one transaction."""
     report = ErasureReport(athlete_id)
     step = "destroying the key"
     try:
@@ -115,44 +128,63 @@ def finish(rt: Runtime, athlete_id: str) -> ErasureReport:
                 tx.execute("PRAGMA secure_delete = ON")
             for owner in forgetting:
                 report.rows_deleted.update(owner.forget_athlete(tx, athlete_id))
-        if not rt.tables.is_postgres:  # no old page images left in the write-ahead log
-            step = "checkpointing the write-ahead log"
-            truncate_wal(rt.tables, CHECKPOINT_SECONDS)
-        step = "recording it as done"
-        _note(rt.settings.data_dir, athlete_id, "done")
-    except (PersistenceError, OSError, WalBusy) as exc:
-        raise ErasureIncomplete(
-            f"the erasure of {athlete_id} is not finished: {step} failed ({exc}); "
-            "retry the erasure to finish it") from exc
+    except (PersistenceError, OSError, ValueError) as exc:
+        raise _failed([athlete_id], step, exc) from exc
     report.artifacts_deleted = report.rows_deleted.pop("artifacts", 0)
     return report
 
 
+def _seal(rt: Runtime, athlete_ids: list[str]) -> None:
+    """After the purge: on SQLite, no old page images left in the write-ahead log; then the
+    ledger records the erasures as done."""
+    step = "checkpointing the write-ahead log"
+    try:
+        if not rt.tables.is_postgres:
+            truncate_wal(rt.tables, CHECKPOINT_SECONDS)
+        step = "recording it as done"
+        for athlete_id in athlete_ids:
+            _note(rt.settings.data_dir, athlete_id, "done")
+    except (PersistenceError, OSError, WalBusy) as exc:
+        raise _failed(athlete_ids, step, exc) from exc
+
+
 def finish_pending(rt: Runtime) -> list[str]:
     """At start: finish the erasures the ledger has not recorded as done; returns their ids.
-    One that fails again is logged and left for the next attempt."""
-    finished = []
-    for athlete_id, state in ledger_states(rt.settings.data_dir).items():
-        if state == "done":
-            continue
+    What fails again is logged and left for the next attempt."""
+    pending = [a for a, state in ledger_states(rt.settings.data_dir).items() if state != "done"]
+    return _finish_all(rt, pending)
+
+
+def _finish_all(rt: Runtime, athlete_ids: list[str]) -> list[str]:
+    """Purge each, then one checkpoint for all of them."""
+    purged = []
+    for athlete_id in athlete_ids:
         try:
-            finish(rt, athlete_id)
+            _purge(rt, athlete_id)
         except ErasureIncomplete as exc:
             log.warning("%s", exc)
             continue
-        finished.append(athlete_id)
-    return finished
+        purged.append(athlete_id)
+    if purged:
+        try:
+            _seal(rt, purged)
+        except ErasureIncomplete as exc:
+            log.warning("%s", exc)
+            return []
+    return purged
 
 
 def reapply(rt: Runtime, athlete_ids: list[str]) -> int:
     """Erase again, after a restore, every athlete the ledger names; returns how many were
-    still readable in the restored store."""
-    count = 0
+    still readable in the restored store.  Raises ErasureIncomplete if one cannot be."""
+    readable = 0
     for athlete_id in athlete_ids:
         try:
             rt.app.athlete(athlete_id)
-            count += 1
+            readable += 1
         except NotFound:
             pass
-        finish(rt, athlete_id)
-    return count
+    if len(_finish_all(rt, athlete_ids)) < len(athlete_ids):
+        raise ErasureIncomplete("the restored store could not be erased again for every "
+                                "athlete of the ledger (see the log); open it again to retry")
+    return readable

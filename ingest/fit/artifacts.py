@@ -59,14 +59,17 @@ class Quarantine:
         shutil.rmtree(folder)
         return {"quarantine": count}
 
-    def file_unowned(self, imports: list[dict[str, Any]]) -> int:
-        """Upgrade: move files kept before quarantines were per athlete (directly in
-        ``quarantine/``) to the folder of the athlete whose rejected import holds the same
-        bytes and name; returns how many are left where they were (no such import)."""
-        loose = [p for p in self.root.glob("*") if p.is_file() and
-                 not p.name.endswith(".reason.txt")] if self.root.is_dir() else []
-        if not loose:
-            return 0
+    def loose_files(self) -> list[Path]:
+        """Files kept before quarantines were per athlete: directly in ``quarantine/``."""
+        if not self.root.is_dir():
+            return []
+        return [p for p in self.root.iterdir()
+                if p.is_file() and not p.name.endswith(".reason.txt")]
+
+    def file_loose(self, loose: list[Path], imports: list[dict[str, Any]]) -> int:
+        """Upgrade: move each loose file (and its reason) to the folder of the athlete whose
+        rejected import holds the same bytes and name; returns how many are left where they
+        were (no such import)."""
         owners: dict[str, str] = {}
         for row in imports:
             request = json.loads(row["payload"])
@@ -201,4 +204,6 @@ def _fit_imports(db: ServiceTables, statuses: tuple[str, ...]) -> list[dict[str,
 def upgrade_device_files(app: TrainingLog, db: ServiceTables, data_dir: Path) -> None:
     """Stores from before device files were per athlete: references, quarantine folders."""
     reference_existing(app, db)
-    Quarantine(data_dir).file_unowned(_fit_imports(db, ("rejected",)))
+    quarantine = Quarantine(data_dir)
+    if loose := quarantine.loose_files():
+        quarantine.file_loose(loose, _fit_imports(db, ("rejected",)))
