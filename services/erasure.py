@@ -68,10 +68,14 @@ def ledger_states(data_dir: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     states = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            entry = json.loads(line)
-            states[entry["athlete_id"]] = entry.get("state", "legacy")
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        try:
+            entry = json.loads(line) if line.strip() else None
+        except ValueError:  # a line torn by a crash while it was written: it took no effect
+            log.warning("%s line %d: not JSON, skipped", path, number)
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("athlete_id"), str):
+            states[entry["athlete_id"]] = str(entry.get("state", "legacy"))
     return states
 
 
@@ -81,9 +85,14 @@ def erased_ids(data_dir: Path) -> list[str]:
 
 def _note(data_dir: Path, athlete_id: str, state: str) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / LEDGER).open("a") as f:
-        f.write(json.dumps({"athlete_id": athlete_id, "state": state,
-                            "at": datetime.now(UTC).isoformat()}) + "\n")
+    line = json.dumps({"athlete_id": athlete_id, "state": state,
+                       "at": datetime.now(UTC).isoformat()}) + "\n"
+    with (data_dir / LEDGER).open("a+b") as f:
+        if f.tell() > 0:  # after a line torn by a crash: start a line of our own
+            f.seek(-1, 2)
+            if f.read(1) != b"\n":
+                line = "\n" + line
+        f.write(line.encode())
 
 
 def erase_athlete(rt: Runtime, athlete_id: str) -> ErasureReport:

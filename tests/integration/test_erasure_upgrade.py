@@ -47,8 +47,8 @@ def test_an_old_store_gets_file_references_and_its_half_done_erasure_finished(
     for folder in (first, second):
         (quarantine / folder).rmdir()
     rt.keys.erase(half)
-    (settings.data_dir / LEDGER).write_text(json.dumps(
-        {"athlete_id": half, "erased_at": datetime.now(UTC).isoformat()}) + "\n")
+    (settings.data_dir / LEDGER).write_text(json.dumps(  # and a line torn by a crash
+        {"athlete_id": half, "erased_at": datetime.now(UTC).isoformat()}) + '\n{"athlete_')
     rt.close()
 
     rt = open_runtime(settings)
