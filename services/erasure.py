@@ -56,9 +56,10 @@ class ErasureReport:
 
 
 def owners(rt: Runtime) -> list[ForgetsAthletes]:
-    """Everything holding rows or files of an athlete, each deleting its own."""
-    return [rt.directory.view, rt.tokens, rt.imports, rt.seen_files, rt.artifacts,
-            rt.artifacts.quarantine, *rt.views.values()]
+    """Everything holding rows or files of an athlete, each deleting its own; those deleting
+    files last (a file deleted cannot come back if the transaction is rolled back)."""
+    return [rt.directory.view, rt.tokens, rt.imports, rt.seen_files, *rt.views.values(),
+            rt.artifacts, rt.artifacts.quarantine]
 
 
 def ledger_states(data_dir: Path) -> dict[str, str]:
