@@ -45,6 +45,8 @@ class ErasureIncomplete(Exception):
 
 
 class ForgetsAthletes(Protocol):
+    """The owner of a table or folder: deletes an athlete's rows or files, counts per name."""
+
     def forget_athlete(self, tx: Tx, athlete_id: str) -> dict[str, int]: ...
 
 
@@ -81,6 +83,7 @@ def ledger_states(data_dir: Path) -> dict[str, str]:
 
 
 def erased_ids(data_dir: Path) -> list[str]:
+    """Every athlete the ledger names, whatever the state of their erasure."""
     return list(ledger_states(data_dir))
 
 
