@@ -36,7 +36,7 @@ from services.api.schemas import SessionIn, session_command
 from services.application import TrainingLog
 from services.domain.base import Source
 from services.domain.errors import DomainError
-from services.tables import ServiceTables
+from services.tables import ServiceTables, Tx
 
 TABLE = "tl_imports"
 log = logging.getLogger("trainledger.intake")
@@ -132,6 +132,11 @@ class ImportStore:
             "payload = %s WHERE import_id = %s AND status = 'pending'",
             (status, reason, json.dumps(result), _now(), b"", import_id),
         )
+
+    def forget_athlete(self, tx: Tx, athlete_id: str) -> dict[str, int]:
+        """Delete the athlete's import requests, with the file bytes they hold (erasure)."""
+        return {TABLE: tx.execute(f"DELETE FROM {self.table} WHERE athlete_id = %s",
+                                  (athlete_id,))}
 
     def _imported_before(self, athlete_id: str, content_hash: str) -> str | None:
         rows = self.db.query(

@@ -26,9 +26,10 @@ def create_topic_keys_table(db: ServiceTables) -> None:
                "salt_b64 TEXT NOT NULL, key_id TEXT NOT NULL UNIQUE)")
 
 
-def forget_athlete(tx: Tx, athlete_id: str) -> int:
-    """Erasure: unlink the athlete from their key id; returns the rows deleted."""
-    return tx.execute(f"DELETE FROM {tx.name(TABLE)} WHERE owner_id = %s", (athlete_id,))
+def forget_athlete(tx: Tx, athlete_id: str) -> dict[str, int]:
+    """Erasure: unlink the athlete from their key id; the rows deleted."""
+    return {TABLE: tx.execute(f"DELETE FROM {tx.name(TABLE)} WHERE owner_id = %s",
+                              (athlete_id,))}
 
 
 def key_id_of(salt: bytes, owner_id: str) -> str:

@@ -62,6 +62,11 @@ class DirectoryView(View):
         )
 
 
+    def forget_athlete(self, tx: Tx, athlete_id: str) -> dict[str, int]:
+        return {TABLE: tx.execute(f"DELETE FROM {tx.name(TABLE)} WHERE athlete_id = %s",
+                                  (athlete_id,))}
+
+
 class Directory:
     """Read access to the directory view, caught up with the store before every read."""
 

@@ -31,7 +31,7 @@ from psycopg import sql
 
 from projections.read_model import LAYOUT_TABLE
 from services.config import Settings, postgres_env
-from services.erasure import LEDGER, erased_ids, reapply
+from services.erasure import LEDGER, ErasureIncomplete, erased_ids, reapply
 from services.private_files import DIR_MODE, tighten
 from services.runtime import Runtime, open_runtime
 
@@ -140,14 +140,17 @@ def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> Re
             shutil.copytree(src / "files" / name, data_dir / name, dirs_exist_ok=True)
     ledger = sorted({athlete for folder in (src / "files", data_dir, *ledgers)
                      for athlete in erased_ids(folder)})
-    rt = open_runtime(settings)
+    rt = open_runtime(settings, finish_erasures=False)  # reapply() does, after the rows
     try:
         tables = _restore_postgres(rt, src / "tables") if settings.backend == "postgres" else {}
-        again = reapply(rt, ledger)
-        if ledger:
+        if ledger:  # pending until reapply() has finished each (else: the next start does)
             with (data_dir / LEDGER).open("w") as f:
                 for athlete_id in ledger:
-                    f.write(json.dumps({"athlete_id": athlete_id}) + "\n")
+                    f.write(json.dumps({"athlete_id": athlete_id, "state": "started"}) + "\n")
+        try:
+            again = reapply(rt, ledger)
+        except ErasureIncomplete as exc:
+            raise BackupError(f"{data_dir}: restored, but {exc}") from exc
         events = int(rt.app.recorder.max_notification_id() or 0)
     finally:
         rt.close()

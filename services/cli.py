@@ -425,4 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # as ``python -m services.cli``: run the module under its own name, so that the
+    # CliError the subcommands import from ``services.cli`` is the one main() catches
+    from services import cli
+
+    sys.exit(cli.main())

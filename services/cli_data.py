@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from services.config import Settings
-from services.runtime import Runtime
+from services.runtime import Runtime, open_runtime
 
 
 def cmd_backup(args: argparse.Namespace, runtime: Callable[[Any], Runtime]) -> int:
@@ -38,15 +38,18 @@ def cmd_restore(args: argparse.Namespace, runtime: Callable[[Any], Runtime]) -> 
     return 0
 
 
-def cmd_erase(args: argparse.Namespace, runtime: Callable[[Any], Runtime]) -> int:
+def cmd_erase(args: argparse.Namespace) -> int:
     from services.cli import CliError
-    from services.erasure import erase_athlete
+    from services.erasure import ErasureIncomplete, erase_athlete
 
     if not args.yes:
         raise CliError("erasure cannot be undone: add --yes to erase this athlete")
-    rt = runtime(args)
+    # not finishing pending erasures at start: this one reports its own as finished
+    rt = open_runtime(Settings.from_env(args.data_dir), finish_erasures=False)
     try:
         report = erase_athlete(rt, args.athlete_id)
+    except ErasureIncomplete as exc:
+        raise CliError(str(exc)) from exc
     finally:
         rt.close()
     print(json.dumps({"athlete_id": report.athlete_id, "rows_deleted": report.rows_deleted,
@@ -69,4 +72,4 @@ def add_parsers(sub: Any, runtime: Callable[[Any], Runtime]) -> None:
     e.add_argument("athlete_id")
     e.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     e.add_argument("--data-dir", default=argparse.SUPPRESS)
-    e.set_defaults(func=lambda args: cmd_erase(args, runtime))
+    e.set_defaults(func=cmd_erase)

@@ -3,10 +3,17 @@
 History is never rewritten.  Every stored payload of the athlete is encrypted with their key
 (:mod:`services.keyed_mapper`), and so is every copy on the topic (:mod:`ingest.envelope`):
 destroying that key makes all of it unreadable at once, in the store, on the topic and in any
-backup that does not also hold the key.  What was derived in clear is deleted: view rows,
-tokens, queued imports (they hold file bytes), and the stored device files.  The erasure is
-also written to ``erasures.log`` in the data directory, outside the database, so that
-restoring an older backup erases the athlete again (:mod:`services.backup`).
+backup that does not also hold the key.  What was derived in clear is deleted by the owner of
+each table or folder (``forget_athlete``): directory and view rows, tokens, import requests
+(they hold file bytes), watched-folder records, device-file references with the files nobody
+else refers to, and rejected files.
+
+An erasure is resumable and idempotent.  Its intent is written first to ``erasures.log`` in
+the data directory ("started"), then the key is destroyed, the rows and files purged and, on
+SQLite, the write-ahead log checkpointed and truncated; "done" is written last.  If a step
+fails, erasing the athlete again (API, ``trainledger erase``) or the next start finishes it.
+The ledger lives outside the database, so restoring an older backup erases the athlete again
+(:mod:`services.backup`).
 """
 
 from __future__ import annotations
@@ -16,23 +23,33 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from eventsourcing.application import LRUCache
+from eventsourcing.persistence import PersistenceError
 
-from ingest.topic_keys import forget_athlete as forget_topic_key
+from ingest import topic_keys
 from projections import dead_letters
 from services.domain.errors import NotFound
-from services.runtime import Runtime
+from services.tables import Tx
+from services.wal import WalBusy, truncate_wal
 
-#: (table, column naming the athlete) of every service table with rows of an athlete
-#: (the views' own rows: each view forgets its athlete, ``View.forget_athlete``)
-ATHLETE_ROWS = (
-    ("tl_directory", "athlete_id"), ("tl_tokens", "principal_id"),
-    ("tl_imports", "athlete_id"), ("tl_watch_seen", "athlete_id"),
-)
+if TYPE_CHECKING:
+    from services.runtime import Runtime
+
 LEDGER = "erasures.log"
+CHECKPOINT_SECONDS = 10.0  # how long the final checkpoint may wait for readers
 log = logging.getLogger("trainledger.erasure")
+
+
+class ErasureIncomplete(Exception):
+    """An erasure began but a step failed: erasing the athlete again finishes it."""
+
+
+class ForgetsAthletes(Protocol):
+    """The owner of a table or folder: deletes an athlete's rows or files, counts per name."""
+
+    def forget_athlete(self, tx: Tx, athlete_id: str) -> dict[str, int]: ...
 
 
 @dataclass
@@ -42,69 +59,147 @@ class ErasureReport:
     artifacts_deleted: int = 0
 
 
-def ledger_path(rt: Runtime) -> Path:
-    return rt.settings.data_dir / LEDGER
+def owners(rt: Runtime) -> list[ForgetsAthletes]:
+    """Everything holding rows or files of an athlete, each deleting its own; those deleting
+    files last (a file deleted cannot come back if the transaction is rolled back)."""
+    return [rt.directory.view, rt.tokens, rt.imports, rt.seen_files, *rt.views.values(),
+            dead_letters, topic_keys, rt.artifacts, rt.artifacts.quarantine]
+
+
+def ledger_states(data_dir: Path) -> dict[str, str]:
+    """Each erased athlete's last state: started, done, or legacy (written by an earlier
+    version, which did not record whether the purge finished)."""
+    path = data_dir / LEDGER
+    if not path.exists():
+        return {}
+    states = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        try:
+            entry = json.loads(line) if line.strip() else None
+        except ValueError:  # a line torn by a crash while it was written: it took no effect
+            log.warning("%s line %d: not JSON, skipped", path, number)
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("athlete_id"), str):
+            states[entry["athlete_id"]] = str(entry.get("state", "legacy"))
+    return states
 
 
 def erased_ids(data_dir: Path) -> list[str]:
-    path = data_dir / LEDGER
-    if not path.exists():
-        return []
-    return [json.loads(line)["athlete_id"] for line in path.read_text().splitlines() if line]
+    """Every athlete the ledger names, whatever the state of their erasure."""
+    return list(ledger_states(data_dir))
 
 
-def erase_athlete(rt: Runtime, athlete_id: str, record: bool = True) -> ErasureReport:
-    """Make everything of this athlete unreadable; raises NotFound if there is no such
-    athlete (or it was erased already).  ``record``: write it to the ledger."""
-    rt.app.athlete(athlete_id)  # NotFound if unknown or already erased
-    sessions = rt.directory.list("session", athlete_id, limit=1_000_000)
-    artifacts = set()
-    for row in sessions:
+def _note(data_dir: Path, athlete_id: str, state: str) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"athlete_id": athlete_id, "state": state,
+                       "at": datetime.now(UTC).isoformat()}) + "\n"
+    with (data_dir / LEDGER).open("a+b") as f:
+        if f.tell() > 0:  # after a line torn by a crash: start a line of our own
+            f.seek(-1, 2)
+            if f.read(1) != b"\n":
+                line = "\n" + line
+        f.write(line.encode())
+
+
+def erase_athlete(rt: Runtime, athlete_id: str) -> ErasureReport:
+    """Make everything of this athlete unreadable, or finish an erasure that failed half-way;
+    raises NotFound if there is no such athlete (or its erasure is done), ErasureIncomplete
+    if a step fails (nothing is lost: call again)."""
+    if ledger_states(rt.settings.data_dir).get(athlete_id) in (None, "done"):
+        rt.app.athlete(athlete_id)  # NotFound if unknown or already erased
         try:
-            device: Any = rt.app.session(row["entity_id"]).device or {}
-        except Exception as exc:  # a damaged stored event: erasure must still go through
-            log.warning("erasure: session %s unreadable (%s)", row["entity_id"], exc)
-            continue
-        if device.get("artifact_sha256"):
-            artifacts.add(device["artifact_sha256"])
-    rt.keys.erase(athlete_id)
-    if record:
-        ledger = ledger_path(rt)
-        ledger.parent.mkdir(parents=True, exist_ok=True)
-        with ledger.open("a") as f:
-            f.write(json.dumps({"athlete_id": athlete_id,
-                                "erased_at": datetime.now(UTC).isoformat()}) + "\n")
-    cache = rt.app.repository.cache
-    if cache is not None:  # aggregates read before the erasure must not be served again
-        rt.app.repository.cache = LRUCache(maxsize=2000)
-    report = ErasureReport(athlete_id)
-    present = [(t, c) for t, c in ATHLETE_ROWS if rt.tables.exists(t)]
-    with rt.tables.transaction() as tx:
-        if not rt.tables.is_postgres:  # overwrite deleted rows, not just unlink them
-            tx.execute("PRAGMA secure_delete = ON")
-        for table, column in present:
-            report.rows_deleted[table] = tx.execute(
-                f"DELETE FROM {tx.name(table)} WHERE {column} = %s", (athlete_id,))
-        for view in rt.views.values():
-            report.rows_deleted.update(view.forget_athlete(tx, athlete_id))
-        report.rows_deleted.update(dead_letters.forget_athlete(tx, athlete_id))
-        report.rows_deleted["tl_topic_keys"] = forget_topic_key(tx, athlete_id)
-    if not rt.tables.is_postgres:  # no old page images left in the write-ahead log
-        rt.tables.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    rt.tokens.forget(athlete_id)
-    for digest in artifacts:
-        report.artifacts_deleted += rt.artifacts.delete(digest)
+            _note(rt.settings.data_dir, athlete_id, "started")
+        except OSError as exc:
+            raise ErasureIncomplete(f"cannot record the erasure of {athlete_id}: {exc}; "
+                                    "nothing was erased") from exc
+    return finish(rt, athlete_id)
+
+
+def finish(rt: Runtime, athlete_id: str) -> ErasureReport:
+    """Destroy the key, purge, checkpoint; each step may run again."""
+    report = _purge(rt, athlete_id)
+    _seal(rt, [athlete_id])
     return report
 
 
-def reapply(rt: Runtime, athlete_ids: list[str]) -> int:
-    """Erase again, after a restore, every athlete the ledger names; returns how many."""
-    count = 0
+def _failed(athlete_ids: list[str], step: str, exc: Exception) -> ErasureIncomplete:
+    return ErasureIncomplete(
+        f"the erasure of {', '.join(athlete_ids)} is not finished: {step} failed ({exc}); "
+        "retry the erasure to finish it")
+
+
+def _purge(rt: Runtime, athlete_id: str) -> ErasureReport:
+    """Destroy the key, then delete the athlete's rows and files in one transaction."""
+    report = ErasureReport(athlete_id)
+    step = "destroying the key"
+    try:
+        rt.keys.erase(athlete_id)
+        if rt.app.repository.cache is not None:  # aggregates read before must not be served
+            rt.app.repository.cache = LRUCache(maxsize=2000)
+        step = "deleting the athlete's rows and files"
+        forgetting = owners(rt)
+        with rt.tables.transaction() as tx:
+            if not rt.tables.is_postgres:  # overwrite deleted rows, not just unlink them
+                tx.execute("PRAGMA secure_delete = ON")
+            for owner in forgetting:
+                report.rows_deleted.update(owner.forget_athlete(tx, athlete_id))
+    except (PersistenceError, OSError, ValueError) as exc:
+        raise _failed([athlete_id], step, exc) from exc
+    report.artifacts_deleted = report.rows_deleted.pop("artifacts", 0)
+    return report
+
+
+def _seal(rt: Runtime, athlete_ids: list[str]) -> None:
+    """After the purge: on SQLite, no old page images left in the write-ahead log; then the
+    ledger records the erasures as done."""
+    step = "checkpointing the write-ahead log"
+    try:
+        if not rt.tables.is_postgres:
+            truncate_wal(rt.tables, CHECKPOINT_SECONDS)
+        step = "recording it as done"
+        for athlete_id in athlete_ids:
+            _note(rt.settings.data_dir, athlete_id, "done")
+    except (PersistenceError, OSError, WalBusy) as exc:
+        raise _failed(athlete_ids, step, exc) from exc
+
+
+def finish_pending(rt: Runtime) -> list[str]:
+    """At start: finish the erasures the ledger has not recorded as done; returns their ids.
+    What fails again is logged and left for the next attempt."""
+    pending = [a for a, state in ledger_states(rt.settings.data_dir).items() if state != "done"]
+    return _finish_all(rt, pending)
+
+
+def _finish_all(rt: Runtime, athlete_ids: list[str]) -> list[str]:
+    """Purge each, then one checkpoint for all of them."""
+    purged = []
     for athlete_id in athlete_ids:
         try:
-            erase_athlete(rt, athlete_id, record=False)
-        except NotFound:
-            rt.keys.erase(athlete_id)  # already unreadable: make sure the key is gone
+            _purge(rt, athlete_id)
+        except ErasureIncomplete as exc:
+            log.warning("%s", exc)
             continue
-        count += 1
-    return count
+        purged.append(athlete_id)
+    if purged:
+        try:
+            _seal(rt, purged)
+        except ErasureIncomplete as exc:
+            log.warning("%s", exc)
+            return []
+    return purged
+
+
+def reapply(rt: Runtime, athlete_ids: list[str]) -> int:
+    """Erase again, after a restore, every athlete the ledger names; returns how many were
+    still readable in the restored store.  Raises ErasureIncomplete if one cannot be."""
+    readable = 0
+    for athlete_id in athlete_ids:
+        try:
+            rt.app.athlete(athlete_id)
+            readable += 1
+        except NotFound:
+            pass
+    if len(_finish_all(rt, athlete_ids)) < len(athlete_ids):
+        raise ErasureIncomplete("the restored store could not be erased again for every "
+                                "athlete of the ledger (see the log); open it again to retry")
+    return readable

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from ingest.fit.importer import ArtifactStore, fit_handler
+from ingest.fit.artifacts import ArtifactStore, upgrade_device_files
+from ingest.fit.importer import fit_handler
 from ingest.fit.quarantine import Quarantine
+from ingest.fit.seen_files import SeenFiles
 from ingest.intake import ImportStore, IntakeProcessor
 from ingest.relay import create_relay_table
 from ingest.topic_keys import create_topic_keys_table
@@ -23,6 +25,7 @@ from projections.log_feed import LogFeed
 from projections.registry import all_views, retire_old_views
 from services.application import TrainingLog
 from services.config import ConfigError, Settings
+from services.erasure import finish_pending
 from services.keyring import KeyRing
 from services.private_files import make_process_private, tighten
 from services.tables import ServiceTables
@@ -42,6 +45,7 @@ class Runtime:
     imports: ImportStore
     intake: IntakeProcessor
     artifacts: ArtifactStore
+    seen_files: SeenFiles
 
     def view_lag(self) -> dict[str, int]:
         """Per view: the stored events it has not applied yet, plus the work it deferred
@@ -131,14 +135,19 @@ def startup_lock(env: dict[str, str]) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
-def open_runtime(settings: Settings) -> Runtime:
-    """Open the configured store.  What this process writes from now on is private to its
-    user, and the data directory written before (database, keys, files) is made so too."""
+def open_runtime(settings: Settings, finish_erasures: bool = True) -> Runtime:
+    """The runtime for ``settings``; ``finish_erasures``: finish erasures that failed
+    half-way (``services.erasure``; a restore does it itself, once its rows are in).  What
+    this process writes from now on is private to its user, and the data directory written
+    before (database, keys, files) is made so too."""
     make_process_private()
     tighten(settings.data_dir)
     env = settings.store_env()
     with startup_lock(env):
-        return _open_runtime(settings, env)
+        rt = _open_runtime(settings, env)
+    if finish_erasures:
+        finish_pending(rt)
+    return rt
 
 
 def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
@@ -158,10 +167,12 @@ def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     retire_old_views(tables)
     create_relay_table(tables)  # read by view_lag even where no relay runs
     create_topic_keys_table(tables)  # erasure deletes from it, with or without Kafka
+    upgrade_device_files(app, tables, settings.data_dir)  # reads imports as they were
     imports = ImportStore(tables)
-    artifacts = ArtifactStore(tables, settings.data_dir, Quarantine(
-        settings.data_dir / "quarantine", settings.quarantine_bytes, settings.quarantine_days))
+    artifacts = ArtifactStore(tables, Quarantine(
+        settings.data_dir / "quarantine", settings.quarantine_bytes, settings.quarantine_days),
+        settings.data_dir)
     intake = IntakeProcessor(app, imports, {"fit": fit_handler(artifacts)})
     return Runtime(settings, app, tables, TokenStore(tables, admin_token), feed,
                    Directory(feed, directory), views, keys, imports, intake,
-                   artifacts)
+                   artifacts, SeenFiles(tables))

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from uuid import uuid4
 
-from services.tables import ServiceTables
+from services.tables import ServiceTables, Tx
 
 Role = Literal["admin", "athlete", "coach"]
 CACHE_SECONDS = 5.0
@@ -138,11 +138,13 @@ class TokenStore:
         )
         return TokenInfo(**rows[0]) if rows else None
 
-    def forget(self, principal_id: str) -> None:
-        """Drop cached lookups of a principal whose token rows were deleted (erasure)."""
+    def forget_athlete(self, tx: Tx, athlete_id: str) -> dict[str, int]:
+        """Delete the athlete's tokens and their cached lookups (erasure)."""
         for digest, (principal, _) in list(self._cache.items()):
-            if principal.principal_id == principal_id:
+            if principal.principal_id == athlete_id:
                 self._cache.pop(digest, None)
+        return {"tl_tokens": tx.execute(f"DELETE FROM {self.table} WHERE principal_id = %s",
+                                        (athlete_id,))}
 
     def revoke(self, token_id: str) -> bool:
         """Revoke a token; False when it was unknown or already revoked."""

@@ -9,17 +9,16 @@ existing ids and records nothing.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
 from ingest.fit import FitError, decode
+from ingest.fit.artifacts import ArtifactStore
 from ingest.fit.mapping import (
     ActivityPlan,
     FitPlan,
@@ -28,7 +27,6 @@ from ingest.fit.mapping import (
     for_athlete,
     plan_fit,
 )
-from ingest.fit.quarantine import Quarantine
 from ingest.intake import frame_fit, unframe_fit
 from services.application import TrainingLog
 from services.domain.athlete import Athlete
@@ -39,10 +37,6 @@ from services.domain.plan import WeeklyPlan, plan_id_for
 from services.domain.session import TrainingSession
 from services.domain.validation import clean_device_text
 from services.domain.weeks import local_day, week_start
-from services.private_files import private_dir, write_private
-from services.tables import ServiceTables
-
-STORED_FILES = "tl_stored_files"
 
 
 @dataclass
@@ -57,74 +51,6 @@ class FitResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v not in (None, [], 0)}
-
-
-class ArtifactStore:
-    """Device files, gzip-compressed, by SHA-256: in the data directory, or in the database
-    (table ``tl_artifacts``) when PostgreSQL is configured.  ``tl_stored_files`` says whose
-    they are and how large (the storage quota counts them); rejected files go to a bounded
-    quarantine (:mod:`ingest.fit.quarantine`)."""
-
-    def __init__(self, db: ServiceTables, data_dir: Path,
-                 quarantine: Quarantine | None = None) -> None:
-        self.db = db
-        self.root = data_dir / "artifacts"
-        self.quarantine = quarantine or Quarantine(data_dir / "quarantine")
-        if db.is_postgres:
-            db.execute(f"CREATE TABLE IF NOT EXISTS {db.name('tl_artifacts')} "
-                       "(sha256 TEXT PRIMARY KEY, gz BYTEA NOT NULL)")
-        db.execute(f"CREATE TABLE IF NOT EXISTS {db.name(STORED_FILES)} (athlete_id TEXT NOT "
-                   "NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL, "
-                   "PRIMARY KEY (athlete_id, sha256))")
-
-    def put(self, data: bytes, athlete_id: str | None = None) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        if athlete_id is not None:
-            self.db.execute(f"INSERT INTO {self.db.name(STORED_FILES)} (athlete_id, sha256, "
-                            "bytes) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                            (athlete_id, digest, len(data)))
-        packed = gzip.compress(data, compresslevel=6, mtime=0)
-        if self.db.is_postgres:
-            self.db.execute(f"INSERT INTO {self.db.name('tl_artifacts')} (sha256, gz) "
-                            "VALUES (%s, %s) ON CONFLICT (sha256) DO NOTHING", (digest, packed))
-        else:
-            path = self.root / digest[:2] / f"{digest}.fit.gz"
-            if not path.exists():
-                private_dir(path.parent)
-                tmp = path.with_suffix(".tmp")
-                write_private(tmp, packed)
-                tmp.replace(path)
-        return digest
-
-    def stored_bytes(self, athlete_id: str) -> int:
-        """The size of the device files kept for the athlete (each file once)."""
-        rows = self.db.query(f"SELECT COALESCE(SUM(bytes), 0) AS n FROM "
-                             f"{self.db.name(STORED_FILES)} WHERE athlete_id = %s",
-                             (athlete_id,))
-        return int(rows[0]["n"])
-
-    def get(self, digest: str) -> bytes | None:
-        if self.db.is_postgres:
-            rows = self.db.query(f"SELECT gz FROM {self.db.name('tl_artifacts')} "
-                                 "WHERE sha256 = %s", (digest,))
-            return gzip.decompress(bytes(rows[0]["gz"])) if rows else None
-        path = self.root / digest[:2] / f"{digest}.fit.gz"
-        return gzip.decompress(path.read_bytes()) if path.exists() else None
-
-    def delete(self, digest: str) -> int:
-        """Remove a stored file (erasure); returns 1 if there was one."""
-        if self.db.is_postgres:
-            return self.db.execute(f"DELETE FROM {self.db.name('tl_artifacts')} "
-                                   "WHERE sha256 = %s", (digest,))
-        path = self.root / digest[:2] / f"{digest}.fit.gz"
-        if not path.exists():
-            return 0
-        path.unlink()
-        return 1
-
-    def keep_rejected(self, name: str, data: bytes, reason: str) -> Path:
-        """Keep a rejected file for inspection, with its reason beside it."""
-        return self.quarantine.keep(name, data, reason)
 
 
 def session_zone(athlete: Athlete, started_at: datetime, local_offset_s: int | None) -> str:
@@ -302,7 +228,7 @@ def record(app: TrainingLog, artifacts: ArtifactStore, source: Source, athlete_i
     name, plan = prepared.name, prepared.plan
     if prepared.rejected is not None or plan is None:
         reason = prepared.rejected or f"{name}: unreadable"
-        artifacts.keep_rejected(name, data, reason)
+        artifacts.quarantine.keep(athlete_id, name, data, reason)
         return FitResult("rejected", reason)
     if plan.skipped is not None:
         return FitResult("skipped", f"{name}: {plan.skipped}", plan.file_type)
@@ -311,12 +237,12 @@ def record(app: TrainingLog, artifacts: ArtifactStore, source: Source, athlete_i
                             prepared.sha256)
     except DomainError as exc:
         reason = f"{name}: {exc.field + ': ' if exc.field else ''}{exc.message}"
-        artifacts.keep_rejected(name, data, reason)
+        artifacts.quarantine.keep(athlete_id, name, data, reason)
         return FitResult("rejected", reason, plan.file_type)
     if result.status == "skipped":
         result.reason = f"{name}: {result.reason}"
     else:
-        artifacts.put(data, athlete_id)
+        artifacts.put(athlete_id, data)
     return result
 
 

@@ -19,8 +19,6 @@ from ingest.fit.batch import find_fit_files, import_files
 from services.domain.base import Source
 from services.runtime import Runtime
 
-TABLE = "tl_watch_seen"
-
 
 class FolderWatcher:
     def __init__(self, rt: Runtime, athlete_id: str, folder: Path,
@@ -29,12 +27,9 @@ class FolderWatcher:
         self.athlete_id = athlete_id
         self.folder = folder
         self.report = report
-        self.table = rt.tables.name(TABLE)
+        self.table = rt.seen_files.table
         self._pending: dict[str, tuple[int, float]] = {}
         self._links_reported: set[str] = set()
-        rt.tables.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (athlete_id TEXT NOT NULL, "
-                          "path TEXT NOT NULL, size BIGINT NOT NULL, mtime DOUBLE PRECISION "
-                          "NOT NULL, status TEXT NOT NULL, PRIMARY KEY (athlete_id, path))")
 
     def _seen(self) -> dict[str, tuple[int, float]]:
         rows = self.rt.tables.query(f"SELECT path, size, mtime FROM {self.table} "

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 
 from services.api import schemas as s
 from services.api.security import CallerDep
 from services.api.views import athlete_out
+from services.domain.errors import NotFound
 from services.domain.validation import to_kg
 
 router = APIRouter(tags=["athletes"])
@@ -47,9 +48,14 @@ def create_athlete(body: s.AthleteIn, caller: CallerDep) -> s.AthleteCreated:
 def list_athletes(caller: CallerDep) -> list[s.AthleteOut]:
     rows = caller.runtime.directory.list("athlete", newest_first=False, limit=10_000)
     app = caller.runtime.app
-    return [
-        athlete_out(app.athlete(r["entity_id"])) for r in rows if caller.can_read(r["entity_id"])
-    ]
+    listed = []
+    for row in rows:
+        if caller.can_read(row["entity_id"]):
+            try:
+                listed.append(athlete_out(app.athlete(row["entity_id"])))
+            except NotFound:  # key destroyed, rows not yet purged: an erasure to finish
+                continue
+    return listed
 
 
 @router.delete(
@@ -58,10 +64,15 @@ def list_athletes(caller: CallerDep) -> list[s.AthleteOut]:
     "becomes unreadable, derived data is deleted; this cannot be undone",
 )
 def erase_athlete(athlete_id: str, caller: CallerDep) -> dict[str, Any]:
+    from services.erasure import ErasureIncomplete
     from services.erasure import erase_athlete as erase
 
-    caller.check_write(athlete_id)
-    report = erase(caller.runtime, athlete_id)
+    caller.require_writer()
+    caller.write_access.check(athlete_id, "athlete")  # erase() says if there is none
+    try:
+        report = erase(caller.runtime, athlete_id)
+    except ErasureIncomplete as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "5"}) from exc
     return {"athlete_id": athlete_id, "erased": True, "rows_deleted": report.rows_deleted,
             "artifacts_deleted": report.artifacts_deleted}
 

@@ -118,9 +118,9 @@ def quarantined(folder: Path) -> list[str]:
 def test_the_quarantine_keeps_the_newest_files_within_its_size(settings: Settings) -> None:
     size = 10_000
     bounded = replace(settings, quarantine_bytes=3 * size + 3 * 200)
-    folder = settings.data_dir / "quarantine"
     with served(bounded) as (_, client):
         athlete_id, token = new_athlete(client)
+        folder = settings.data_dir / "quarantine" / athlete_id
         for i in range(5):
             r = upload(client, athlete_id, token, bad_file(i, size))
             assert r.json()[0]["status"] == "rejected", r.text
@@ -130,9 +130,9 @@ def test_the_quarantine_keeps_the_newest_files_within_its_size(settings: Setting
 
 
 def test_the_quarantine_drops_files_older_than_its_age(settings: Settings) -> None:
-    folder = settings.data_dir / "quarantine"
     with served(replace(settings, quarantine_days=30)) as (_, client):
         athlete_id, token = new_athlete(client)
+        folder = settings.data_dir / "quarantine" / athlete_id
         upload(client, athlete_id, token, bad_file(0, 100), bad_file(1, 100))
         old = time.time() - 31 * 86_400
         for path in folder.glob("*bad0.fit*"):
