@@ -133,7 +133,7 @@ def reference_existing(app: TrainingLog, db: ServiceTables) -> int | None:
         start = batch[-1].id + 1
     for row in _fit_imports(db, ("imported", "duplicate")):
         try:  # requests as earlier versions stored them: JSON with the file in base64
-            data = base64.b64decode(json.loads(row["payload"]).get("data_b64", ""))
+            data = base64.b64decode(json.loads(_raw(row["payload"])).get("data_b64", ""))
         except (ValueError, TypeError, AttributeError):
             continue
         refs.add((hashlib.sha256(data).hexdigest(), row["athlete_id"]))
@@ -158,3 +158,8 @@ def upgrade_device_files(app: TrainingLog, db: ServiceTables, data_dir: Path) ->
     quarantine = Quarantine(data_dir / "quarantine")
     if loose := quarantine.loose_files():
         quarantine.file_loose(loose, _fit_imports(db, ("rejected",)))
+
+
+def _raw(payload: Any) -> str | bytes:
+    """A stored payload as ``json.loads`` takes it (TEXT before, bytes now)."""
+    return payload if isinstance(payload, str | bytes) else bytes(payload)

@@ -102,7 +102,7 @@ class Quarantine:
         owners: dict[str, str] = {}
         for row in imports:
             try:
-                request = json.loads(row["payload"])
+                request = json.loads(_raw(row["payload"]))
                 data = base64.b64decode(request.get("data_b64", ""))
             except (ValueError, TypeError, AttributeError):
                 continue  # not a request of the earlier form
@@ -121,3 +121,8 @@ class Quarantine:
                 reason.replace(folder / reason.name)
             path.replace(folder / path.name)
         return left
+
+
+def _raw(payload: Any) -> str | bytes:
+    """A stored payload as ``json.loads`` takes it (TEXT before, bytes now)."""
+    return payload if isinstance(payload, str | bytes) else bytes(payload)

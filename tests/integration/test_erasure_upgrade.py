@@ -3,6 +3,7 @@ its files get their athletes, and an erasure the earlier version left half-done 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -36,6 +37,10 @@ def test_an_old_store_gets_file_references_and_its_half_done_erasure_finished(
     rt.intake.process(request.import_id)
     assert rt.imports.get(request.import_id).status == "rejected"  # type: ignore[union-attr]
     rt.artifacts.quarantine.keep(second, "cli.fit", b"not FIT: imported from the CLI", "bad")
+    rt.tables.execute(  # the request as the earlier version kept it: JSON, the file in base64
+        f"UPDATE {rt.tables.name('tl_imports')} SET payload = %s WHERE import_id = %s",
+        (json.dumps({"name": "bad.fit", "data_b64": base64.b64encode(
+            b"not FIT: first's").decode()}).encode(), request.import_id))
     rt.tokens.issue("athlete", half)
     rt.feed.catch_up_all()
     # what the earlier version left: no references, one flat quarantine, and an erasure whose
