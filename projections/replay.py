@@ -12,6 +12,7 @@ each athlete's time zone), evaluated for that day, exactly as the API's ``as_of`
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,10 +33,12 @@ from projections.base import (
 )
 from projections.directory import CREATIONS
 from projections.history import KINDS, AthleteHistory, assemble
+from projections.parallel_replay import NotPartitionable, Parallel, rebuild_in_parts
 from projections.source import Delivery, EventSource, describe
 from services.tables import ServiceTables
 
 CHUNK = 5000
+log = logging.getLogger("trainledger.projections")
 
 
 @dataclass
@@ -112,7 +115,7 @@ class Folded:
         return (self.aggregates[e] for e, k in self.kinds.items() if k == kind)
 
 
-def _fold(folded: Folded, item: Delivery, held: set[str], target: ServiceTables,
+def fold_or_park(folded: Folded, item: Delivery, held: set[str], target: ServiceTables,
           views: Sequence[View]) -> bool:
     """Fold one event, or park it as the live feed does: it can't be read or folded, or its
     athlete has a parked event already."""
@@ -137,6 +140,7 @@ class ReplayResult:
     events: int  # events read from the log (all types)
     seconds: float
     content_hash: str
+    processes: int = 1  # more: the athletes were split between processes
 
 
 def notifications(store: EventSource, chunk: int = CHUNK) -> Iterator[list[Delivery]]:
@@ -156,10 +160,11 @@ def replay(store: EventSource, target: ServiceTables, views: Sequence[View],
            until: str | None = None,
            progress: Callable[[int, int, float], None] = lambda done, total, secs: None,
            hashes: bool = True, source: Iterable[list[Any]] | None = None,
-           total: int | None = None) -> list[ReplayResult]:
+           total: int | None = None, parallel: Parallel | None = None) -> list[ReplayResult]:
     """Rebuild ``views`` into ``target`` (forgotten first) from the whole log of ``store``,
     or from ``source`` (chunks of deliveries, e.g. the Kafka topic, ``total`` of them);
-    with ``hashes``, each result carries the rebuilt view's content hash."""
+    with ``hashes``, each result carries the rebuilt view's content hash.  ``parallel``:
+    split the athletes between processes where it can (:mod:`projections.parallel_replay`)."""
     create_tracking(target)
     for view in views:
         view.create(target)
@@ -170,10 +175,31 @@ def replay(store: EventSource, target: ServiceTables, views: Sequence[View],
     collecting = gc.isenabled()
     gc.disable()
     try:
+        if parallel is not None and parallel.parts > 1 and source is None and all(
+                type(v).rebuild is not View.rebuild for v in views):
+            try:
+                return _replay_in_parts(store, target, views, until, progress, hashes,
+                                        parallel)
+            except NotPartitionable as exc:
+                log.info("rebuilding in one process: %s", exc)
         return _replay(store, target, views, until, progress, hashes, source, total)
     finally:
         if collecting:
             gc.enable()
+
+
+def _replay_in_parts(store: EventSource, target: ServiceTables, views: Sequence[View],
+                     until: str | None, progress: Callable[[int, int, float], None],
+                     hashes: bool, parallel: Parallel) -> list[ReplayResult]:
+    head = int(store.recorder.max_notification_id() or 0)
+    began = time.perf_counter()
+    done = rebuild_in_parts(parallel, head, target, views, until, progress)
+    with target.transaction() as tx:
+        for view in views:
+            save_position(tx, view.name, head)
+    seconds = time.perf_counter() - began
+    return [ReplayResult(v.name, done, seconds, v.content_hash(target) if hashes else "",
+                         parallel.parts) for v in views]
 
 
 def _replay(store: EventSource, target: ServiceTables, views: Sequence[View], until: str | None,
@@ -187,7 +213,7 @@ def _replay(store: EventSource, target: ServiceTables, views: Sequence[View], un
     held: set[str] = set()  # athletes with a parked event: the rest of theirs waits
     for items in notifications(store) if source is None else source:
         done += len(items)
-        counted = [item for item in items if _fold(folded, item, held, target, views)]
+        counted = [item for item in items if fold_or_park(folded, item, held, target, views)]
         for view in stepwise:
             mine = [item for item in counted if isinstance(item.event, view.handles)]
             view.prepare([item.event for item in mine])

@@ -14,14 +14,19 @@ store (Kafka must be configured).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from projections.base import View
+from projections.parallel_replay import Parallel
 from projections.replay import replay
 from services.application import TrainingLog
+from services.config import Settings
+from services.keyring import KeyRing
 from services.tables import ServiceTables
 
 
@@ -31,6 +36,26 @@ def scratch_tables(directory: Path) -> tuple[TrainingLog, ServiceTables]:
     app = TrainingLog(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                            "SQLITE_DBNAME": str(directory / "replay.sqlite3")})
     return app, ServiceTables(app)
+
+
+def scratch(directory: Path) -> tuple[ServiceTables, Callable[[], None]]:
+    """A scratch database for a rebuild worker, and how to close it."""
+    app, tables = scratch_tables(directory)
+    return tables, app.close
+
+
+def source_opener(settings: Settings) -> Callable[[], tuple[TrainingLog, Callable[[], None]]]:
+    """How a rebuild worker opens the store of ``settings`` (with the key ring), read only."""
+    def open_source() -> tuple[TrainingLog, Callable[[], None]]:
+        app = TrainingLog(env=settings.store_env())
+        app.keyed_mapper.keys = KeyRing(ServiceTables(app))
+        return app, app.close
+    return open_source
+
+
+def in_parts(settings: Settings, jobs: int | None) -> Parallel:
+    """Rebuild workers: ``jobs``, by default one per core."""
+    return Parallel(jobs or os.cpu_count() or 1, source_opener(settings), scratch)
 
 
 def progress(done: int, total: int, seconds: float) -> None:
@@ -67,12 +92,13 @@ def cmd_replay(args: argparse.Namespace, runtime: Any) -> int:
         with tempfile.TemporaryDirectory(prefix="trainledger-replay-") as tmp:
             if args.in_place:
                 results = replay(rt.app, rt.tables, views, progress=progress, source=source,
-                                 total=total)
+                                 total=total, parallel=in_parts(rt.settings, args.jobs))
             else:
                 scratch, target = scratch_tables(Path(tmp))
                 try:
                     results = replay(rt.app, target, views, args.until, progress,
-                                     source=source, total=total)
+                                     source=source, total=total,
+                                     parallel=in_parts(rt.settings, args.jobs))
                 finally:
                     scratch.close()
         print(file=sys.stderr)
@@ -99,5 +125,7 @@ def add_parser(sub: Any, runtime: Any) -> None:
                             help="replace the live views instead of a scratch copy")
     replay_cmd.add_argument("--from-topic", action="store_true",
                             help="read the events from the Kafka topic (offset 0) instead")
+    replay_cmd.add_argument("--jobs", type=int, metavar="N",
+                            help="processes rebuilding the athletes (default: one per core)")
     replay_cmd.add_argument("--data-dir", default=argparse.SUPPRESS)
     replay_cmd.set_defaults(func=lambda args: cmd_replay(args, runtime))

@@ -1,0 +1,141 @@
+"""A full rebuild over several processes: athletes split between them, rows merged after.
+
+Each worker process opens the store itself, reads the whole notification log without
+decoding it, and keeps the events of its share of the athletes: the owner named in clear in
+each stored payload (``EventMapper.sealed_owner``) picks the worker.  It decodes and folds
+only those, and rebuilds their views into a scratch database of its own.  The parent then
+copies every worker's rows into the target.  Views are per athlete, so the rows are those a
+single process would write (the replay test compares the hashes).
+
+Used for the whole history from the store only; a store holding payloads written before
+they named their owner (no prefix), a ``source`` other than the log, or a view that applies
+events one by one, is rebuilt in one process (``projections.replay``).
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from projections import dead_letters
+from projections.base import View, create_tracking
+from projections.source import EventSource, deliveries
+from services.tables import ServiceTables
+
+CHUNK = 5000
+UNNAMED_OWNER = 3  # a worker's exit status: a payload names no owner; rebuild in one process
+
+
+class NotPartitionable(Exception):
+    """The store can't be split by athlete (payloads that don't name their owner)."""
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """How a worker process opens the store, and a scratch database of its own (each with
+    a function that closes it)."""
+
+    parts: int
+    open_store: Callable[[], tuple[EventSource, Callable[[], None]]]
+    open_scratch: Callable[[Path], tuple[ServiceTables, Callable[[], None]]]
+
+
+def rebuild_in_parts(parallel: Parallel, head: int, target: ServiceTables,
+                     views: Sequence[View], until: str | None,
+                     progress: Callable[[int, int, float], None]) -> int:
+    """Rebuild ``views`` into ``target`` with ``parallel.parts`` processes; the events read
+    (the log up to ``head``).  Raises NotPartitionable (nothing written) when it can't."""
+    ctx = multiprocessing.get_context("fork")
+    positions = ctx.Array("q", parallel.parts)
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="trainledger-rebuild-") as tmp:
+        folders = [Path(tmp) / f"part{k}" for k in range(parallel.parts)]
+        workers = [ctx.Process(target=_part, name=f"trainledger-rebuild-{k}",
+                               args=(parallel, k, head, views, until, folders[k], positions))
+                   for k in range(parallel.parts)]
+        for worker in workers:
+            worker.start()
+        while any(w.is_alive() for w in workers):
+            progress(min(positions[:]), head, time.perf_counter() - began)
+            time.sleep(0.2)
+        codes = [w.exitcode for w in workers]
+        if UNNAMED_OWNER in codes:
+            raise NotPartitionable("a stored payload names no owner")
+        if any(codes):
+            raise RuntimeError(f"a rebuild worker failed (exit statuses {codes})")
+        progress(head, head, time.perf_counter() - began)
+        for folder in folders:
+            _merge(parallel, folder, target, views)
+    return _events_read(positions, head)
+
+
+def _events_read(positions: Any, head: int) -> int:
+    return head if all(p >= head for p in positions[:]) else min(positions[:])
+
+
+def _part(parallel: Parallel, part: int, head: int, views: Sequence[View], until: str | None,
+          folder: Path, positions: Any) -> None:
+    """A worker: fold and rebuild its share of the athletes into its scratch database."""
+    from projections.replay import Folded, fold_or_park  # the parent imported it already
+
+    gc.disable()  # as in one process: millions of long-lived objects, no cycles
+    store, close_store = parallel.open_store()
+    folder.mkdir(parents=True)
+    scratch, close_scratch = parallel.open_scratch(folder)
+    try:
+        create_tracking(scratch)
+        for view in views:
+            view.create(scratch)
+        folded, held = Folded(until), set[str]()
+        start = 0
+        while start < head:
+            batch = store.recorder.select_notifications(start=start, limit=CHUNK, stop=head,
+                                                        inclusive_of_start=False)
+            if not batch:
+                break
+            start = batch[-1].id
+            mine = []
+            for notification in batch:
+                owner = store.mapper.sealed_owner(notification)
+                if owner is None:
+                    raise NotPartitionable(f"event {notification.id} names no owner")
+                if zlib.crc32(owner.encode()) % parallel.parts == part:
+                    mine.append(notification)
+            for item in deliveries(store, mine):
+                fold_or_park(folded, item, held, scratch, views)
+            positions[part] = start
+        positions[part] = head
+        with scratch.transaction() as tx:
+            for view in views:
+                view.rebuild(tx, folded)
+    except NotPartitionable:
+        raise SystemExit(UNNAMED_OWNER) from None
+    finally:
+        close_scratch()
+        close_store()
+
+
+def _merge(parallel: Parallel, folder: Path, target: ServiceTables,
+           views: Sequence[View]) -> None:
+    """Copy a worker's rows into the target, in one transaction."""
+    scratch, close = parallel.open_scratch(folder)
+    try:
+        with target.transaction() as tx:
+            for table in [t for view in views for t in view.tables] + [dead_letters.TABLE]:
+                rows = scratch.query(f"SELECT * FROM {scratch.name(table)}")
+                if not rows:
+                    continue
+                columns = list(rows[0])
+                tx.executemany(
+                    f"INSERT INTO {tx.name(table)} ({', '.join(columns)}) "
+                    f"VALUES ({', '.join(['%s'] * len(columns))})",
+                    [tuple(row[c] for c in columns) for row in rows])
+    finally:
+        close()
