@@ -121,6 +121,7 @@ class Relay:
         position, ends = self.state()
         notifications = self.app.recorder.select_notifications(
             start=position, limit=BATCH, inclusive_of_start=False)
+        self.keys.refresh()  # erased elsewhere since the last batch: none of theirs goes out
         if not notifications:
             return 0
         producer = self._connect()

@@ -11,6 +11,11 @@ A backup is a directory:
   one REPEATABLE READ transaction (one consistent snapshot);
 - ``files/``: the data directory's ``artifacts/`` and ``quarantine/``, and the erasure ledger.
 
+The athletes' keys are in the store only wrapped; the key file that opens them
+(``keys/kek``, :mod:`services.key_file`) is never part of a backup.  A restore uses the key
+file current at restore time: athletes erased since the backup have no KEK in it and stay
+unreadable, everyone else restores.  Never keep an older copy of the key file.
+
 Restore goes into an empty store (a fresh data directory or schema), then erases again every
 athlete named in the erasure ledgers (the backup's and the target's): an athlete erased after
 the backup was taken stays erased (:mod:`services.erasure`).
@@ -31,7 +36,8 @@ from psycopg import sql
 
 from projections.read_model import LAYOUT_TABLE
 from services.config import Settings, postgres_env
-from services.erasure import LEDGER, erased_ids, reapply
+from services.erasure import LEDGER, ledger_entries, reapply
+from services.key_file import FOLDER, NAME
 from services.runtime import Runtime, open_runtime
 
 FILES = ("artifacts", "quarantine")
@@ -118,7 +124,10 @@ def _backup_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
 def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> RestoreReport:
     """Restore the backup in ``src`` into the (empty) store ``settings`` names, then erase
     again the athletes named in the backup's ledger, the target data directory's and
-    ``ledgers`` (data directories holding an ``erasures.log``, e.g. the lost store's)."""
+    ``ledgers`` (data directories holding an ``erasures.log``, e.g. the lost store's).
+
+    The keys open with the current key file: the target data directory's, else the first
+    of ``ledgers`` that has one (it is copied in)."""
     manifest_path = src / "manifest.json"
     if not manifest_path.exists():
         raise BackupError(f"{src}: not a trainledger backup (no manifest.json)")
@@ -128,28 +137,47 @@ def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> Re
                           f"a {settings.backend} store")
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.backend == "sqlite" and (data_dir / SQLITE_NAME).exists():
+        raise BackupError(f"{data_dir / SQLITE_NAME}: exists; restore into an empty "
+                          "data directory")
+    _take_key_file(data_dir, ledgers)
     if settings.backend == "sqlite":
-        if (data_dir / SQLITE_NAME).exists():
-            raise BackupError(f"{data_dir / SQLITE_NAME}: exists; restore into an empty "
-                              "data directory")
         shutil.copy2(src / SQLITE_NAME, data_dir / SQLITE_NAME)
     for name in FILES:
         if (src / "files" / name).is_dir():
             shutil.copytree(src / "files" / name, data_dir / name, dirs_exist_ok=True)
-    ledger = sorted({athlete for folder in (src / "files", data_dir, *ledgers)
-                     for athlete in erased_ids(folder)})
+    ledger: dict[str, list[str]] = {}
+    for folder in (src / "files", data_dir, *ledgers):
+        for athlete, artifacts in ledger_entries(folder).items():
+            ledger[athlete] = sorted({*ledger.get(athlete, []), *artifacts})
     rt = open_runtime(settings)
     try:
         tables = _restore_postgres(rt, src / "tables") if settings.backend == "postgres" else {}
         again = reapply(rt, ledger)
         if ledger:
             with (data_dir / LEDGER).open("w") as f:
-                for athlete_id in ledger:
-                    f.write(json.dumps({"athlete_id": athlete_id}) + "\n")
+                for athlete_id, artifacts in sorted(ledger.items()):
+                    f.write(json.dumps({"athlete_id": athlete_id,
+                                        "artifacts": artifacts}) + "\n")
         events = int(rt.app.recorder.max_notification_id() or 0)
     finally:
         rt.close()
     return RestoreReport(events, tables, again)
+
+
+def _take_key_file(data_dir: Path, ledgers: tuple[Path, ...]) -> None:
+    """The current key file into the target data directory (0700 folder, 0600 file)."""
+    target = data_dir / FOLDER / NAME
+    if target.exists():
+        return
+    source = next((d / FOLDER / NAME for d in ledgers if (d / FOLDER / NAME).exists()), None)
+    if source is None:
+        raise BackupError(f"{target}: no key file; restore needs the current one: pass the "
+                          "store's data directory (restore --erasures DIR), or copy its "
+                          f"{FOLDER}/{NAME} into the target first")
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    target.chmod(0o600)
 
 
 #: tables a new store fills itself on first start (replaced by the backup's rows)

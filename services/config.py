@@ -9,6 +9,7 @@
 ``TRAINLEDGER_KAFKA_BOOTSTRAP`` ``host:port[,host:port]`` of a Kafka cluster: events go to the
                               topic and views are fed from it (default: in-process delivery).
 ``TRAINLEDGER_EVENTS_TOPIC``  the events topic (default ``trainledger.events``).
+``TRAINLEDGER_MASTER_KEY``    base64 of 32 bytes: seals the key file (``keys/kek``) at rest.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Settings:
     admin_token: str | None = None
     kafka_bootstrap: str | None = None
     events_topic: str = "trainledger.events"
+    master_key: str | None = None
 
     @classmethod
     def from_env(
@@ -44,6 +46,7 @@ class Settings:
             admin_token=os.environ.get("TRAINLEDGER_ADMIN_TOKEN") or None,
             kafka_bootstrap=kafka or os.environ.get("TRAINLEDGER_KAFKA_BOOTSTRAP") or None,
             events_topic=os.environ.get("TRAINLEDGER_EVENTS_TOPIC") or "trainledger.events",
+            master_key=os.environ.get("TRAINLEDGER_MASTER_KEY") or None,
         )
 
     @property

@@ -6,7 +6,9 @@ destroying that key makes all of it unreadable at once, in the store, on the top
 backup that does not also hold the key.  What was derived in clear is deleted: view rows,
 tokens, queued imports (they hold file bytes), and the stored device files.  The erasure is
 also written to ``erasures.log`` in the data directory, outside the database, so that
-restoring an older backup erases the athlete again (:mod:`services.backup`).
+restoring an older backup erases the athlete again (:mod:`services.backup`); the ledger
+names the athlete's device files, which a restore can no longer find in the athlete's
+(unreadable) sessions.
 """
 
 from __future__ import annotations
@@ -43,10 +45,16 @@ def ledger_path(rt: Runtime) -> Path:
 
 
 def erased_ids(data_dir: Path) -> list[str]:
+    return list(ledger_entries(data_dir))
+
+
+def ledger_entries(data_dir: Path) -> dict[str, list[str]]:
+    """Erased athlete -> the digests of their device files, from the ledger."""
     path = data_dir / LEDGER
     if not path.exists():
-        return []
-    return [json.loads(line)["athlete_id"] for line in path.read_text().splitlines() if line]
+        return {}
+    entries = [json.loads(line) for line in path.read_text().splitlines() if line]
+    return {e["athlete_id"]: list(e.get("artifacts", [])) for e in entries}
 
 
 def erase_athlete(rt: Runtime, athlete_id: str, record: bool = True) -> ErasureReport:
@@ -65,10 +73,16 @@ def erase_athlete(rt: Runtime, athlete_id: str, record: bool = True) -> ErasureR
         ledger.parent.mkdir(parents=True, exist_ok=True)
         with ledger.open("a") as f:
             f.write(json.dumps({"athlete_id": athlete_id,
-                                "erased_at": datetime.now(UTC).isoformat()}) + "\n")
+                                "erased_at": datetime.now(UTC).isoformat(),
+                                "artifacts": sorted(artifacts)}) + "\n")
     cache = rt.app.repository.cache
     if cache is not None:  # aggregates read before the erasure must not be served again
         rt.app.repository.cache = LRUCache(maxsize=2000)
+    return purge(rt, athlete_id, artifacts)
+
+
+def purge(rt: Runtime, athlete_id: str, artifacts: set[str]) -> ErasureReport:
+    """Delete what was derived in clear: rows, tokens, device files (no key needed)."""
     report = ErasureReport(athlete_id)
     present = [(t, c) for t, c in ATHLETE_ROWS if rt.tables.exists(t)]
     with rt.tables.transaction() as tx:
@@ -87,14 +101,17 @@ def erase_athlete(rt: Runtime, athlete_id: str, record: bool = True) -> ErasureR
     return report
 
 
-def reapply(rt: Runtime, athlete_ids: list[str]) -> int:
-    """Erase again, after a restore, every athlete the ledger names; returns how many."""
+def reapply(rt: Runtime, ledger: dict[str, list[str]]) -> int:
+    """Erase again, after a restore, every athlete the ledger names (athlete -> device
+    files); returns how many were still present in the restored store."""
     count = 0
-    for athlete_id in athlete_ids:
+    for athlete_id, artifacts in ledger.items():
         try:
             erase_athlete(rt, athlete_id, record=False)
-        except NotFound:
-            rt.keys.erase(athlete_id)  # already unreadable: make sure the key is gone
+        except NotFound:  # unreadable (their KEK left the key file): purge what is in clear
+            if rt.keys.erase(athlete_id):
+                purge(rt, athlete_id, set(artifacts))
+                count += 1
             continue
         count += 1
     return count
