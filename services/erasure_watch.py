@@ -9,6 +9,7 @@ also removes rows a batch in flight during the erasure committed after it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 from projections.base import View
@@ -22,15 +23,18 @@ class ErasureWatch:
         self.db = db
         self.views = list(views)
         self.seen = len(keys.erased)
+        self._lock = threading.Lock()  # the log feed calls it from reading threads too
 
     def __call__(self) -> None:
         self.keys.refresh()
-        erased = self.keys.erased[self.seen:]
-        if not erased:
+        if len(self.keys.erased) == self.seen:
             return
-        if self.views:
-            with self.db.transaction() as tx:
-                for athlete_id in erased:
-                    for view in self.views:
-                        view.forget_athlete(tx, athlete_id)
-        self.seen += len(erased)
+        with self._lock:
+            end = len(self.keys.erased)
+            erased = self.keys.erased[self.seen:end]
+            if erased and self.views:
+                with self.db.transaction() as tx:
+                    for athlete_id in erased:
+                        for view in self.views:
+                            view.forget_athlete(tx, athlete_id)
+            self.seen = end

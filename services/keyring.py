@@ -28,6 +28,7 @@ from services.key_file import Keks, KeyFile, KeyFileError
 from services.tables import ServiceTables
 
 TABLE = "tl_athlete_keys"
+GENERATION = "tl_key_file"  # the key file's generation, as last written: an older file is refused
 
 
 class KeyErased(LookupError):
@@ -60,14 +61,19 @@ class KeyRing:
         db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (owner_id TEXT PRIMARY KEY, "
                    "key_b64 TEXT, created_at TEXT NOT NULL, erased_at TEXT, wrapped TEXT)")
         self._add_wrapped_column()
+        db.execute(f"CREATE TABLE IF NOT EXISTS {db.name(GENERATION)} "
+                   "(id INTEGER PRIMARY KEY, generation BIGINT NOT NULL)")
         with self.file.locked():
             self._keks = self.file.read()
             if not self.file.exists():
                 self._refuse_without_file()
+            self._refuse_older_file()
             self.migrated = self._wrap_clear_keys()
             self._drop_erased_keks()
             if not self.file.exists() or self.file.unsealed:
-                self.file.write(self._keks)
+                self._write(self._keks)
+        if self.migrated and db.is_postgres:
+            self._vacuum()
 
     # ------------------------------------------------------------- start-up
 
@@ -89,6 +95,35 @@ class KeyRing:
                 "keys: start with the data directory that holds the key file (never an "
                 "older copy of it)")
 
+    def _refuse_older_file(self) -> None:
+        rows = self.db.query(f"SELECT generation FROM {self.db.name(GENERATION)} WHERE id = 1")
+        if rows and int(rows[0]["generation"]) > self._keks.generation:
+            if not self.file.exists():
+                raise KeyFileError(f"{self.file.path}: missing (the store last wrote "
+                                   f"generation {rows[0]['generation']}); put it back")
+            raise KeyFileError(
+                f"{self.file.path}: generation {self._keks.generation}, but the store last "
+                f"wrote generation {rows[0]['generation']}: an older copy of the key file "
+                "(it may still open erased athletes' keys: destroy it); use the current one")
+
+    def _write(self, keks: Keks) -> None:
+        """Rewrite the key file (under its lock) and record its new generation."""
+        self.file.write(keks)
+        self.db.execute(
+            f"INSERT INTO {self.db.name(GENERATION)} (id, generation) VALUES (1, %s) "
+            "ON CONFLICT (id) DO UPDATE SET generation = excluded.generation",
+            (keks.generation,))
+
+    def _vacuum(self) -> None:
+        """PostgreSQL: rewrite the key table, so its file keeps no old clear-key tuples."""
+        with self.db.datastore.get_connection() as conn:
+            autocommit = conn.autocommit
+            conn.autocommit = True
+            try:
+                conn.execute(f"VACUUM FULL {self.table}")
+            finally:
+                conn.autocommit = autocommit
+
     def _wrap_clear_keys(self) -> int:
         """Upgrade: keys stored in clear (``key_b64``) are wrapped, the clear column emptied."""
         rows = self.db.query(f"SELECT owner_id, key_b64 FROM {self.table} "
@@ -102,7 +137,7 @@ class KeyRing:
             self._keks.keks[row["owner_id"]] = kek
             wrapped.append((wrap(kek, row["owner_id"], base64.b64decode(row["key_b64"])),
                             row["owner_id"]))
-        self.file.write(self._keks)  # the KEKs first: a crash here leaves clear keys only
+        self._write(self._keks)  # the KEKs first: a crash here leaves clear keys only
         with self.db.transaction() as tx:
             if not self.db.is_postgres:  # overwrite the clear keys' old bytes in the file
                 tx.execute("PRAGMA secure_delete = ON")
@@ -123,7 +158,7 @@ class KeyRing:
         if stale:
             for owner in stale:
                 del self._keks.keks[owner]
-            self.file.write(self._keks)
+            self._write(self._keks)
 
     # ------------------------------------------------------------- keys
 
@@ -156,7 +191,7 @@ class KeyRing:
                 return  # another process created it meanwhile
             kek = AESGCM.generate_key(256)
             self._keks.keks[owner_id] = kek
-            self.file.write(self._keks)
+            self._write(self._keks)
             self.db.execute(
                 f"INSERT INTO {self.table} (owner_id, wrapped, created_at) "
                 "VALUES (%s, %s, %s) ON CONFLICT (owner_id) DO NOTHING",
@@ -208,7 +243,7 @@ class KeyRing:
             fresh = bool(rows) and rows[0]["erased_at"] is None
             keks = self.file.read()
             keks.keks.pop(owner_id, None)
-            self.file.write(keks)
+            self._write(keks)
             self._take(keks)
             if owner_id not in self.erased:
                 self.erased.append(owner_id)

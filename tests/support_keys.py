@@ -35,7 +35,8 @@ def pg_disk_bytes(rt: Runtime, wal_files: int = 4) -> bytes:
         conn.execute("CHECKPOINT")
         path = conn.execute("SELECT pg_relation_filepath(%s)",
                             (f'"{rt.tables.schema}".{KEY_TABLE}',)).fetchone()
-        assert path is not None and path[0]
+        assert path is not None
+        assert path[0]
         out = [conn.execute("SELECT pg_read_binary_file(%s)", (path[0],)).fetchone()[0]]
         names = [r[0] for r in conn.execute(
             "SELECT name FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' "

@@ -9,6 +9,7 @@ all of the athlete's events after the erasure.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import stat
 import subprocess
@@ -93,10 +94,8 @@ def test_an_erased_key_opens_nothing_on_disk_nor_in_an_older_backup(
     for row in rows:
         for candidate_kek in keks:
             if row.get("wrapped"):
-                try:
+                with contextlib.suppress(InvalidTag):
                     candidates.append(unwrap(candidate_kek, row["owner_id"], row["wrapped"]))
-                except InvalidTag:
-                    pass
     assert candidates, "the other athletes' keys do open"
     assert not any(opens(key, e) for key in candidates for e in leaver_events)
     rt.close()
@@ -126,16 +125,22 @@ def test_the_key_file_is_private_and_rewritten_on_erasure(settings: Settings) ->
         leaver, _ = athlete_with_history(rt, "Lena")
         key_file = KeyFile(settings.data_dir)
         before = key_file.read()
+        old_copy = key_file.path.read_bytes()
         assert stat.S_IMODE(key_file.folder.stat().st_mode) == 0o700
         assert stat.S_IMODE(key_file.path.stat().st_mode) == 0o600
         erase_athlete(rt, leaver)
         after = key_file.read()
-        assert leaver in before.keks and leaver not in after.keks
+        assert leaver in before.keks
+        assert leaver not in after.keks
         assert after.generation > before.generation
         assert stat.S_IMODE(key_file.path.stat().st_mode) == 0o600
         assert sorted(p.name for p in key_file.folder.iterdir()) == ["kek", "kek.lock"]
     finally:
         rt.close()
+    # an older copy of the key file put back (it still holds the leaver's KEK) is refused
+    key_file.path.write_bytes(old_copy)
+    with pytest.raises(KeyFileError, match="older copy"):
+        open_runtime(settings)
 
 
 def test_a_master_key_seals_the_key_file(settings: Settings) -> None:
@@ -148,7 +153,8 @@ def test_a_master_key_seals_the_key_file(settings: Settings) -> None:
     finally:
         rt.close()
     raw = (settings.data_dir / "keys" / "kek").read_bytes()
-    assert b"keks" not in raw and not any(s in raw for s in forms(kek))
+    assert b"keks" not in raw
+    assert not any(s in raw for s in forms(kek))
     with pytest.raises(KeyFileError, match="TRAINLEDGER_MASTER_KEY"):
         KeyFile(settings.data_dir).read()  # without it
     with pytest.raises(KeyFileError, match="does not open"):
@@ -174,14 +180,17 @@ def test_a_missing_or_wrong_key_file_is_refused_with_a_reason(settings: Settings
         rt.close()
     path = settings.data_dir / "keys" / "kek"
     bad = cli(replace(settings, master_key="not base64!"), "athletes", "list")
-    assert bad.returncode == 2 and "TRAINLEDGER_MASTER_KEY" in bad.stderr, bad.stderr
+    assert bad.returncode == 2, bad.stderr
+    assert "TRAINLEDGER_MASTER_KEY" in bad.stderr
     path.write_text("{not json")
     damaged = cli(settings, "athletes", "list")
-    assert damaged.returncode == 2 and str(path) in damaged.stderr, damaged.stderr
+    assert damaged.returncode == 2, damaged.stderr
+    assert str(path) in damaged.stderr
     path.unlink()
     missing = cli(settings, "athletes", "list")
     assert missing.returncode == 2, missing.stderr
-    assert str(path) in missing.stderr and "missing" in missing.stderr
+    assert str(path) in missing.stderr
+    assert "missing" in missing.stderr
     for result in (bad, damaged, missing):
         assert "Traceback" not in result.stderr
 
@@ -194,6 +203,7 @@ def old_shape(rt: Runtime) -> None:
             for r in key_rows(rt)]
     with db.transaction() as tx:
         tx.execute(f"DROP TABLE {tx.name('tl_athlete_keys')}")
+        tx.execute(f"DROP TABLE {tx.name('tl_key_file')}")
         tx.execute(f"CREATE TABLE {tx.name('tl_athlete_keys')} (owner_id TEXT PRIMARY KEY, "
                    "key_b64 TEXT, created_at TEXT NOT NULL, erased_at TEXT)")
         tx.executemany(f"INSERT INTO {tx.name('tl_athlete_keys')} VALUES (%s, %s, %s, %s)",
@@ -223,7 +233,8 @@ def test_an_old_store_with_clear_keys_is_wrapped_on_first_start(
             upgraded.app.athlete(gone)
         rows = {r["owner_id"]: r for r in key_rows(upgraded)}
         assert all(r["key_b64"] is None for r in rows.values())
-        assert rows[athlete_id]["wrapped"] and rows[gone]["wrapped"] is None
+        assert rows[athlete_id]["wrapped"]
+        assert rows[gone]["wrapped"] is None
         if not upgraded.tables.is_postgres:  # the clear key is gone from the file and WAL
             store = settings.data_dir / "trainledger.sqlite3"
             for path in (store, store.with_name(store.name + "-wal")):
