@@ -100,6 +100,8 @@ class KeyFile:
         except KeyFileError:
             raise
         except (ValueError, KeyError, TypeError) as exc:
+            if self._stat() != stamp:  # replaced while we read (its old bytes zeroed): again
+                return self.read()
             raise KeyFileError(f"{self.path}: damaged key file ({exc})") from exc
         self._stamp = stamp
         return keks
