@@ -153,6 +153,7 @@ def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> Re
     rt = open_runtime(settings)
     try:
         tables = _restore_postgres(rt, src / "tables") if settings.backend == "postgres" else {}
+        rt.keys.upgrade()  # a backup from before the key file holds clear keys
         again = reapply(rt, ledger)
         if ledger:
             with (data_dir / LEDGER).open("w") as f:
@@ -180,6 +181,17 @@ def _take_key_file(data_dir: Path, ledgers: tuple[Path, ...]) -> None:
     target.chmod(0o600)
 
 
+def _columns(conn: psycopg.Connection[Any], schema: str, table: str, path: Path) -> list[str]:
+    """The table's columns the backup has: a backup made before a column was added (e.g.
+    ``tl_athlete_keys.wrapped``) holds the first ones only."""
+    columns = [r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND "
+        "table_name = %s ORDER BY ordinal_position", (schema, table)).fetchall()]
+    with path.open("rb") as f:
+        first = f.readline()
+    return columns[:first.count(b"\t") + 1] if first else columns
+
+
 #: tables a new store fills itself on first start (replaced by the backup's rows)
 SEEDED = frozenset({LAYOUT_TABLE})
 
@@ -200,8 +212,10 @@ def _restore_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
                 raise BackupError(f"{path}: no table {table} in {schema} to restore into")
             conn.execute(sql.SQL("DELETE FROM {}.{}").format(sql.Identifier(schema),
                                                              sql.Identifier(table)))
-            with conn.cursor().copy(sql.SQL("COPY {}.{} FROM STDIN").format(
-                    sql.Identifier(schema), sql.Identifier(table))) as copy:
+            with conn.cursor().copy(sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+                    sql.Identifier(schema), sql.Identifier(table),
+                    sql.SQL(", ").join(map(sql.Identifier, _columns(conn, schema, table,
+                                                                    path))))) as copy:
                 copy.write(path.read_bytes())
             counts[table] = path.read_bytes().count(b"\n")
         # serial columns (the store's notification ids) continue after the restored rows

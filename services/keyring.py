@@ -68,12 +68,20 @@ class KeyRing:
             if not self.file.exists():
                 self._refuse_without_file()
             self._refuse_older_file()
-            self.migrated = self._wrap_clear_keys()
-            self._drop_erased_keks()
             if not self.file.exists() or self.file.unsealed:
                 self._write(self._keks)
-        if self.migrated and db.is_postgres:
+        self.migrated = self.upgrade()
+
+    def upgrade(self) -> int:
+        """Wrap keys stored in clear (a store or a restored backup from before the key
+        file); returns how many.  Also drops KEKs of rows marked erased."""
+        with self._lock, self.file.locked():
+            self._take(self.file.read())
+            migrated = self._wrap_clear_keys()
+            self._drop_erased_keks()
+        if migrated and self.db.is_postgres:
             self._vacuum()
+        return migrated
 
     # ------------------------------------------------------------- start-up
 

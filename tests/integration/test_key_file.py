@@ -248,3 +248,36 @@ def test_an_old_store_with_clear_keys_is_wrapped_on_first_start(
         assert again.app.athlete(athlete_id).profile["name"] == "Olga"
     finally:
         again.close()
+
+
+def test_a_backup_from_before_the_key_file_restores_with_wrapped_keys(
+    settings: Settings, tmp_path: Path,
+) -> None:
+    rt = open_runtime(settings)
+    stayer, events = athlete_with_history(rt, "Pia")
+    leaver, _ = athlete_with_history(rt, "Gus")
+    old_shape(rt)  # the store as an earlier version kept it: its backup holds clear keys
+    backup(rt, tmp_path / "backup")
+    rt.close()
+    rt = open_runtime(settings)  # upgraded; then the leaver goes
+    erase_athlete(rt, leaver)
+    rt.close()
+
+    target = other_store(settings, tmp_path)
+    try:
+        report = restore(tmp_path / "backup", target, ledgers=(settings.data_dir,))
+        assert report.erased_again == 1
+        restored = open_runtime(target)
+        try:
+            assert restored.app.athlete(stayer).profile["name"] == "Pia"
+            assert all(opens(restored.keys.key(stayer), e) for e in events)
+            with pytest.raises(NotFound):
+                restored.app.athlete(leaver)
+            rows = {r["owner_id"]: r for r in key_rows(restored)}
+            assert all(r["key_b64"] is None for r in rows.values())
+            assert rows[stayer]["wrapped"]
+        finally:
+            restored.close()
+    finally:
+        if target.backend == "postgres":
+            drop_schema(str(target.database_url).split("schema=")[1])
