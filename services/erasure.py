@@ -44,10 +44,6 @@ def ledger_path(rt: Runtime) -> Path:
     return rt.settings.data_dir / LEDGER
 
 
-def erased_ids(data_dir: Path) -> list[str]:
-    return list(ledger_entries(data_dir))
-
-
 def ledger_entries(data_dir: Path) -> dict[str, list[str]]:
     """Erased athlete -> the digests of their device files, from the ledger."""
     path = data_dir / LEDGER
