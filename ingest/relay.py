@@ -126,15 +126,19 @@ class Relay:
             return 0
         producer = self._connect()
         records = []  # seal the whole batch first: sends then go out back to back (+24%)
+        erased_before = len(self.keys.erased)
         for n in notifications:
             try:
                 plain = self.app.keyed_mapper.plain_state(n)
+                state = json.loads(plain)  # no need to rebuild the event object
+                records.append(seal(n, plain, state, self.athlete_of(n.originator_id, state),
+                                    self.keys))
             except KeyErased:
                 continue  # the athlete was erased: nothing of theirs goes out
-            state = json.loads(plain)  # no need to rebuild the event object
-            records.append(seal(n, plain, state, self.athlete_of(n.originator_id, state),
-                                self.keys))
-        futures = [producer.send(self.topic, key=key, value=value) for key, value in records]
+        self.keys.refresh()  # erased while we sealed: theirs stay here too
+        gone = {owner.encode() for owner in self.keys.erased[erased_before:]}
+        futures = [producer.send(self.topic, key=key, value=value) for key, value in records
+                   if key not in gone]
         producer.flush()
         new_ends = dict(ends)
         for future in futures:
