@@ -281,3 +281,38 @@ def test_a_backup_from_before_the_key_file_restores_with_wrapped_keys(
     finally:
         if target.backend == "postgres":
             drop_schema(str(target.database_url).split("schema=")[1])
+
+
+REGISTER = """
+import sys
+from services.config import Settings
+from services.domain.base import Context, Source
+from services.runtime import open_runtime
+rt = open_runtime(Settings.from_env())
+for i in range(int(sys.argv[1])):
+    athlete = rt.app.register_athlete(Context(Source("admin")), {"name": f"{sys.argv[2]}-{i}"})
+    print(athlete.id, flush=True)
+rt.close()
+"""
+
+
+def test_processes_creating_keys_at_once_lose_none(settings: Settings) -> None:
+    """Each new key adds a KEK to the shared key file: writers in several processes at once
+    (a lock file) must not drop each other's KEKs, or those athletes would read as erased."""
+    open_runtime(settings).close()
+    procs = [subprocess.Popen([sys.executable, "-c", REGISTER, "15", f"p{n}"], cwd=ROOT,
+                              env=worker_env(settings), stdout=subprocess.PIPE, text=True)
+             for n in range(3)]
+    ids = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0
+        ids += out.split()
+    assert len(ids) == 45
+    rt = open_runtime(settings)
+    try:
+        assert sorted(rt.app.athlete(i).profile["name"] for i in ids) == sorted(
+            f"p{n}-{i}" for n in range(3) for i in range(15))
+        assert set(ids) <= set(KeyFile(settings.data_dir).read().keks)
+    finally:
+        rt.close()
