@@ -36,6 +36,7 @@ from services.api.schemas import SessionIn, session_command
 from services.application import TrainingLog
 from services.domain.base import Source
 from services.domain.errors import DomainError
+from services.keyring import KeyErased
 from services.tables import ServiceTables, Tx
 
 TABLE = "tl_imports"
@@ -208,12 +209,15 @@ class IntakeProcessor:
     """Applies one import request; safe to call again for the same request."""
 
     def __init__(self, app: TrainingLog, store: ImportStore,
-                 handlers: dict[str, Handler] | None = None) -> None:
+                 handlers: dict[str, Handler] | None = None,
+                 before: Callable[[], None] | None = None) -> None:
         self.app = app
+        self.before = before or (lambda: None)  # erasures made elsewhere, taken in first
         self.store = store
         self.handlers = {**HANDLERS, **(handlers or {})}
 
     def process(self, import_id: str) -> None:
+        self.before()
         row = self.store._load(import_id)
         if row is None or row["status"] != "pending":
             return  # unknown here, or already finished (a redelivery)
@@ -238,6 +242,9 @@ class IntakeProcessor:
             return
         except (KeyError, ValueError, TypeError) as exc:
             self.store._finish(import_id, "rejected", f"malformed request: {exc}", {})
+            return
+        except KeyErased:  # erased meanwhile: nothing of theirs is applied
+            self.store._finish(import_id, "rejected", "the athlete was erased", {})
             return
         except PersistenceError:
             raise  # the store is down: the import stays pending and is retried

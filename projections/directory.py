@@ -48,6 +48,10 @@ class DirectoryView(View):
         db.execute(f"CREATE INDEX IF NOT EXISTS tl_directory_athlete ON {db.name(TABLE)} "
                    "(athlete_id, kind, occurred_at)")
 
+    def forget_athlete(self, tx: Tx, athlete_id: str) -> dict[str, int]:
+        return {TABLE: tx.execute(f"DELETE FROM {tx.name(TABLE)} WHERE athlete_id = %s",
+                                  (athlete_id,))}
+
     def apply(self, tx: Tx, event: Any) -> None:
         kind, describe = CREATIONS[type(event)]
         athlete_id, label = describe(event)
@@ -60,11 +64,6 @@ class DirectoryView(View):
              event.occurred_at.astimezone(UTC).isoformat(),
              event.timestamp.astimezone(UTC).isoformat()),
         )
-
-
-    def forget_athlete(self, tx: Tx, athlete_id: str) -> dict[str, int]:
-        return {TABLE: tx.execute(f"DELETE FROM {tx.name(TABLE)} WHERE athlete_id = %s",
-                                  (athlete_id,))}
 
 
 class Directory:

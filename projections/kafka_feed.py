@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from projections import dead_letters
@@ -33,10 +33,13 @@ RETENTION = {"retention.ms": "-1"}
 
 class KafkaFeed:
     """``source`` turns the records' stored events into domain events; ``transport`` reads
-    the topic (``ingest.kafka_transport.KafkaTransport``: the broker and the key ring)."""
+    the topic (``ingest.kafka_transport.KafkaTransport``: the broker and the key ring);
+    ``before_batch`` runs before each poll's records are read (erasures made elsewhere)."""
 
     def __init__(self, source: EventSource, db: ServiceTables, transport: Transport,
-                 view: View, topic: str, group_prefix: str = GROUP_PREFIX) -> None:
+                 view: View, topic: str, group_prefix: str = GROUP_PREFIX,
+                 before_batch: Callable[[], None] | None = None) -> None:
+        self.before_batch = before_batch or (lambda: None)
         self.source = source
         self.db = db
         self.transport = transport
@@ -102,6 +105,7 @@ class KafkaFeed:
         """Apply one poll's worth of records; returns how many events changed the view."""
         consumer = self.connect()
         batches = consumer.poll(timeout_ms=timeout_ms, max_records=1000)
+        self.before_batch()
         applied = 0
         for partition, records in batches.items():
             if not records:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from projections.base import (
     View,
@@ -33,6 +33,8 @@ class LogFeed:
         self.db = db
         self.views = {view.name: view for view in views}
         self._locks = {view.name: threading.Lock() for view in views}
+        #: called before each batch (the services side takes in erasures made elsewhere)
+        self.before_batch: Callable[[], None] = lambda: None
         create_tracking(db)
         for view in views:
             view.create(db)
@@ -55,6 +57,7 @@ class LogFeed:
             stop = until if until is not None else int(self.app.recorder.max_notification_id()
                                                         or 0)
             while start < stop:
+                self.before_batch()
                 batch = self.app.recorder.select_notifications(
                     start=start, limit=BATCH, stop=stop, topics=view.selects(),
                     inclusive_of_start=False,
@@ -69,6 +72,7 @@ class LogFeed:
         return applied
 
     def catch_up_all(self) -> int:
+        self.before_batch()  # also when idle: rows a batch in flight wrote back go
         return sum(self.catch_up(view) for view in self.views.values())
 
     def idle(self) -> None:

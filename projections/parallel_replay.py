@@ -54,11 +54,13 @@ def rebuild_in_parts(parallel: Parallel, head: int, target: ServiceTables,
     (the log up to ``head``).  Raises NotPartitionable (nothing written) when it can't."""
     ctx = multiprocessing.get_context("fork")
     positions = ctx.Array("q", parallel.parts)
+    opening = ctx.Lock()  # one worker at a time opens the store (its checks write, too)
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="trainledger-rebuild-") as tmp:
         folders = [Path(tmp) / f"part{k}" for k in range(parallel.parts)]
         workers = [ctx.Process(target=_part, name=f"trainledger-rebuild-{k}",
-                               args=(parallel, k, head, views, until, folders[k], positions))
+                               args=(parallel, k, head, views, until, folders[k], positions,
+                                     opening))
                    for k in range(parallel.parts)]
         for worker in workers:
             worker.start()
@@ -81,12 +83,13 @@ def _events_read(positions: Any, head: int) -> int:
 
 
 def _part(parallel: Parallel, part: int, head: int, views: Sequence[View], until: str | None,
-          folder: Path, positions: Any) -> None:
+          folder: Path, positions: Any, opening: Any) -> None:
     """A worker: fold and rebuild its share of the athletes into its scratch database."""
     from projections.replay import Folded, fold_or_park  # the parent imported it already
 
     gc.disable()  # as in one process: millions of long-lived objects, no cycles
-    store, close_store = parallel.open_store()
+    with opening:
+        store, close_store = parallel.open_store()
     folder.mkdir(parents=True)
     scratch, close_scratch = parallel.open_scratch(folder)
     try:

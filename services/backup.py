@@ -11,6 +11,11 @@ A backup is a directory:
   one REPEATABLE READ transaction (one consistent snapshot);
 - ``files/``: the data directory's ``artifacts/`` and ``quarantine/``, and the erasure ledger.
 
+The athletes' keys are in the store only wrapped; the key file that opens them
+(``keys/kek``, :mod:`services.key_file`) is never part of a backup.  A restore uses the key
+file current at restore time: athletes erased since the backup have no KEK in it and stay
+unreadable, everyone else restores.  Never keep an older copy of the key file.
+
 Restore goes into an empty store (a fresh data directory or schema), then erases again every
 athlete named in the erasure ledgers (the backup's and the target's): an athlete erased after
 the backup was taken stays erased (:mod:`services.erasure`).
@@ -32,6 +37,7 @@ from psycopg import sql
 from projections.read_model import LAYOUT_TABLE
 from services.config import Settings, postgres_env
 from services.erasure import LEDGER, ErasureIncomplete, erased_ids, reapply
+from services.key_file import FOLDER, NAME
 from services.private_files import DIR_MODE, tighten
 from services.runtime import Runtime, open_runtime
 
@@ -120,7 +126,10 @@ def _backup_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
 def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> RestoreReport:
     """Restore the backup in ``src`` into the (empty) store ``settings`` names, then erase
     again the athletes named in the backup's ledger, the target data directory's and
-    ``ledgers`` (data directories holding an ``erasures.log``, e.g. the lost store's)."""
+    ``ledgers`` (data directories holding an ``erasures.log``, e.g. the lost store's).
+
+    The keys open with the current key file: the target data directory's, else the first
+    of ``ledgers`` that has one (it is copied in)."""
     manifest_path = src / "manifest.json"
     if not manifest_path.exists():
         raise BackupError(f"{src}: not a trainledger backup (no manifest.json)")
@@ -130,10 +139,11 @@ def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> Re
                           f"a {settings.backend} store")
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.backend == "sqlite" and (data_dir / SQLITE_NAME).exists():
+        raise BackupError(f"{data_dir / SQLITE_NAME}: exists; restore into an empty "
+                          "data directory")
+    _take_key_file(data_dir, ledgers)
     if settings.backend == "sqlite":
-        if (data_dir / SQLITE_NAME).exists():
-            raise BackupError(f"{data_dir / SQLITE_NAME}: exists; restore into an empty "
-                              "data directory")
         shutil.copy2(src / SQLITE_NAME, data_dir / SQLITE_NAME)
     for name in FILES:
         if (src / "files" / name).is_dir():
@@ -143,6 +153,7 @@ def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> Re
     rt = open_runtime(settings, finish_erasures=False)  # reapply() does, after the rows
     try:
         tables = _restore_postgres(rt, src / "tables") if settings.backend == "postgres" else {}
+        rt.keys.upgrade()  # a backup from before the key file holds clear keys
         if ledger:  # pending until reapply() has finished each (else: the next start does)
             with (data_dir / LEDGER).open("w") as f:
                 for athlete_id in ledger:
@@ -155,6 +166,32 @@ def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> Re
     finally:
         rt.close()
     return RestoreReport(events, tables, again)
+
+
+def _take_key_file(data_dir: Path, ledgers: tuple[Path, ...]) -> None:
+    """The current key file into the target data directory (0700 folder, 0600 file)."""
+    target = data_dir / FOLDER / NAME
+    if target.exists():
+        return
+    source = next((d / FOLDER / NAME for d in ledgers if (d / FOLDER / NAME).exists()), None)
+    if source is None:
+        raise BackupError(f"{target}: no key file; restore needs the current one: pass the "
+                          "store's data directory (restore --erasures DIR), or copy its "
+                          f"{FOLDER}/{NAME} into the target first")
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    target.chmod(0o600)
+
+
+def _columns(conn: psycopg.Connection[Any], schema: str, table: str, path: Path) -> list[str]:
+    """The table's columns the backup has: a backup made before a column was added (e.g.
+    ``tl_athlete_keys.wrapped``) holds the first ones only."""
+    columns = [r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND "
+        "table_name = %s ORDER BY ordinal_position", (schema, table)).fetchall()]
+    with path.open("rb") as f:
+        first = f.readline()
+    return columns[:first.count(b"\t") + 1] if first else columns
 
 
 #: tables a new store fills itself on first start (replaced by the backup's rows)
@@ -177,8 +214,10 @@ def _restore_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
                 raise BackupError(f"{path}: no table {table} in {schema} to restore into")
             conn.execute(sql.SQL("DELETE FROM {}.{}").format(sql.Identifier(schema),
                                                              sql.Identifier(table)))
-            with conn.cursor().copy(sql.SQL("COPY {}.{} FROM STDIN").format(
-                    sql.Identifier(schema), sql.Identifier(table))) as copy:
+            with conn.cursor().copy(sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+                    sql.Identifier(schema), sql.Identifier(table),
+                    sql.SQL(", ").join(map(sql.Identifier, _columns(conn, schema, table,
+                                                                    path))))) as copy:
                 copy.write(path.read_bytes())
             counts[table] = path.read_bytes().count(b"\n")
         # serial columns (the store's notification ids) continue after the restored rows

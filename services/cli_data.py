@@ -65,7 +65,8 @@ def add_parsers(sub: Any, runtime: Callable[[Any], Runtime]) -> None:
     r = sub.add_parser("restore", help="restore a backup into an empty store")
     r.add_argument("src", help="the backup directory")
     r.add_argument("--erasures", action="append", metavar="DIR",
-                   help="a data directory whose erasures.log to apply too (repeatable)")
+                   help="a data directory whose erasures.log to apply too (repeatable); "
+                        "the first with a key file (keys/kek) gives the keys")
     r.add_argument("--data-dir", default=argparse.SUPPRESS)
     r.set_defaults(func=lambda args: cmd_restore(args, runtime))
     e = sub.add_parser("erase", help="erase an athlete for good (right to erasure)")

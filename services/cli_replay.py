@@ -26,6 +26,7 @@ from projections.parallel_replay import Parallel
 from projections.replay import replay
 from services.application import TrainingLog
 from services.config import Settings
+from services.key_file import KeyFile, master_key
 from services.keyring import KeyRing
 from services.tables import ServiceTables
 
@@ -47,8 +48,9 @@ def scratch(directory: Path) -> tuple[ServiceTables, Callable[[], None]]:
 def source_opener(settings: Settings) -> Callable[[], tuple[TrainingLog, Callable[[], None]]]:
     """How a rebuild worker opens the store of ``settings`` (with the key ring), read only."""
     def open_source() -> tuple[TrainingLog, Callable[[], None]]:
-        app = TrainingLog(env=settings.store_env())
-        app.keyed_mapper.keys = KeyRing(ServiceTables(app))
+        app = TrainingLog(env={**settings.store_env(), "CREATE_TABLE": "false"})
+        app.keyed_mapper.keys = KeyRing(ServiceTables(app), KeyFile(
+            settings.data_dir, master_key(settings.master_key)))
         return app, app.close
     return open_source
 

@@ -19,6 +19,7 @@
                               rejected files (default 200 MiB, 30 days; oldest go first).
 ``TRAINLEDGER_WRITE_RATE`` / ``TRAINLEDGER_WRITE_BURST``  writes and uploads per token: refill
                               per minute and bucket size (default 600 and 120; 429 beyond).
+``TRAINLEDGER_MASTER_KEY``    base64 of 32 bytes: seals the key file (``keys/kek``) at rest.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class Settings:
     write_rate: int = 600  # per minute and token (the admin's token is not limited)
     write_burst: int = 120
 
+    master_key: str | None = None
+
     def __post_init__(self) -> None:
         check_kafka_name("TRAINLEDGER_NAMESPACE", self.namespace, NAMESPACE_MAX)
         if not self.events_topic:
@@ -83,6 +86,7 @@ class Settings:
             quarantine_days=_positive("TRAINLEDGER_QUARANTINE_DAYS", cls.quarantine_days),
             write_rate=_positive("TRAINLEDGER_WRITE_RATE", cls.write_rate),
             write_burst=_positive("TRAINLEDGER_WRITE_BURST", cls.write_burst),
+            master_key=os.environ.get("TRAINLEDGER_MASTER_KEY") or None,
         )
 
     @property

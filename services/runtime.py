@@ -26,6 +26,8 @@ from projections.registry import all_views, retire_old_views
 from services.application import TrainingLog
 from services.config import ConfigError, Settings
 from services.erasure import finish_pending
+from services.erasure_watch import ErasureWatch
+from services.key_file import KeyFile, master_key
 from services.keyring import KeyRing
 from services.private_files import make_process_private, tighten
 from services.tables import ServiceTables
@@ -157,11 +159,12 @@ def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     tables = ServiceTables(app)
     admin_token, _ = settings.ensure_admin_token()
     directory = DirectoryView()
-    keys = KeyRing(tables)
+    keys = KeyRing(tables, KeyFile(settings.data_dir, master_key(settings.master_key)))
     app.keyed_mapper.keys = keys  # stored payloads are encrypted with their athlete's key
     views = all_views()
     fed_here = [directory] if settings.kafka_bootstrap else [directory, *views.values()]
     feed = LogFeed(app, tables, fed_here)
+    feed.before_batch = ErasureWatch(keys, tables, fed_here)
     for view in views.values():  # present even before a projection worker first runs
         view.create(tables)
     retire_old_views(tables)
@@ -172,7 +175,8 @@ def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     artifacts = ArtifactStore(tables, Quarantine(
         settings.data_dir / "quarantine", settings.quarantine_bytes, settings.quarantine_days),
         settings.data_dir)
-    intake = IntakeProcessor(app, imports, {"fit": fit_handler(artifacts)})
+    intake = IntakeProcessor(app, imports, {"fit": fit_handler(artifacts)},
+                             before=keys.refresh)
     return Runtime(settings, app, tables, TokenStore(tables, admin_token), feed,
                    Directory(feed, directory), views, keys, imports, intake,
                    artifacts, SeenFiles(tables))

@@ -14,6 +14,7 @@ from ingest.kafka_transport import KafkaTransport
 from ingest.relay import Relay
 from projections.kafka_feed import KafkaFeed
 from projections.log_feed import LogFeedWorker
+from services.erasure_watch import ErasureWatch
 from services.runtime import Runtime
 
 log = logging.getLogger("trainledger.workers")
@@ -53,7 +54,8 @@ class Workers:
             transport = KafkaTransport(bootstrap, rt.keys)
             for name in names:
                 feed = KafkaFeed(rt.app, rt.tables, transport, rt.views[name],
-                                 rt.settings.events_topic, rt.settings.projection_group)
+                                 rt.settings.events_topic, rt.settings.projection_group,
+                                 ErasureWatch(rt.keys, rt.tables, [rt.views[name]]))
                 self._thread(f"project-{name}", partial(feed.run, self.stop_event))
 
     def _thread(self, name: str, target: Callable[[], None]) -> None:

@@ -58,7 +58,11 @@ class _Api(FastAPI):
 
 
 def create_app(runtime: Runtime) -> FastAPI:
+    async def take_in_erasures() -> None:
+        runtime.keys.refresh()  # an erasure by another process: a stat of the key file
+
     app = _Api(
+        dependencies=[Depends(take_in_erasures)],
         title="trainledger", version="0.1.0", description=DESCRIPTION, max_body_size=MAX_BODY,
         docs_url=None, redoc_url=None,  # dashboard: /docs and /redoc from vendored files
         responses=errors.ERROR_RESPONSES,  # the refusals every operation may answer
