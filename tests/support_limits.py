@@ -78,7 +78,8 @@ def body_read_by(app: FastAPI, method: str, path: str, headers: dict[str, str],
 
     seen_at_answer: list[int] = []
     raw = [(k.lower().encode(), v.encode()) for k, v in
-           {**headers, "content-length": str(chunks * chunk_size)}.items()]
+           {"host": "testserver", **headers,
+            "content-length": str(chunks * chunk_size)}.items()]
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
              "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
              "headers": raw, "scheme": "http", "server": ("test", 80),

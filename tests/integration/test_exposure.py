@@ -23,7 +23,7 @@ def test_health_tells_a_probe_only_that_it_is_up(client: TestClient, runtime: Ru
     assert client.get("/health", headers=bearer("tlk_garbage")).json() == {"status": "ok"}
     _, token = new_athlete(client, "Probe")
     mine = client.get("/health", headers=bearer(token)).json()
-    assert set(mine) == {"status", "view_lag"}
+    assert set(mine) == {"status", "view_lag", "parked"}
     assert set(mine["view_lag"]) == set(runtime.view_lag())
     admin = client.get("/health", headers=ADMIN).json()
     assert admin["store"] == runtime.settings.backend

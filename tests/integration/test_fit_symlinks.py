@@ -36,7 +36,7 @@ def quarantined(data_dir: Path) -> str:
     folder = data_dir / "quarantine"
     if not folder.exists():
         return ""
-    return "".join(p.read_text(errors="replace") for p in folder.iterdir())
+    return "".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file())
 
 
 def test_import_skips_symlinks_in_a_folder_and_says_why(settings: Settings,

@@ -33,7 +33,7 @@ def test_everything_written_is_private_to_its_user(settings: Settings, tmp_path:
             rejected = import_fit(rt.app, rt.artifacts, Source("athlete", kept), kept,
                                   bad.read_bytes(), bad.name)
             assert rejected.status == "rejected"
-            rt.artifacts.put(b"a device file")
+            rt.artifacts.put(kept, b"a device file")
             erase_athlete(rt, leaver)
             backup(rt, tmp_path / "backups" / "monday")
             export_athlete(rt, kept, tmp_path / "exports" / kept)
