@@ -36,3 +36,13 @@ def test_every_published_port_binds_the_loopback_only() -> None:
     assert published["api"], "the API is published"
     assert {name: [p for p in ports if host_ip(p) != LOOPBACK]
             for name, ports in published.items()} == {name: [] for name in services}
+
+
+def test_every_projection_worker_feeds_a_view_that_exists() -> None:
+    from projections.registry import all_views
+
+    services: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())["services"]
+    fed = [name for service in services.values()
+           if (command := service.get("command", []))[:2] == ["trainledger", "project"]
+           for name in command[2:]]
+    assert sorted(fed) == sorted(all_views())  # every view fed, and no retired one
