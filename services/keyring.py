@@ -241,6 +241,13 @@ class KeyRing:
     def decrypt(self, owner_id: str, sealed: bytes, associated: bytes) -> bytes:
         return self._cipher(owner_id).decrypt(sealed[:12], sealed[12:], associated)
 
+    def live(self, owner_id: str) -> bool:
+        """Whether the store holds a key row for the owner not marked erased (a restored
+        backup holds those of athletes erased since, their KEK gone from the file)."""
+        rows = self.db.query(f"SELECT erased_at FROM {self.table} WHERE owner_id = %s",
+                             (owner_id,))
+        return bool(rows) and rows[0]["erased_at"] is None
+
     def erase(self, owner_id: str) -> bool:
         """Destroy the key for good: its KEK leaves the key file (the old file overwritten),
         then the row is marked erased (it stays, to tell 'erased' from 'never existed').
