@@ -131,13 +131,20 @@ def plain(value: Any) -> Any:
 def dumps(value: Any) -> str:
     """An answer as JSON text, splicing :class:`RawRows` in as they are: the answer is
     encoded once by the C encoder with a marker in place of each RawRows (a NUL and a random
-    nonce, which no encoded string can forge), then each marker is replaced by its rows."""
+    nonce, which no encoded string can forge), then the text is cut at the markers once and
+    joined again with the rows in their place."""
     raws: list[RawRows] = []
     nonce = secrets.token_hex(8)
     text = json.dumps(_marked(value, raws, nonce), default=str)
-    for i, rows in enumerate(raws):
-        text = text.replace(json.dumps(f"\x00{nonce}:{i}"), "[" + ", ".join(rows) + "]", 1)
-    return text
+    if not raws:
+        return text
+    head, *cut = text.split(json.dumps(f"\x00{nonce}:")[:-1])  # '"\u0000<nonce>:'
+    parts = [head]
+    for piece in cut:  # '<i>"<the text up to the next marker>'
+        index, rest = piece.split('"', 1)
+        rows = raws[int(index)]
+        parts += ["[", ", ".join(rows), "]", rest]
+    return "".join(parts)
 
 
 def _marked(value: Any, raws: list[RawRows], nonce: str) -> Any:
