@@ -75,7 +75,7 @@ def _score(query: str, name: str) -> int | None:
 def rank_matches(
     query: str,
     entries: Iterable[tuple[str, str, T]],
-    history: Mapping[str, int] | None = None,
+    history: Mapping[str, float] | None = None,
     limit: int = 20,
 ) -> list[T]:
     """The ``(name, id, item)`` entries matching ``query``, best first (see module doc).
@@ -83,7 +83,7 @@ def rank_matches(
     ``history`` counts the athlete's sets per exercise id.
     """
     used = history or {}
-    scored: list[tuple[int, int, int, int, str, T]] = []
+    scored: list[tuple[float, int, int, int, str, T]] = []
     for position, (name, ident, item) in enumerate(entries):
         score = _score(query, name)
         if score is not None:

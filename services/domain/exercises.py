@@ -107,7 +107,7 @@ def exercise_for_fit(category: int, name: int | None) -> Exercise:
 def search_exercises(
     query: str,
     limit: int = 20,
-    history: Mapping[str, int] | None = None,
+    history: Mapping[str, float] | None = None,
     extra: Iterable[Exercise] = (),
 ) -> list[Exercise]:
     """Search names by word starts and aliases, ranked by the athlete's ``history``.
@@ -122,7 +122,9 @@ def search_exercises(
     candidates = (*extra, *_EXERCISES)
     if "." in needle or "_" in needle:
         return [e for e in candidates if needle in e.id.casefold()][:limit]
-    return rank_matches(needle, ((e.name, e.id, e) for e in candidates), history, limit)
+    # the athlete's own exercises come before unused catalogue entries that match as well
+    used = {**dict.fromkeys((e.id for e in extra), 0.5), **(history or {})}
+    return rank_matches(needle, ((e.name, e.id, e) for e in candidates), used, limit)
 
 
 def is_custom_exercise_id(eid: str) -> bool:
