@@ -81,6 +81,14 @@ def fits_a_phone(page: Any, width: int) -> None:
     assert page.evaluate(SMALL_TARGETS_JS) == []
 
 
+def choose(page: Any, query: str, name: str) -> None:
+    """Search, press Enter, and wait until the pick has filled the form."""
+    page.fill("#exercise-q", query)
+    page.press("#exercise-q", "Enter")
+    page.wait_for_function("() => document.getElementById('exercise-q').value === ''")
+    assert page.inner_text("#exercise-chosen") == f"Exercise: {name}"
+
+
 def log_set(page: Any, reps: int, load: float, rpe: float | None = None) -> None:
     page.fill("#reps", str(reps))
     page.fill("#load", f"{load:g}")
@@ -124,9 +132,7 @@ def test_log_edit_delete_offline_then_end_from_a_planned_slot(
     assert session["planned_role"] == "training"
 
     # "rdl" and Enter: the Romanian deadlift
-    page.fill("#exercise-q", "rdl")
-    page.press("#exercise-q", "Enter")
-    page.wait_for_selector("#exercise-chosen:has-text('Romanian deadlift')")
+    choose(page, "rdl", "Romanian deadlift")
     log_set(page, 5, base, 8)
     page.wait_for_selector("#sets li[data-set-id] >> nth=0")
     assert page.is_visible("#rest")  # the rest timer runs after each set
@@ -187,14 +193,14 @@ def test_log_edit_delete_offline_then_end_from_a_planned_slot(
     # a forgotten set, after End
     page.click("#summary-more")
     page.wait_for_selector("#details-form:not([hidden])")
-    page.fill("#exercise-q", "rdl")
-    page.press("#exercise-q", "Enter")
-    page.wait_for_selector("#exercise-chosen:has-text('Romanian deadlift')")
+    choose(page, "rdl", "Romanian deadlift")
     log_set(page, 8, base - 20)
     page.wait_for_function("() => document.querySelectorAll('#sets li[data-set-id]').length == 3")
     fits_a_phone(page, width)
     page.screenshot(path=str(shots / f"log-ended-{width}.png"), full_page=True)
-    assert len(api(service, "GET", f"/sessions/{session_id}")["sets"]) == 3
+    late = api(service, "GET", f"/sessions/{session_id}")["sets"][-1]
+    assert (late["reps"], late["load_kg"], late["performed_at"]) == (
+        8, base - 20, ended["ended_at"])
 
     # the views: the session, started from its slot, counts as training
     def executed() -> Any:
@@ -205,3 +211,25 @@ def test_log_edit_delete_offline_then_end_from_a_planned_slot(
     row = wait_until(executed, "the execution view to list the session")
     assert (row["planned_role"], row["classification"]) == ("training", "training"), row
     assert row["day"] == date.fromisoformat(row["day"]).isoformat()
+
+
+def test_the_sign_in_outlives_the_tab_and_an_old_tab_token_moves_over(
+    open_page: OpenPage, service: DemoService,
+) -> None:
+    # before: the token lived in the tab's sessionStorage under "trainledger.token"
+    page = open_page("/log", None, 375, 812)
+    page.evaluate("(t) => sessionStorage.setItem('trainledger.token', t)", service.athlete_token)
+    page.reload()
+    page.wait_for_selector("#pick:not([hidden])")
+    stored = page.evaluate("() => [localStorage.getItem('trainledger.pastedToken'), "
+                           "sessionStorage.getItem('trainledger.token')]")
+    assert stored == [service.athlete_token, None]
+    # another tab of the same browser is signed in too
+    tab = page.context.new_page()
+    tab.goto(service.url + "/log")
+    tab.wait_for_selector("#pick:not([hidden])")
+    assert tab.is_hidden("#signin")
+    # signing out forgets it
+    tab.click("#signout")
+    tab.wait_for_selector("#signin:not([hidden])")
+    assert tab.evaluate("() => localStorage.getItem('trainledger.pastedToken')") is None

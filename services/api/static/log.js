@@ -72,12 +72,13 @@
 
   async function loadPlan() {
     state.plan = null;
-    try {
-      state.plan = await api(`${base()}/plans/${weekStart()}`);
-      const goals = await api(`${base()}/goals`);
+    try {  // the list, not /plans/{week}: an unplanned week is no error for the browser
+      const week = weekStart();
+      state.plan = (await api(`${base()}/plans`)).find((p) => p.week_start === week) || null;
+      const goals = state.plan ? await api(`${base()}/goals`) : [];
       state.goals = new Map(goals.map((g) => [g.goal_id, g.title]));
     } catch (err) {
-      if (err.status !== 404) say(`Could not read this week's plan: ${err.message}`);
+      say(`Could not read this week's plan: ${err.message}`);
     }
   }
 
@@ -677,6 +678,7 @@
     $("rest-less").addEventListener("click", () => adjustRest(-15));
     $("rest-more").addEventListener("click", () => adjustRest(15));
     $("rest-skip").addEventListener("click", stopRest);
+    $("toast").addEventListener("click", () => { $("toast").hidden = true; });
     $("summary-more").addEventListener("click", () => showActive(state.summary));
     $("summary-done").addEventListener("click", showPick);
     $("switch").addEventListener("click", async () => {
