@@ -6,8 +6,8 @@ loopback port.  The browser is the system's Chromium (``/usr/bin/chromium``;
 ``TRAINLEDGER_CHROMIUM`` overrides) driven by Playwright, which downloads no browser.
 Without Chromium or Playwright the tests are skipped, except under ``CI=true``, where they
 fail.  Every page refuses requests to anywhere but the service (no CDN) and fails its test on
-a console error or an uncaught exception.  Import the fixtures into a test module:
-``from support_browser import browser, open_page, service``.
+a console error or an uncaught exception.  A test module loads the fixtures with
+``pytest_plugins = ["support_browser"]``.
 """
 
 from __future__ import annotations

@@ -21,14 +21,18 @@ would shadow it.)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from support_browser import OpenPage, browser, open_page, service  # noqa: F401  (fixtures)
 
 from bench.dashboard_screenshot import DemoService
+
+if TYPE_CHECKING:
+    from support_browser import OpenPage
+
+pytest_plugins = ["support_browser"]  # the browser, service and open_page fixtures
 
 SQUAT = "squat.back_squats"
 

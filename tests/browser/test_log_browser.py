@@ -14,14 +14,18 @@ import os
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from support_browser import OpenPage, browser, open_page, service  # noqa: F401  (fixtures)
 
 from bench.dashboard_screenshot import DemoService
+
+if TYPE_CHECKING:
+    from support_browser import OpenPage
+
+pytest_plugins = ["support_browser"]  # the browser, service and open_page fixtures
 
 RDL = "deadlift.romanian_deadlift"
 
@@ -158,7 +162,8 @@ def test_log_edit_delete_offline_then_end_from_a_planned_slot(
     log_set(page, 4, base + 5)
     page.wait_for_selector("#sets li.pending:has-text('pending')")
     queued = page.evaluate("() => JSON.parse(localStorage.getItem('trainledger.pendingSets'))")
-    assert len(queued) == 1 and queued[0]["sessionId"] == session_id
+    assert len(queued) == 1
+    assert queued[0]["sessionId"] == session_id
     assert len(api(service, "GET", f"/sessions/{session_id}")["sets"]) == 1
     fits_a_phone(page, width)
     page.screenshot(path=str(shots / f"log-offline-{width}.png"), full_page=True)
