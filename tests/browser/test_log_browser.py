@@ -238,3 +238,27 @@ def test_the_sign_in_outlives_the_tab_and_an_old_tab_token_moves_over(
     tab.click("#signout")
     tab.wait_for_selector("#signin:not([hidden])")
     assert tab.evaluate("() => localStorage.getItem('trainledger.pastedToken')") is None
+
+
+def test_an_athlete_in_pounds_logs_and_reads_pounds(open_page: OpenPage,
+                                                    service: DemoService) -> None:
+    created = api(service, "POST", "/athletes", json={"name": "Pound Lifter", "mass_unit": "lb"})
+    page = open_page("/log", created["token"], 375, 812, has_touch=True, is_mobile=True)
+    page.wait_for_selector("#pick:not([hidden])")
+    assert "No plan for this week yet" in page.inner_text("#plan-slots")  # ad hoc, then
+    page.click("#start")
+    page.wait_for_selector("#active:not([hidden])")
+    assert page.inner_text("label[for=load]") == "Load (lb)"
+    choose(page, "ohp", "Overhead press")
+    log_set(page, 5, 95)
+    page.wait_for_selector("#sets li[data-set-id]")
+    assert page.inner_text("#sets li .what") == "Overhead press 5 × 95 lb"
+    session_id = page.evaluate("() => window.trainledgerLog.active.session_id")
+    logged = api(service, "GET", f"/sessions/{session_id}")["sets"][0]
+    assert abs(logged["load_kg"] - 95 * 0.45359237) < 1e-3
+    page.click("#sets li[data-set-id] >> button.edit")
+    assert page.input_value("#load") == "95"  # back in pounds, not 43.09
+    page.fill("#load", "100")
+    page.click("#log-set")
+    page.wait_for_selector("#sets li .what:has-text('5 × 100 lb')")
+    fits_a_phone(page, 375)
