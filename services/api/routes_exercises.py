@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from fastapi import APIRouter, HTTPException, Query
 
 from services.api import schemas as s
 from services.api.security import CallerDep
-from services.domain.exercises import get_exercise, search_exercises
+from services.domain.exercises import (
+    UNKNOWN_FIT_CATEGORY,
+    Exercise,
+    get_exercise,
+    is_custom_exercise_id,
+    search_exercises,
+)
+
+HISTORY_SESSIONS = 40  # the athlete's latest sessions that rank the results
 
 router = APIRouter(tags=["exercises"])
 
@@ -19,21 +29,27 @@ router = APIRouter(tags=["exercises"])
 def find_exercises(
     caller: CallerDep,
     q: str = Query(..., min_length=1, max_length=100, examples=["squat"]),
-    athlete_id: str | None = None,
+    athlete_id: str | None = Query(
+        None, description="Rank by this athlete's sets and include their custom exercises"
+    ),
     limit: int = Query(20, ge=1, le=200),
 ) -> list[s.ExerciseOut]:
-    found = [
-        s.ExerciseOut(id=e.id, name=e.name, category=e.category) for e in search_exercises(q, limit)
-    ]
+    history: Counter[str] = Counter()
+    custom: list[Exercise] = []
     if athlete_id is not None:
         caller.check_read(athlete_id)
-        custom = caller.runtime.app.athlete(athlete_id).custom_exercises
-        found = [
-            s.ExerciseOut(id=i, name=e["name"], category=e["category"], custom=True)
-            for i, e in custom.items()
-            if q.lower() in e["name"].lower()
-        ] + found
-    return found[:limit]
+        app = caller.runtime.app
+        custom = [
+            Exercise(i, e["name"], e["category"], UNKNOWN_FIT_CATEGORY, None)
+            for i, e in app.athlete(athlete_id).custom_exercises.items()
+        ]
+        rows = caller.runtime.directory.list("session", athlete_id, limit=HISTORY_SESSIONS)
+        for row in rows:
+            history.update(x["exercise_id"] for x in app.session(row["entity_id"]).sets.values())
+    return [
+        s.ExerciseOut(id=e.id, name=e.name, category=e.category, custom=is_custom_exercise_id(e.id))
+        for e in search_exercises(q, limit, history, custom)
+    ]
 
 
 @router.get("/exercises/{exercise_id}", response_model=s.ExerciseOut)

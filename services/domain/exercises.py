@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import TypeGuard
+
+from services.domain.exercise_search import rank_matches
 
 __all__ = [
     "CUSTOM_PREFIX",
@@ -74,10 +77,6 @@ _BY_ID: dict[str, Exercise] = {e.id: e for e in _EXERCISES}
 _BY_FIT: dict[tuple[int, int | None], Exercise] = {
     (e.fit_category, e.fit_name): e for e in reversed(_EXERCISES)
 }
-# "\n" cannot occur in a query match that spans name and id, since queries are one line.
-_SEARCH_KEYS: tuple[tuple[str, str, Exercise], ...] = tuple(
-    (e.name.casefold(), f"{e.name}\n{e.id}".casefold(), e) for e in _EXERCISES
-)
 _UNKNOWN: Exercise = _BY_FIT[(UNKNOWN_FIT_CATEGORY, None)]
 
 if len(_BY_ID) != len(_EXERCISES):
@@ -105,25 +104,27 @@ def exercise_for_fit(category: int, name: int | None) -> Exercise:
     return _BY_FIT.get((category, None), _UNKNOWN)
 
 
-def search_exercises(query: str, limit: int = 20) -> list[Exercise]:
-    """Case-insensitive substring search on name and id.
+def search_exercises(
+    query: str,
+    limit: int = 20,
+    history: Mapping[str, float] | None = None,
+    extra: Iterable[Exercise] = (),
+) -> list[Exercise]:
+    """Search names by word starts and aliases, ranked by the athlete's ``history``.
 
-    Entries whose name starts with the query rank first; otherwise catalogue order is
-    kept. A blank query or a non-positive limit returns nothing.
+    ``history`` counts the athlete's sets per exercise id; ``extra`` (their custom
+    exercises) is searched before the catalogue.  A query with "." or "_" is an id search
+    (substring of the id).  A blank query or a non-positive limit returns nothing.
     """
     needle = query.strip().casefold()
     if not needle or "\n" in needle or limit <= 0:
         return []
-    prefix: list[Exercise] = []
-    other: list[Exercise] = []
-    for name_key, haystack, exercise in _SEARCH_KEYS:
-        if name_key.startswith(needle):
-            prefix.append(exercise)
-            if len(prefix) >= limit:
-                break
-        elif needle in haystack:
-            other.append(exercise)
-    return (prefix + other)[:limit]
+    candidates = (*extra, *_EXERCISES)
+    if "." in needle or "_" in needle:
+        return [e for e in candidates if needle in e.id.casefold()][:limit]
+    # the athlete's own exercises come before unused catalogue entries that match as well
+    used = {**dict.fromkeys((e.id for e in extra), 0.5), **(history or {})}
+    return rank_matches(needle, ((e.name, e.id, e) for e in candidates), used, limit)
 
 
 def is_custom_exercise_id(eid: str) -> bool:

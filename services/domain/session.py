@@ -311,10 +311,12 @@ class TrainingSession(TrainingAggregate):
         performed_at: datetime | None = None,
         side: str | None = None,
     ) -> None:
-        """Log one set; ``exercise_id`` must already be resolved against the catalogue."""
+        """Log one set; ``exercise_id`` must already be resolved against the catalogue.
+
+        An ended session takes a forgotten set too: by default it is placed at the end."""
         if self.seen_request(ctx) or set_id in self.sets:
             return
-        self._require_open()
+        self._require_not_discarded()
         if len(self.sets) >= MAX_SETS:
             raise StateConflict(f"a session holds at most {MAX_SETS} sets", "sets")
         fields = {
@@ -333,10 +335,12 @@ class TrainingSession(TrainingAggregate):
         validate_set(fields)
         if reps is None and duration_s is None:
             raise InvalidValue("a set needs reps or a duration", "reps")
-        moment = performed_at or ctx.recorded_at or ctx.now
+        moment = performed_at or self.ended_at or ctx.recorded_at or ctx.now
         check_not_future(moment, ctx.now, "performed_at")
         if moment < self.started_at:
             raise InvalidValue("the set is before the session started", "performed_at")
+        if self.ended_at is not None and moment > self.ended_at:
+            raise InvalidValue("the set is after the session ended", "performed_at")
         self._record(self.SetLogged, ctx, occurred_at=moment, set_id=set_id, **fields)
 
     def amend_set(self, ctx: Context, set_id: str, changes: dict[str, Any]) -> None:

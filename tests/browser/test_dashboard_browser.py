@@ -13,97 +13,26 @@ browser is the system's Chromium (``/usr/bin/chromium``, Debian's ``chromium`` p
 Without Chromium or Playwright these tests are skipped, except under ``CI=true``, where they
 fail.  Every page refuses requests to anywhere but the service (no CDN) and fails its test on
 a console error or an uncaught exception (a Content-Security-Policy violation is one).
-(The fixtures live here, not in a ``conftest.py``: other test modules import ``conftest``,
-meaning the one in ``tests/``, and a second module of that name would shadow it.)
+(The fixtures live in ``tests/support_browser.py``, not in a ``conftest.py``: other test
+modules import ``conftest``, meaning the one in ``tests/``, and a second module of that name
+would shadow it.)
 """
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from bench.dashboard_screenshot import DemoService, demo_service
+from bench.dashboard_screenshot import DemoService
 
-CHROMIUM = Path(os.environ.get("TRAINLEDGER_CHROMIUM", "/usr/bin/chromium"))
+if TYPE_CHECKING:
+    from support_browser import OpenPage
 
-
-def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an asyncio loop
-def browser() -> Iterator[Any]:  # running until it stops, and later asyncio.run() calls fail
-    if not CHROMIUM.exists():
-        unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright is not installed: pip install -e '.[dev]'")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                      args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoService]:
-    with demo_service(tmp_path_factory.mktemp("dashboard")) as svc:
-        yield svc
-
-
-OpenPage = Callable[..., Any]
-
-
-@pytest.fixture
-def open_page(browser: Any, service: DemoService) -> Iterator[OpenPage]:
-    """``open_page(path, token, width=1280, height=900, allow=None, **context_options)``: a
-    page in a fresh browser context, signed in with the token unless it is None."""
-    contexts: list[Any] = []
-    problems: list[str] = []
-
-    def local_only(route: Any) -> None:
-        if route.request.url.startswith(service.url):
-            route.continue_()
-        else:
-            problems.append(f"request outside the service: {route.request.url}")
-            route.abort()
-
-    def open_(path: str, token: str | None, width: int = 1280, height: int = 900,
-              allow: str | None = None, **options: Any) -> Any:
-        """``allow``: a regular expression of console errors the test expects."""
-        context = browser.new_context(viewport={"width": width, "height": height}, **options)
-        contexts.append(context)
-        context.route("**/*", local_only)
-        page = context.new_page()
-
-        def console(message: Any) -> None:
-            if message.type == "error" and not (allow and re.search(allow, message.text)):
-                problems.append(f"console {message.type}: {message.text}")
-
-        page.on("console", console)
-        page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
-        page.goto(service.url + path)
-        if token is not None:
-            page.fill("#token", token)
-            page.click("#signin-form button[type=submit]")
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert problems == [], "\n".join(problems)
-
+pytest_plugins = ["support_browser"]  # the browser, service and open_page fixtures
 
 SQUAT = "squat.back_squats"
 
@@ -287,7 +216,7 @@ def test_a_set_logged_on_the_phone_appears_on_the_dashboard(open_page: OpenPage,
     phone.fill("#rpe", "9")
     phone.click("#log-set")
     phone.wait_for_selector("#sets li")
-    assert phone.inner_text("#sets li") == "Back squats 3 × 200 kg @ RPE 9"
+    assert phone.inner_text("#sets li .what") == "Back squats 3 × 200 kg @ RPE 9"
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 375
 
     # 200 kg x 3 at RPE 9 is an e1RM of 226.7 kg today: the dashboard charts it by itself
@@ -300,7 +229,7 @@ def test_a_set_logged_on_the_phone_appears_on_the_dashboard(open_page: OpenPage,
 
     phone.fill("#session-rpe", "8")
     phone.click("#end")
-    phone.wait_for_selector("#pick:not([hidden])")
+    phone.wait_for_selector("#summary:not([hidden])")
     assert phone.inner_text("#message").startswith("Session ended: 1 sets")
     ended = api(service, "GET", f"/athletes/{service.athlete_id}/sessions?limit=1")[0]
     assert (ended["status"], ended["session_rpe"], len(ended["sets"])) == ("ended", 8, 1)
@@ -322,7 +251,7 @@ def test_a_wrong_token_is_refused(open_page: OpenPage, service: DemoService) -> 
     page.click("#signin-form button[type=submit]")
     page.wait_for_selector("#signin-error:has-text('not accepted')")
     assert page.is_hidden("#app")
-    assert page.evaluate("() => sessionStorage.getItem('trainledger.token')") is None
+    assert page.evaluate("() => localStorage.getItem('trainledger.pastedToken')") is None
 
 
 #: ReDoc's side menu shows a logo from its CDN, hard-coded; the page's policy refuses it

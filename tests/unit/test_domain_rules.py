@@ -49,17 +49,30 @@ def test_a_retried_command_is_applied_once_and_a_reused_key_is_refused() -> None
         session.log_set(ctx("r1", fingerprint="other"), "s3", "squat.back_squats", 3)
 
 
-def test_sets_are_refused_on_ended_and_discarded_sessions_but_corrections_are_not() -> None:
+def test_a_forgotten_set_joins_an_ended_session_at_its_end() -> None:
+    session = started_session()
+    session.log_set(ctx(), "s1", "squat.back_squats", 5, performed_at=NOW - timedelta(minutes=30))
+    ended_at = NOW - timedelta(minutes=10)
+    session.end(ctx(), ended_at, 7.0)
+    session.log_set(ctx(), "s2", "squat.back_squats", 5)
+    assert session.sets["s2"]["performed_at"] == ended_at
+    assert session.status == "ended"
+    with pytest.raises(InvalidValue) as err:
+        session.log_set(ctx(), "s3", "squat.back_squats", 5, performed_at=NOW)
+    assert err.value.field == "performed_at"
+
+
+def test_sets_are_refused_on_discarded_sessions_but_corrections_are_not_on_ended() -> None:
     session = started_session()
     session.log_set(ctx(), "s1", "squat.back_squats", 5, load_kg=100.0)
     session.end(ctx(), None, 7.0)
-    with pytest.raises(StateConflict):
-        session.log_set(ctx(), "s2", "squat.back_squats", 5)
     session.amend_set(ctx(), "s1", {"reps": 4})
     assert session.sets["s1"]["reps"] == 4
     session.discard(ctx(), "duplicate")
     with pytest.raises(StateConflict):
         session.amend_set(ctx(), "s1", {"reps": 3})
+    with pytest.raises(StateConflict):
+        session.log_set(ctx(), "s2", "squat.back_squats", 5)
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,17 @@
 "use strict";
 
 const TL = (() => {
-  const TOKEN_KEY = "trainledger.token";
+  // The token the user pasted, kept by this browser (localStorage) until they sign out.
+  // TODO(issue 14, item 1): replace it by the device token of a one-time sign-in link
+  // (POST /sign-in/{secret}) once that API is merged; the raw token must then never be kept.
+  const TOKEN_KEY = "trainledger.pastedToken";
+  const OLD_TAB_TOKEN_KEY = "trainledger.token";  // sessionStorage, before this version
   const ATHLETE_KEY = "trainledger.athlete";
+
+  if (sessionStorage.getItem(OLD_TAB_TOKEN_KEY) && !localStorage.getItem(TOKEN_KEY)) {
+    localStorage.setItem(TOKEN_KEY, sessionStorage.getItem(OLD_TAB_TOKEN_KEY));
+  }
+  sessionStorage.removeItem(OLD_TAB_TOKEN_KEY);
 
   class ApiError extends Error {
     constructor(status, detail) {
@@ -14,7 +23,7 @@ const TL = (() => {
     }
   }
 
-  const token = () => sessionStorage.getItem(TOKEN_KEY);
+  const token = () => localStorage.getItem(TOKEN_KEY);
 
   /** A JSON request with the bearer token; throws ApiError on a non-2xx answer. */
   async function api(path, { method = "GET", body, idempotencyKey } = {}) {
@@ -40,9 +49,10 @@ const TL = (() => {
   }
 
   /** A write that is safe to retry: the same Idempotency-Key is applied once by the server. */
-  async function write(path, body, method = "POST") {
-    const key = (crypto.randomUUID && crypto.randomUUID()) ||
-      `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const newKey = () => (crypto.randomUUID && crypto.randomUUID()) ||
+    `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+
+  async function write(path, body, method = "POST", key = newKey()) {
     for (let attempt = 0; ; attempt++) {
       try {
         return await api(path, { method, body, idempotencyKey: key });
@@ -92,7 +102,7 @@ const TL = (() => {
   let onSignedOut = null;
 
   function signedOut(message) {
-    sessionStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(TOKEN_KEY);
     if (onSignedOut) onSignedOut(message);
   }
 
@@ -118,7 +128,7 @@ const TL = (() => {
 
     function choose(athleteId) {
       const athlete = athletes.find((a) => a.athlete_id === athleteId) || athletes[0];
-      sessionStorage.setItem(ATHLETE_KEY, athlete.athlete_id);
+      localStorage.setItem(ATHLETE_KEY, athlete.athlete_id);
       select.value = athlete.athlete_id;
       ready({ me, athletes, athlete });
     }
@@ -143,14 +153,14 @@ const TL = (() => {
         return;
       }
       $("app-empty").hidden = true;
-      choose(sessionStorage.getItem(ATHLETE_KEY));
+      choose(localStorage.getItem(ATHLETE_KEY));
     }
 
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const value = input.value.trim();
       if (!value) return;
-      sessionStorage.setItem(TOKEN_KEY, value);
+      localStorage.setItem(TOKEN_KEY, value);
       error.textContent = "";
       enter();
     });
@@ -161,5 +171,5 @@ const TL = (() => {
     else onSignedOut("");
   }
 
-  return { api, write, el, fmt, $, start, localDay, athleteName, ApiError };
+  return { api, write, newKey, el, fmt, $, start, localDay, athleteName, ApiError };
 })();
