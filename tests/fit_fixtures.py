@@ -57,7 +57,7 @@ class Fixture:
     kind: str  # valid | truncated | zero_size | corrupt
     file_type: str
     sport: str  # "+"-joined leg sports, "-" for no activity
-    started: datetime | None = None
+    started: datetime | None = None  # an activity's start; a workout's creation
     counts: dict[str, int] = field(default_factory=dict)
     quirks: tuple[str, ...] = ()
 
@@ -478,7 +478,7 @@ def workout() -> Fixture:
         w.message(2, 27, [(254, UINT16, index), (0, STRING, Str(name, 16)), (1, ENUM, dtype),
                           (2, UINT32, value), (3, ENUM, ttype), (4, UINT32, target),
                           (7, ENUM, intensity)])
-    return Fixture("workout", w.finish(), "valid", "workout", "-", None, _named(w.counts),
+    return Fixture("workout", w.finish(), "valid", "workout", "-", created, _named(w.counts),
                    ("NUL-padded strings",))
 
 
@@ -553,3 +553,11 @@ def by_name(name: str) -> Fixture:
 def write_all(folder: Path, names: list[str] | None = None) -> list[Path]:
     """The fixtures (all, or those named) as files in ``folder``."""
     return [f.write(folder) for f in fixtures() if names is None or f.name in names]
+
+
+def reexport(fixture: Fixture) -> bytes:
+    """The same activity in other bytes: its records re-wrapped with a 12-byte header, as a
+    second tool exporting the file would write it."""
+    w = FitWriter(protocol=0x10, profile=2093)
+    w.raw(fixture.data[fixture.data[0]:-2])
+    return w.finish(header_size=12)
