@@ -185,8 +185,10 @@ class FitWriter:
                    dev_values: Sequence[Any] = ()) -> None:
         """A data message with a compressed-timestamp header (local 0-3, within 31 s of the
         last full timestamp); ``values`` follow the layout already defined on ``local``."""
-        assert local < 4 and self._last_time is not None
-        assert 0 <= timestamp - self._last_time < 32, "too far from the last timestamp"
+        if local > 3 or self._last_time is None:
+            raise ValueError("a compressed timestamp needs local 0-3 and a full one before")
+        if not 0 <= timestamp - self._last_time < 32:
+            raise ValueError("a compressed timestamp must be within 31 s of the last one")
         layout = self._layouts[local]
         fields = [(n, b, v) for (n, _s, b), v in zip(layout.fields, values, strict=True)]
         dev = [(n, b, i, v) for (n, _s, i, b), v in zip(layout.dev_fields, dev_values,

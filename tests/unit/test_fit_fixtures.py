@@ -171,7 +171,8 @@ def test_the_ride_resolves_its_components() -> None:
     fit = decode(data)
     records = fit.table("record")
     speed = records.columns["speed"]
-    assert np.nanmin(speed) > 6.9 and np.nanmax(speed) < 9.1
+    assert np.nanmin(speed) > 6.9
+    assert np.nanmax(speed) < 9.1
     distance = records.columns["distance"]
     assert (np.diff(distance) > 0).all()  # accumulated across the 12-bit rollover
     assert distance[-1] > 4096 / 16
