@@ -8,7 +8,8 @@ callers give global message numbers, field numbers and raw (already scaled) valu
 w = FitWriter()
 w.message(0, 0, [(0, ENUM, 4), (4, UINT32, fit_time(start))])  # file_id: an activity
 w.message(1, 20, [(253, UINT32, t), (3, UINT8, 142)])  # a record (HR 142)
-w.compressed(1, t + 1, [142])  # the same layout, with a compressed-timestamp header
+w.define(2, 20, [(3, 1, UINT8)])  # a record layout without timestamp...
+w.compressed(2, t + 1, [143])  # ...written with a compressed-timestamp header
 data = w.finish()
 ```
 
@@ -176,7 +177,7 @@ class FitWriter:
         wanted = _Layout(mesg_num, sizes, dev_sizes, big_endian)
         if self._layouts.get(local) != wanted:
             self.define(local, mesg_num, sizes, dev_sizes, big_endian=big_endian)
-        self._data(local, 0, fields, dev)
+        self._data(local, local, fields, dev)
         for n, _b, v in fields:
             if n == 253 and isinstance(v, int):
                 self._last_time = v
@@ -193,14 +194,14 @@ class FitWriter:
         fields = [(n, b, v) for (n, _s, b), v in zip(layout.fields, values, strict=True)]
         dev = [(n, b, i, v) for (n, _s, i, b), v in zip(layout.dev_fields, dev_values,
                                                           strict=True)]
-        self._data(local, 0x80 | (local << 5) | (timestamp & 0x1F), fields, dev, compressed=True)
+        self._data(local, 0x80 | (local << 5) | (timestamp & 0x1F), fields, dev)
         self._last_time = timestamp
 
     def _data(self, local: int, header: int, fields: Sequence[Field],
-              dev: Sequence[DevField], *, compressed: bool = False) -> None:
+              dev: Sequence[DevField]) -> None:
         layout = self._layouts[local]
         order = ">" if layout.big_endian else "<"
-        out = bytearray([header if compressed else local])
+        out = bytearray([header])
         for (_n, size, _b), (_num, base, value) in zip(layout.fields, fields, strict=True):
             out += _pack(base, value, size, order)
         for (_n, size, _i, _b), (_num, base, _idx, value) in zip(layout.dev_fields, dev,
