@@ -11,7 +11,7 @@ import httpx
 import pytest
 from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
-from fit_samples import corpus_dir, require_corpus
+from fit_fixtures import by_name, ultra
 
 from services.api.app import MAX_BODY
 from services.api.routes_imports import MAX_FIT_FILE, MAX_FIT_UPLOAD
@@ -19,7 +19,6 @@ from services.runtime import Runtime
 from services.workers import Workers
 
 MIB = 1024 * 1024
-BIG_SAMPLE = "sports-lib/20181013_kona_ironman.fit"  # 1.9 MB: over the general limit
 
 
 def state(runtime: Runtime) -> tuple[int, int]:
@@ -66,9 +65,8 @@ def test_a_body_streaming_past_1_mib_is_413_json(client: TestClient, runtime: Ru
 
 @pytest.mark.usefixtures("intake")
 def test_a_fit_upload_may_be_over_1_mib(client: TestClient) -> None:
-    require_corpus()
     athlete_id, token = new_athlete(client, "Big")
-    data = (corpus_dir() / BIG_SAMPLE).read_bytes()
+    data = ultra().data
     assert len(data) > MAX_BODY
     r = client.post(f"/athletes/{athlete_id}/imports/fit", params={"wait": 60},
                     files=[("files", ("kona.fit", data))], headers=bearer(token))
@@ -108,9 +106,8 @@ def test_a_fit_upload_streaming_past_64_mib_is_413_json(client: TestClient,
 
 @pytest.mark.usefixtures("intake")
 def test_a_fit_file_over_16_mib_is_rejected_alone(client: TestClient, runtime: Runtime) -> None:
-    require_corpus()
     athlete_id, token = new_athlete(client, "Heavy")
-    good = (corpus_dir() / "fit-analyzer/20748058539_ACTIVITY.fit").read_bytes()
+    good = by_name("strength").data
     _, queued = state(runtime)
     r = client.post(f"/athletes/{athlete_id}/imports/fit", params={"wait": 30}, files=[
         ("files", ("huge.fit", b"\0" * (MAX_FIT_FILE + 1))), ("files", ("good.fit", good))],

@@ -1,7 +1,8 @@
 """Mutated FIT files, in small (``python -m bench.fuzz --fit N`` runs thousands): the real
-samples truncated, bit-flipped, with bytes inserted or deleted, header fields corrupted,
-records swapped or duplicated, spliced; most with the data size and CRCs put right again so
-that the decoder reads the damage instead of stopping at a checksum (see bench/fuzz.py).
+samples (our fixture files when the corpus is absent) truncated, bit-flipped, with bytes
+inserted or deleted, header fields corrupted, records swapped or duplicated, spliced; most
+with the data size and CRCs put right again so that the decoder reads the damage instead of
+stopping at a checksum (see bench/fuzz.py).
 
 - decoding them (``ingest.fit.decode``, strict and salvaging) raises nothing but FitError, and
   planning them as the intake does (``importer.prepare``) raises nothing at all, each within a
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import ADMIN
 from fastapi.testclient import TestClient
-from fit_samples import require_corpus
+from fit_fixtures import fixtures
 
 from bench.fuzz import FINAL, check_decode, load_samples, mutants, upload_batch
 from services.runtime import Runtime
@@ -35,8 +36,8 @@ TIMEOUT = 5.0  # seconds a file may take, decoding or in the intake
 
 @pytest.fixture(scope="module")
 def samples() -> list[tuple[str, bytes]]:
-    require_corpus()
-    return load_samples(MAX_SIZE)
+    """The corpus's samples up to MAX_SIZE, or without the corpus our fixture files."""
+    return load_samples(MAX_SIZE) or [(f.filename, f.data) for f in fixtures()]
 
 
 def test_decoding_mutants_raises_only_fit_error(samples: list[tuple[str, bytes]]) -> None:

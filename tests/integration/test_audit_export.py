@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
-from fit_samples import corpus_dir, require_corpus
+from fit_fixtures import by_name
 
 from ingest.fit.importer import fit_payload, import_fit
 from projections.analytics import VIEWS
@@ -29,7 +29,6 @@ from services.export import TABLES
 from services.runtime import Runtime, open_runtime
 
 SQUAT = "squat.back_squats"
-STRENGTH_FIT = "fit-analyzer/20748058539_ACTIVITY.fit"
 TOKEN_RE = re.compile(r"tl[akc]_[\w-]{20,}")
 
 
@@ -223,12 +222,12 @@ def test_only_readers_of_the_athlete_see_its_history(client: TestClient) -> None
 
 
 def test_a_device_import_shows_the_files_hash(client: TestClient, runtime: Runtime) -> None:
-    require_corpus()
     athlete_id, token = new_athlete(client, "Device")
-    data = (corpus_dir() / STRENGTH_FIT).read_bytes()
+    strength = by_name("strength")
+    data = strength.data
     digest = hashlib.sha256(data).hexdigest()
     result = import_fit(runtime.app, runtime.artifacts, Source("athlete", athlete_id),
-                        athlete_id, data, STRENGTH_FIT)
+                        athlete_id, data, strength.filename)
     assert result.status == "imported", result
     trail = all_pages(client, athlete_id, bearer(token), limit=200)
     from_file = [e for e in trail if e["aggregate_kind"] != "athlete"]
@@ -242,9 +241,9 @@ def test_a_device_import_shows_the_files_hash(client: TestClient, runtime: Runti
     assert len([e for e in from_file if e["type"] == "SetLogged"]) == result.sets
 
     # through the upload queue the import request's id is there too
-    other = corpus_dir() / "FITfileR" / "tomtom-runner3-ride.fit"
-    record = runtime.imports.submit(athlete_id, "fit", fit_payload(other.name,
-                                    other.read_bytes()), Source("athlete", athlete_id))
+    other = by_name("ride")
+    record = runtime.imports.submit(athlete_id, "fit", fit_payload(other.filename, other.data),
+                                    Source("athlete", athlete_id))
     runtime.intake.process(record.import_id)
     done = runtime.imports.get(record.import_id)
     assert done is not None
@@ -253,7 +252,7 @@ def test_a_device_import_shows_the_files_hash(client: TestClient, runtime: Runti
                 if e["source"]["import_id"] == record.import_id]
     assert uploaded
     assert {e["source"]["file_hash"] for e in uploaded} == {
-        hashlib.sha256(other.read_bytes()).hexdigest()}
+        hashlib.sha256(other.data).hexdigest()}
 
 
 # ------------------------------------------------------------------ explanations

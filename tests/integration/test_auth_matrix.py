@@ -24,7 +24,7 @@ from conftest import ADMIN, ADMIN_TOKEN, bearer, new_athlete
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from fit_samples import corpus_dir, require_corpus
+from fit_fixtures import by_name
 
 from projections.analytics import VIEWS
 from services.api.app import create_app
@@ -80,7 +80,7 @@ class Spec:
     files: bool = False  # a multipart upload of one real FIT file
 
 
-FIT_FILE = corpus_dir() / "FITfileR" / "tomtom-runner3-ride.fit"
+FIT_FILE = by_name("ride").data  # a device file of our own (fit_fixtures)
 A = "/athletes/{athlete_id}"
 PLAN = A + "/plans/{week_start}"
 ROUTES: dict[tuple[str, str], Spec] = {
@@ -356,13 +356,11 @@ def test_access(client: TestClient, runtime: Runtime, world: World, route: tuple
         values = {**values, "athlete_id": fresh_id}
         headers = {"Authorization": f"Bearer {fresh_token}"} if role == "owner" else headers
 
-    if spec.files:
-        require_corpus()  # the upload sends a real device file (skipped on a fresh clone)
     before = state(runtime)
     response = client.request(
         method, fill(path, values), params=fill(spec.query, values),
         json=fill(spec.body, values) if spec.body is not None else None,
-        files=[("files", ("ride.fit", FIT_FILE.read_bytes()))] if spec.files else None,
+        files=[("files", ("ride.fit", FIT_FILE))] if spec.files else None,
         headers=headers)
     status = response.status_code
     assert status < 500, response.text

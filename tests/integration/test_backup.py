@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PG_URL, drop_schema
-from fit_samples import require_corpus, samples
+from fit_fixtures import by_name
 
 from ingest.fit.importer import import_fit
 from projections.replay import replay
@@ -53,12 +53,11 @@ def test_backup_restore_replays_to_the_same_views_and_keeps_erasures(
     rt = open_runtime(settings)
     demo = seed_demo(rt.app, today=date(2026, 11, 1)).athlete_id
     other = str(rt.app.register_athlete(Context(Source("admin")), {"name": "Leaver"}).id)
-    require_corpus()
-    sample = next(s for s in samples() if s.path == "GoldenCheetah/3386684871.fit")
-    assert import_fit(rt.app, rt.artifacts, Source("athlete", other), other, sample.read(),
-                      sample.path).status == "imported"
+    run = by_name("run")
+    assert import_fit(rt.app, rt.artifacts, Source("athlete", other), other, run.data,
+                      run.filename).status == "imported"
     rt.feed.catch_up_all()
-    digest = hashlib.sha256(sample.read()).hexdigest()
+    digest = hashlib.sha256(run.data).hexdigest()
     assert rt.artifacts.get(digest) is not None
     sessions = len(rt.directory.list("session", demo, limit=1000))
     manifest = backup(rt, tmp_path / "backup")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
-from fit_samples import require_corpus, samples
+from fit_fixtures import by_name
 from kafka_broker import TansuBroker, publish_everything
 
 from ingest.envelope import open_envelope
@@ -28,9 +28,7 @@ MARKER = "ZEBRA-7731-private-note"
 
 
 def seed(client: TestClient, runtime: Runtime) -> tuple[str, str, str]:
-    """An athlete with a hand-logged session, an observation and an imported FIT file
-    (skipped before anything is written when the FIT corpus is absent)."""
-    require_corpus()
+    """An athlete with a hand-logged session, an observation and an imported FIT file."""
     athlete_id, token = new_athlete(client, f"Erin {MARKER}")
     me = bearer(token)
     r = client.post(f"/athletes/{athlete_id}/sessions", headers=me, json={
@@ -44,9 +42,9 @@ def seed(client: TestClient, runtime: Runtime) -> tuple[str, str, str]:
         "metric": "sleep_hours", "value": 7.5, "unit": "h",
         "observed_at": "2026-11-21T07:00:00Z", "note": MARKER})
     assert r.status_code == 201, r.text
-    sample = next(s for s in samples() if s.path == "GoldenCheetah/3386684871.fit")
+    run = by_name("run")
     imported = import_fit(runtime.app, runtime.artifacts, Source("athlete", athlete_id),
-                          athlete_id, sample.read(), sample.path)
+                          athlete_id, run.data, run.filename)
     assert imported.status == "imported"
     return athlete_id, token, session_id
 

@@ -1,14 +1,15 @@
-"""FIT files that are not activities, on the real SDK samples: weight scales (body mass and
-composition, one user of a multi-user scale), workouts (planned sessions); and how an imported
-activity finds its planned session (same day, same sport)."""
+"""FIT files that are not activities, on the real SDK samples, as Garmin's SDK writes them:
+weight scales (body mass and composition, one user of a multi-user scale) and workouts
+(planned sessions, the SDK examples sharing name, serial and creation time).  The same
+behaviours, the planned-slot link and salvage are tested everywhere on our own fixture files
+in ``test_fit_fixture_import.py``."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fit_samples import require_corpus, samples
 
-from ingest.fit import decode
 from ingest.fit.importer import FitResult, import_fit
 from services.domain.base import Context, Source
 from services.domain.weeks import week_start
@@ -20,7 +21,6 @@ SINGLE = "python-fitparse/WeightScaleSingleUser.fit"
 MULTI = "python-fitparse/WeightScaleMultiUser.fit"
 WORKOUT = "python-fitparse/WorkoutRepeatSteps.fit"
 SAME_NAME_OTHER_STEPS = "python-fitparse/WorkoutRepeatGreaterThanStep.fit"
-RUN = "GoldenCheetah/3386684871.fit"
 
 
 def read(path: str) -> bytes:
@@ -94,51 +94,3 @@ def test_a_workout_file_becomes_a_planned_session(runtime: Runtime) -> None:
     assert other.status == "imported"
     assert other.planned_session_ids != result.planned_session_ids
     assert len(runtime.app.plan(athlete_id, week).sessions) == 2
-
-
-def test_an_activity_links_to_the_planned_session_of_its_day_and_sport(
-    runtime: Runtime,
-) -> None:
-    data = read(RUN)
-    start = decode(data).first("session")
-    assert start is not None
-    assert isinstance(start["start_time"], datetime)
-    day = start["start_time"].date()  # the athlete's time zone is UTC
-    athlete_id = athlete(runtime)
-    week = week_start(day, "monday")
-    plan = runtime.app.plan_week(ADMIN, athlete_id, week, [
-        {"role": "training", "day": day, "title": "Bike", "sport": "cycling"},
-        {"role": "volume", "day": day, "title": "Easy run", "sport": "running"},
-        {"role": "training", "day": day, "title": "Anything"},
-    ])
-    run_slot = next(k for k, v in plan.sessions.items() if v["title"] == "Easy run")
-    result = imported(runtime, athlete_id, RUN)
-    session = runtime.app.session(result.session_ids[0])
-    assert session.sport == "running"
-    assert session.planned_session_id == run_slot
-    assert session.planned_role == "volume"
-
-
-def test_salvage_imports_the_readable_part_of_a_truncated_activity(runtime: Runtime) -> None:
-    path = "python-fitparse/nick.fit"  # a real ride whose file ends mid-record
-    data = read(path)
-    athlete_id = athlete(runtime)
-    refused = import_fit(runtime.app, runtime.artifacts, SOURCE, athlete_id, data, path)
-    assert refused.status == "rejected"
-    assert refused.reason
-    assert refused.reason.startswith(path)
-    salvaged = import_fit(runtime.app, runtime.artifacts, SOURCE, athlete_id, data, path,
-                          salvage=True)
-    assert salvaged.status == "imported", salvaged
-    assert salvaged.reason
-    assert salvaged.reason.startswith("partial")
-    session = runtime.app.session(salvaged.session_ids[0])
-    assert session.device is not None
-    assert session.device["partial"] is True
-    assert session.device["reconstructed"] is True  # its session message was in the lost tail
-    assert session.sport == "cycling"
-    assert session.ended_at is not None
-    assert sum(session.device["hr_histogram"].values()) > 3600  # hours of ride survived
-    again = import_fit(runtime.app, runtime.artifacts, SOURCE, athlete_id, data, path,
-                       salvage=True)
-    assert again.status == "duplicate"

@@ -1,28 +1,19 @@
-"""FIT import on the real sample corpus: every file, its status, its sport, its sets;
-duplicates recognised; bad files rejected with nothing recorded; upload and CLI."""
+"""FIT import on the real sample corpus, where it adds to the fixture tests
+(``test_fit_fixture_import.py``, which cover each behaviour everywhere): every sample gets its
+status and sport, bad ones are rejected with nothing recorded, all of them together give one
+session per activity, and a real strength watch's sets."""
 
 from __future__ import annotations
 
-import json
-import random
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import bearer, new_athlete
-from fastapi.testclient import TestClient
-from fit_samples import Sample, corpus_dir, require_corpus, samples
+from fit_samples import Sample, require_corpus, samples
 
 from ingest.fit import decode
 from ingest.fit.importer import FitResult, import_fit
-from services.config import Settings
 from services.domain.base import Context, Source
 from services.runtime import Runtime
-from services.workers import Workers
 
 SOURCE = Source("athlete", "test")
 STRENGTH = "fit-analyzer/20748058539_ACTIVITY.fit"
@@ -93,19 +84,6 @@ def test_all_samples_together_give_one_session_per_activity(runtime: Runtime) ->
     assert len(sessions) == len({i for r in imported for i in r.session_ids})
 
 
-def test_the_same_file_twice_is_one_session(runtime: Runtime) -> None:
-    require_corpus()
-    athlete_id = athlete(runtime)
-    sample = next(s for s in samples() if s.path == STRENGTH)
-    first = import_sample(runtime, athlete_id, sample)
-    count = events(runtime)
-    second = import_sample(runtime, athlete_id, sample)
-    assert first.status == "imported"
-    assert second.status == "duplicate"
-    assert second.session_ids == first.session_ids
-    assert events(runtime) == count
-
-
 def test_strength_sets_become_set_events_with_catalogue_exercises(runtime: Runtime) -> None:
     require_corpus()
     sample = next(s for s in samples() if s.path == STRENGTH)
@@ -123,113 +101,3 @@ def test_strength_sets_become_set_events_with_catalogue_exercises(runtime: Runti
     histogram = session.device["hr_histogram"]
     assert histogram
     assert abs(sum(histogram.values()) - session.device["elapsed_s"]) < 300
-
-
-@pytest.fixture
-def intake(runtime: Runtime) -> Iterator[None]:
-    """The in-process intake worker, which applies uploaded files."""
-    workers = Workers(runtime, relay=False, views=[], log_feed=False).start()
-    yield
-    workers.stop()
-
-
-def mutations(data: bytes, n: int, seed: int) -> list[bytes]:
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        if i % 2:
-            out.append(data[: rng.randrange(0, len(data))])
-        else:
-            flipped = bytearray(data)
-            for _ in range(rng.randint(1, 4)):
-                flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
-            out.append(bytes(flipped))
-    return out
-
-
-@pytest.mark.usefixtures("intake")
-def test_mutated_uploads_never_fail_the_server_nor_half_write(
-    client: TestClient, runtime: Runtime
-) -> None:
-    require_corpus()
-    athlete_id, token = new_athlete(client)
-    small = [s for s in samples() if s.valid and 2_000 < s.size < 40_000][:6]
-    cases = [m for i, s in enumerate(small) for m in mutations(s.read(), 40, i)]
-    for start in range(0, len(cases), 20):
-        batch = cases[start:start + 20]
-        r = client.post(f"/athletes/{athlete_id}/imports/fit", params={"wait": 60},
-                        files=[("files", (f"m{start + i}.fit", b)) for i, b in enumerate(batch)],
-                        headers=bearer(token))
-        assert r.status_code == 202, r.text
-        for answer in r.json():
-            assert answer["status"] in ("imported", "duplicate", "skipped", "rejected"), answer
-    for row in runtime.directory.list("session", athlete_id, limit=1000):
-        session = runtime.app.session(row["entity_id"])
-        assert session.status == "ended"
-        assert session.device is not None
-
-
-@pytest.mark.usefixtures("intake")
-def test_upload_answers_per_file(client: TestClient) -> None:
-    require_corpus()
-    athlete_id, token = new_athlete(client)
-    good = (corpus_dir() / STRENGTH).read_bytes()
-    r = client.post(f"/athletes/{athlete_id}/imports/fit", params={"wait": 30}, files=[
-        ("files", ("strength.fit", good)), ("files", ("again.fit", good)),
-        ("files", ("notes.txt", b"not a fit file at all"))], headers=bearer(token))
-    assert r.status_code == 202, r.text
-    answers = {a["file"]: a for a in r.json()}
-    assert answers["strength.fit"]["status"] == "imported"
-    assert answers["again.fit"]["status"] == "duplicate"
-    assert answers["notes.txt"]["status"] == "rejected"
-    assert "notes.txt" in answers["notes.txt"]["reason"]
-
-
-def test_cli_imports_a_folder_and_reports_as_json(settings: Settings) -> None:
-    require_corpus()
-    env_args = ["--data-dir", str(settings.data_dir)]
-    run = [sys.executable, "-m", "services.cli", *env_args]
-    env: dict[str, Any] = {"TRAINLEDGER_ADMIN_TOKEN": "x", "PATH": "/usr/bin:/bin"}
-    if settings.database_url:
-        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
-    added = subprocess.run([*run, "athletes", "add", "Cli"], capture_output=True, text=True,
-                           env=env, check=False)
-    assert added.returncode == 0, added.stderr
-    folder = corpus_dir() / "fit-analyzer"
-    done = subprocess.run([*run, "import", str(folder), "--json"], capture_output=True,
-                          text=True, env=env, check=False)
-    assert done.returncode == 0, done.stderr
-    results = json.loads(done.stdout)
-    assert [r["status"] for r in results] == ["imported"] * 4
-    again = subprocess.run([*run, "import", str(folder), "--json"], capture_output=True,
-                           text=True, env=env, check=False)
-    assert {r["status"] for r in json.loads(again.stdout)} == {"duplicate"}
-    corrupt = next(s for s in samples() if not s.valid)
-    bad = subprocess.run([*run, "import", str(corpus_dir() / corrupt.path)],
-                         capture_output=True, text=True, env=env, check=False)
-    assert bad.returncode == 1
-    assert corrupt.path.split("/")[-1] in bad.stdout
-
-
-def test_a_watched_folder_imports_new_files_once_even_across_restarts(
-    runtime: Runtime, tmp_path: Path
-) -> None:
-    require_corpus()
-    from ingest.fit.watch import FolderWatcher
-
-    athlete_id = athlete(runtime)
-    device = tmp_path / "GARMIN" / "Activity"
-    device.mkdir(parents=True)
-    (device / "A1.FIT").write_bytes((corpus_dir() / STRENGTH).read_bytes())
-    watcher = FolderWatcher(runtime, athlete_id, tmp_path)
-    assert watcher.scan() == []  # first sight: let the file settle
-    assert [r["status"] for r in watcher.scan()] == ["imported"]
-    assert watcher.scan() == []
-    restarted = FolderWatcher(runtime, athlete_id, tmp_path)  # a new process, same store
-    assert restarted.scan() == []
-    assert restarted.scan() == []
-    other = next(s for s in samples() if s.path == "FITfileR/garmin-fenix6-swim.fit")
-    (device / "A2.FIT").write_bytes(other.read())
-    restarted.scan()
-    assert [r["status"] for r in restarted.scan()] == ["imported"]
-    assert len(runtime.directory.list("session", athlete_id)) == 2

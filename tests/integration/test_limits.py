@@ -14,22 +14,21 @@ from typing import Any
 
 import pytest
 from conftest import ADMIN, bearer, new_athlete
-from fit_samples import corpus_dir, require_corpus
+from fit_fixtures import by_name, write_all
 from support_limits import import_rows, served, upload
 
 from services.config import Settings
 
-ANALYZER = "fit-analyzer"
-STRENGTH = f"{ANALYZER}/20748058539_ACTIVITY.fit"
+STRENGTH = by_name("strength").data
 
 
-def analyzer_files() -> list[Path]:
-    require_corpus()
-    return sorted((corpus_dir() / ANALYZER).glob("*.fit"))
+def device_files(folder: Path) -> list[Path]:
+    """Four activity files of our own (``fit_fixtures``), written to ``folder``."""
+    return write_all(folder / "device", ["run", "ride", "strength", "hrv"])
 
 
 def test_an_upload_over_the_quota_is_413_naming_the_quota(settings: Settings) -> None:
-    first, second = analyzer_files()[:2]
+    first, second = device_files(settings.data_dir)[:2]
     quota = first.stat().st_size + 100
     with served(replace(settings, quota_bytes=quota)) as (rt, client):
         athlete_id, token = new_athlete(client)
@@ -51,7 +50,7 @@ def test_an_upload_over_the_quota_is_413_naming_the_quota(settings: Settings) ->
 
 
 def test_the_cli_import_names_each_file_over_the_quota(settings: Settings) -> None:
-    files = analyzer_files()
+    files = device_files(settings.data_dir)
     run = [sys.executable, "-m", "services.cli", "--data-dir", str(settings.data_dir)]
     env: dict[str, Any] = {"TRAINLEDGER_ADMIN_TOKEN": "x", "PATH": "/usr/bin:/bin",
                            "TRAINLEDGER_QUOTA_BYTES": str(files[0].stat().st_size)}
@@ -77,7 +76,7 @@ def test_the_cli_import_names_each_file_over_the_quota(settings: Settings) -> No
 
 
 def test_a_queued_upload_is_stored_as_bytes(settings: Settings) -> None:
-    data = (corpus_dir() / STRENGTH).read_bytes() if analyzer_files() else b""
+    data = STRENGTH
     with served(settings, intake=False) as (rt, client):
         athlete_id, token = new_athlete(client)
         r = upload(client, athlete_id, token, ("strength.fit", data), wait=0)
@@ -89,7 +88,7 @@ def test_a_queued_upload_is_stored_as_bytes(settings: Settings) -> None:
 
 
 def test_a_decided_import_keeps_no_payload(settings: Settings) -> None:
-    data = (corpus_dir() / STRENGTH).read_bytes() if analyzer_files() else b""
+    data = STRENGTH
     with served(settings) as (rt, client):
         athlete_id, token = new_athlete(client)
         r = upload(client, athlete_id, token, ("strength.fit", data), ("again.fit", data),
@@ -171,7 +170,7 @@ def test_a_store_with_base64_payloads_opens_and_imports_them(settings: Settings,
     """An old store: ``payload`` TEXT, a FIT upload as base64 JSON (pending), a decided one."""
     import base64
 
-    data = (corpus_dir() / STRENGTH).read_bytes() if analyzer_files() else b""
+    data = STRENGTH
     with served(settings, intake=False) as (rt, client):
         athlete_id, _ = new_athlete(client)
         table = rt.tables.name("tl_imports")

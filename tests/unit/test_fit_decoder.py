@@ -4,7 +4,10 @@
 - fitparse == fitdecode on every valid sample fitparse can read (it cannot read one: a COROS
   file declaring fields with sizes that are not a multiple of their type's size);
 - every corrupt sample raises FitError from each backend;
-- truncations and bit flips of real samples raise nothing but FitError (hypothesis).
+- truncations and bit flips of real samples (of our fixture files without the corpus) raise
+  nothing but FitError (hypothesis).
+
+The fixture files are compared the same way in ``test_fit_fixtures.py``, everywhere.
 
 fitdecode's results are computed once per session (it is the slow one) and shared.
 """
@@ -18,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fit_fixtures import by_name, valid_fixtures
 from fit_samples import (
     Sample,
     corrupt_samples,
@@ -65,11 +69,12 @@ def _assert_same(ref: DecodedFit, got: DecodedFit, what: str) -> int:
     return compared
 
 
-@pytest.fixture(autouse=True)
-def _corpus() -> None:
+@pytest.fixture
+def corpus() -> None:
     require_corpus()
 
 
+@pytest.mark.usefixtures("corpus")
 def test_manifest_lists_the_corpus() -> None:
     assert len(VALID) == 106
     assert CORRUPT
@@ -77,6 +82,7 @@ def test_manifest_lists_the_corpus() -> None:
 
 
 @pytest.mark.parametrize("path", VALID)
+@pytest.mark.usefixtures("corpus")
 def test_fast_equals_fitdecode(path: str) -> None:
     data = _sample(path).read()
     ref = _reference(path)
@@ -89,6 +95,7 @@ def test_fast_equals_fitdecode(path: str) -> None:
 
 
 @pytest.mark.parametrize("path", VALID)
+@pytest.mark.usefixtures("corpus")
 def test_fitparse_equals_fitdecode(path: str) -> None:
     data = _sample(path).read()
     if path in FITPARSE_CANNOT:
@@ -98,6 +105,7 @@ def test_fitparse_equals_fitdecode(path: str) -> None:
     _assert_same(_reference(path), decode(data, backend="fitparse"), f"fitparse {path}")
 
 
+@pytest.mark.usefixtures("corpus")
 @pytest.mark.parametrize("backend", ["fast", "fitdecode", "fitparse"])
 @pytest.mark.parametrize("path", CORRUPT)
 def test_corrupt_samples_raise_fit_error(path: str, backend: Any) -> None:
@@ -106,6 +114,7 @@ def test_corrupt_samples_raise_fit_error(path: str, backend: Any) -> None:
     assert info.value.reason
 
 
+@pytest.mark.usefixtures("corpus")
 def test_crc_unchecked_is_reported() -> None:
     path = "python-fitparse/activity-filecrc.fit"
     if path not in CORRUPT:
@@ -128,8 +137,8 @@ def test_crc16_matches_fitdecode() -> None:
 
 
 def test_contract_helpers() -> None:
-    path = VALID[0]
-    fit = decode(_sample(path).read())
+    data = by_name("run").data
+    fit = decode(data)
     file_id = fit.first("file_id")
     assert file_id is not None
     assert isinstance(file_id["time_created"], dt.datetime)
@@ -144,7 +153,7 @@ def test_contract_helpers() -> None:
     assert records.columns["timestamp"].dtype == np.float64
     assert fit.crc_ok
     assert fit.segments == 1
-    assert fit.file_size == len(_sample(path).read())
+    assert fit.file_size == len(data)
 
 
 def test_backend_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -168,12 +177,13 @@ def test_not_fit_at_all() -> None:
 # --- fuzzing: damage never escapes as anything but FitError ------------------------------------
 
 _SMALL_VALID = sorted((s for s in valid_samples() if s.size <= 60_000), key=lambda s: s.size)
-_FUZZ_SOURCES = [s.path for s in _SMALL_VALID[:: max(1, len(_SMALL_VALID) // 12)]]
+_FUZZ_SOURCES = [s.path for s in _SMALL_VALID[:: max(1, len(_SMALL_VALID) // 12)]] or [
+    f.name for f in valid_fixtures()]
 
 
 @cache
 def _fuzz_bytes(path: str) -> bytes:
-    return _sample(path).read()
+    return _sample(path).read() if samples() else by_name(path).data
 
 
 def _decode_or_fit_error(data: bytes, backend: str) -> None:

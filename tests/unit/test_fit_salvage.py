@@ -6,6 +6,9 @@
   record lies wholly before the cut, equal to the first rows of the full decode (which message
   is complete is read off fitdecode's raw chunks of the full file, not from our decoder);
 - without salvage the same bytes raise FitError; bytes that are not FIT raise even with it.
+
+Our fixture files (``fit_fixtures``) are cut the same way and stand in for the corpus where
+it is absent: the truncated fixture for nick.fit, the corrupt one for a CRC mismatch.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import fitdecode
 import numpy as np
 import pytest
+from fit_fixtures import by_name, fixtures
 from fit_samples import corpus_dir, require_corpus, row_differences, samples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,16 +46,18 @@ CUT_SOURCES = [
     "python-fitparse/sample_mulitple_header.fit",
     "muktihari-fit/chained_Activity_activity_poolswim.fit",
 ]
+# fixture files to cut, everywhere: compressed timestamps, big-endian laps, components,
+# developer fields, chained files
+FIXTURE_CUTS = ["run", "ride", "stryd", "chained", "strength", "monitoring"]
 CUT_FRACTIONS = (0.02, 0.13, 0.31, 0.5, 0.77, 0.96)
-
-
-@pytest.fixture(autouse=True)
-def _corpus() -> None:
-    require_corpus()
 
 
 @cache
 def _read(path: str) -> bytes:
+    """A corpus sample by path, or a fixture file by name."""
+    if path in {f.name for f in fixtures()}:
+        return by_name(path).data
+    require_corpus()
     if not any(s.path == path for s in samples()):
         pytest.skip(f"{path} not in the corpus")
     return (corpus_dir() / path).read_bytes()
@@ -98,7 +104,7 @@ def test_nick_salvages_its_records() -> None:
     assert records.columns["heart_rate"][~np.isnan(records.columns["heart_rate"])].size > 1000
 
 
-@pytest.mark.parametrize("path", [NICK, *SMALL_TRUNCATED])
+@pytest.mark.parametrize("path", [NICK, *SMALL_TRUNCATED, "truncated"])
 def test_salvage_equals_what_fitdecode_reads(path: str) -> None:
     data = _read(path)
     fit = decode(data, salvage=True)
@@ -116,7 +122,7 @@ def test_salvage_equals_what_fitdecode_reads(path: str) -> None:
         assert not diffs, f"{path} {name}: {diffs}"
 
 
-@pytest.mark.parametrize("path", SMALL_TRUNCATED)
+@pytest.mark.parametrize("path", [*SMALL_TRUNCATED, "truncated"])
 def test_small_truncated_samples_without_salvage_raise(path: str) -> None:
     with pytest.raises(FitError, match="truncated"):
         decode(_read(path))
@@ -186,21 +192,22 @@ def _check_cut(path: str, cut: int) -> None:
             decode(data, check_crc=False)  # not a CRC problem: only salvage reads on
 
 
-@pytest.mark.parametrize("path", CUT_SOURCES)
+@pytest.mark.parametrize("path", [*CUT_SOURCES, *FIXTURE_CUTS])
 def test_cut_valid_files_give_their_complete_records(path: str) -> None:
     for cut in _cuts(path):
         _check_cut(path, cut)
 
 
 def test_cut_inside_the_first_header_raises() -> None:
-    data = _read(CUT_SOURCES[0])
+    data = _read("run")
     for cut in (0, 5, 11, data[0] - 1):
         with pytest.raises(FitError):
             decode(data[:cut], salvage=True)
 
 
-def test_cut_inside_a_chained_header_keeps_the_first_file() -> None:
-    path = "muktihari-fit/chained_Activity_activity_poolswim.fit"
+@pytest.mark.parametrize("path", ["muktihari-fit/chained_Activity_activity_poolswim.fit",
+                                  "chained"])
+def test_cut_inside_a_chained_header_keeps_the_first_file(path: str) -> None:
     _, boundaries = _layout(path)
     first_end = min(boundaries)
     for extra in (0, 1, 6, 12, 13):
@@ -216,7 +223,7 @@ _FUZZ = settings(
 
 
 @_FUZZ
-@given(which=st.sampled_from(CUT_SOURCES[:4]), cut=st.floats(0.0, 1.0, exclude_max=True))
+@given(which=st.sampled_from(FIXTURE_CUTS[:4]), cut=st.floats(0.0, 1.0, exclude_max=True))
 def test_any_cut_gives_the_complete_records(which: str, cut: float) -> None:
     data = _read(which)
     _check_cut(which, max(data[0], int(len(data) * cut)))
@@ -226,7 +233,7 @@ def test_any_cut_gives_the_complete_records(which: str, cut: float) -> None:
 
 
 def test_not_fit_raises_even_with_salvage() -> None:
-    valid = _read(CUT_SOURCES[0])
+    valid = _read("run")
     not_fit = [
         b"",
         b"hello",
@@ -240,8 +247,9 @@ def test_not_fit_raises_even_with_salvage() -> None:
                 decode(data, backend=backend, salvage=True)  # type: ignore[arg-type]
 
 
-def test_crc_mismatch_under_salvage_reads_everything() -> None:
-    data = _read("python-fitparse/activity-filecrc.fit")
+@pytest.mark.parametrize("path", ["python-fitparse/activity-filecrc.fit", "corrupt"])
+def test_crc_mismatch_under_salvage_reads_everything(path: str) -> None:
+    data = _read(path)
     with pytest.raises(FitError, match="CRC"):
         decode(data)
     fit = decode(data, salvage=True)
@@ -257,8 +265,8 @@ def test_crc_mismatch_under_salvage_reads_everything() -> None:
         assert not other.truncated
 
 
-def test_valid_file_under_salvage_is_unchanged() -> None:
-    path = CUT_SOURCES[-1]
+@pytest.mark.parametrize("path", [CUT_SOURCES[-1], "chained"])
+def test_valid_file_under_salvage_is_unchanged(path: str) -> None:
     fit = decode(_read(path), salvage=True)
     assert fit.crc_ok
     assert not fit.truncated
@@ -269,8 +277,9 @@ def test_valid_file_under_salvage_is_unchanged() -> None:
         _assert_prefix(fit.table(name), table, name)
 
 
-def test_other_backends_do_not_salvage_truncation() -> None:
-    data = _read(SMALL_TRUNCATED[0])
+@pytest.mark.parametrize("path", [SMALL_TRUNCATED[0], "truncated"])
+def test_other_backends_do_not_salvage_truncation(path: str) -> None:
+    data = _read(path)
     for backend in ("fitdecode", "fitparse"):
         with pytest.raises(FitError):
             decode(data, backend=backend, salvage=True)  # type: ignore[arg-type]
