@@ -218,6 +218,11 @@ def _run_file(start: datetime = START, serial: int | None = SERIAL, n: int = 300
 
 
 @cache
+def activity(start: datetime = START, serial: int | None = SERIAL) -> bytes:
+    """A run like the ``run`` fixture, started at ``start`` by a device of ``serial``."""
+    return _run_file(start, serial)[0]
+
+
 def run() -> Fixture:
     data, w, _ = _run_file()
     return Fixture("run", data, "valid", "activity", "running", START, _named(w.counts),

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ADMIN, bearer, drop_schema, new_athlete
 from fastapi.testclient import TestClient
+from fit_fixtures import activity
 from support_erasure import every_file, other_store, running_intake, upload_fit
-from support_fit import activity_fit
 
 from ingest.fit.importer import import_fit
 from services.backup import backup, restore
@@ -33,7 +33,7 @@ def a_fit_file() -> bytes:
     """An activity file no other test made (its own serial and start)."""
     serial = int.from_bytes(os.urandom(3), "big") + 1
     start = datetime(2026, 10, 1, 7, tzinfo=UTC) + timedelta(minutes=serial % 50_000)
-    return activity_fit(start, serial=serial)
+    return activity(start, serial=serial)
 
 
 def device_digest(runtime: Runtime, session_id: str) -> str:

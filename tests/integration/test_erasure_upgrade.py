@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from conftest import ADMIN
 from fastapi.testclient import TestClient
-from support_fit import activity_fit
+from fit_fixtures import activity
 
 from ingest.fit.artifacts import REFS
 from ingest.fit.importer import fit_payload, import_fit
@@ -28,7 +28,7 @@ def test_an_old_store_gets_file_references_and_its_half_done_erasure_finished(
     admin = Context(Source("admin"))
     first, second, half = (str(rt.app.register_athlete(admin, {"name": name}).id)
                            for name in ("First", "Second", "Half-erased HALF-4410"))
-    shared = activity_fit(datetime(2026, 9, 1, 6, tzinfo=UTC), serial=4242)
+    shared = activity(datetime(2026, 9, 1, 6, tzinfo=UTC), serial=4242)
     for athlete_id in (first, second):
         assert import_fit(rt.app, rt.artifacts, Source("athlete", athlete_id), athlete_id,
                           shared, "shared.fit").status == "imported"
