@@ -1,6 +1,7 @@
 """The dashboard's date range on a view's answer: ``from``/``to`` keep the entries of its long
-series (lists of rows, stored or built, dated by ``day``, ``week_start`` or their ``set``'s day, at any depth)
-that fall inside the range.  Single figures (today's, a goal's standing) are untouched."""
+series (lists of rows, stored or built, dated by ``day``, ``week_start`` or their ``set``'s
+day, at any depth) that fall inside the range.  Single figures (today's, a goal's standing)
+are untouched."""
 
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures come from support_browser, by name)
 """The dashboard and the logging page in headless Chromium, against the real service.
 
 Charts are checked through uPlot itself (``window.trainledgerDashboard``: each chart's data,
@@ -13,97 +14,18 @@ browser is the system's Chromium (``/usr/bin/chromium``, Debian's ``chromium`` p
 Without Chromium or Playwright these tests are skipped, except under ``CI=true``, where they
 fail.  Every page refuses requests to anywhere but the service (no CDN) and fails its test on
 a console error or an uncaught exception (a Content-Security-Policy violation is one).
-(The fixtures live here, not in a ``conftest.py``: other test modules import ``conftest``,
-meaning the one in ``tests/``, and a second module of that name would shadow it.)
+(The fixtures live in ``support_browser``.)
 """
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
-from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
+from support_browser import OpenPage, api, browser, open_page, service, view  # noqa: F401
 
-from bench.dashboard_screenshot import DemoService, demo_service
-
-CHROMIUM = Path(os.environ.get("TRAINLEDGER_CHROMIUM", "/usr/bin/chromium"))
-
-
-def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an asyncio loop
-def browser() -> Iterator[Any]:  # running until it stops, and later asyncio.run() calls fail
-    if not CHROMIUM.exists():
-        unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium chromium-driver")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright is not installed: pip install -e '.[dev]'")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                      args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoService]:
-    with demo_service(tmp_path_factory.mktemp("dashboard")) as svc:
-        yield svc
-
-
-OpenPage = Callable[..., Any]
-
-
-@pytest.fixture
-def open_page(browser: Any, service: DemoService) -> Iterator[OpenPage]:
-    """``open_page(path, token, width=1280, height=900, allow=None, **context_options)``: a
-    page in a fresh browser context, signed in with the token unless it is None."""
-    contexts: list[Any] = []
-    problems: list[str] = []
-
-    def local_only(route: Any) -> None:
-        if route.request.url.startswith(service.url):
-            route.continue_()
-        else:
-            problems.append(f"request outside the service: {route.request.url}")
-            route.abort()
-
-    def open_(path: str, token: str | None, width: int = 1280, height: int = 900,
-              allow: str | None = None, **options: Any) -> Any:
-        """``allow``: a regular expression of console errors the test expects."""
-        context = browser.new_context(viewport={"width": width, "height": height}, **options)
-        contexts.append(context)
-        context.route("**/*", local_only)
-        page = context.new_page()
-
-        def console(message: Any) -> None:
-            if message.type == "error" and not (allow and re.search(allow, message.text)):
-                problems.append(f"console {message.type}: {message.text}")
-
-        page.on("console", console)
-        page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
-        page.goto(service.url + path)
-        if token is not None:
-            page.fill("#token", token)
-            page.click("#signin-form button[type=submit]")
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert problems == [], "\n".join(problems)
-
+from bench.dashboard_screenshot import DemoService
 
 SQUAT = "squat.back_squats"
 
@@ -139,20 +61,6 @@ CHARTS_JS = """() => {
 }"""
 
 LOADED = "() => window.trainledgerDashboard && window.trainledgerDashboard.refreshes > 0"
-
-
-def view(svc: DemoService, name: str, token: str | None = None) -> Any:
-    response = httpx.get(f"{svc.url}/athletes/{svc.athlete_id}/views/{name}",
-                         headers={"Authorization": f"Bearer {token or svc.athlete_token}"})
-    response.raise_for_status()
-    return response.json()
-
-
-def api(svc: DemoService, method: str, path: str, **kwargs: Any) -> Any:
-    response = httpx.request(method, svc.url + path, timeout=10,
-                             headers={"Authorization": f"Bearer {svc.admin_token}"}, **kwargs)
-    response.raise_for_status()
-    return response.json()
 
 
 def test_the_dashboard_charts_the_demo_history(open_page: OpenPage,
