@@ -93,8 +93,9 @@ def open_page(browser: Any, service: DemoService) -> Iterator[OpenPage]:
     assert problems == [], "\n".join(problems)
 
 
-def view(svc: DemoService, name: str, token: str | None = None) -> Any:
-    response = httpx.get(f"{svc.url}/athletes/{svc.athlete_id}/views/{name}",
+def view(svc: DemoService, name: str, token: str | None = None, query: str = "") -> Any:
+    """A view of the demo athlete; ``query``: a page's query string (``?from=...``)."""
+    response = httpx.get(f"{svc.url}/athletes/{svc.athlete_id}/views/{name}{query}",
                          headers={"Authorization": f"Bearer {token or svc.athlete_token}"})
     response.raise_for_status()
     return response.json()
