@@ -484,7 +484,7 @@
     state.query = q;
     const [athlete, ...answers] = await Promise.all([
       api(base), ...VIEWS.map((v) => api(`${base}/views/${v}${q}`))]);
-    if (gen !== generation) return;
+    if (gen !== generation || q !== query()) return;  // switched, or the controls changed
     const v = Object.fromEntries(VIEWS.map((name, i) => [name, answers[i]]));
     state.unit = athlete.profile.mass_unit || "kg";
     $("e1rm-unit").textContent = state.unit;
@@ -542,6 +542,11 @@
   /** Re-read the views now (the period or the day changed). */
   async function reread() {
     if (!state.athleteId) return;
+    const [from, to] = [$("r-from").value, $("r-to").value];
+    if (from && to && from > to) {
+      $("status").textContent = `Not shown: from is after to (${from} > ${to}).`;
+      return;
+    }
     const gen = generation;
     try {
       await refresh(state.athleteId, gen);
