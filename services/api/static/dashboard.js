@@ -18,7 +18,7 @@
 
   /** What the tests and the screenshot script read: the uPlot instances and the state. */
   const state = { charts: {}, goalCharts: {}, refreshes: 0, revision: null, athleteId: null,
-    unit: "kg", query: "" };
+    unit: "kg", firstDay: "monday", query: "" };
   window.trainledgerDashboard = state;
 
   let generation = 0;
@@ -389,13 +389,22 @@
     }
   }
 
+  const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday"];
+
+  /** The first day of the athlete's week that holds ``day``. */
+  function weekStartOf(day) {
+    const d = new Date(`${day}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() - (d.getUTCDay() - WEEKDAYS.indexOf(state.firstDay) + 7) % 7);
+    return d.toISOString().slice(0, 10);
+  }
+
   function drawSessions(load, execution, names) {
     const classified = new Map(execution.sessions.map((x) => [x.session_id, x]));
     const rows = load.sessions.map((r) => ({ ...r, ...(classified.get(r.session_id) || {}) }));
     const weeks = new Map(execution.weeks.map((w) => [w.week_start, { week: w, rows: [] }]));
-    const starts = [...weeks.keys()].sort();
     for (const r of rows) {
-      const start = starts.filter((w) => w <= r.day).pop() || r.day;
+      const start = weekStartOf(r.day);
       if (!weeks.has(start)) weeks.set(start, { week: null, rows: [] });
       weeks.get(start).rows.push(r);
     }
@@ -487,6 +496,7 @@
     if (gen !== generation || q !== query()) return;  // switched, or the controls changed
     const v = Object.fromEntries(VIEWS.map((name, i) => [name, answers[i]]));
     state.unit = athlete.profile.mass_unit || "kg";
+    state.firstDay = athlete.profile.first_day_of_week || "monday";
     $("e1rm-unit").textContent = state.unit;
     const names = new Map(v.strength.exercises.map((e) => [e.exercise_id, e.name]));
     drawSessions(v.load, v.execution, names);
