@@ -181,7 +181,24 @@ def test_convert_is_offered_only_when_ready_and_converts(
     readiness = view(svc, "readiness")
     assert readiness["verdict"] == "ready", readiness["line"]
     assert page.inner_text("#verdict") == "Ready"
+    assert page.inner_text("#verdict-line") == readiness["line"]
     assert page.is_visible("#convert-form")
+
+    # goal cards: progress %, now, trend, projected date; a reached goal offers to raise it
+    for g in view(svc, "goals")["goals"]:
+        card = page.locator(f".goal-card[data-goal='{g['goal_id']}']")
+        text = card.inner_text()
+        assert f"{round(g['percent']):d}%" in text, g["title"]
+        assert "now " in text
+        if g["projected_date"]:
+            assert f"projected {g['projected_date']}" in text
+        assert card.locator("button.raise").count() == (
+            1 if g["progress"] == "reached" and g["status"] == "active" else 0), g["title"]
+    reached = next(g for g in view(svc, "goals")["goals"] if g["progress"] == "reached")
+    page.locator(f".goal-card[data-goal='{reached['goal_id']}'] button.raise").click()
+    assert page.inner_text("#goal-form-title") == "Raise the target"
+    assert float(page.input_value("#g-target")) == reached["target_value"]
+    page.click("#goal-cancel")
     if width < 600:
         assert_fits_a_phone(page)
 

@@ -32,7 +32,8 @@ from services.runtime import Runtime
 
 SQUAT = "squat.back_squats"
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-PAGES = {"/", "/week", "/log", "/static"}  # the dashboard's pages and files (services/api/routes_dashboard)
+# the pages and their files (services/api/routes_dashboard)
+PAGES = {"/", "/week", "/log", "/static"}
 OK, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = "2xx", 401, 403, 404
 
 #: Callers.  ``owner`` is athlete A, whose data the world holds; ``other`` is athlete B;
