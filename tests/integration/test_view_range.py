@@ -48,6 +48,21 @@ def test_the_range_keeps_the_series_inside_it(client: TestClient) -> None:
     assert dated(ada.view("execution", **rng)["sessions"]) == inside
 
 
+def test_a_week_the_period_starts_or_ends_in_is_kept(client: TestClient) -> None:
+    ada = Athlete(client)
+    for offset in (-3, -2, -1):
+        ada.plan(ada.week(offset))
+    weeks = [w["week_start"] for w in ada.view("execution")["weeks"]]
+    assert weeks[:3] == [ada.week(o).isoformat() for o in (-3, -2, -1)]
+    # from the middle of 3 weeks ago to the middle of last week: all three weeks
+    rng = {"from": (ada.week(-3) + timedelta(days=3)).isoformat(),
+           "to": (ada.week(-1) + timedelta(days=3)).isoformat()}
+    assert dated(ada.view("execution", **rng)["weeks"]) == weeks[:3]
+    rng = {"from": (ada.week(-2) + timedelta(days=6)).isoformat(),
+           "to": (ada.week(-2) + timedelta(days=6)).isoformat()}
+    assert dated(ada.view("execution", **rng)["weeks"]) == [ada.week(-2).isoformat()]
+
+
 @pytest.mark.parametrize(("params", "reason"), [
     ({"from": "yesterday"}, "from must be an ISO 8601 date"),
     ({"to": "2026-13-01"}, "to must be an ISO 8601 date"),
