@@ -31,7 +31,7 @@ def _span(row: Any) -> tuple[date, date] | None:
     """The first and last day a row covers: its day, or its week."""
     if not isinstance(row, dict):
         return None
-    nested = row.get("set") if isinstance(row.get("set"), dict) else {}
+    nested: dict[str, Any] = row["set"] if isinstance(row.get("set"), dict) else {}
     try:
         if isinstance(row.get("day"), str):
             day = date.fromisoformat(row["day"])
