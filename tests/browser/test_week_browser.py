@@ -220,3 +220,18 @@ def test_convert_is_offered_only_when_ready_and_converts(
     # nothing left to convert this week: no Convert button
     assert page.is_hidden("#convert-form")
     assert problems == []
+
+
+def test_a_coach_reads_the_week_without_forms(open_page: OpenPage,
+                                              service: DemoService) -> None:
+    coach = api(service, "POST", "/coaches", json={"name": "Coach Week"})
+    api(service, "POST", f"/athletes/{service.athlete_id}/grants",
+        json={"coach_id": coach["coach"]["coach_id"]})
+    page = open_page("/week", coach["token"], 375, 812, has_touch=True, is_mobile=True)
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    assert "Demo Athlete" in page.inner_text("#title")
+    for form in ("#goal-form", "#plan-form", "#convert-form", "#checkin-form"):
+        assert page.is_hidden(form), form
+    assert page.locator("#slots a, .goal-card button").count() == 0
+    assert page.locator(".goal-card").count() == len(view(service, "goals")["goals"])
+    assert_fits_a_phone(page)

@@ -223,6 +223,7 @@
     $("goal-cards").replaceChildren(...shown.map(goalCard));
     $("goals-empty").hidden = shown.length > 0;
     $("goal-form").hidden = state.readonly;
+    $("checkin-form").hidden = state.readonly;
   }
 
   function drawReview(plan, execution, goals, week) {
