@@ -1,13 +1,14 @@
-"""Screenshots of the dashboard on the demo history, at desktop and phone width.
+"""Screenshots of every page on the demo history, at desktop and phone width.
 
-    python -m bench.dashboard_screenshot OUT.png [--chromium /usr/bin/chromium] [--log]
+    python -m bench.dashboard_screenshot OUT.png [--chromium /usr/bin/chromium]
 
 Seeds the 12-week demo into a temporary SQLite store, serves the real app (with the
 in-process projection feed, as ``trainledger serve`` does) on a free loopback port, signs in
 with the demo athlete's token in headless Chromium (Playwright, no browser download: the
-system's Chromium) and writes ``OUT.png`` (1280 px wide, full page) and ``OUT-phone.png``
-(375 px).  ``--log`` also writes ``OUT-log-phone.png``: the logging page with a session
-started and one set logged.  Requests to anywhere but the local service are refused, so
+system's Chromium) and writes, full page, 1280 px wide and (``-phone``) 375 px wide:
+``OUT.png``/``OUT-phone.png`` (the dashboard), ``OUT-week.png``/``OUT-week-phone.png``
+(this week) and ``OUT-log.png``/``OUT-log-phone.png`` (the logging page with a session
+started and one set logged).  Requests to anywhere but the local service are refused, so
 the shots also show that the pages need no CDN.  The PNGs are for looking at; do not
 commit them.
 """
@@ -90,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="PNG path (desktop); -phone is added for 375 px")
     parser.add_argument("--chromium", default=CHROMIUM, help="Chromium executable")
-    parser.add_argument("--log", action="store_true", help="also shoot the logging page")
     args = parser.parse_args(argv)
     if not Path(args.chromium).exists():
         print(f"no Chromium at {args.chromium} (apt-get install chromium)", file=sys.stderr)
@@ -110,39 +110,44 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 route.abort()
 
-        def dashboard(width: int, height: int) -> Page:
+        def signed_in(path: str, width: int, height: int) -> Page:
+            phone = width < 600
             context = browser.new_context(viewport={"width": width, "height": height},
-                                          device_scale_factor=1)
+                                          device_scale_factor=1, has_touch=phone,
+                                          is_mobile=phone)
             context.route("**/*", local_only)
             page = context.new_page()
-            page.goto(svc.url + "/")
+            page.goto(svc.url + path)
             page.fill("#token", svc.athlete_token)
             page.click("#signin-form button[type=submit]")
-            page.wait_for_function("() => window.trainledgerDashboard && "
-                                   "window.trainledgerDashboard.refreshes > 0", timeout=20_000)
-            page.wait_for_timeout(300)  # let the layout settle after the charts' first draw
             return page
 
-        shots = [(out, 1280, 900), (phone_path(out, "phone"), 375, 812)]
-        for path, width, height in shots:
-            dashboard(width, height).screenshot(path=str(path), full_page=True)
-            print(f"wrote {path} ({width} px wide)")
-        if args.log:
-            context = browser.new_context(viewport={"width": 375, "height": 812},
-                                          has_touch=True, is_mobile=True)
-            context.route("**/*", local_only)
-            page = context.new_page()
-            page.goto(svc.url + "/log")
-            page.fill("#token", svc.athlete_token)
-            page.click("#signin-form button[type=submit]")
+        def dashboard(page: Page) -> None:
+            page.wait_for_function("() => window.trainledgerDashboard && "
+                                   "window.trainledgerDashboard.refreshes > 0", timeout=20_000)
+
+        def week(page: Page) -> None:
+            page.wait_for_function("() => window.trainledgerWeek && "
+                                   "window.trainledgerWeek.loads > 0", timeout=20_000)
+
+        def log(page: Page) -> None:
             page.click("#start")
             page.fill("#exercise-q", "back squat")
             page.click("#exercise-results button[data-exercise='squat.back_squats']")
             page.click("#log-set")
             page.wait_for_selector("#sets li")
-            path = phone_path(out, "log-phone")
-            page.screenshot(path=str(path), full_page=True)
-            print(f"wrote {path} (375 px wide)")
+
+        pages = [("/", "", dashboard), ("/week", "week", week), ("/log", "log", log)]
+        for path, name, ready in pages:
+            for width, height, suffix in [(1280, 900, ""), (375, 812, "phone")]:
+                page = signed_in(path, width, height)
+                ready(page)
+                page.wait_for_timeout(300)  # let the layout settle after the first draw
+                shot = phone_path(out, "-".join(x for x in (name, suffix) if x)) \
+                    if name or suffix else out
+                page.screenshot(path=str(shot), full_page=True)
+                page.context.close()
+                print(f"wrote {shot} ({width} px wide)")
         browser.close()
     return 0
 

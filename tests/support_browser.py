@@ -1,13 +1,10 @@
-"""Browser test support: headless Chromium (Playwright) against the demo service.
+"""Browser tests' fixtures: headless Chromium (Debian's, driven by Playwright), the real
+service on the demo history, pages that refuse requests outside the service and fail their
+test on a console error, and the checks every phone page passes.
 
-The service is ``bench.dashboard_screenshot.demo_service``: a SQLite store in a temporary
-directory seeded with ``services.demo.seed_demo``, the app served by uvicorn on a free
-loopback port.  The browser is the system's Chromium (``/usr/bin/chromium``;
-``TRAINLEDGER_CHROMIUM`` overrides) driven by Playwright, which downloads no browser.
-Without Chromium or Playwright the tests are skipped, except under ``CI=true``, where they
-fail.  Every page refuses requests to anywhere but the service (no CDN) and fails its test on
-a console error or an uncaught exception.  A test module loads the fixtures with
-``pytest_plugins = ["support_browser"]``.
+Import the fixtures into a test module (``from support_browser import browser, ...``): they
+live here, not in a ``conftest.py``, because other test modules import ``conftest``, meaning
+the one in ``tests/``, and a second module of that name would shadow it.
 """
 
 from __future__ import annotations
@@ -18,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
+import httpx
 import pytest
 
 from bench.dashboard_screenshot import DemoService, demo_service
@@ -93,3 +91,70 @@ def open_page(browser: Any, service: DemoService) -> Iterator[OpenPage]:
     for context in contexts:
         context.close()
     assert problems == [], "\n".join(problems)
+
+
+def view(svc: DemoService, name: str, token: str | None = None, query: str = "") -> Any:
+    """A view of the demo athlete; ``query``: a page's query string (``?from=...``)."""
+    response = httpx.get(f"{svc.url}/athletes/{svc.athlete_id}/views/{name}{query}",
+                         headers={"Authorization": f"Bearer {token or svc.athlete_token}"})
+    response.raise_for_status()
+    return response.json()
+
+
+def api(svc: DemoService, method: str, path: str, **kwargs: Any) -> Any:
+    response = httpx.request(method, svc.url + path, timeout=10,
+                             headers={"Authorization": f"Bearer {svc.admin_token}"}, **kwargs)
+    response.raise_for_status()
+    return response.json()
+
+
+
+
+#: Every visible control smaller than 44 × 44 px (WCAG 2.5.5), described.
+SMALL_TARGETS_JS = """() => [...document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, summary, textarea')]
+  .filter((e) => !e.classList.contains('skip') && e.getClientRects().length)
+  .map((e) => [e, e.getBoundingClientRect()])
+  .filter(([, r]) => r.width > 0 && (r.height < 44 || r.width < 44))
+  .map(([e, r]) => `${e.tagName.toLowerCase()}#${e.id} "${(e.textContent || '').trim()
+    .slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+
+
+def assert_fits_a_phone(page: Any, width: int = 375) -> None:
+    """No horizontal scroll, and every visible control a tap target of at least 44 px."""
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll <= width, f"scrolls sideways: {scroll} px wide"
+    small = page.evaluate(SMALL_TARGETS_JS)
+    assert small == [], f"tap targets under 44 px: {small}"
+
+
+@pytest.fixture
+def fresh_demo(tmp_path: Path) -> Iterator[DemoService]:
+    """A demo service of the test's own, for flows that change the demo's current week."""
+    with demo_service(tmp_path) as svc:
+        yield svc
+
+
+def open_fresh(browser: Any, svc: DemoService, path: str, token: str, width: int,
+               problems: list[str]) -> Any:
+    """A signed-in page on ``svc`` (not the module's service), as ``open_page`` opens them."""
+    phone = width < 600
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  has_touch=phone, is_mobile=phone)
+
+    def local_only(route: Any) -> None:
+        if route.request.url.startswith(svc.url):
+            route.continue_()
+        else:
+            problems.append(f"request outside the service: {route.request.url}")
+            route.abort()
+
+    context.route("**/*", local_only)
+    page = context.new_page()
+    page.on("console", lambda m: problems.append(f"console: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
+    page.goto(svc.url + path)
+    page.fill("#token", token)
+    page.click("#signin-form button[type=submit]")
+    return page

@@ -1,4 +1,5 @@
-"""The web pages: the dashboard (``/``), the gym logging page (``/log``), their static files
+"""The web pages: the dashboard (``/``), the week (``/week``: plan, check in, convert), the gym
+logging page (``/log``), their static files
 (``/static``), ``/docs`` and ``/redoc`` from a vendored Swagger UI and ReDoc, so that nothing
 comes from a CDN.
 
@@ -35,7 +36,7 @@ from services.runtime import Runtime
 STATIC = Path(__file__).parent / "static"
 VENDOR = "/static/vendor"
 #: path -> file in ``static/``
-PAGES = {"/": "index.html", "/log": "log.html"}
+PAGES = {"/": "index.html", "/week": "week.html", "/log": "log.html"}
 #: The pages load scripts and styles from this origin only and talk only to it.
 PAGE_HEADERS = {
     "Content-Security-Policy": (

@@ -20,6 +20,7 @@ from projections.history_facts import HistoryFacts
 from projections.stored_facts import StoredFacts
 from services.api.routes_dashboard import revision_of
 from services.api.security import CallerDep
+from services.api.view_range import check_range, clip, parse_day
 from services.domain.errors import NotFound
 from services.domain.weeks import local_day
 from services.runtime import Runtime
@@ -33,6 +34,9 @@ ON = ("A day (ISO 8601 date): the view evaluated for that day with everything kn
       "(with `as_of`: known then), from the stored series. From the athlete's first event to "
       "366 days ahead; after the last event the series runs on with rest days. Default: "
       "today in the athlete's time zone.")
+FROM = ("A day (ISO 8601 date): the long series (days, weeks, sessions, records, e1RM points, "
+        "goal values) keep only their entries on or after it. Default: all.")
+TO = "A day (ISO 8601 date): the long series keep only their entries up to it. Default: all."
 KAFKA_WAIT_SECONDS = 2.0
 CATCH_UP_AT_READ = 1000
 
@@ -118,8 +122,12 @@ def evaluate(facts: Facts, name: str, athlete_id: str, day: date | None,
 def _route(name: str) -> Callable[..., Response]:
     def endpoint(athlete_id: str, caller: CallerDep,
                  as_of: str | None = Query(None, description=AS_OF),
-                 on: str | None = Query(None, description=ON)) -> Response:
-        body = answer(caller, name, athlete_id, as_of, on)
+                 on: str | None = Query(None, description=ON),
+                 start: str | None = Query(None, alias="from", description=FROM),
+                 end: str | None = Query(None, alias="to", description=TO)) -> Response:
+        first, last = parse_day(start, "from"), parse_day(end, "to")
+        check_range(first, last)
+        body = clip(answer(caller, name, athlete_id, as_of, on), first, last)
         return Response(dumps(body), media_type="application/json")
 
     endpoint.__name__ = f"{name}_view"

@@ -32,7 +32,8 @@ from services.runtime import Runtime
 
 SQUAT = "squat.back_squats"
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-PAGES = {"/", "/log", "/static"}  # the dashboard's pages and files (services/api/routes_dashboard)
+# the pages and their files (services/api/routes_dashboard)
+PAGES = {"/", "/week", "/log", "/static"}
 OK, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = "2xx", 401, 403, 404
 
 #: Callers.  ``owner`` is athlete A, whose data the world holds; ``other`` is athlete B;
@@ -327,7 +328,8 @@ def test_documentation_is_public(client: TestClient, path: str) -> None:
     assert client.get(path).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/", "/log", "/static/dashboard.js",
+@pytest.mark.parametrize("path", ["/", "/week", "/log", "/static/dashboard.js",
+                                  "/static/week.js", "/static/readiness.js",
                                   "/static/vendor/uPlot.iife.min.js"])
 def test_pages_are_public(client: TestClient, path: str) -> None:
     """The dashboard's pages and files need no token: they hold no data."""

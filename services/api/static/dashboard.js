@@ -15,17 +15,10 @@
   };
   const LIFTS = ["#0b5cad", "#c2185b", "#1a7f37", "#b35900", "#6639ba", "#00707a", "#8a6d00",
     "#57606a"];
-  const CRITERIA = {
-    training_adherence_3w: "Training adherence, 3 weeks",
-    acwr: "ACWR",
-    form_pct_of_ctl: "Form, % of fitness",
-    recovery: "Recovery",
-    session_rpe_trend: "Session RPE trend",
-  };
-  const VERDICTS = { ready: "Ready", "not yet": "Not yet", "back off": "Back off" };
 
   /** What the tests and the screenshot script read: the uPlot instances and the state. */
-  const state = { charts: {}, goalCharts: {}, refreshes: 0, revision: null, athleteId: null };
+  const state = { charts: {}, goalCharts: {}, refreshes: 0, revision: null, athleteId: null,
+    unit: "kg", firstDay: "monday", query: "" };
   window.trainledgerDashboard = state;
 
   let generation = 0;
@@ -41,18 +34,51 @@
     return { width, height: width < 520 ? 200 : 240 };
   }
 
+  const dayValue = (_u, v) => (v == null ? "–" : new Date(v * 1e3).toISOString().slice(0, 10));
+  const LB = 0.45359237;
+  /** A mass in kg in the athlete's unit (a number). */
+  const inUnit = (kg) => (kg == null ? null : state.unit === "lb" ? kg / LB : kg);
+
+  /** The legend shows each series' latest value while the cursor is away from the chart. */
+  function latest(u) {
+    if (u.cursor.idx != null || !u.data[0].length) return;
+    const idxs = u.data.map((column) => {
+      for (let i = column.length - 1; i >= 0; i--) if (column[i] != null) return i;
+      return null;
+    });
+    u.setLegend({ idx: u.data[0].length - 1, idxs });
+  }
+
+  /** "No data yet", and what to do, above an empty chart. */
+  function emptyNote(container, empty, text) {
+    let note = container.previousElementSibling;
+    if (!note || !note.classList.contains("no-data")) {
+      note = el("p", { class: "no-data empty-next" });
+      container.before(note);
+    }
+    note.textContent = text;
+    note.hidden = !empty;
+    container.dataset.empty = empty ? "yes" : "no";
+  }
+
   /** Draw (or update) a chart in a container; ``key`` names it in ``state``. */
-  function chart(key, container, opts, data, store = state.charts) {
+  function chart(key, container, opts, data, store = state.charts,
+                 empty = "No data yet: log a session on the Log page to see it here.") {
+    emptyNote(container, !data[0].length, empty);
     const shape = opts.series.map((s) => s.label || "").join("|");
     const old = store[key];
     if (old && old.shape === shape && old.root.parentNode === container) {
       old.setData(data);
+      latest(old);
       return old;
     }
     if (old) old.destroy();
-    const u = new uPlot({ ...size(container), tzDate, ...opts }, data, container);
+    const series = opts.series.map((s, i) => (i === 0 && !s.value ? { ...s, value: dayValue } : s));
+    const hooks = { ...(opts.hooks || {}), setCursor: [latest] };
+    const u = new uPlot({ ...size(container), tzDate, ...opts, series, hooks }, data, container);
     u.shape = shape;
     store[key] = u;
+    latest(u);
     return u;
   }
 
@@ -182,7 +208,7 @@
     const index = new Map(days.map((d, i) => [d, i]));
     const columns = lifts.map((e) => {
       const column = days.map(() => null);
-      for (const p of e.e1rm_series) column[index.get(p.day)] = p.e1rm_kg;
+      for (const p of e.e1rm_series) column[index.get(p.day)] = inUnit(p.e1rm_kg);
       return column;
     });
     const box = $("chart-e1rm");
@@ -195,13 +221,15 @@
     }, [days.map(ts), ...columns]);
     observe(box, u);
     box.setAttribute("aria-label", "Estimated 1RM: " + (lifts.length ? lifts.map(
-      (e) => `${e.name} ${fmt(e.latest_e1rm_kg)} kg`).join(", ") : "no loaded sets yet") + ".");
+      (e) => `${e.name} ${fmt(inUnit(e.latest_e1rm_kg))} ${state.unit}`).join(", ") :
+      "no loaded sets yet") + ".");
   }
 
   function goalChart(goal, box, i) {
     const values = goal.values;
     if (!values.length) {
-      box.replaceChildren(el("p", { class: "hint" }, "No values yet."));
+      box.replaceChildren(el("p", { class: "empty-next" }, "No data yet: log a value (This " +
+        "week, check-in) or a session to see progress."));
       return null;
     }
     const first = ts(values[0].day);
@@ -280,7 +308,10 @@
           el("div", { class: "plot", role: "img", id: `goal-${i}-plot` })));
       });
     }
-    if (!list.length) holder.replaceChildren(el("p", { class: "hint" }, "No goals yet."));
+    if (!list.length) {
+      holder.replaceChildren(el("p", { class: "empty-next" }, "No goals yet: set an " +
+        "objective on the This week page."));
+    }
     list.forEach((g, i) => {
       const unit = g.unit ? ` ${g.unit}` : "";
       $(`goal-${i}-title`).textContent = g.title;
@@ -311,40 +342,8 @@
       `Flags: ${fatigue.flags.map((f) => f.replace(/_/g, " ")).join(", ")}` : "";
   }
 
-  function criterionValue(value, name) {
-    if (value === null || value === undefined) return "–";
-    if (name === "session_rpe_trend" && typeof value === "object") {
-      return `RPE ${value.rpe_rise >= 0 ? "+" : ""}${fmt(value.rpe_rise, 2)} at like work ` +
-        `(${value.sessions_compared} session${value.sessions_compared === 1 ? "" : "s"})`;
-    }
-    if (name === "training_adherence_3w" || name === "form_pct_of_ctl") return `${fmt(value)}%`;
-    if (typeof value === "object") {
-      return Object.entries(value).map(([k, v]) => `${k.replace(/_/g, " ")} ${fmt(v, 2)}`)
-        .join("; ");
-    }
-    return fmt(value, 2);
-  }
-
-  // a criterion is passed, failed, or not judged yet (with the reason)
-  function criterionResult(c) {
-    if (!c.judged) return ["unjudged", "– not judged"];
-    return c.passed ? ["pass", "✓ pass"] : ["fail", "✗ fail"];
-  }
-
   function drawReadiness(readiness) {
-    const verdict = $("verdict");
-    verdict.textContent = VERDICTS[readiness.verdict] || readiness.verdict;
-    verdict.dataset.verdict = readiness.verdict;
-    $("verdict-line").textContent = readiness.line || "";
-    $("criteria").replaceChildren(...readiness.criteria.map((c) => {
-      const [kind, label] = criterionResult(c);
-      return el("tr", { "data-criterion": c.name, "data-result": kind },
-        el("th", { scope: "row" }, CRITERIA[c.name] || c.name.replace(/_/g, " "),
-          c.reason ? el("span", { class: "note" }, c.reason) : null),
-        el("td", { class: "value", "data-label": "Value" }, criterionValue(c.value, c.name)),
-        el("td", { class: "threshold", "data-label": "Needs" }, c.threshold),
-        el("td", { class: `result ${kind}` }, label));
-    }));
+    TLReadiness.draw(readiness);
     const rec = readiness.recommended;
     $("recommended").textContent = rec ?
       `Convert ${rec.title || "the volume session"}` +
@@ -356,12 +355,152 @@
 
   // ------------------------------------------------------------------ refresh and polling
 
+  // ------------------------------------------------------------------ sessions and records
+
+  const dayLabel = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString("en-GB",
+    { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  const massText = (kg) => `${fmt(inUnit(kg))} ${state.unit}`;
+
+  function setLine(x, names) {
+    const parts = [names.get(x.exercise_id) || x.exercise_id];
+    if (x.reps != null && x.load_kg != null) parts.push(`${x.reps} × ${massText(x.load_kg)}`);
+    else if (x.reps != null) parts.push(`${x.reps} reps`);
+    if (x.rpe != null) parts.push(`@ RPE ${fmt(x.rpe)}`);
+    if (x.set_type && x.set_type !== "working") parts.push(`(${x.set_type})`);
+    return parts.join(" ");
+  }
+
+  async function sessionDetail(holder, row, names) {
+    holder.replaceChildren(el("p", { class: "hint" }, "Loading…"));
+    try {
+      const s = await api(`/sessions/${encodeURIComponent(row.session_id)}`);
+      holder.replaceChildren(
+        el("p", {}, `${row.classification}: ${row.reason}`),
+        el("p", { class: "hint" }, [`${fmt(row.minutes, 0)} min`,
+          row.session_rpe != null ? `session RPE ${fmt(row.session_rpe)}` : "no session RPE",
+          `load ${fmt(row.load, 0)} (${row.load_source})`,
+          row.volume_load_kg ? `volume ${massText(row.volume_load_kg)}` : null,
+          s.avg_hr ? `avg HR ${fmt(s.avg_hr, 0)}` : null].filter(Boolean).join(" · ")),
+        s.sets.length ? el("ol", { class: "sets" }, ...s.sets.map((x) =>
+          el("li", {}, setLine(x, names)))) : el("p", { class: "hint" }, "No sets."),
+        s.notes ? el("p", {}, `Notes: ${s.notes}`) : "");
+    } catch (err) {
+      holder.replaceChildren(el("p", { class: "error" }, `Could not load: ${err.message}`));
+    }
+  }
+
+  const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday"];
+
+  /** The first day of the athlete's week that holds ``day``. */
+  function weekStartOf(day) {
+    const d = new Date(`${day}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() - (d.getUTCDay() - WEEKDAYS.indexOf(state.firstDay) + 7) % 7);
+    return d.toISOString().slice(0, 10);
+  }
+
+  function drawSessions(load, execution, names) {
+    const classified = new Map(execution.sessions.map((x) => [x.session_id, x]));
+    const rows = load.sessions.map((r) => ({ ...r, ...(classified.get(r.session_id) || {}) }));
+    const weeks = new Map(execution.weeks.map((w) => [w.week_start, { week: w, rows: [] }]));
+    for (const r of rows) {
+      const start = weekStartOf(r.day);
+      if (!weeks.has(start)) weeks.set(start, { week: null, rows: [] });
+      weeks.get(start).rows.push(r);
+    }
+    const holder = $("session-weeks");
+    const order = [...weeks.keys()].sort().reverse();
+    if (!order.length) {
+      holder.replaceChildren(el("p", { class: "empty-next" },
+        "No sessions yet: plan the week (This week) and log a session (Log)."));
+      return;
+    }
+    holder.replaceChildren(...order.map((start) => {
+      const { week, rows: done } = weeks.get(start);
+      const head = week ? `Week of ${dayLabel(start)}: ${week.completed} of ${week.planned} ` +
+        `done, ${week.training_done} of ${week.training_planned} as training` +
+        (week.converted ? `, ${week.converted} converted` : "") +
+        (week.missed.length ? ` · missed: ${week.missed.join(", ")}` : "") :
+        `Week of ${dayLabel(start)}: no plan`;
+      return el("div", { class: "week-block", "data-week": start },
+        el("h3", {}, head),
+        ...done.map((r) => {
+          const detail = el("div", { class: "detail" });
+          const item = el("details", { class: "session", "data-session": r.session_id,
+            "data-classification": r.classification || "" },
+          el("summary", {}, el("span", {}, `${dayLabel(r.day)} · ` +
+            `${(r.sport || "session").replace(/_/g, " ")} · ${r.planned_role || "unplanned"}`),
+          el("span", { class: `badge ${r.classification === "training" ? "done" : ""}` },
+            `${r.classification || "–"} · load ${fmt(r.load, 0)}`)), detail);
+          item.addEventListener("toggle", () => {
+            if (item.open && !detail.childElementCount) sessionDetail(detail, r, names);
+          });
+          return item;
+        }));
+    }));
+  }
+
+  const RECORDS = { heaviest_kg: "Heaviest", e1rm_kg: "Best e1RM", best_set_volume_kg: "Best set volume" };
+
+  function drawRecords(strength, names) {
+    const standing = new Map();
+    for (const r of strength.records) standing.set(`${r.exercise_id}|${r.record}`, r);
+    const rows = [...standing.values()].sort((a, b) =>
+      (names.get(a.exercise_id) || "").localeCompare(names.get(b.exercise_id) || "") ||
+      a.record.localeCompare(b.record));
+    $("pr-rows").replaceChildren(...rows.map((r) => {
+      const reps = r.record.match(/^most_reps_at_(.+)_kg$/);
+      const kind = reps ? `Most reps at ${massText(Number(reps[1]))}` :
+        RECORDS[r.record] || r.record.replace(/_/g, " ");
+      const value = reps ? `${fmt(r.value, 0)} reps` : massText(r.value);
+      return el("tr", { "data-exercise": r.exercise_id, "data-record": r.record },
+        el("th", { scope: "row" }, names.get(r.exercise_id) || r.exercise_id),
+        el("td", { "data-label": "Record" }, kind), el("td", { "data-label": "Value" }, value),
+        el("td", { "data-label": "Set" }, r.set.reps != null && r.set.load_kg != null ?
+          `${r.set.reps} × ${massText(r.set.load_kg)}` : "–"),
+        el("td", { "data-label": "Day" }, r.set.day));
+    }));
+    $("prs-empty").hidden = rows.length > 0;
+  }
+
+  // ------------------------------------------------------------------ period and day
+
+  const isoDay = (d) => d.toISOString().slice(0, 10);
+
+  function defaultRange() {
+    $("r-from").value = isoDay(new Date(Date.now() - 12 * 7 * DAY * 1e3));
+    $("r-to").value = "";
+    $("r-on").value = "";
+    $("r-basis").value = "now";
+  }
+
+  /** The views' query: from/to for the period, and on= (as known now) or as_of= (as
+   *  recorded then) for the day. */
+  function query() {
+    const q = new URLSearchParams();
+    if ($("r-from").value) q.set("from", $("r-from").value);
+    if ($("r-to").value) q.set("to", $("r-to").value);
+    const day = $("r-on").value;
+    if ($("r-basis").value === "then") q.set("as_of", day || $("r-to").value || isoDay(new Date()));
+    else if (day) q.set("on", day);
+    const text = q.toString();
+    return text ? `?${text}` : "";
+  }
+
   async function refresh(athleteId, gen) {
     const base = `/athletes/${encodeURIComponent(athleteId)}`;
+    const q = query();
+    state.query = q;
     const [athlete, ...answers] = await Promise.all([
-      api(base), ...VIEWS.map((v) => api(`${base}/views/${v}`))]);
-    if (gen !== generation) return;
+      api(base), ...VIEWS.map((v) => api(`${base}/views/${v}${q}`))]);
+    if (gen !== generation || q !== query()) return;  // switched, or the controls changed
     const v = Object.fromEntries(VIEWS.map((name, i) => [name, answers[i]]));
+    state.unit = athlete.profile.mass_unit || "kg";
+    state.firstDay = athlete.profile.first_day_of_week || "monday";
+    $("e1rm-unit").textContent = state.unit;
+    const names = new Map(v.strength.exercises.map((e) => [e.exercise_id, e.name]));
+    drawSessions(v.load, v.execution, names);
+    drawRecords(v.strength, names);
     $("title").textContent = TL.athleteName(athlete);
     drawTiles(v.fatigue, v.execution);
     drawReadiness(v.readiness);
@@ -372,8 +511,9 @@
     drawE1rm(v.strength);
     drawGoals(v.goals);
     state.refreshes += 1;
-    $("status").textContent = `Updated ${new Date().toLocaleTimeString()} · as of ` +
-      `${v.fatigue.day} · updates by itself`;
+    $("status").textContent = `Updated ${new Date().toLocaleTimeString()} · figures for ` +
+      `${v.fatigue.day}` + (v.fatigue.recorded_by ? ` as recorded by ${v.fatigue.recorded_by}` :
+      "") + " · updates by itself";
   }
 
   async function poll(athleteId, gen) {
@@ -409,7 +549,26 @@
     }
   });
 
+  /** Re-read the views now (the period or the day changed). */
+  async function reread() {
+    if (!state.athleteId) return;
+    const [from, to] = [$("r-from").value, $("r-to").value];
+    if (from && to && from > to) {
+      $("status").textContent = `Not shown: from is after to (${from} > ${to}).`;
+      return;
+    }
+    const gen = generation;
+    try {
+      await refresh(state.athleteId, gen);
+    } catch (err) {
+      if (err.status !== 401) $("status").textContent = `Not shown: ${err.message}`;
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    defaultRange();
+    for (const id of ["r-from", "r-to", "r-on", "r-basis"]) $(id).addEventListener("change", reread);
+    $("r-reset").addEventListener("click", () => { defaultRange(); reread(); });
     TL.start({
       stop,
       ready: ({ athlete }) => {

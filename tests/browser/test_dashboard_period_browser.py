@@ -1,0 +1,168 @@
+# ruff: noqa: F811  (the fixtures come from support_browser, by name)
+"""The dashboard's period, day and "as recorded then" controls, the sessions list with its
+detail, the records table, hover legends and empty charts, in headless Chromium against the
+real service, at 375 px and 1280 px.  What the page shows is compared with the views the API
+gives for the same query."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from support_browser import (  # noqa: F401
+    OpenPage,
+    api,
+    assert_fits_a_phone,
+    browser,
+    open_page,
+    service,
+    view,
+)
+
+from bench.dashboard_screenshot import DemoService
+
+WIDTHS = pytest.mark.parametrize("width", [375, 1280])
+
+
+def loaded(page: Any, after: int = 0) -> None:
+    page.wait_for_function("(n) => window.trainledgerDashboard && "
+                           "window.trainledgerDashboard.refreshes > n", arg=after,
+                           timeout=20_000)
+
+
+def refreshes(page: Any) -> int:
+    return int(page.evaluate("() => window.trainledgerDashboard.refreshes"))
+
+
+def chart_days(page: Any, name: str) -> list[str]:
+    return list(page.evaluate(f"""() => window.trainledgerDashboard.charts.{name}.data[0]
+        .map((t) => new Date(t * 1e3).toISOString().slice(0, 10))"""))
+
+
+def phone(width: int) -> dict[str, Any]:
+    return {"has_touch": True, "is_mobile": True} if width < 600 else {}
+
+
+@WIDTHS
+def test_period_day_and_as_recorded_then(open_page: OpenPage, service: DemoService,
+                                         width: int) -> None:
+    page = open_page("/", service.athlete_token, width, 900, **phone(width))
+    loaded(page)
+    today = date.fromisoformat(view(service, "fatigue")["day"])
+    start = date.fromisoformat(page.input_value("#r-from"))
+    assert (today - start).days in (83, 84, 85)  # 12 weeks by default
+    assert min(chart_days(page, "fitness")) >= start.isoformat()
+    if width < 600:
+        assert_fits_a_phone(page)
+
+    # a shorter period: the charts hold its days only, as the view does
+    first, last = today - timedelta(weeks=6), today - timedelta(weeks=2)
+    n = refreshes(page)
+    page.fill("#r-from", first.isoformat())
+    page.fill("#r-to", last.isoformat())
+    page.dispatch_event("#r-to", "change")
+    loaded(page, n)
+    q = f"?from={first.isoformat()}&to={last.isoformat()}"
+    assert page.evaluate("() => window.trainledgerDashboard.query") == q
+    fatigue = view(service, "fatigue", query=q)
+    assert chart_days(page, "fitness") == [r["day"] for r in fatigue["series"]]
+    assert chart_days(page, "fitness")[0] == first.isoformat()
+    assert chart_days(page, "fitness")[-1] == last.isoformat()
+
+    # a day: the tiles are that day's figures
+    day = today - timedelta(weeks=3)
+    n = refreshes(page)
+    page.fill("#r-on", day.isoformat())
+    page.dispatch_event("#r-on", "change")
+    loaded(page, n)
+    then = view(service, "fatigue", query=f"?on={day.isoformat()}")
+    assert page.inner_text("#t-ctl") == f"{round(then['today']['ctl'], 1):g}"
+    assert f"figures for {day.isoformat()}" in page.inner_text("#status")
+
+    # as recorded then: the audit path answers, and says so
+    n = refreshes(page)
+    page.select_option("#r-basis", "then")
+    loaded(page, n)
+    assert f"as_of={day.isoformat()}" in page.evaluate("() => window.trainledgerDashboard.query")
+    assert "as recorded by" in page.inner_text("#status")
+
+    # a period the wrong way round: refused with the reason, no crash
+    n = refreshes(page)
+    page.click("#r-reset")
+    loaded(page, n)
+    page.fill("#r-from", today.isoformat())
+    page.fill("#r-to", (today - timedelta(days=7)).isoformat())
+    page.dispatch_event("#r-to", "change")
+    page.wait_for_function("() => document.getElementById('status').textContent"
+                           ".includes('from is after to')", timeout=10_000)
+
+
+@WIDTHS
+def test_sessions_records_legends(open_page: OpenPage, service: DemoService,
+                                  width: int) -> None:
+    page = open_page("/", service.athlete_token, width, 900, **phone(width))
+    loaded(page)
+    q = page.evaluate("() => window.trainledgerDashboard.query")
+
+    # sessions, week by week, each classified with the view's classification
+    execution = view(service, "execution", query=q)
+    items = page.locator("#sessions details.session")
+    assert items.count() == len(view(service, "load", query=q)["sessions"]) > 20
+    row = execution["sessions"][-1]
+    item = page.locator(f"#sessions details[data-session='{row['session_id']}']")
+    assert item.get_attribute("data-classification") == row["classification"]
+    item.locator("summary").click()
+    item.locator(".detail ol.sets li").first.wait_for(timeout=10_000)
+    detail = item.locator(".detail").inner_text()
+    assert f"{row['classification']}: {row['reason']}" in detail
+    session = api(service, "GET", f"/sessions/{row['session_id']}")
+    assert item.locator(".detail ol.sets li").count() == len(session["sets"])
+    assert "load " in detail
+
+    # the records table: one row per lift and kind of record, the standing one
+    records = view(service, "strength", query=q)["records"]
+    standing = {(r["exercise_id"], r["record"]): r for r in records}
+    rows = page.locator("#pr-rows tr")
+    assert rows.count() == len(standing) > 3
+    squat = standing[("squat.back_squats", "heaviest_kg")]
+    cell = page.locator("#pr-rows tr[data-exercise='squat.back_squats']"
+                        "[data-record='heaviest_kg'] td").all_inner_texts()
+    assert cell[1].endswith(f"{squat['value']:g} kg")
+    assert cell[3].endswith(squat["set"]["day"])
+
+    # legends: the latest values without hovering, the hovered day's values on hover
+    legend = page.locator("#chart-fitness .u-legend").inner_text()
+    fatigue = view(service, "fatigue", query=q)
+    assert f"{fatigue['series'][-1]['ctl']:.1f}" in legend
+    over = page.locator("#chart-fitness .u-over")
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.wait_for_function("() => window.trainledgerDashboard.charts.fitness.cursor.idx "
+                           "!== null")
+    idx = page.evaluate("() => window.trainledgerDashboard.charts.fitness.cursor.idx")
+    hovered = page.locator("#chart-fitness .u-legend").inner_text()
+    assert fatigue["series"][idx]["day"] in hovered
+    assert f"{fatigue['series'][idx]['ctl']:.1f}" in hovered
+
+    # every metric's units in a line
+    assert "not TSS" in page.inner_text("#h-load ~ .desc")
+    assert "yesterday's fitness minus yesterday's fatigue" in page.inner_text(
+        "#h-fitness ~ .desc")
+    if width < 600:
+        assert_fits_a_phone(page)
+
+
+def test_an_empty_chart_says_no_data_yet(open_page: OpenPage, service: DemoService) -> None:
+    created = api(service, "POST", "/athletes", json={"name": "Empty"})
+    page = open_page("/", created["token"], 375, 812, has_touch=True, is_mobile=True)
+    loaded(page)
+    for chart in ("fitness", "acwr", "load", "weeks", "e1rm"):
+        note = page.locator(f"#chart-{chart}").locator("xpath=preceding-sibling::p[1]")
+        assert note.inner_text().startswith("No data yet"), chart
+        assert note.is_visible(), chart
+    assert page.inner_text("#goals").startswith("No goals yet: set an objective")
+    assert page.inner_text("#session-weeks").startswith("No sessions yet")
+    assert page.is_visible("#prs-empty")
+    assert_fits_a_phone(page)
