@@ -1,5 +1,5 @@
 """Import fidelity, through the API on both stores, with real device files from the corpus
-(every test here uses it): HRV kept on long sessions, the file's own max HR for load, timer
+(every test but the last uses it): HRV kept on long sessions, the file's own max HR for load, timer
 time, device names, multisport HR, laps, and sets the watch could not identify."""
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from support_fit_fidelity import (
     upload,
 )
 
+from services.domain.base import Context, Source
+from services.domain.session import TrainingSession
 from services.runtime import Runtime
 from services.workers import Workers
 
@@ -109,7 +111,8 @@ def test_names_and_multisport_heart_rate(client: TestClient) -> None:
     multi = upload(client, athlete_id, token, MULTISPORT)
     got = session(client, token, multi["session_ids"][0])
     assert got["title"] == "Multisport (garmin fr945)"
-    assert got["avg_hr"] is not None and 40 <= got["avg_hr"] <= 200
+    # legs 69 bpm for 55.353 s and 74 bpm for 21.519 s: (69 × 55.353 + 74 × 21.519) / 76.872
+    assert got["avg_hr"] == pytest.approx(70.4)
 
 
 def test_laps_with_their_times_distance_heart_rate_and_pace(client: TestClient) -> None:
@@ -168,3 +171,22 @@ def test_unidentified_sets_stay_per_set_and_count_only_toward_volume(
     assert relabelled["candidates"] == weighted["candidates"]
     strength = client.get(f"/athletes/{athlete_id}/views/strength", headers=me).json()
     assert [e["exercise_id"] for e in strength["exercises"]] == ["squat.back_squats"]
+
+
+def test_a_session_imported_with_elapsed_time_is_counted_by_its_timer_time(
+        client: TestClient, runtime: Runtime) -> None:
+    """Upgrade: before this release an import's duration was the file's elapsed time; such
+    a stored session counts by its timer time (no corpus needed: the events are built as
+    the old importer wrote them)."""
+    athlete_id, token = new_athlete(client)
+    ctx = Context(Source("athlete", athlete_id))
+    started = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
+    old = TrainingSession.start(ctx, athlete_id, started, "UTC", title="Cycling (garmin edge)",
+                                sport="cycling")
+    old.record_device(ctx, {"sport": "cycling", "elapsed_s": 9525.705, "timer_s": 8611.183,
+                            "hr_histogram": {}})
+    old.end(ctx, started + timedelta(seconds=9525.705), None,
+            duration_min=round(9525.705 / 60, 2))
+    runtime.app.save(old)
+    row = load_row(client, athlete_id, token, str(old.id))
+    assert row["minutes"] == pytest.approx(8611.183 / 60, abs=0.01)
