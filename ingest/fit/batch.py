@@ -156,6 +156,7 @@ def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, read: Iter
         result = FitResult(answer.status, answer.reason)
         result.session_ids = list(answer.result.get("session_ids", []))
         result.observation_ids = list(answer.result.get("observation_ids", []))
+        result.notes = list(answer.result.get("notes", []))
         yield path, result
 
 

@@ -1,16 +1,20 @@
-"""Import fidelity, through the API on both stores, with real device files from the corpus
-(every test but the last uses it): HRV kept on long sessions, the file's own max HR for load, timer
-time, device names, multisport HR, laps, and sets the watch could not identify."""
+"""Import fidelity, through the API (and the CLI) on both stores, with real device files
+from the corpus (every test but the one on an old session uses it): HRV kept on long
+sessions, the file's own max HR for load, timer time, device names, multisport HR, laps,
+and sets the watch could not identify."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from conftest import bearer, new_athlete
 from fastapi.testclient import TestClient
-from fit_samples import require_corpus
+from fit_samples import corpus_dir, require_corpus
 from support_fit_fidelity import (
     COROS_RUN,
     EDGE_RIDE,
@@ -26,6 +30,7 @@ from support_fit_fidelity import (
     upload,
 )
 
+from services.config import Settings
 from services.domain.base import Context, Source
 from services.domain.session import TrainingSession
 from services.runtime import Runtime
@@ -190,3 +195,19 @@ def test_a_session_imported_with_elapsed_time_is_counted_by_its_timer_time(
     runtime.app.save(old)
     row = load_row(client, athlete_id, token, str(old.id))
     assert row["minutes"] == pytest.approx(8611.183 / 60, abs=0.01)
+
+
+def test_the_cli_prints_the_notes_of_an_import(settings: Settings) -> None:
+    require_corpus()
+    run = [sys.executable, "-m", "services.cli", "--data-dir", str(settings.data_dir)]
+    env: dict[str, Any] = {"TRAINLEDGER_ADMIN_TOKEN": "x", "PATH": "/usr/bin:/bin"}
+    if settings.database_url:
+        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
+    added = subprocess.run([*run, "athletes", "add", "Cli"], capture_output=True, text=True,
+                           env=env, check=False)
+    assert added.returncode == 0, added.stderr
+    done = subprocess.run([*run, "import", str(corpus_dir() / LONG_HRV)], capture_output=True,
+                          text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "no HRV observation: the activity lasted 64 min" in done.stdout
+    assert "no load yet: no max HR in the profile on 2017-01-26 nor in the file" in done.stdout
