@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from eventsourcing.persistence import PersistenceError
 
@@ -35,7 +35,7 @@ from projections.source import describe
 from services.api.schemas import SessionIn, session_command
 from services.application import TrainingLog
 from services.domain.base import Source
-from services.domain.errors import DomainError
+from services.domain.errors import DomainError, RequestKeyReused
 from services.keyring import KeyErased
 from services.tables import ServiceTables, Tx
 
@@ -79,18 +79,26 @@ class ImportStore:
                    "(status, published)")
         self.submitted = threading.Event()
 
-    def submit(self, athlete_id: str, kind: str, payload: bytes, source: Source) -> ImportRecord:
-        import_id = str(uuid4())
+    def submit(self, athlete_id: str, kind: str, payload: bytes, source: Source,
+               request_id: str | None = None) -> ImportRecord:
+        """Queue a request; with ``request_id`` (from an Idempotency-Key) a retry answers the
+        request already queued, and the key reused for other content raises."""
+        import_id = str(uuid5(NAMESPACE_URL, f"trainledger:import:{request_id}")
+                        if request_id else uuid4())
+        digest = hashlib.sha256(payload).hexdigest()
         self.db.execute(
             f"INSERT INTO {self.table} (import_id, athlete_id, kind, content_hash, payload, "
             "source, status, result, published, submitted_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, 'pending', '{}', 0, %s)",
-            (import_id, athlete_id, kind, hashlib.sha256(payload).hexdigest(),
-             payload, json.dumps(source.as_dict()), _now()),
+            "VALUES (%s, %s, %s, %s, %s, %s, 'pending', '{}', 0, %s) "
+            "ON CONFLICT (import_id) DO NOTHING",
+            (import_id, athlete_id, kind, digest, payload, json.dumps(source.as_dict()), _now()),
         )
         self.submitted.set()
         record = self.get(import_id)
         assert record is not None
+        if (record.athlete_id, record.kind, record.content_hash) != (athlete_id, kind, digest):
+            raise RequestKeyReused("Idempotency-Key was already used for a different request",
+                                   "Idempotency-Key")
         return record
 
     def get(self, import_id: str) -> ImportRecord | None:

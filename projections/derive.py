@@ -26,6 +26,7 @@ from projections.science.fatigue import (
     strain,
 )
 from projections.science.strength import e1rm
+from services.domain.exercises import is_unidentified
 from services.domain.plan import WeeklyPlan
 from services.domain.session import TrainingSession
 from services.domain.weeks import local_day
@@ -155,7 +156,8 @@ def working_sets(session: TrainingSession, only: set[str] | None = None,
     for position, s in enumerate(session.sets.values()):
         if only is not None and s["set_id"] not in only:
             continue
-        if s.get("set_type") == "warmup" or not s.get("reps") or not s.get("load_kg"):
+        if s.get("set_type") == "warmup" or not s.get("reps") or not s.get("load_kg") \
+                or is_unidentified(s["exercise_id"]):
             continue
         performed = s.get("performed_at") or session.started_at
         estimate = e1rm(float(s["load_kg"]), int(s["reps"]), s.get("rpe"), s.get("rir"))

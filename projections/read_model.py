@@ -110,7 +110,7 @@ KINDS: dict[type[Any], str] = {Athlete: "athlete", TrainingSession: "session",
 CLASSES = {kind: cls for cls, kind in KINDS.items()}
 BEGINNING = ""  # a dirty mark before every key
 #: the layout of the tables below: a change of it rebuilds the read model from the log
-LAYOUT = "2026-12-03.1"
+LAYOUT = "2026-12-03.2"
 LAYOUT_TABLE = "tl_rm_layout"
 
 DDL = {

@@ -10,7 +10,13 @@ and the volume load (Σ reps × kg over working sets).  The formulas are in
 The load that feeds fatigue (``load``) is the session-RPE load; a session without an RPE
 (a device import before the athlete rated it) falls back to Edwards TRIMP, which also counts
 weighted minutes (weights 1-5 against CR-10's 0-10), so a device-only history still has a
-load series.  ``load_source`` says which was used.
+load series.  ``load_source`` says which was used; ``trimp_edwards (file max HR)`` when no
+max HR was in the profile on that day and the device file's own (``file_hr`` in the device
+summary) was taken.
+
+Minutes are timer time (pauses left out) for a device import: a session imported before
+timer time was recorded as its duration still has the file's elapsed time, and is counted
+by its timer time too.
 """
 
 from __future__ import annotations
@@ -32,8 +38,13 @@ from services.domain.weeks import local_day
 
 
 def _minutes(session: TrainingSession) -> float | None:
+    device = session.device or {}
+    timer, elapsed = device.get("timer_s"), device.get("elapsed_s")
     if session.duration_min is not None:
-        return float(session.duration_min)
+        minutes = float(session.duration_min)
+        if timer and elapsed and 0 < timer <= elapsed and minutes == round(elapsed / 60, 2):
+            return float(timer) / 60  # imported with elapsed time as its duration
+        return minutes
     if session.ended_at is not None:
         return (session.ended_at - session.started_at).total_seconds() / 60
     return None
@@ -59,6 +70,17 @@ def _trimps(session: TrainingSession, profile: dict[str, Any], minutes: float | 
     return (round(banister, 2) if banister is not None else None), round(edwards, 2)
 
 
+def hr_settings(profile: dict[str, Any], session: TrainingSession
+                ) -> tuple[dict[str, Any], bool]:
+    """The max/resting HR to weigh the session with, and whether they are the file's: the
+    profile's in effect on its day, else the device file's own (``file_hr``)."""
+    from_file = (session.device or {}).get("file_hr") or {}
+    if profile.get("max_hr") or not from_file.get("max_hr"):
+        return profile, False
+    return {**profile, "max_hr": from_file["max_hr"],
+            "resting_hr": from_file.get("resting_hr")}, True
+
+
 def volume_load(sets: Iterable[dict[str, Any]]) -> float:
     """Σ reps × load (kg) over working sets (warm-ups and sets without load or reps out)."""
     return sum((s.get("reps") or 0) * (s.get("load_kg") or 0) for s in sets
@@ -73,12 +95,12 @@ def session_load(athlete: Athlete, session: TrainingSession) -> SessionRow:
     volume = volume_load(session.sets.values())
     srpe = (round(session_rpe_load(session.session_rpe, minutes), 2)
             if session.session_rpe is not None and minutes is not None else None)
-    banister, edwards = _trimps(session, profile, minutes,
-                                athlete.settings.get("hr_zone_bounds_pct"))
+    hr, from_file = hr_settings(profile, session)
+    banister, edwards = _trimps(session, hr, minutes, athlete.settings.get("hr_zone_bounds_pct"))
     if srpe is not None:
         load, source = srpe, "srpe"
     elif edwards is not None:
-        load, source = edwards, "trimp_edwards"
+        load, source = edwards, "trimp_edwards" + (" (file max HR)" if from_file else "")
     else:
         load, source = 0.0, "none"
     return SessionRow(

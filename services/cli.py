@@ -253,6 +253,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         for r in results:
             if r["status"] in ("rejected", "skipped", "pending"):
                 print(f"{r['status']:9s} {r.get('reason', r['file'])}")
+            for note in r.get("notes", []):
+                print(f"note      {r['file']}: {note}")
         print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     return 1 if any(r["status"] in ("rejected", "pending") for r in results) else 0
 

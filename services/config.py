@@ -15,6 +15,8 @@
                               default ``127.0.0.1,localhost,testserver``; ``*`` for any).
 ``TRAINLEDGER_QUOTA_BYTES``   storage per athlete: stored device files and queued uploads
                               (default 2 GiB).
+``TRAINLEDGER_MAX_FIT_FILE``  the largest device file read, per file (default 16 MiB; an
+                              upload or ``trainledger import`` rejects a larger one unread).
 ``TRAINLEDGER_QUARANTINE_BYTES`` / ``TRAINLEDGER_QUARANTINE_DAYS``  bound of the quarantine of
                               rejected files (default 200 MiB, 30 days; oldest go first).
 ``TRAINLEDGER_WRITE_RATE`` / ``TRAINLEDGER_WRITE_BURST``  writes and uploads per token: refill
@@ -55,6 +57,7 @@ class Settings:
     namespace: str = DEFAULT_NAMESPACE
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     quota_bytes: int = 2048 * MIB
+    max_fit_file: int = 16 * MIB
     quarantine_bytes: int = 200 * MIB
     quarantine_days: int = 30
     write_rate: int = 600  # per minute and token (the admin's token is not limited)
@@ -82,6 +85,7 @@ class Settings:
             allowed_hosts=tuple(h.strip() for h in os.environ.get(
                 "TRAINLEDGER_ALLOWED_HOSTS", "").split(",") if h.strip()) or DEFAULT_ALLOWED_HOSTS,
             quota_bytes=_positive("TRAINLEDGER_QUOTA_BYTES", cls.quota_bytes),
+            max_fit_file=_positive("TRAINLEDGER_MAX_FIT_FILE", cls.max_fit_file),
             quarantine_bytes=_positive("TRAINLEDGER_QUARANTINE_BYTES", cls.quarantine_bytes),
             quarantine_days=_positive("TRAINLEDGER_QUARANTINE_DAYS", cls.quarantine_days),
             write_rate=_positive("TRAINLEDGER_WRITE_RATE", cls.write_rate),

@@ -1,18 +1,23 @@
 """Importing many files at once (CLI, watched folder): decode in worker processes, record in
-order, report each file's result.  With Kafka the files go through the intake topic."""
+order, report each file's result.  With Kafka the files go through the intake topic.
+
+Files are read one at a time, as they are handed to a worker (at most two per worker in
+flight), never the whole batch at once; a file over ``TRAINLEDGER_MAX_FIT_FILE`` is
+rejected unread."""
 
 from __future__ import annotations
 
 import os
 import stat
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.fit.importer import FitResult, fit_payload, prepare, record
+from ingest.fit.importer import FitResult, Prepared, fit_payload, prepare, record
 from ingest.intake import ImportRecord
 from services import quota
 from services.domain.base import Source
@@ -70,9 +75,10 @@ def find_fit_files(paths: Iterable[Path]) -> FitFiles:
 Read = tuple[Path, bytes | FitResult]
 
 
-def read_fit(path: Path, follow: bool) -> bytes | FitResult:
+def read_fit(path: Path, follow: bool, limit: int) -> bytes | FitResult:
     """The file's bytes, or why it was not read.  ``follow=False`` refuses a symlink, even
-    one put in the file's place since it was found; a FIFO or device is refused unread."""
+    one put in the file's place since it was found; a FIFO or device is refused unread, and
+    a file over ``limit`` bytes too."""
     flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
     try:
         fd = os.open(path, flags)
@@ -85,28 +91,39 @@ def read_fit(path: Path, follow: bool) -> bytes | FitResult:
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return FitResult("rejected", f"{path}: not a regular file")
-        return f.read()
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        return FitResult("rejected",
+                         f"{path}: larger than {limit} bytes (TRAINLEDGER_MAX_FIT_FILE)")
+    return data
 
 
-def _results_direct(rt: Runtime, source: Source, athlete_id: str, read: list[Read],
+def _results_direct(rt: Runtime, source: Source, athlete_id: str, read: Iterator[Read],
                     salvage: bool, workers: int) -> Iterator[tuple[Path, FitResult]]:
+    flight: deque[tuple[Path, bytes | FitResult, Future[Prepared] | None]] = deque()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {i: pool.submit(prepare, str(path), data, salvage)
-                   for i, (path, data) in enumerate(read) if isinstance(data, bytes)}
-        for i, (path, data) in enumerate(read):
-            if isinstance(data, FitResult):
-                yield path, data
+        while True:
+            for path, data in read:  # fill the window: at most two files per worker
+                job = pool.submit(prepare, str(path), data, salvage) \
+                    if isinstance(data, bytes) else None
+                flight.append((path, data, job))
+                if len(flight) >= 2 * workers:
+                    break
+            if not flight:
+                return
+            path, data, job = flight.popleft()
+            if isinstance(data, FitResult) or job is None:  # not read: its reason
+                yield path, data if isinstance(data, FitResult) else FitResult("rejected")
                 continue
             try:
                 quota.check(rt, athlete_id, len(data), "this file")
             except OverQuota as exc:
                 yield path, FitResult("rejected", f"{path}: {exc.message}")
                 continue
-            yield path, record(rt.app, rt.artifacts, source, athlete_id,
-                               futures[i].result(), data)
+            yield path, record(rt.app, rt.artifacts, source, athlete_id, job.result(), data)
 
 
-def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, read: list[Read],
+def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, read: Iterator[Read],
                         salvage: bool, timeout: float) -> Iterator[tuple[Path, FitResult]]:
     submitted: list[tuple[Path, ImportRecord | FitResult | str]] = []
     for path, data in read:
@@ -139,6 +156,7 @@ def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, read: list
         result = FitResult(answer.status, answer.reason)
         result.session_ids = list(answer.result.get("session_ids", []))
         result.observation_ids = list(answer.result.get("observation_ids", []))
+        result.notes = list(answer.result.get("notes", []))
         yield path, result
 
 
@@ -149,7 +167,8 @@ def import_files(rt: Runtime, source: Source, athlete_id: str, files: list[Path]
                  ) -> list[dict[str, Any]]:
     """Import the files; returns one result dict per file, in order.  Only the ``named``
     ones (chosen by the user) are read through a symlink; any other symlink is skipped."""
-    read = [(path, read_fit(path, follow=path in named)) for path in files]
+    limit = rt.settings.max_fit_file
+    read = ((path, read_fit(path, path in named, limit)) for path in files)
     if rt.settings.kafka_bootstrap:
         results = _results_via_intake(rt, source, athlete_id, read, salvage, timeout)
     else:

@@ -24,6 +24,7 @@ from ingest.fit.mapping import (
     FitPlan,
     ObservationPlan,
     WorkoutPlan,
+    device_name,
     for_athlete,
     plan_fit,
 )
@@ -48,6 +49,7 @@ class FitResult:
     observation_ids: list[str] = field(default_factory=list)
     planned_session_ids: list[str] = field(default_factory=list)
     sets: int = 0
+    notes: list[str] = field(default_factory=list)  # what was not recorded, and why
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v not in (None, [], 0)}
@@ -150,6 +152,7 @@ def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
                                                    fingerprint=activity.identity),
                                       athlete, session_id, activity, artifact))
             result.sets = len(activity.sets)
+            result.notes = activity.notes + load_notes(athlete, activity)
     for obs in observations + (activity.observations if activity else []):
         made = _observation(app, ctx, athlete_id, obs)
         if made is not None:
@@ -165,6 +168,22 @@ def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
     return result
 
 
+def load_notes(athlete: Athlete, activity: ActivityPlan) -> list[str]:
+    """What the session's load will rest on when no max HR is in effect on its day: the
+    file's own max/resting HR (offered for the profile), or nothing until it is rated."""
+    if athlete.profile_on(activity.started_at).get("max_hr"):
+        return []
+    day = activity.started_at.date().isoformat()
+    found = activity.summary.get("file_hr")
+    if found:
+        rest = f", resting {found['resting_hr']:g} bpm" if found.get("resting_hr") else ""
+        return [f"load from the file's max HR ({found['max_hr']:g} bpm{rest}): no max HR in "
+                f"the profile on {day}; to adopt them, PATCH /athletes/{athlete.id}/profile "
+                f"with max_hr (and resting_hr) effective_at {day}"]
+    return [f"no load yet: no max HR in the profile on {day} nor in the file; rate the "
+            "session (session_rpe) or set max_hr in the profile"]
+
+
 def _build_session(app: TrainingLog, ctx: Context, athlete: Athlete, session_id: UUID,
                    activity: ActivityPlan, artifact: str | None) -> TrainingSession:
     slot = _planned_slot(app, athlete, activity)
@@ -172,8 +191,9 @@ def _build_session(app: TrainingLog, ctx: Context, athlete: Athlete, session_id:
     summary = dict(activity.summary)
     device = summary.get("device") or {}
     title = clean_device_text(activity.sport.replace("_", " ").capitalize()) or "Activity"
-    if device.get("product"):
-        title += f" ({device.get('manufacturer', '')} {device['product']})".replace("( ", "(")
+    name = device_name(device)
+    if name:
+        title += f" ({name})"
     session = TrainingSession.start(
         ctx, str(athlete.id), activity.started_at,
         session_zone(athlete, activity.started_at, summary.get("local_offset_s")),
@@ -193,9 +213,11 @@ def _build_session(app: TrainingLog, ctx: Context, athlete: Athlete, session_id:
         app.add_set(inner, session, lambda: athlete, f"{session.id}:{i}", fields)
     ended = max(activity.ended_at, last)
     avg_hr, max_hr = summary.get("avg_hr"), summary.get("max_hr")
+    elapsed = (ended - activity.started_at).total_seconds()
+    timer = float(summary.get("timer_s") or 0)
     session.end(
-        inner, ended, None,
-        duration_min=round((ended - activity.started_at).total_seconds() / 60, 2),
+        inner, ended, None,  # the duration is timer time (pauses out) when the file has it
+        duration_min=round((timer if 0 < timer <= elapsed else elapsed) / 60, 2),
         avg_hr=float(avg_hr) if avg_hr and 20 <= avg_hr <= 250 else None,
         max_hr=float(max_hr) if max_hr and 20 <= max_hr <= 250 else None,
     )

@@ -4,7 +4,10 @@
   from ``session`` messages (or, when a battery died before the device wrote them,
   reconstructed from records and laps), a heart-rate histogram (seconds at each bpm) for
   the projections, strength ``set`` messages as sets (rest sets become the rest interval of
-  the set before), and ``hrv`` R-R intervals as an RMSSD observation.
+  the set before; a set without one identified category is ``unidentified``, with the
+  watch's candidate categories), the laps, the file's own max/resting HR (``file_hr``), and
+  ``hrv`` R-R intervals, artefacts corrected, as RMSSD: on the session, and as an observation
+  when the activity is a resting reading (15 min or less).
 - ``weight`` files: body-mass and body-composition observations (on a multi-user scale, only
   the user whose profile matches the athlete's sex, when exactly one does: ``for_athlete``).
 - ``workout`` files: a planned session with the workout's steps as its prescription.
@@ -28,12 +31,15 @@ from typing import Any
 import numpy as np
 
 from ingest.fit.decoded import DecodedFit
-from services.domain.exercises import exercise_for_fit
+from projections.science.recovery import interpolate_artefacts, rmssd
+from services.domain.exercises import UNKNOWN_FIT_CATEGORY, exercise_for_fit
+from services.domain.validation import clean_device_text
 
 MAX_GAP_S = 30.0  # a longer gap between records is a pause, not time at that heart rate
 # RMSSD is a recovery marker only as a short resting reading (Plews et al. 2012), not from
 # R-R intervals recorded during exercise.
 HRV_READING_MAX_S = 15 * 60
+MAX_LAPS = 1000  # laps kept per session (a pool swim writes one per length)
 
 
 @dataclass
@@ -45,6 +51,7 @@ class ActivityPlan:
     summary: dict[str, Any]
     sets: list[dict[str, Any]] = field(default_factory=list)
     observations: list[ObservationPlan] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the import result tells the user
 
 
 @dataclass
@@ -96,13 +103,46 @@ def _finite(column: np.ndarray | None) -> np.ndarray:
 
 
 def device_of(fit: DecodedFit) -> dict[str, Any]:
+    """The recording device; ``product`` is the FIT profile's name when it has one
+    (``garmin_product``), else the product id; ``product_name`` the file's own name."""
     file_id = fit.first("file_id") or {}
     product = file_id.get("garmin_product") or file_id.get("product")
+    name = file_id.get("product_name")
     return {k: v for k, v in {
         "manufacturer": file_id.get("manufacturer"), "product": product,
+        "product_name": (clean_device_text(name) or "")[:80] if isinstance(name, str) else None,
         "serial_number": file_id.get("serial_number"),
         "time_created": _when(file_id.get("time_created")),
-    }.items() if v is not None}
+    }.items() if v not in (None, "")}
+
+
+def device_name(device: dict[str, Any]) -> str | None:
+    """The file's own product name, else the FIT profile's product name, else the
+    manufacturer and product id (e.g. "COROS APEX Pro", "garmin fr965", "coros 841")."""
+    if device.get("product_name"):
+        return str(device["product_name"])
+    product = device.get("product")
+    if product is None:
+        return None
+    return f"{device.get('manufacturer') or ''} {product}".strip()
+
+
+def file_hr(fit: DecodedFit) -> dict[str, Any] | None:
+    """The user's max and resting HR as the device had them: ``zones_target.max_heart_rate``,
+    else ``user_profile.default_max_heart_rate``; ``user_profile.resting_heart_rate``
+    (0 means unset).  None without a plausible max HR (100-250 bpm)."""
+    zones = fit.first("zones_target") or {}
+    profile = fit.first("user_profile") or {}
+    for source, value in (("zones_target", zones.get("max_heart_rate")),
+                          ("user_profile", profile.get("default_max_heart_rate"))):
+        top = _num(value)
+        if top is not None and 100 <= top <= 250:
+            rest = _num(profile.get("resting_heart_rate"))
+            out: dict[str, Any] = {"max_hr": top, "from": source}
+            if rest is not None and 20 <= rest < top:
+                out["resting_hr"] = rest
+            return out
+    return None
 
 
 def hr_histogram(fit: DecodedFit) -> dict[int, float]:
@@ -122,8 +162,10 @@ def hr_histogram(fit: DecodedFit) -> dict[int, float]:
     return {int(b): round(float(s), 3) for b, s in enumerate(seconds) if s > 0}
 
 
-def rmssd_ms(fit: DecodedFit) -> float | None:
-    """RMSSD (ms) of the R-R intervals in ``hrv`` messages (each holds up to 5, in s)."""
+def hrv_of(fit: DecodedFit) -> dict[str, Any] | None:
+    """RMSSD (ms) of the R-R intervals in ``hrv`` messages (each holds up to 5, in s), after
+    artefact correction (:func:`projections.science.recovery.interpolate_artefacts`), with
+    the number of beats and of corrected ones; None under 20 beats."""
     times = fit.table("hrv").columns.get("time")
     if times is None:
         return None
@@ -131,11 +173,14 @@ def rmssd_ms(fit: DecodedFit) -> float | None:
     for row in times:
         for v in (row if isinstance(row, tuple) else (row,)):
             if isinstance(v, float | int) and 0.2 < v < 3.0:
-                values.append(float(v))
-    rr = np.array(values)
-    if len(rr) < 20:
+                values.append(float(v) * 1000.0)
+    if len(values) < 20:
         return None
-    return round(float(np.sqrt(np.mean(np.diff(rr * 1000.0) ** 2))), 2)
+    corrected, replaced = interpolate_artefacts(values)
+    value = rmssd(corrected, filter_artefacts=False)
+    if value is None:
+        return None
+    return {"rmssd_ms": round(value, 2), "beats": len(values), "corrected": replaced}
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:
@@ -155,11 +200,11 @@ def strength_sets(fit: DecodedFit) -> list[dict[str, Any]]:
             continue
         if row.get("set_type") not in (None, "active"):
             continue
-        categories = _tuple(row.get("category"))
-        subtypes = _tuple(row.get("category_subtype"))
-        category = next((c for c in categories[:1] if isinstance(c, int)), None)
-        subtype = subtypes[0] if subtypes and isinstance(subtypes[0], int) else None
-        exercise = exercise_for_fit(category if category is not None else 65534, subtype)
+        candidates = _candidates(row)
+        if len({c["category"] for c in candidates}) == 1:
+            exercise = exercise_for_fit(candidates[0]["category"], candidates[0]["subtype"])
+        else:  # none, or the watch hesitated between several: the athlete says which
+            exercise = exercise_for_fit(UNKNOWN_FIT_CATEGORY, None)
         reps = row.get("repetitions")
         weight = _num(row.get("weight"))
         duration = _num(row.get("duration"))
@@ -171,11 +216,58 @@ def strength_sets(fit: DecodedFit) -> list[dict[str, Any]]:
             "duration_s": round(duration, 3) if duration is not None else None,
             "performed_at": _when(row.get("start_time")) or _when(row.get("timestamp")),
             "set_type": "working",
+            **({"candidates": candidates} if exercise.fit_category == UNKNOWN_FIT_CATEGORY
+               and candidates else {}),
         })
     for s in sets:  # a set needs reps or a duration
         if s["reps"] is None and s["duration_s"] is None:
             s["duration_s"] = 0.0
     return sets
+
+
+def _candidates(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The categories (with subtype) a ``set`` message names, unknown (65534) left out."""
+    categories = _tuple(row.get("category"))
+    subtypes = _tuple(row.get("category_subtype"))
+    out = []
+    for i, category in enumerate(categories):
+        if isinstance(category, int) and category != UNKNOWN_FIT_CATEGORY:
+            subtype = subtypes[i] if i < len(subtypes) else None
+            out.append({"category": category,
+                        "subtype": subtype if isinstance(subtype, int) else None})
+    return out
+
+
+def lap_rows(fit: DecodedFit) -> list[dict[str, Any]]:
+    """Each lap's start, timer and elapsed time, distance, average and maximum HR, speed and
+    power (fields the file does not give are left out)."""
+    numbers = {"total_timer_time": "timer_s", "total_elapsed_time": "elapsed_s",
+               "total_distance": "distance_m", "avg_heart_rate": "avg_hr",
+               "max_heart_rate": "max_hr", "enhanced_avg_speed": "avg_speed_m_s",
+               "avg_speed": "avg_speed_m_s", "avg_power": "avg_power_w",
+               "max_power": "max_power_w"}
+    laps = []
+    for row in fit.table("lap").rows()[:MAX_LAPS]:
+        lap: dict[str, Any] = {}
+        start = _when(row.get("start_time"))
+        if start is not None:
+            lap["started_at"] = start.isoformat()
+        for old, new in numbers.items():
+            value = _num(row.get(old))
+            if value is not None and new not in lap:
+                lap[new] = round(value, 3)
+        laps.append(lap)
+    return laps
+
+
+def _weighted_avg_hr(legs: list[dict[str, Any]]) -> float | None:
+    """A multisport session's average HR: its legs' averages weighted by their time."""
+    pairs = [(float(leg["avg_hr"]), float(leg.get("timer_s") or leg.get("elapsed_s") or 0))
+             for leg in legs if _num(leg.get("avg_hr"))]
+    total = sum(t for _, t in pairs)
+    if not pairs or total <= 0:
+        return None
+    return round(sum(hr * t for hr, t in pairs) / total, 1)
 
 
 def _leg(row: dict[str, Any]) -> dict[str, Any]:
@@ -261,11 +353,12 @@ def plan_activity(fit: DecodedFit, device: dict[str, Any]) -> ActivityPlan | Non
         "sport": sport,
         "legs": legs,
         "laps": len(fit.table("lap")),
+        "lap_rows": lap_rows(fit),
         "elapsed_s": elapsed,
         "timer_s": round(sum(float(leg.get("timer_s") or 0) for leg in legs), 3) or None,
         "distance_m": sum(float(leg.get("distance_m") or 0) for leg in legs) or None,
         "calories": sum(int(leg.get("calories") or 0) for leg in legs) or None,
-        "avg_hr": legs[0].get("avg_hr") if len(legs) == 1 else None,
+        "avg_hr": legs[0].get("avg_hr") if len(legs) == 1 else _weighted_avg_hr(legs),
         "max_hr": max((float(leg["max_hr"]) for leg in legs if "max_hr" in leg), default=None),
         "avg_power_w": legs[0].get("avg_power_w") if len(legs) == 1 else None,
         "local_offset_s": (round((local - utc).total_seconds())
@@ -276,11 +369,24 @@ def plan_activity(fit: DecodedFit, device: dict[str, Any]) -> ActivityPlan | Non
         "partial": fit.truncated,
         "crc_ok": fit.crc_ok,
     }
+    hr_settings = file_hr(fit)
+    if hr_settings is not None:
+        summary["file_hr"] = hr_settings
     plan = ActivityPlan(identity, started, ended, sport, summary, strength_sets(fit))
-    rmssd = rmssd_ms(fit) if elapsed <= HRV_READING_MAX_S else None
-    if rmssd is not None and 5.0 <= rmssd <= 250.0:
-        plan.observations.append(ObservationPlan(
-            "hrv_rmssd", rmssd, "ms", started, f"{identity}:hrv_rmssd"))
+    hrv = hrv_of(fit)
+    if hrv is not None:
+        summary["hrv"] = hrv
+        if not 5.0 <= hrv["rmssd_ms"] <= 250.0:
+            plan.notes.append(f"no HRV observation: RMSSD {hrv['rmssd_ms']} ms is outside "
+                              "5-250 ms")
+        elif elapsed > HRV_READING_MAX_S:
+            plan.notes.append(
+                f"no HRV observation: the activity lasted {round(elapsed / 60)} min, and a "
+                f"resting reading lasts {HRV_READING_MAX_S // 60} min or less (RMSSD "
+                f"{hrv['rmssd_ms']} ms is kept on the session)")
+        else:
+            plan.observations.append(ObservationPlan(
+                "hrv_rmssd", hrv["rmssd_ms"], "ms", started, f"{identity}:hrv_rmssd"))
     return plan
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 RR_MIN_MS = 300.0
 RR_MAX_MS = 2000.0
 RR_MAX_CHANGE = 0.20
+LOCAL_WINDOW = 11  # beats around an interval whose median it is compared with
 
 MIN_WINDOW_VALUES = 3
 MIN_BASELINE_VALUES = 14
@@ -60,6 +61,57 @@ def rmssd(rr_ms: Sequence[float], *, filter_artefacts: bool = True) -> float | N
     if not squares:
         return None
     return math.sqrt(math.fsum(squares) / len(squares))
+
+
+def local_artefact_mask(rr_ms: Sequence[float]) -> list[bool]:
+    """Which R-R intervals are normal beats (True): within 300-2000 ms and within 20 % of
+    the median of the in-range intervals around them (``LOCAL_WINDOW`` beats, centred).
+
+    The 20 % rule is Malik's (Malik M, Farrell T, Cripps T, Camm AJ. Eur Heart J
+    10(12):1060-1074, 1989); comparing with a local median rather than with the previous
+    beat is Kubios' threshold-based detection (Tarvainen et al. 2014, above), which keeps
+    one accepted ectopic beat from rejecting every beat after it.
+    """
+    half = LOCAL_WINDOW // 2
+    in_range = [RR_MIN_MS <= rr <= RR_MAX_MS for rr in rr_ms]
+    keep = []
+    for i, rr in enumerate(rr_ms):
+        around = [rr_ms[j] for j in range(max(0, i - half), min(len(rr_ms), i + half + 1))
+                  if in_range[j]]
+        keep.append(in_range[i] and abs(rr - statistics.median(around))
+                    <= RR_MAX_CHANGE * statistics.median(around))
+    return keep
+
+
+def interpolate_artefacts(rr_ms: Sequence[float]) -> tuple[list[float], int]:
+    """The R-R series with each artefact (``local_artefact_mask``) replaced by linear
+    interpolation between the accepted beats either side, and how many were replaced.
+
+    Replacing rather than dropping keeps successive differences beat to beat, as Kubios'
+    correction does (it interpolates with a cubic spline); at either end the nearest
+    accepted beat is taken.  An empty list when no interval is accepted.
+    """
+    keep = local_artefact_mask(rr_ms)
+    good = [i for i, ok in enumerate(keep) if ok]
+    if not good:
+        return [], len(rr_ms)
+    out = [float(rr) for rr in rr_ms]
+    before = -1  # position in ``good`` of the accepted beat before i
+    for i in range(len(out)):
+        if keep[i]:
+            before += 1
+            continue
+        left = good[before] if before >= 0 else good[0]
+        right = good[before + 1] if before + 1 < len(good) else good[-1]
+        share = (i - left) / (right - left) if right != left else 0.0
+        out[i] = rr_ms[left] + (rr_ms[right] - rr_ms[left]) * share
+    return out, len(rr_ms) - len(good)
+
+
+def corrected_rmssd(rr_ms: Sequence[float]) -> float | None:
+    """RMSSD (ms) of the series after ``interpolate_artefacts``; None under two beats."""
+    corrected, _ = interpolate_artefacts(rr_ms)
+    return rmssd(corrected, filter_artefacts=False)
 
 
 def ln_rmssd(value: float) -> float:

@@ -15,6 +15,7 @@ from ingest.fit.importer import fit_payload
 from services import quota
 from services.api import schemas as s
 from services.api.security import CallerDep
+from services.config import Settings
 
 router = APIRouter(tags=["imports"])
 
@@ -43,12 +44,12 @@ def submit_import(athlete_id: str, body: SessionsImportIn, caller: CallerDep) ->
     payload = json.dumps({"sessions": sessions}, sort_keys=True).encode()
     quota.check(caller.runtime, athlete_id, len(payload), "this import")
     record = caller.runtime.imports.submit(athlete_id, body.kind, payload,
-                                           caller.ctx.source)
+                                           caller.ctx.source, caller.ctx.request_id)
     return ImportOut(**vars(record))
 
 
-MAX_FIT_UPLOAD = 64 * 1024 * 1024  # a whole device's week; files above 16 MiB are refused
-MAX_FIT_FILE = 16 * 1024 * 1024
+MAX_FIT_UPLOAD = 64 * 1024 * 1024  # a whole device's week
+MAX_FIT_FILE = Settings.max_fit_file  # the default per-file limit (TRAINLEDGER_MAX_FIT_FILE)
 
 
 class FitUploadOut(BaseModel):
@@ -69,12 +70,13 @@ async def upload_fit(athlete_id: str, caller: CallerDep, files: list[UploadFile]
     await run_in_threadpool(caller.check_write, athlete_id)
     answers: list[FitUploadOut] = []
     accepted: list[tuple[int, str, bytes]] = []
+    limit = caller.runtime.settings.max_fit_file
     for upload in files:
         name = upload.filename or "upload.fit"
-        data = await upload.read(MAX_FIT_FILE + 1)
-        if len(data) > MAX_FIT_FILE:
-            answers.append(FitUploadOut(file=name, status="rejected",
-                                        reason=f"{name}: larger than {MAX_FIT_FILE} bytes"))
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            answers.append(FitUploadOut(file=name, status="rejected", reason=(
+                f"{name}: larger than {limit} bytes (TRAINLEDGER_MAX_FIT_FILE)")))
             continue
         accepted.append((len(answers), name, data))
         answers.append(FitUploadOut(file=name, status="pending"))
@@ -82,8 +84,9 @@ async def upload_fit(athlete_id: str, caller: CallerDep, files: list[UploadFile]
                             sum(len(data) for _, _, data in accepted))
     queued: list[tuple[int, str]] = []
     for index, name, data in accepted:
+        key = f"{caller.ctx.request_id}:{index}" if caller.ctx.request_id else None
         record = await run_in_threadpool(caller.runtime.imports.submit, athlete_id, "fit",
-                                         fit_payload(name, data), caller.ctx.source)
+                                         fit_payload(name, data), caller.ctx.source, key)
         queued.append((index, record.import_id))
         answers[index] = FitUploadOut(file=name, status="pending",
                                       request=ImportOut(**vars(record)))

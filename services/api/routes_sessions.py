@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.api import schemas as s
 from services.api.security import CallerDep
-from services.api.views import session_out, set_out
+from services.api.views import laps_out, session_out, set_out
 from services.domain.session import TrainingSession
 
 router = APIRouter(tags=["sessions"])
@@ -55,6 +55,16 @@ def _readable(session_id: str, caller: CallerDep) -> TrainingSession:
 @router.get("/sessions/{session_id}", response_model=s.SessionOut)
 def get_session(session_id: str, caller: CallerDep) -> s.SessionOut:
     return session_out(_readable(session_id, caller))
+
+
+@router.get(
+    "/sessions/{session_id}/laps",
+    response_model=list[s.LapOut],
+    summary="The laps of an imported session: start, timer and elapsed time, distance, HR, "
+            "speed and pace, power",
+)
+def get_laps(session_id: str, caller: CallerDep) -> list[s.LapOut]:
+    return laps_out(_readable(session_id, caller))
 
 
 @router.patch(

@@ -342,6 +342,11 @@ class SetOut(BaseModel):
     notes: str | None
     side: str | None = None
     performed_at: datetime
+    unidentified: bool = Field(False, description=(
+        "the device could not name the exercise: counted in volume load, never in e1RM, "
+        "records or goals; relabel it by amending the set's exercise_id"))
+    candidates: list[dict[str, int | None]] | None = Field(None, description=(
+        "the FIT exercise categories (with subtype) the device hesitated between"))
 
 
 class SessionOut(BaseModel):
@@ -363,6 +368,21 @@ class SessionOut(BaseModel):
     notes: str | None
     sets: list[SetOut]
     version: int
+
+
+class LapOut(BaseModel):
+    """A lap as the device file recorded it (a field the file lacks is null)."""
+
+    started_at: datetime | None = None
+    timer_s: float | None = Field(None, description="moving time, pauses left out")
+    elapsed_s: float | None = Field(None, description="wall-clock time, pauses included")
+    distance_m: float | None = None
+    avg_hr: float | None = None
+    max_hr: float | None = None
+    avg_speed_m_s: float | None = None
+    pace_s_per_km: float | None = Field(None, description="1000 / avg_speed_m_s")
+    avg_power_w: float | None = None
+    max_power_w: float | None = None
 
 
 class SetLogged(BaseModel):

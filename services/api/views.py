@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.api import schemas as s
 from services.domain.athlete import Athlete
 from services.domain.coach import Coach
+from services.domain.exercises import is_unidentified
 from services.domain.goal import Goal
 from services.domain.observation import Observation
 from services.domain.plan import WeeklyPlan
@@ -55,7 +56,18 @@ def plan_out(p: WeeklyPlan) -> s.PlanOut:
 
 
 def set_out(data: dict[str, object]) -> s.SetOut:
-    return s.SetOut.model_validate(data)
+    return s.SetOut.model_validate(
+        {**data, "unidentified": is_unidentified(str(data["exercise_id"]))})
+
+
+def laps_out(t: TrainingSession) -> list[s.LapOut]:
+    """The laps of an imported session (none for one logged by hand, or imported before
+    laps were kept)."""
+    out = []
+    for lap in (t.device or {}).get("lap_rows") or []:
+        speed = lap.get("avg_speed_m_s")
+        out.append(s.LapOut(**lap, pace_s_per_km=round(1000 / speed, 1) if speed else None))
+    return out
 
 
 def session_out(t: TrainingSession) -> s.SessionOut:

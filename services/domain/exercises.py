@@ -25,6 +25,7 @@ __all__ = [
     "exercise_for_fit",
     "get_exercise",
     "is_custom_exercise_id",
+    "is_unidentified",
     "new_custom_exercise_id",
     "search_exercises",
 ]
@@ -102,6 +103,12 @@ def exercise_for_fit(category: int, name: int | None) -> Exercise:
     if name is not None and (found := _BY_FIT.get((category, name))) is not None:
         return found
     return _BY_FIT.get((category, None), _UNKNOWN)
+
+
+def is_unidentified(exercise_id: str) -> bool:
+    """A set the device could not name (FIT category 65534, or several candidates): it
+    counts toward volume load, never toward e1RM, records or goal values."""
+    return exercise_id == _UNKNOWN.id
 
 
 def search_exercises(

@@ -146,9 +146,12 @@ class TrainingSession(TrainingAggregate):
         """A set.  Version 2 added ``side`` ("left"/"right" for unilateral work, None for
         both sides or not said).  Version 1 events, stored before it (their state has neither
         ``side`` nor ``class_version``), are upcast on reading with ``side`` None; the
-        library stores ``class_version`` in the state of events of version 2 and later."""
+        library stores ``class_version`` in the state of events of version 2 and later.
+        Version 3 added ``candidates``: for a set a device could not identify, the exercise
+        categories it hesitated between (``[{"category": int, "subtype": int | None}]``);
+        older events read with None."""
 
-        class_version = 2
+        class_version = 3
 
         set_id: str
         exercise_id: str
@@ -162,10 +165,15 @@ class TrainingSession(TrainingAggregate):
         duration_s: float | None
         notes: str | None
         side: str | None
+        candidates: list[dict[str, Any]] | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["side"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["candidates"] = None
 
         def apply(self, agg: TrainingSession) -> None:
             data = {k: getattr(self, k) for k in SET_FIELDS}
@@ -173,6 +181,7 @@ class TrainingSession(TrainingAggregate):
                 "set_id": self.set_id,
                 "performed_at": self.occurred_at,
                 **data,
+                **({"candidates": self.candidates} if self.candidates else {}),
             }
 
     class SetAmended(TrainingAggregate.Event):
@@ -310,8 +319,10 @@ class TrainingSession(TrainingAggregate):
         notes: str | None = None,
         performed_at: datetime | None = None,
         side: str | None = None,
+        candidates: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Log one set; ``exercise_id`` must already be resolved against the catalogue.
+        """Log one set; ``exercise_id`` must already be resolved against the catalogue
+        (``candidates``: a device's guesses for a set it could not identify).
 
         An ended session takes a forgotten set too: by default it is placed at the end."""
         if self.seen_request(ctx) or set_id in self.sets:
@@ -341,7 +352,8 @@ class TrainingSession(TrainingAggregate):
             raise InvalidValue("the set is before the session started", "performed_at")
         if self.ended_at is not None and moment > self.ended_at:
             raise InvalidValue("the set is after the session ended", "performed_at")
-        self._record(self.SetLogged, ctx, occurred_at=moment, set_id=set_id, **fields)
+        self._record(self.SetLogged, ctx, occurred_at=moment, set_id=set_id,
+                     candidates=candidates or None, **fields)
 
     def amend_set(self, ctx: Context, set_id: str, changes: dict[str, Any]) -> None:
         if self.seen_request(ctx):

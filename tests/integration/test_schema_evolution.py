@@ -1,9 +1,11 @@
-"""Schema evolution of ``TrainingSession.SetLogged``: version 2 added ``side``.
+"""Schema evolution of ``TrainingSession.SetLogged``: version 2 added ``side``, version 3
+``candidates`` (a device's guesses for a set it could not identify).
 
 Version-1 events are written straight into the recorder, as the release before would have
 stored them (their state JSON has no ``side`` and no ``class_version``), on both stores; the
 session is then read back through the application, the API, a view and the audit trail,
-each seeing them upcast (``side`` None).  New events are stored with ``class_version`` 2.
+each seeing them upcast (``side`` None, ``candidates`` None).  New events are stored with
+``class_version`` 3.
 """
 
 from __future__ import annotations
@@ -58,7 +60,41 @@ def stored_state(runtime: Runtime, session_id: UUID, version: int) -> dict[str, 
     return dict(json.loads(state))
 
 
-def test_version_1_sets_are_upcast_and_new_ones_stored_as_version_2(
+def v2_set_logged(session_id: UUID, version: int, at: datetime, athlete_id: str,
+                  set_id: str) -> StoredEvent:
+    """A SetLogged event as release 2 stored it: ``side`` and ``class_version`` 2, no
+    ``candidates``; an unidentified set (exercise ``unknown``) as its FIT import wrote it."""
+    state = {
+        "timestamp": iso(at), "occurred_at": iso(at),
+        "source": {"kind": "athlete", "principal_id": athlete_id, "token_id": None},
+        "set_id": set_id, "exercise_id": "unknown", "reps": 8, "load_kg": 60.0, "rpe": None,
+        "rir": None, "set_type": "working", "tempo": None, "rest_s": None,
+        "duration_s": None, "notes": None, "side": None, "class_version": 2,
+    }
+    return StoredEvent(originator_id=session_id, originator_version=version,
+                       topic=get_topic(TrainingSession.SetLogged),
+                       state=json.dumps(state, separators=(",", ":")).encode())
+
+
+def test_version_2_sets_read_without_candidates_and_unknown_ones_leave_e1rm(
+        client: TestClient, runtime: Runtime) -> None:
+    app = runtime.app
+    athlete_id, token = new_athlete(client, "Release two")
+    started_at = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+    session = app.start_session(Context(Source("athlete", athlete_id)), athlete_id,
+                                started_at, title="From release 2")
+    set_id = str(uuid5(NAMESPACE_URL, f"v2-set:{session.id}"))
+    app.recorder.insert_events([v2_set_logged(session.id, 2, started_at, athlete_id, set_id)])
+    again = app.session(session.id)
+    assert "candidates" not in again.sets[set_id]
+    got = client.get(f"/sessions/{session.id}", headers=bearer(token)).json()
+    assert got["sets"][0]["unidentified"] is True
+    assert got["sets"][0]["candidates"] is None
+    strength = client.get(f"/athletes/{athlete_id}/views/strength", headers=bearer(token))
+    assert strength.json()["exercises"] == []  # once pooled as "Unknown", with its e1RM
+
+
+def test_version_1_sets_are_upcast_and_new_ones_stored_as_version_3(
         client: TestClient, runtime: Runtime) -> None:
     app = runtime.app
     assert app.mapper.cipher is None  # release 1 stored plain JSON states, as written below
@@ -96,8 +132,9 @@ def test_version_1_sets_are_upcast_and_new_ones_stored_as_version_2(
     assert r.status_code == 201, r.text
     assert r.json()["set"]["side"] == "left"
     new_state = stored_state(runtime, session_id, 4)
-    assert new_state["class_version"] == 2
+    assert new_state["class_version"] == 3
     assert new_state["side"] == "left"
+    assert new_state["candidates"] is None
 
     # amending an old set's side: a correction event on an upcast set
     r = client.patch(f"/sessions/{session_id}/sets/{old_sets[1]}", headers=me,
