@@ -217,12 +217,12 @@ def _run_file(start: datetime = START, serial: int | None = SERIAL, n: int = 300
     return w.finish(), w, summary_at
 
 
-@cache
 def activity(start: datetime = START, serial: int | None = SERIAL) -> bytes:
     """A run like the ``run`` fixture, started at ``start`` by a device of ``serial``."""
     return _run_file(start, serial)[0]
 
 
+@cache
 def run() -> Fixture:
     data, w, _ = _run_file()
     return Fixture("run", data, "valid", "activity", "running", START, _named(w.counts),

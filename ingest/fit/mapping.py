@@ -32,7 +32,7 @@ import numpy as np
 
 from ingest.fit.decoded import DecodedFit
 from projections.science.recovery import interpolate_artefacts, rmssd
-from services.domain.exercises import UNKNOWN_FIT_CATEGORY, exercise_for_fit
+from services.domain.exercises import FIT_CATEGORY_CODES, UNKNOWN_FIT_CATEGORY, exercise_for_fit
 from services.domain.validation import clean_device_text
 
 MAX_GAP_S = 30.0  # a longer gap between records is a pause, not time at that heart rate
@@ -231,6 +231,8 @@ def _candidates(row: dict[str, Any]) -> list[dict[str, Any]]:
     subtypes = _tuple(row.get("category_subtype"))
     out = []
     for i, category in enumerate(categories):
+        if isinstance(category, str):  # a one-value array, given by its profile name
+            category = FIT_CATEGORY_CODES.get(category)
         if isinstance(category, int) and category != UNKNOWN_FIT_CATEGORY:
             subtype = subtypes[i] if i < len(subtypes) else None
             out.append({"category": category,

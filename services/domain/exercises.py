@@ -94,6 +94,10 @@ def get_exercise(exercise_id: str) -> Exercise | None:
     return _BY_ID.get(exercise_id)
 
 
+#: FIT ``exercise_category`` names to their codes (a decoder gives a lone value by its name)
+FIT_CATEGORY_CODES: dict[str, int] = {e.category: e.fit_category for e in _EXERCISES}
+
+
 def exercise_for_fit(category: int, name: int | None) -> Exercise:
     """Map FIT ``exercise_category``/``exercise_name`` codes to a catalogue entry.
 
