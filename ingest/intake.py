@@ -29,11 +29,12 @@ from uuid import uuid4
 from eventsourcing.persistence import PersistenceError
 
 from ingest import kafka_io
+from ingest.session_results import session_results
 from ingest.topic_keys import TopicKeys
 from projections import dead_letters
 from projections.source import describe
-from services.api.schemas import SessionIn, session_command
 from services.application import TrainingLog
+from services.commands import SessionCommand
 from services.domain.base import Source
 from services.domain.errors import DomainError
 from services.tables import ServiceTables
@@ -78,13 +79,16 @@ class ImportStore:
                    "(status, published)")
         self.submitted = threading.Event()
 
-    def submit(self, athlete_id: str, kind: str, payload: bytes, source: Source) -> ImportRecord:
+    def submit(self, athlete_id: str, kind: str, payload: bytes, source: Source,
+               content_hash: str | None = None) -> ImportRecord:
+        """Queue a request; ``content_hash`` (default: the payload's SHA-256) is what makes
+        a later request with the same content a duplicate."""
         import_id = str(uuid4())
         self.db.execute(
             f"INSERT INTO {self.table} (import_id, athlete_id, kind, content_hash, payload, "
             "source, status, result, published, submitted_at) "
             "VALUES (%s, %s, %s, %s, %s, %s, 'pending', '{}', 0, %s)",
-            (import_id, athlete_id, kind, hashlib.sha256(payload).hexdigest(),
+            (import_id, athlete_id, kind, content_hash or hashlib.sha256(payload).hexdigest(),
              payload, json.dumps(source.as_dict()), _now()),
         )
         self.submitted.set()
@@ -191,9 +195,10 @@ Handler = Callable[[TrainingLog, Source, str, str, bytes], dict[str, Any]]
 
 def import_sessions(app: TrainingLog, source: Source, athlete_id: str, content_key: str,
                     payload: bytes) -> dict[str, Any]:
-    sessions = [session_command(SessionIn.model_validate(item))
-                for item in json.loads(payload)["sessions"]]
-    return {"session_ids": app.import_sessions(source, athlete_id, content_key, sessions)}
+    sessions = [SessionCommand.from_json(item) for item in json.loads(payload)["sessions"]]
+    outcome = app.import_sessions(source, athlete_id, content_key, sessions)
+    return {"session_ids": list(outcome.sessions),
+            "sessions": session_results(app, outcome)}
 
 
 HANDLERS: dict[str, Handler] = {"sessions": import_sessions}

@@ -21,8 +21,8 @@ router = APIRouter(tags=["sessions"])
 )
 def start_session(athlete_id: str, body: s.SessionIn, caller: CallerDep) -> s.SessionOut:
     caller.check_write(athlete_id)
-    session = caller.runtime.app.start_session(
-        caller.ctx, athlete_id, access=caller.write_access, **s.session_command(body)
+    session = caller.runtime.app.record_session(
+        caller.ctx, athlete_id, s.session_command(body), access=caller.write_access
     )
     return session_out(session)
 

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from services.commands import SessionCommand
+
 SetType = Literal["warmup", "working", "drop", "failure"]
 MassUnit = Literal["kg", "lb"]
 
@@ -305,12 +307,12 @@ class SessionIn(Strict):
     end: EndIn | None = Field(None, description="End a past session in the same request")
 
 
-def session_command(body: SessionIn) -> dict[str, Any]:
-    """The keyword arguments of ``TrainingLog.start_session`` for a request body."""
+def session_command(body: SessionIn) -> SessionCommand:
+    """The application's command for a request body."""
     fields = body.model_dump(exclude={"sets", "end"})
     fields["sets"] = [x.model_dump(exclude_none=True) for x in body.sets] if body.sets else None
     fields["end"] = body.end.model_dump() if body.end else None
-    return fields
+    return SessionCommand(**fields)
 
 
 class SessionPatch(Strict):
