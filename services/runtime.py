@@ -25,6 +25,7 @@ from services.application import TrainingLog
 from services.config import ConfigError, Settings
 from services.keyring import KeyRing
 from services.private_files import make_process_private, tighten
+from services.slot_backfill import fill_linked_slots
 from services.tables import ServiceTables
 from services.tokens import TokenStore
 
@@ -158,6 +159,7 @@ def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     retire_old_views(tables)
     create_relay_table(tables)  # read by view_lag even where no relay runs
     create_topic_keys_table(tables)  # erasure deletes from it, with or without Kafka
+    fill_linked_slots(app, tables)
     imports = ImportStore(tables)
     artifacts = ArtifactStore(tables, settings.data_dir, Quarantine(
         settings.data_dir / "quarantine", settings.quarantine_bytes, settings.quarantine_days))
