@@ -94,7 +94,8 @@ def end_session(session_id: str, body: s.EndIn, caller: CallerDep) -> s.SessionO
 @router.post(
     "/sessions/{session_id}/link",
     response_model=s.SessionOut,
-    summary="Tie the session to an objective or a planned session",
+    summary="Tie the session to an objective or another planned session of its week "
+            "(relink), or to neither (unlink: `{}`); its former slot is freed",
 )
 def link_session(session_id: str, body: s.LinkIn, caller: CallerDep) -> s.SessionOut:
     caller.require_writer()

@@ -297,9 +297,13 @@ class SessionIn(Strict):
     started_at: Moment = Field(
         ..., description=LOCAL_TIME, examples=["2026-11-24T18:00:00+00:00"]
     )
-    planned_role: Literal["training", "volume", "unplanned"] | None = None
+    planned_role: Literal["training", "volume", "unplanned"] | None = Field(
+        None, description="`unplanned` fills no slot; a role narrows the slot matched")
     objective_id: str | None = None
-    planned_session_id: str | None = None
+    planned_session_id: str | None = Field(
+        None, description="The slot it fills; omitted, the slot-matching rule picks it: same "
+        "day and sport, else same day without a sport, else the earliest open slot earlier in "
+        "the week")
     title: str | None = Field(None, examples=["Squat day"])
     sport: str = "strength_training"
     notes: str | None = None
