@@ -30,6 +30,7 @@ import psycopg
 from psycopg import sql
 
 from projections.read_model import LAYOUT_TABLE
+from services import slot_backfill
 from services.config import Settings, postgres_env
 from services.erasure import LEDGER, erased_ids, reapply
 from services.private_files import DIR_MODE, tighten
@@ -155,7 +156,7 @@ def restore(src: Path, settings: Settings, ledgers: tuple[Path, ...] = ()) -> Re
 
 
 #: tables a new store fills itself on first start (replaced by the backup's rows)
-SEEDED = frozenset({LAYOUT_TABLE})
+SEEDED = frozenset({LAYOUT_TABLE, slot_backfill.TABLE})
 
 
 def _restore_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
@@ -178,6 +179,9 @@ def _restore_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
                     sql.Identifier(schema), sql.Identifier(table))) as copy:
                 copy.write(path.read_bytes())
             counts[table] = path.read_bytes().count(b"\n")
+        if not (folder / f"{slot_backfill.TABLE}.copy").exists():  # an earlier version's
+            conn.execute(sql.SQL("DELETE FROM {}.{}").format(  # events: upgrade on next start
+                sql.Identifier(schema), sql.Identifier(slot_backfill.TABLE)))
         # serial columns (the store's notification ids) continue after the restored rows
         for table, column in conn.execute(
                 "SELECT table_name, column_name FROM information_schema.columns WHERE "
