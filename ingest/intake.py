@@ -220,8 +220,10 @@ class IntakeProcessor:
         earlier = self.store._imported_before(row["athlete_id"], row["content_hash"])
         if earlier is not None:
             original = self.store.get(earlier)
+            result = dict(original.result) if original else {}
+            result["sessions"] = [{**s, "status": "existing"} for s in result.get("sessions", [])]
             self.store._finish(import_id, "duplicate", f"same content as import {earlier}",
-                               {"duplicate_of": earlier, **(original.result if original else {})})
+                               {"duplicate_of": earlier, **result})
             return
         source = Source(**json.loads(row["source"]))
         source = Source(source.kind, source.principal_id, source.token_id, import_id,

@@ -55,6 +55,8 @@ def test_cli_upload_and_watched_folder_give_one_session(settings: Settings,
             assert answer["status"] == "duplicate", answer
             assert answer["reason"] == f"same content as import {by_cli['import_id']}"
             assert answer["request"]["result"]["session_ids"] == [session_id]
+            assert answer["request"]["result"]["sessions"] == [
+                {"session_id": session_id, "status": "existing", "load_source": "none"}]
 
             watched = tmp_path / "GARMIN" / "Activity"
             watched.mkdir(parents=True)
@@ -64,6 +66,7 @@ def test_cli_upload_and_watched_folder_give_one_session(settings: Settings,
             (seen,) = watcher.scan()
             assert seen["status"] == "duplicate", seen
             assert seen["session_ids"] == [session_id]
+            assert [s["status"] for s in seen["sessions"]] == ["existing"]
 
             sessions = ok(client.get(f"/athletes/{athlete_id}/sessions", headers=ADMIN))
             assert [s["session_id"] for s in sessions] == [session_id]
