@@ -29,11 +29,12 @@ from uuid import NAMESPACE_URL, uuid4, uuid5
 from eventsourcing.persistence import PersistenceError
 
 from ingest import kafka_io
+from ingest.session_results import session_results
 from ingest.topic_keys import TopicKeys
 from projections import dead_letters
 from projections.source import describe
-from services.api.schemas import SessionIn, session_command
 from services.application import TrainingLog
+from services.commands import SessionCommand
 from services.domain.base import Source
 from services.domain.errors import DomainError, RequestKeyReused
 from services.keyring import KeyErased
@@ -80,12 +81,15 @@ class ImportStore:
         self.submitted = threading.Event()
 
     def submit(self, athlete_id: str, kind: str, payload: bytes, source: Source,
-               request_id: str | None = None) -> ImportRecord:
+               request_id: str | None = None,
+               content_hash: str | None = None) -> ImportRecord:
         """Queue a request; with ``request_id`` (from an Idempotency-Key) a retry answers the
-        request already queued, and the key reused for other content raises."""
+        request already queued, and the key reused for other content raises.
+        ``content_hash`` (default: the payload's SHA-256) is what makes a later request with
+        the same content a duplicate."""
         import_id = str(uuid5(NAMESPACE_URL, f"trainledger:import:{request_id}")
                         if request_id else uuid4())
-        digest = hashlib.sha256(payload).hexdigest()
+        digest = content_hash or hashlib.sha256(payload).hexdigest()
         self.db.execute(
             f"INSERT INTO {self.table} (import_id, athlete_id, kind, content_hash, payload, "
             "source, status, result, published, submitted_at) "
@@ -205,9 +209,10 @@ Handler = Callable[[TrainingLog, Source, str, str, bytes], dict[str, Any]]
 
 def import_sessions(app: TrainingLog, source: Source, athlete_id: str, content_key: str,
                     payload: bytes) -> dict[str, Any]:
-    sessions = [session_command(SessionIn.model_validate(item))
-                for item in json.loads(payload)["sessions"]]
-    return {"session_ids": app.import_sessions(source, athlete_id, content_key, sessions)}
+    sessions = [SessionCommand.from_json(item) for item in json.loads(payload)["sessions"]]
+    outcome = app.import_sessions(source, athlete_id, content_key, sessions)
+    return {"session_ids": list(outcome.sessions),
+            "sessions": session_results(app, outcome)}
 
 
 HANDLERS: dict[str, Handler] = {"sessions": import_sessions}
@@ -232,8 +237,10 @@ class IntakeProcessor:
         earlier = self.store._imported_before(row["athlete_id"], row["content_hash"])
         if earlier is not None:
             original = self.store.get(earlier)
+            result = dict(original.result) if original else {}
+            result["sessions"] = [{**s, "status": "existing"} for s in result.get("sessions", [])]
             self.store._finish(import_id, "duplicate", f"same content as import {earlier}",
-                               {"duplicate_of": earlier, **(original.result if original else {})})
+                               {"duplicate_of": earlier, **result})
             return
         source = Source(**json.loads(row["source"]))
         source = Source(source.kind, source.principal_id, source.token_id, import_id,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
+from services.commands import ImportCommand, ImportOutcome, SessionCommand
 from services.domain.athlete import Athlete
 from services.domain.base import Context, Source, TrainingAggregate
 from services.domain.coach import Coach
@@ -33,6 +34,7 @@ from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
 from services.keyed_mapper import AthleteKeyMapper, owner_of
 from services.keyring import KeyErased
+from services.slots import match_slot
 
 T = TypeVar("T", bound=TrainingAggregate)
 
@@ -439,19 +441,59 @@ class TrainingLog(Application[UUID]):
             lambda p: p.convert_volume_session(ctx, planned_session_id, objective_id),
         )
 
-    def _planned_slot(
-        self, athlete: Athlete, moment: datetime, planned_session_id: str
-    ) -> dict[str, Any]:
-        day = local_day(moment, athlete.profile["timezone"])
+    def plan_device_workout(self, ctx: Context, athlete_id: str, created_at: datetime,
+                            slot: dict[str, Any]) -> tuple[str, bool]:
+        """A device workout as a slot of the week it was created in (the plan is made if
+        the week has none); ``ctx.request_id`` names the workout.  Returns the slot's id and
+        whether it was added now (``False``: the same workout was imported before)."""
+        athlete = self.athlete(athlete_id)
+        week = week_start(local_day(created_at, athlete.profile["timezone"]),
+                          athlete.profile["first_day_of_week"])
+        plan_id = plan_id_for(athlete_id, week)
+        if plan_id not in self.repository:
+            plan = WeeklyPlan.plan(ctx, athlete_id, week, [slot])
+            self.save(plan)
+            return next(iter(plan.sessions)), True
+        plan = self.load(WeeklyPlan, plan_id, "plan")
+        if plan.seen_request(ctx):
+            return next(k for k, v in plan.sessions.items()
+                        if v.get("steps") == slot["steps"] and v["title"] == slot["title"]), False
+        return self.add_planned_session(ctx, athlete_id, week, slot), True
+
+    def _week_plan(self, athlete: Athlete, day: date,
+                   plans: dict[UUID, WeeklyPlan | None]) -> WeeklyPlan | None:
+        """The plan of the week of ``day`` (``None``: not planned), through ``plans``, the
+        plans loaded and changed by the command so far."""
         week = week_start(day, athlete.profile["first_day_of_week"])
-        try:
-            plan = self.plan(str(athlete.id), week)
-            return plan.slot(planned_session_id)
-        except NotFound:
-            raise InvalidValue(
-                f"no such planned session in the plan of the week of {week}",
-                "planned_session_id",
-            ) from None
+        plan_id = plan_id_for(str(athlete.id), week)
+        if plan_id not in plans:
+            try:
+                plans[plan_id] = self.load(WeeklyPlan, plan_id, "plan")
+            except NotFound:
+                plans[plan_id] = None
+        return plans[plan_id]
+
+    def _slot_of(self, athlete: Athlete, moment: datetime, timezone: str, sport: str,
+                 role: str | None, planned_session_id: str | None,
+                 plans: dict[UUID, WeeklyPlan | None]) -> dict[str, Any] | None:
+        """The slot a session starting at ``moment`` fills: the one named (it must be of the
+        session's week), else the one :func:`services.slots.match_slot` picks."""
+        day = local_day(moment, timezone)
+        plan = self._week_plan(athlete, day, plans)
+        if planned_session_id is not None:
+            if plan is None or planned_session_id not in plan.sessions:
+                week = week_start(day, athlete.profile["first_day_of_week"])
+                raise InvalidValue(f"no such planned session in the plan of the week of {week}",
+                                   "planned_session_id")
+            return plan.sessions[planned_session_id]
+        if plan is None or role == "unplanned":
+            return None
+        found = match_slot(plan.sessions.values(), day, sport, role, plan.filled())
+        return dict(found) if found is not None else None
+
+    @staticmethod
+    def _changed(plans: dict[UUID, WeeklyPlan | None]) -> list[WeeklyPlan]:
+        return [p for p in plans.values() if p is not None and p.pending_events]
 
     # ------------------------------------------------------------- sessions & sets
 
@@ -460,97 +502,130 @@ class TrainingLog(Application[UUID]):
         ctx: Context,
         athlete_id: str,
         started_at: datetime,
-        planned_role: str | None = None,
-        objective_id: str | None = None,
-        planned_session_id: str | None = None,
-        title: str | None = None,
-        sport: str = "strength_training",
-        notes: str | None = None,
-        sets: list[dict[str, Any]] | None = None,
-        end: dict[str, Any] | None = None,
         access: Access = ANYONE,
+        **fields: Any,
     ) -> TrainingSession:
-        """Start a session; a planned_session_id gives the role and objective from the plan.
+        """Start a session (keyword fields as in :class:`SessionCommand`)."""
+        return self.record_session(ctx, athlete_id, SessionCommand(started_at, **fields),
+                                   access)
 
-        ``sets`` and ``end`` record a whole past session at once, atomically."""
+    def record_session(self, ctx: Context, athlete_id: str, command: SessionCommand,
+                       access: Access = ANYONE) -> TrainingSession:
+        """Start a session, or record a whole past one (``sets`` and ``end``) atomically;
+        it fills its planned slot (named, or found by the slot-matching rule)."""
         access.check(athlete_id, "athlete")
         athlete = self.athlete(athlete_id)
-        return self._create(
-            TrainingSession, "session", ctx,
-            lambda i: self._build_session(
-                ctx, athlete, i, started_at, planned_role, objective_id, planned_session_id,
-                title, sport, notes, sets, end,
-            ),
-        )
+        session_id = self.id_for("session", ctx.request_id) if ctx.request_id else uuid4()
+        for _ in range(MAX_ATTEMPTS):
+            if ctx.request_id is not None and session_id in self.repository:
+                existing = self.load(TrainingSession, session_id, "session")
+                existing.seen_request(ctx)  # raises if the key was used for another request
+                return existing
+            plans: dict[UUID, WeeklyPlan | None] = {}
+            session = self._build_session(ctx, athlete, session_id, command, plans)
+            try:
+                self.save(session, *self._changed(plans))
+            except IntegrityError:
+                continue  # a concurrent retry, or another session took the slot: again
+            return session
+        raise ConcurrencyConflict("the week's plan is being changed by someone else; retry")
 
     def _build_session(
         self,
         ctx: Context,
         athlete: Athlete,
-        session_id: UUID | None,
-        started_at: datetime,
-        planned_role: str | None = None,
-        objective_id: str | None = None,
-        planned_session_id: str | None = None,
-        title: str | None = None,
-        sport: str = "strength_training",
-        notes: str | None = None,
-        sets: list[dict[str, Any]] | None = None,
-        end: dict[str, Any] | None = None,
+        session_id: UUID,
+        command: SessionCommand,
+        plans: dict[UUID, WeeklyPlan | None],
     ) -> TrainingSession:
-        """A new session with its sets and end, not saved yet."""
+        """A new session with its sets and end, not saved yet; the plan it fills is changed
+        in ``plans``."""
         athlete_id = str(athlete.id)
-        tz = athlete.profile["timezone"]
-        started_at = in_zone(started_at, tz, "started_at")
-        if planned_session_id is not None:
-            slot = self._planned_slot(athlete, started_at, planned_session_id)
-            planned_role = planned_role or slot["role"]
+        tz = command.timezone or athlete.profile["timezone"]
+        started_at = in_zone(command.started_at, tz, "started_at")
+        role, objective_id = command.planned_role, command.objective_id
+        slot = self._slot_of(athlete, started_at, tz, command.sport, role,
+                             command.planned_session_id, plans)
+        if slot is not None:
+            role = role or slot["role"]
             objective_id = objective_id or slot["objective_id"]
         self._check_objective(athlete_id, objective_id, "objective_id")
-        role = planned_role or ("training" if objective_id else "unplanned")
+        role = role or ("training" if objective_id else "unplanned")
         inner = replace(ctx, request_id=None, fingerprint=None)  # one request, many events
         session = TrainingSession.start(
-            ctx, athlete_id, started_at, tz, role, objective_id, planned_session_id, title,
-            sport, notes, session_id=session_id,
+            ctx, athlete_id, started_at, tz, role, objective_id,
+            slot["planned_session_id"] if slot else None, command.title, command.sport,
+            command.notes, session_id=session_id,
         )
-        for i, fields in enumerate(sets or []):
+        if slot is not None:
+            plan = self._week_plan(athlete, local_day(started_at, tz), plans)
+            assert plan is not None
+            plan.fill(inner, slot["planned_session_id"], str(session.id))
+        if command.device is not None:
+            session.record_device(inner, command.device)
+        for i, fields in enumerate(command.sets or []):
             try:
                 fields = {**fields, "performed_at": fields.get("performed_at") or started_at}
                 self.add_set(inner, session, lambda: athlete, f"{session.id}:{i}", fields)
             except DomainError as exc:
                 exc.field = f"sets[{i}].{exc.field}" if exc.field else f"sets[{i}]"
                 raise
-        if end is not None:
-            fields = dict(end)
+        if command.end is not None:
+            fields = dict(command.end)
             fields["ended_at"] = in_zone(fields.get("ended_at"), tz, "ended_at")
             session.end(inner, **fields)
         return session
 
     def import_sessions(
-        self, source: Source, athlete_id: str, import_key: str, sessions: list[dict[str, Any]]
-    ) -> list[str]:
-        """Record past sessions from one import, all or nothing; returns their ids.
+        self, source: Source, athlete_id: str, import_key: str, sessions: list[SessionCommand]
+    ) -> ImportOutcome:
+        """Record past sessions from one import, all or nothing.
 
         Each session's id derives from ``import_key`` and its index, so applying the same
         import again (a redelivered request) records nothing new."""
+        command = ImportCommand(sessions=[
+            (str(uuid5(NAMESPACE_URL, f"trainledger:import:{import_key}:{i}")), session)
+            for i, session in enumerate(sessions)])
+        return self.record_import(source, athlete_id, import_key, command)
+
+    def record_import(self, source: Source, athlete_id: str, import_key: str,
+                      command: ImportCommand) -> ImportOutcome:
+        """Record an import's sessions and observations, all or nothing.  Ids derive from
+        each session's key and each observation's identity: what exists is left alone."""
         athlete = self.athlete(athlete_id)
-        new: list[TrainingSession] = []
-        ids: list[str] = []
-        for i, fields in enumerate(sessions):
-            request_id = str(uuid5(NAMESPACE_URL, f"trainledger:import:{import_key}:{i}"))
-            session_id = self.id_for("session", request_id)
-            ids.append(str(session_id))
-            if session_id in self.repository:
-                continue
-            ctx = Context(source, request_id, import_key)
+        for _ in range(MAX_ATTEMPTS):
+            outcome = ImportOutcome()
+            plans: dict[UUID, WeeklyPlan | None] = {}
+            new: list[TrainingAggregate] = []
+            for i, (key, session) in enumerate(command.sessions):
+                session_id = self.id_for("session", key)
+                if session_id in self.repository:
+                    outcome.sessions[str(session_id)] = "existing"
+                    continue
+                ctx = Context(source, key, import_key)
+                try:
+                    new.append(self._build_session(ctx, athlete, session_id, session, plans))
+                except DomainError as exc:
+                    exc.field = f"sessions[{i}].{exc.field}" if exc.field else f"sessions[{i}]"
+                    raise
+                outcome.sessions[str(session_id)] = "created"
+            for obs in command.observations:
+                obs_id = uuid5(NAMESPACE_URL,
+                               f"trainledger:fit-observation:{athlete_id}:{obs.identity}")
+                if obs_id in self.repository:
+                    continue
+                new.append(Observation.record(Context(source), athlete_id, obs.metric,
+                                              obs.value, obs.unit, obs.observed_at,
+                                              observation_id=obs_id))
+                outcome.observations.append(str(obs_id))
+            if not new:
+                return outcome
             try:
-                new.append(self._build_session(ctx, athlete, session_id, **fields))
-            except DomainError as exc:
-                exc.field = f"sessions[{i}].{exc.field}" if exc.field else f"sessions[{i}]"
-                raise
-        if new:
-            self.save(*new)
-        return ids
+                self.save(*new, *self._changed(plans))
+            except IntegrityError:
+                continue  # the same import applied concurrently, or a plan changed: again
+            return outcome
+        raise ConcurrencyConflict("the week's plan is being changed by someone else; retry")
 
     def session(self, session_id: UUID | str) -> TrainingSession:
         return self.load(TrainingSession, session_id, "session")
@@ -676,25 +751,68 @@ class TrainingLog(Application[UUID]):
         planned_session_id: str | None,
         access: Access = ANYONE,
     ) -> TrainingSession:
-        def command(s: TrainingSession) -> None:
+        """Tie the session to an objective and/or a slot of its week (relink), or to
+        neither (unlink); the slot it filled is freed, the one named is filled."""
+
+        def command(s: TrainingSession, plans: dict[UUID, WeeklyPlan | None]) -> None:
+            if s.seen_request(ctx):
+                return
+            athlete = self.athlete(s.athlete_id)
             objective, role = objective_id, "training" if objective_id else "unplanned"
+            slot = None
             if planned_session_id is not None:
-                slot = self._planned_slot(
-                    self.athlete(s.athlete_id), s.started_at, planned_session_id
-                )
+                slot = self._slot_of(athlete, s.started_at, s.timezone, s.sport, None,
+                                     planned_session_id, plans)
+                assert slot is not None
                 objective = objective or slot["objective_id"]
                 role = slot["role"]
             self._check_objective(s.athlete_id, objective, "objective_id")
+            plan = self._week_plan(athlete, local_day(s.started_at, s.timezone), plans)
+            inner = replace(ctx, request_id=None, fingerprint=None)
+            if plan is not None and s.planned_session_id != planned_session_id:
+                if s.planned_session_id in plan.sessions:
+                    plan.free(inner, s.planned_session_id, str(s.id))
+                if planned_session_id is not None:
+                    plan.fill(inner, planned_session_id, str(s.id))
             s.link_objective(ctx, objective, planned_session_id, role)
 
-        return self._change(TrainingSession, session_id, "session", access, command)
+        return self._change_with_plans(session_id, access, command)
 
     def discard_session(
         self, ctx: Context, session_id: str, reason: str | None, access: Access = ANYONE
     ) -> TrainingSession:
-        return self._change(
-            TrainingSession, session_id, "session", access, lambda s: s.discard(ctx, reason)
-        )
+        """Discard the session; the slot it filled is open again."""
+
+        def command(s: TrainingSession, plans: dict[UUID, WeeklyPlan | None]) -> None:
+            if s.planned_session_id is not None and not s.discarded:
+                plan = self._week_plan(self.athlete(s.athlete_id),
+                                       local_day(s.started_at, s.timezone), plans)
+                if plan is not None and s.planned_session_id in plan.sessions:
+                    plan.free(replace(ctx, request_id=None, fingerprint=None),
+                              s.planned_session_id, str(s.id))
+            s.discard(ctx, reason)
+
+        return self._change_with_plans(session_id, access, command)
+
+    def _change_with_plans(
+        self, session_id: str, access: Access,
+        command: Callable[[TrainingSession, dict[UUID, WeeklyPlan | None]], None],
+    ) -> TrainingSession:
+        """Change a session and the plans of its week together (as :meth:`_change`)."""
+        lock = self._write_locks[hash(str(session_id)) % WRITE_LOCK_STRIPES]
+        with lock:
+            for _ in range(MAX_ATTEMPTS):
+                session = self.load_owned(TrainingSession, session_id, "session", access)
+                plans: dict[UUID, WeeklyPlan | None] = {}
+                command(session, plans)
+                if not session.pending_events:
+                    return session
+                try:
+                    self.save(session, *self._changed(plans))
+                except IntegrityError:
+                    continue
+                return session
+        raise ConcurrencyConflict("the session is being changed by someone else; retry")
 
     # ------------------------------------------------------------- observations
 

@@ -35,6 +35,7 @@ import psycopg
 from psycopg import sql
 
 from projections.read_model import LAYOUT_TABLE
+from services import slot_backfill
 from services.config import Settings, postgres_env
 from services.erasure import LEDGER, ErasureIncomplete, erased_ids, reapply
 from services.key_file import FOLDER, NAME
@@ -195,7 +196,7 @@ def _columns(conn: psycopg.Connection[Any], schema: str, table: str, path: Path)
 
 
 #: tables a new store fills itself on first start (replaced by the backup's rows)
-SEEDED = frozenset({LAYOUT_TABLE})
+SEEDED = frozenset({LAYOUT_TABLE, slot_backfill.TABLE})
 
 
 def _restore_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
@@ -220,6 +221,9 @@ def _restore_postgres(rt: Runtime, folder: Path) -> dict[str, int]:
                                                                     path))))) as copy:
                 copy.write(path.read_bytes())
             counts[table] = path.read_bytes().count(b"\n")
+        if not (folder / f"{slot_backfill.TABLE}.copy").exists():  # an earlier version's
+            conn.execute(sql.SQL("DELETE FROM {}.{}").format(  # events: upgrade on next start
+                sql.Identifier(schema), sql.Identifier(slot_backfill.TABLE)))
         # serial columns (the store's notification ids) continue after the restored rows
         for table, column in conn.execute(
                 "SELECT table_name, column_name FROM information_schema.columns WHERE "

@@ -235,7 +235,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             if args.json:
                 return
             bar = "#" * (30 * i // n)
-            print(f"\r[{bar:<30}] {i}/{n} {result.status:9s} {path.name[:40]:<40}",
+            print(f"\r[{bar:<30}] {i}/{n} {result['status']:9s} {path.name[:40]:<40}",
                   end="" if i < n else "\n", file=sys.stderr, flush=True)
 
         source = Source("admin", principal_id="cli")
@@ -255,6 +255,10 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print(f"{r['status']:9s} {r.get('reason', r['file'])}")
             for note in r.get("notes", []):
                 print(f"note      {r['file']}: {note}")
+            for made in r.get("sessions", []):
+                if made["status"] != "existing":
+                    print(f"{made['status']:9s} session {made['session_id']} "
+                          f"(load: {made['load_source']}) from {r['file']}")
         print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     return 1 if any(r["status"] in ("rejected", "pending") for r in results) else 0
 

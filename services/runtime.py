@@ -30,6 +30,7 @@ from services.erasure_watch import ErasureWatch
 from services.key_file import KeyFile, master_key
 from services.keyring import KeyRing
 from services.private_files import make_process_private, tighten
+from services.slot_backfill import fill_linked_slots
 from services.tables import ServiceTables
 from services.tokens import TokenStore
 
@@ -171,6 +172,7 @@ def _open_runtime(settings: Settings, env: dict[str, str]) -> Runtime:
     create_relay_table(tables)  # read by view_lag even where no relay runs
     create_topic_keys_table(tables)  # erasure deletes from it, with or without Kafka
     upgrade_device_files(app, tables, settings.data_dir)  # reads imports as they were
+    fill_linked_slots(app, tables)
     imports = ImportStore(tables)
     artifacts = ArtifactStore(tables, Quarantine(
         settings.data_dir / "quarantine", settings.quarantine_bytes, settings.quarantine_days),

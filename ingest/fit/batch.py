@@ -1,23 +1,20 @@
-"""Importing many files at once (CLI, watched folder): decode in worker processes, record in
-order, report each file's result.  With Kafka the files go through the intake topic.
-
-Files are read one at a time, as they are handed to a worker (at most two per worker in
-flight), never the whole batch at once; a file over ``TRAINLEDGER_MAX_FIT_FILE`` is
-rejected unread."""
+"""Importing many files at once (CLI, watched folder): each file becomes an import request,
+as an upload does, applied by the intake (at once in this process without Kafka, by
+``trainledger intake`` with it); each file's result is reported.  Files are read one at a
+time, never the whole batch at once; a file over ``TRAINLEDGER_MAX_FIT_FILE`` is rejected
+unread."""
 
 from __future__ import annotations
 
 import os
 import stat
 import time
-from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.fit.importer import FitResult, Prepared, fit_payload, prepare, record
+from ingest.fit.importer import FitResult, fit_content_hash, fit_payload
 from ingest.intake import ImportRecord
 from services import quota
 from services.domain.base import Source
@@ -71,10 +68,6 @@ def find_fit_files(paths: Iterable[Path]) -> FitFiles:
     return found
 
 
-#: a file and its bytes, or why it was not read
-Read = tuple[Path, bytes | FitResult]
-
-
 def read_fit(path: Path, follow: bool, limit: int) -> bytes | FitResult:
     """The file's bytes, or why it was not read.  ``follow=False`` refuses a symlink, even
     one put in the file's place since it was found; a FIFO or device is refused unread, and
@@ -98,85 +91,72 @@ def read_fit(path: Path, follow: bool, limit: int) -> bytes | FitResult:
     return data
 
 
-def _results_direct(rt: Runtime, source: Source, athlete_id: str, read: Iterator[Read],
-                    salvage: bool, workers: int) -> Iterator[tuple[Path, FitResult]]:
-    flight: deque[tuple[Path, bytes | FitResult, Future[Prepared] | None]] = deque()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        while True:
-            for path, data in read:  # fill the window: at most two files per worker
-                job = pool.submit(prepare, str(path), data, salvage) \
-                    if isinstance(data, bytes) else None
-                flight.append((path, data, job))
-                if len(flight) >= 2 * workers:
-                    break
-            if not flight:
-                return
-            path, data, job = flight.popleft()
-            if isinstance(data, FitResult) or job is None:  # not read: its reason
-                yield path, data if isinstance(data, FitResult) else FitResult("rejected")
-                continue
-            try:
-                quota.check(rt, athlete_id, len(data), "this file")
-            except OverQuota as exc:
-                yield path, FitResult("rejected", f"{path}: {exc.message}")
-                continue
-            yield path, record(rt.app, rt.artifacts, source, athlete_id, job.result(), data)
+def _submit(rt: Runtime, source: Source, athlete_id: str, path: Path, follow: bool,
+            salvage: bool) -> ImportRecord | FitResult:
+    """Read one file and queue it as an import request (the upload API's path); with no
+    Kafka, apply it right away in this process."""
+    data = read_fit(path, follow, rt.settings.max_fit_file)
+    if isinstance(data, FitResult):
+        return data
+    try:
+        quota.check(rt, athlete_id, len(data), "this file")
+    except OverQuota as exc:
+        return FitResult("rejected", f"{path}: {exc.message}")
+    request = rt.imports.submit(athlete_id, "fit", fit_payload(str(path), data, salvage),
+                                source, content_hash=fit_content_hash(data))
+    if rt.settings.kafka_bootstrap:
+        return request
+    rt.intake.process(request.import_id)
+    return rt.imports.get(request.import_id) or request
 
 
-def _results_via_intake(rt: Runtime, source: Source, athlete_id: str, read: Iterator[Read],
-                        salvage: bool, timeout: float) -> Iterator[tuple[Path, FitResult]]:
-    submitted: list[tuple[Path, ImportRecord | FitResult | str]] = []
-    for path, data in read:
-        if isinstance(data, FitResult):
-            submitted.append((path, data))
-            continue
-        try:
-            quota.check(rt, athlete_id, len(data), "this file")
-        except OverQuota as exc:
-            submitted.append((path, exc.message))
-            continue
-        payload = fit_payload(str(path), data, salvage)
-        submitted.append((path, rt.imports.submit(athlete_id, "fit", payload, source)))
-    for path, request in submitted:
-        if isinstance(request, FitResult):
-            yield path, request
-            continue
-        if isinstance(request, str):
-            yield path, FitResult("rejected", f"{path}: {request}")
-            continue
-        deadline = time.monotonic() + timeout
-        answer = rt.imports.get(request.import_id)
-        while answer is not None and answer.status == "pending" and time.monotonic() < deadline:
-            time.sleep(0.2)
-            answer = rt.imports.get(request.import_id)
-        if answer is None or answer.status == "pending":
-            yield path, FitResult("pending", f"{path}: queued as import {request.import_id}; "
-                                  "is `trainledger intake` running?")
-            continue
-        result = FitResult(answer.status, answer.reason)
-        result.session_ids = list(answer.result.get("session_ids", []))
-        result.observation_ids = list(answer.result.get("observation_ids", []))
-        result.notes = list(answer.result.get("notes", []))
-        yield path, result
+def _decided(rt: Runtime, request: ImportRecord, deadline: float) -> ImportRecord:
+    answer = rt.imports.get(request.import_id) or request
+    while answer.status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        answer = rt.imports.get(request.import_id) or answer
+    return answer
+
+
+def _as_dict(path: Path, result: ImportRecord | FitResult) -> dict[str, Any]:
+    if isinstance(result, FitResult):
+        return {"file": str(path), "status": result.status, **{
+            k: v for k, v in result.as_dict().items() if k != "status"}}
+    if result.status == "pending":
+        return {"file": str(path), "status": "pending", "import_id": result.import_id,
+                "reason": f"{path}: queued as import {result.import_id}; "
+                          "is `trainledger intake` running?"}
+    reason = {"reason": result.reason} if result.reason else {}
+    return {"file": str(path), "status": result.status, **reason,
+            "import_id": result.import_id, **result.result}
 
 
 def import_files(rt: Runtime, source: Source, athlete_id: str, files: list[Path],
-                 salvage: bool = False, workers: int = 2, timeout: float = 120.0,
-                 progress: Callable[[int, int, Path, FitResult], None] | None = None,
+                 salvage: bool = False, timeout: float = 120.0,
+                 progress: Callable[[int, int, Path, dict[str, Any]], None] | None = None,
                  named: Collection[Path] = (),
                  ) -> list[dict[str, Any]]:
-    """Import the files; returns one result dict per file, in order.  Only the ``named``
-    ones (chosen by the user) are read through a symlink; any other symlink is skipped."""
-    limit = rt.settings.max_fit_file
-    read = ((path, read_fit(path, path in named, limit)) for path in files)
-    if rt.settings.kafka_bootstrap:
-        results = _results_via_intake(rt, source, athlete_id, read, salvage, timeout)
-    else:
-        results = _results_direct(rt, source, athlete_id, read, salvage, workers)
-    out = []
-    for i, (path, result) in enumerate(results, 1):
+    """Import the files, one at a time, through the intake (as an upload does: the same
+    request table, content-hash and activity-identity checks); returns one result dict
+    per file, in order.  Only the ``named`` ones (chosen by the user) are read through a
+    symlink; any other symlink is skipped.  With Kafka, waits up to ``timeout`` seconds
+    per file for the intake worker."""
+    out: list[dict[str, Any]] = []
+    waiting: list[tuple[int, Path, ImportRecord]] = []
+
+    def done(index: int, path: Path, result: ImportRecord | FitResult) -> None:
+        out[index] = _as_dict(path, result)
         if progress is not None:
-            progress(i, len(files), path, result)
-        out.append({"file": str(path), "status": result.status, **{
-            k: v for k, v in result.as_dict().items() if k != "status"}})
+            progress(len(files) - len(waiting), len(files), path, out[index])
+
+    for path in files:
+        result = _submit(rt, source, athlete_id, path, path in named, salvage)
+        out.append({})
+        if isinstance(result, ImportRecord) and result.status == "pending":
+            waiting.append((len(out) - 1, path, result))
+        else:
+            done(len(out) - 1, path, result)
+    while waiting:
+        index, path, request = waiting.pop(0)
+        done(index, path, _decided(rt, request, time.monotonic() + timeout))
     return out

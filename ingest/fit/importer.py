@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, uuid5
 from zoneinfo import ZoneInfo
 
 from ingest.fit import FitError, decode
@@ -29,15 +29,13 @@ from ingest.fit.mapping import (
     plan_fit,
 )
 from ingest.intake import frame_fit, unframe_fit
+from ingest.session_results import session_results
 from services.application import TrainingLog
+from services.commands import ImportCommand, ObservationCommand, SessionCommand
 from services.domain.athlete import Athlete
 from services.domain.base import Context, Source
-from services.domain.errors import DomainError, NotFound
-from services.domain.observation import Observation
-from services.domain.plan import WeeklyPlan, plan_id_for
-from services.domain.session import TrainingSession
+from services.domain.errors import DomainError
 from services.domain.validation import clean_device_text
-from services.domain.weeks import local_day, week_start
 
 
 @dataclass
@@ -50,6 +48,8 @@ class FitResult:
     planned_session_ids: list[str] = field(default_factory=list)
     sets: int = 0
     notes: list[str] = field(default_factory=list)  # what was not recorded, and why
+    #: each session made or found: session_id, status (created / existing), load_source
+    sessions: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v not in (None, [], 0)}
@@ -72,100 +72,25 @@ def session_zone(athlete: Athlete, started_at: datetime, local_offset_s: int | N
     return "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
 
 
-def _planned_slot(app: TrainingLog, athlete: Athlete, plan: ActivityPlan) -> dict[str, Any]:
-    """The planned session of the same day and sport: a slot naming the activity's sport
-    first, then one naming no sport; a slot for another sport never matches."""
-    zone = session_zone(athlete, plan.started_at, plan.summary.get("local_offset_s"))
-    day = local_day(plan.started_at, zone)
-    week = week_start(day, athlete.profile["first_day_of_week"])
-    try:
-        weekly = app.load(WeeklyPlan, plan_id_for(str(athlete.id), week), "plan")
-    except NotFound:
-        return {}
-    that_day = [slot for slot in weekly.sessions.values()
-                if slot.get("day") == day.isoformat() and not slot.get("cancelled")]
-    for wanted in (plan.sport, None):
-        for slot in that_day:
-            if slot.get("sport") == wanted:
-                return slot
-    return {}
-
-
-def _plan_workout(app: TrainingLog, ctx: Context, athlete: Athlete,
+def _workout_slot(app: TrainingLog, source: Source, athlete: Athlete,
                   workout: WorkoutPlan) -> FitResult:
     """A workout file becomes a planned training session in the week it was created (the
     import day when the file has no creation time); the same workout again is a duplicate."""
-    result = FitResult("imported", file_type="workout")
-    when = workout.created_at or datetime.now(UTC)
-    week = week_start(local_day(when, athlete.profile["timezone"]),
-                      athlete.profile["first_day_of_week"])
-    ctx = replace(ctx, request_id=f"fit-workout:{workout.identity}",
-                  fingerprint=workout.identity)
+    ctx = Context(source, f"fit-workout:{workout.identity}", workout.identity)
     slot = {"role": "training",
             "title": (clean_device_text(workout.name) or "Device workout")[:200],
             "sport": workout.sport, "steps": workout.steps}
-    plan_id = plan_id_for(str(athlete.id), week)
-    if plan_id not in app.repository:
-        plan = WeeklyPlan.plan(ctx, str(athlete.id), week, [slot])
-        app.save(plan)
-        slot_id = next(iter(plan.sessions))
-    elif app.load(WeeklyPlan, plan_id, "plan").seen_request(ctx):
-        plan = app.load(WeeklyPlan, plan_id, "plan")
-        slot_id = next(k for k, v in plan.sessions.items()
-                       if v.get("steps") == workout.steps and v["title"] == slot["title"])
-        result.status, result.reason = "duplicate", "already imported"
-    else:
-        slot_id = app.add_planned_session(ctx, str(athlete.id), week, slot)
+    slot_id, added = app.plan_device_workout(ctx, str(athlete.id),
+                                             workout.created_at or datetime.now(UTC), slot)
+    result = FitResult("imported" if added else "duplicate",
+                       None if added else "already imported", "workout")
     result.planned_session_ids.append(slot_id)
     return result
 
 
-def _observation(app: TrainingLog, ctx: Context, athlete_id: str,
-                 obs: ObservationPlan) -> Observation | None:
-    obs_id = uuid5(NAMESPACE_URL, f"trainledger:fit-observation:{athlete_id}:{obs.identity}")
-    if obs_id in app.repository:
-        return None
-    return Observation.record(ctx, athlete_id, obs.metric, obs.value, obs.unit,
-                              obs.observed_at, observation_id=obs_id)
-
-
-def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
-               artifact: str | None) -> FitResult:
-    """Record what the plan holds; raises DomainError (nothing recorded) if a value is bad."""
-    athlete = app.athlete(athlete_id)
-    ctx = Context(source)
-    if plan.workout is not None:
-        return _plan_workout(app, ctx, athlete, plan.workout)
-    observations = for_athlete(plan.observations, athlete.profile["sex"])
-    if isinstance(observations, str):
-        return FitResult("skipped", observations, plan.file_type)
-    result = FitResult("imported", file_type=plan.file_type)
-    new: list[Any] = []
-    activity = plan.activity
-    if activity is not None:
-        request_id = str(uuid5(NAMESPACE_URL,
-                               f"trainledger:fit-activity:{athlete_id}:{activity.identity}"))
-        session_id = app.id_for("session", request_id)
-        result.session_ids.append(str(session_id))
-        if session_id not in app.repository:
-            new.append(_build_session(app, replace(ctx, request_id=request_id,
-                                                   fingerprint=activity.identity),
-                                      athlete, session_id, activity, artifact))
-            result.sets = len(activity.sets)
-            result.notes = activity.notes + load_notes(athlete, activity)
-    for obs in observations + (activity.observations if activity else []):
-        made = _observation(app, ctx, athlete_id, obs)
-        if made is not None:
-            new.append(made)
-            result.observation_ids.append(str(made.id))
-    if not new:
-        result.status = "duplicate"
-        result.reason = "already imported"
-    else:
-        app.save(*new)
-        if activity is not None and activity.summary.get("partial"):
-            result.reason = "partial: the file was cut short; its complete records were imported"
-    return result
+def observation_commands(plans: list[ObservationPlan]) -> list[ObservationCommand]:
+    return [ObservationCommand(o.metric, o.value, o.unit, o.observed_at, o.identity)
+            for o in plans]
 
 
 def load_notes(athlete: Athlete, activity: ActivityPlan) -> list[str]:
@@ -184,44 +109,71 @@ def load_notes(athlete: Athlete, activity: ActivityPlan) -> list[str]:
             "session (session_rpe) or set max_hr in the profile"]
 
 
-def _build_session(app: TrainingLog, ctx: Context, athlete: Athlete, session_id: UUID,
-                   activity: ActivityPlan, artifact: str | None) -> TrainingSession:
-    slot = _planned_slot(app, athlete, activity)
-    inner = replace(ctx, request_id=None, fingerprint=None)
+def session_command(athlete: Athlete, activity: ActivityPlan,
+                    artifact: str | None) -> SessionCommand:
+    """The application's command for an activity: its device summary, sets and end; the
+    slot is left to the slot-matching rule."""
     summary = dict(activity.summary)
     device = summary.get("device") or {}
     title = clean_device_text(activity.sport.replace("_", " ").capitalize()) or "Activity"
     name = device_name(device)
     if name:
         title += f" ({name})"
-    session = TrainingSession.start(
-        ctx, str(athlete.id), activity.started_at,
-        session_zone(athlete, activity.started_at, summary.get("local_offset_s")),
-        planned_role=slot.get("role") or "unplanned", objective_id=slot.get("objective_id"),
-        planned_session_id=slot.get("planned_session_id"),
-        title=(clean_device_text(title) or "Activity")[:200],
-        sport=(clean_device_text(activity.sport) or "generic")[:60], session_id=session_id,
-    )
     summary["artifact_sha256"] = artifact
-    session.record_device(inner, summary)
-    last = activity.started_at
-    for i, fields in enumerate(activity.sets):
-        fields = dict(fields)
-        at = fields.get("performed_at") or activity.started_at
-        fields["performed_at"] = max(at, activity.started_at)
-        last = max(last, fields["performed_at"])
-        app.add_set(inner, session, lambda: athlete, f"{session.id}:{i}", fields)
+    sets, last = [], activity.started_at
+    for fields in activity.sets:
+        at = max(fields.get("performed_at") or activity.started_at, activity.started_at)
+        last = max(last, at)
+        sets.append({**fields, "performed_at": at})
     ended = max(activity.ended_at, last)
     avg_hr, max_hr = summary.get("avg_hr"), summary.get("max_hr")
     elapsed = (ended - activity.started_at).total_seconds()
     timer = float(summary.get("timer_s") or 0)
-    session.end(
-        inner, ended, None,  # the duration is timer time (pauses out) when the file has it
-        duration_min=round((timer if 0 < timer <= elapsed else elapsed) / 60, 2),
-        avg_hr=float(avg_hr) if avg_hr and 20 <= avg_hr <= 250 else None,
-        max_hr=float(max_hr) if max_hr and 20 <= max_hr <= 250 else None,
+    return SessionCommand(
+        activity.started_at,
+        title=(clean_device_text(title) or "Activity")[:200],
+        sport=(clean_device_text(activity.sport) or "generic")[:60],
+        sets=sets,
+        end={"ended_at": ended, "session_rpe": None,  # timer time (pauses out) when given
+             "duration_min": round((timer if 0 < timer <= elapsed else elapsed) / 60, 2),
+             "avg_hr": float(avg_hr) if avg_hr and 20 <= avg_hr <= 250 else None,
+             "max_hr": float(max_hr) if max_hr and 20 <= max_hr <= 250 else None},
+        timezone=session_zone(athlete, activity.started_at, summary.get("local_offset_s")),
+        device=summary,
     )
-    return session
+
+
+def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
+               artifact: str | None) -> FitResult:
+    """Record what the plan holds through the application's import command; raises
+    DomainError (nothing recorded) if a value is bad."""
+    athlete = app.athlete(athlete_id)
+    if plan.workout is not None:
+        return _workout_slot(app, source, athlete, plan.workout)
+    observations = for_athlete(plan.observations, athlete.profile["sex"])
+    if isinstance(observations, str):
+        return FitResult("skipped", observations, plan.file_type)
+    activity = plan.activity
+    command = ImportCommand(observations=observation_commands(
+        observations + (activity.observations if activity else [])))
+    if activity is not None:
+        key = str(uuid5(NAMESPACE_URL,
+                        f"trainledger:fit-activity:{athlete_id}:{activity.identity}"))
+        command.sessions.append((key, session_command(athlete, activity, artifact)))
+    outcome = app.record_import(source, athlete_id, activity.identity if activity else "",
+                                command)
+    result = FitResult("imported", file_type=plan.file_type,
+                       session_ids=list(outcome.sessions),
+                       observation_ids=outcome.observations,
+                       sessions=session_results(app, outcome))
+    if activity is not None and outcome.created:
+        result.sets = len(activity.sets)
+        result.notes = activity.notes + load_notes(athlete, activity)
+    if not outcome.created and not outcome.observations:
+        result.status, result.reason = "duplicate", "already imported"
+    elif activity is not None and activity.summary.get("partial"):
+        result.reason = "partial: the file was cut short; its complete records were imported"
+    return result
 
 
 @dataclass
@@ -286,3 +238,9 @@ def fit_handler(artifacts: ArtifactStore) -> Callable[..., dict[str, Any]]:
 
 
 fit_payload = frame_fit
+
+
+def fit_content_hash(data: bytes) -> str:
+    """The content hash of a FIT import request: the file's own SHA-256, whatever its name
+    or the path it came by (upload, CLI, watched folder)."""
+    return hashlib.sha256(data).hexdigest()

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from ingest.fit.importer import fit_payload
+from ingest.fit.importer import fit_content_hash, fit_payload
 from services import quota
 from services.api import schemas as s
 from services.api.security import CallerDep
@@ -86,7 +86,8 @@ async def upload_fit(athlete_id: str, caller: CallerDep, files: list[UploadFile]
     for index, name, data in accepted:
         key = f"{caller.ctx.request_id}:{index}" if caller.ctx.request_id else None
         record = await run_in_threadpool(caller.runtime.imports.submit, athlete_id, "fit",
-                                         fit_payload(name, data), caller.ctx.source, key)
+                                         fit_payload(name, data), caller.ctx.source, key,
+                                         fit_content_hash(data))
         queued.append((index, record.import_id))
         answers[index] = FitUploadOut(file=name, status="pending",
                                       request=ImportOut(**vars(record)))

@@ -21,8 +21,8 @@ router = APIRouter(tags=["sessions"])
 )
 def start_session(athlete_id: str, body: s.SessionIn, caller: CallerDep) -> s.SessionOut:
     caller.check_write(athlete_id)
-    session = caller.runtime.app.start_session(
-        caller.ctx, athlete_id, access=caller.write_access, **s.session_command(body)
+    session = caller.runtime.app.record_session(
+        caller.ctx, athlete_id, s.session_command(body), access=caller.write_access
     )
     return session_out(session)
 
@@ -104,7 +104,8 @@ def end_session(session_id: str, body: s.EndIn, caller: CallerDep) -> s.SessionO
 @router.post(
     "/sessions/{session_id}/link",
     response_model=s.SessionOut,
-    summary="Tie the session to an objective or a planned session",
+    summary="Tie the session to an objective or another planned session of its week "
+            "(relink), or to neither (unlink: `{}`); its former slot is freed",
 )
 def link_session(session_id: str, body: s.LinkIn, caller: CallerDep) -> s.SessionOut:
     caller.require_writer()

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from services.commands import SessionCommand
+
 SetType = Literal["warmup", "working", "drop", "failure"]
 MassUnit = Literal["kg", "lb"]
 
@@ -295,9 +297,13 @@ class SessionIn(Strict):
     started_at: Moment = Field(
         ..., description=LOCAL_TIME, examples=["2026-11-24T18:00:00+00:00"]
     )
-    planned_role: Literal["training", "volume", "unplanned"] | None = None
+    planned_role: Literal["training", "volume", "unplanned"] | None = Field(
+        None, description="`unplanned` fills no slot; a role narrows the slot matched")
     objective_id: str | None = None
-    planned_session_id: str | None = None
+    planned_session_id: str | None = Field(
+        None, description="The slot it fills; omitted, the slot-matching rule picks it: same "
+        "day and sport, else same day without a sport, else the earliest open slot earlier in "
+        "the week")
     title: str | None = Field(None, examples=["Squat day"])
     sport: str = "strength_training"
     notes: str | None = None
@@ -305,12 +311,12 @@ class SessionIn(Strict):
     end: EndIn | None = Field(None, description="End a past session in the same request")
 
 
-def session_command(body: SessionIn) -> dict[str, Any]:
-    """The keyword arguments of ``TrainingLog.start_session`` for a request body."""
+def session_command(body: SessionIn) -> SessionCommand:
+    """The application's command for a request body."""
     fields = body.model_dump(exclude={"sets", "end"})
     fields["sets"] = [x.model_dump(exclude_none=True) for x in body.sets] if body.sets else None
     fields["end"] = body.end.model_dump() if body.end else None
-    return fields
+    return SessionCommand(**fields)
 
 
 class SessionPatch(Strict):

@@ -68,6 +68,19 @@ class WeeklyPlan(TrainingAggregate):
             slot["converted"] = True
             slot["objective_id"] = self.objective_id
 
+    class SlotFilled(TrainingAggregate.Event):
+        planned_session_id: str
+        session_id: str
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            agg.sessions[self.planned_session_id]["session_id"] = self.session_id
+
+    class SlotFreed(TrainingAggregate.Event):
+        planned_session_id: str
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            agg.sessions[self.planned_session_id].pop("session_id", None)
+
     @staticmethod
     def make_slot(
         planned_session_id: str,
@@ -143,6 +156,28 @@ class WeeklyPlan(TrainingAggregate):
             return self.sessions[planned_session_id]
         except KeyError:
             raise NotFound("no such planned session in this plan", "planned_session_id") from None
+
+    def filled(self) -> set[str]:
+        """The slots a recorded session fills."""
+        return {k for k, v in self.sessions.items() if v.get("session_id")}
+
+    def fill(self, ctx: Context, planned_session_id: str, session_id: str) -> None:
+        """The session ``session_id`` fills the slot; one session per slot."""
+        slot = self.slot(planned_session_id)
+        if slot.get("session_id") == session_id:
+            return
+        if slot["cancelled"]:
+            raise StateConflict("this planned session is cancelled", "planned_session_id")
+        if slot.get("session_id"):
+            raise StateConflict(f"session {slot['session_id']} already fills this planned "
+                                "session: unlink it first", "planned_session_id")
+        self._record(self.SlotFilled, ctx, planned_session_id=planned_session_id,
+                     session_id=session_id)
+
+    def free(self, ctx: Context, planned_session_id: str, session_id: str) -> None:
+        """The session ``session_id`` no longer fills the slot (if it did)."""
+        if self.sessions.get(planned_session_id, {}).get("session_id") == session_id:
+            self._record(self.SlotFreed, ctx, planned_session_id=planned_session_id)
 
     def add_session(self, ctx: Context, slot: dict[str, Any]) -> str:
         """Add a session to the plan; returns its planned_session_id."""

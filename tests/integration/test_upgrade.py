@@ -12,11 +12,15 @@ from projections.base import TRACKING
 from projections.read_model import LAYOUT_TABLE, SESSIONS
 from projections.registry import RETIRED
 from projections.stored_facts import StoredFacts
+from services import slot_backfill
 from services.api import routes_views
 from services.api.app import create_app
 from services.config import Settings
 from services.domain.base import Context, Source
 from services.domain.observation import Observation
+from services.domain.plan import WeeklyPlan
+from services.domain.session import TrainingSession
+from services.domain.weeks import week_start
 from services.runtime import Runtime, open_runtime
 
 
@@ -98,5 +102,36 @@ def test_a_read_model_of_another_layout_is_built_again(settings: Settings) -> No
         assert rt.views["training"].content_hash(rt.tables) == before
         assert [r.sets for r in StoredFacts(rt.tables, athlete_id).sessions(
             datetime.now(UTC).date())] == [1]
+    finally:
+        rt.close()
+
+
+def test_slots_linked_before_plans_recorded_it_count_as_filled(settings: Settings) -> None:
+    """An earlier version linked a session to its slot on the session only: on first start
+    the plan learns that the slot is filled, so a second session of that day is not put in
+    it; a discarded session's slot stays open."""
+    rt = open_runtime(settings)
+    ctx = Context(Source("admin"))
+    athlete_id = str(rt.app.register_athlete(ctx, {"name": "Old"}).id)
+    monday = week_start(datetime.now(UTC).date() - timedelta(days=7), "monday")
+    plan = WeeklyPlan.plan(ctx, athlete_id, monday, [{"role": "training", "day": monday},
+                                                     {"role": "training", "day": monday}])
+    first, second = plan.sessions
+    started = datetime(monday.year, monday.month, monday.day, 18, tzinfo=UTC)
+    linked = TrainingSession.start(ctx, athlete_id, started, "UTC", "training", None, first)
+    gone = TrainingSession.start(ctx, athlete_id, started, "UTC", "training", None, second)
+    gone.discard(ctx, None)
+    rt.app.save(plan, linked, gone)  # as the earlier version wrote them
+    rt.tables.execute(f"DROP TABLE {rt.tables.name(slot_backfill.TABLE)}")
+    rt.close()
+
+    rt = open_runtime(settings)
+    try:
+        slots = rt.app.plan(athlete_id, monday).sessions
+        assert slots[first]["session_id"] == str(linked.id)
+        assert "session_id" not in slots[second]
+        late = rt.app.start_session(ctx, athlete_id, started)
+        assert late.planned_session_id == second
+        assert slot_backfill.fill_linked_slots(rt.app, rt.tables) == 0  # once only
     finally:
         rt.close()

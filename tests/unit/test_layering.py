@@ -70,3 +70,15 @@ def test_projections_import_neither_the_application_nor_ingest() -> None:
                 for line, module in imported(path.read_text(), _package(path))
                 if forbidden(module)]
     assert not offences, "the read side reaches into the write side:\n" + "\n".join(offences)
+
+
+def test_ingest_does_not_import_the_http_api() -> None:
+    """The intake and the importers take the application's commands
+    (``services.commands``), never the HTTP schemas: ``services.api`` maps onto those."""
+    files = sorted((ROOT / "ingest").rglob("*.py"))
+    assert files, "no ingest modules found"
+    offences = [f"{path.relative_to(ROOT)}:{line}: {module}"
+                for path in files
+                for line, module in imported(path.read_text(), _package(path))
+                if module == "services.api" or module.startswith("services.api.")]
+    assert not offences, "ingest reaches into the HTTP API:\n" + "\n".join(offences)
