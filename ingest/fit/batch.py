@@ -143,11 +143,14 @@ def import_files(rt: Runtime, source: Source, athlete_id: str, files: list[Path]
     per file for the intake worker."""
     out: list[dict[str, Any]] = []
     waiting: list[tuple[int, Path, ImportRecord]] = []
+    finished = 0
 
     def done(index: int, path: Path, result: ImportRecord | FitResult) -> None:
+        nonlocal finished
         out[index] = _as_dict(path, result)
+        finished += 1
         if progress is not None:
-            progress(len(files) - len(waiting), len(files), path, out[index])
+            progress(finished, len(files), path, out[index])
 
     for path in files:
         result = _submit(rt, source, athlete_id, path, path in named, salvage)
