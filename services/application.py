@@ -429,14 +429,18 @@ class TrainingLog(Application[UUID]):
         planned_session_id: str,
         objective_id: str | None,
         access: Access = ANYONE,
+        readiness: tuple[str, str] | None = None,
+        reason: str | None = None,
     ) -> WeeklyPlan:
+        """Convert a volume session (see ``WeeklyPlan.convert_volume_session``)."""
         self._check_objective(athlete_id, objective_id, "objective_id")
         return self._change(
             WeeklyPlan,
             plan_id_for(athlete_id, week_start_day),
             "plan",
             access,
-            lambda p: p.convert_volume_session(ctx, planned_session_id, objective_id),
+            lambda p: p.convert_volume_session(
+                ctx, planned_session_id, objective_id, readiness, reason),
         )
 
     def _planned_slot(

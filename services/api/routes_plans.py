@@ -7,8 +7,10 @@ from datetime import date
 from fastapi import APIRouter
 
 from services.api import schemas as s
+from services.api.routes_views import answer
 from services.api.security import CallerDep
 from services.api.views import plan_out
+from services.domain.errors import InvalidValue
 from services.domain.plan import WeeklyPlan
 
 router = APIRouter(tags=["plans"])
@@ -89,11 +91,17 @@ def cancel_planned_session(
     "/athletes/{athlete_id}/plans/{week_start}/sessions/{planned_session_id}/convert",
     response_model=s.PlanOut,
     summary="Convert a planned volume session into a training session",
+    description="Needs `objective_id` (422 without).  Refused (409, with the readiness "
+    "verdict line) unless the readiness view says `ready` today, or `force` is sent with a "
+    "`reason`, which the event keeps (audit trail, `conversion` on the slot).",
 )
 def convert_volume_session(
     athlete_id: str, week_start: date, planned_session_id: str, body: s.ConvertIn, caller: CallerDep
 ) -> s.PlanOut:
     caller.check_write(athlete_id, "plan")
+    if body.force and not (body.reason or "").strip():
+        raise InvalidValue("a forced conversion needs a reason", "reason")
+    view = answer(caller, "readiness", athlete_id, None, None)
     return plan_out(
         caller.runtime.app.convert_volume_session(
             caller.ctx,
@@ -102,5 +110,7 @@ def convert_volume_session(
             planned_session_id,
             body.objective_id,
             access=caller.write_access,
+            readiness=(view["verdict"], view["line"]),
+            reason=body.reason if body.force else None,
         )
     )

@@ -238,7 +238,16 @@ class PlanIn(Strict):
 
 
 class ConvertIn(Strict):
-    objective_id: str | None = None
+    objective_id: str | None = Field(
+        None, description="Required: the objective (goal) the training session will serve"
+    )
+    force: bool = Field(
+        False, description="Convert although readiness is not `ready`; needs a `reason`"
+    )
+    reason: str | None = Field(
+        None, examples=["Coach's call: deload week ahead"],
+        description="Why it is converted anyway (with `force`); kept on the event",
+    )
 
 
 class PlanOut(BaseModel):

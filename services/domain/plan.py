@@ -59,14 +59,29 @@ class WeeklyPlan(TrainingAggregate):
             agg.sessions[self.planned_session_id]["cancelled"] = True
 
     class VolumeSessionConverted(TrainingAggregate.Event):
+        """A volume session made a training session for an objective.  Version 2 added
+        ``readiness`` (the verdict when it was converted, None: not judged) and ``reason``
+        (why it was converted anyway when not ready); version 1 events read with both None."""
+
+        class_version = 2
+
         planned_session_id: str
         objective_id: str | None
+        readiness: str | None
+        reason: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["readiness"] = None
+            state["reason"] = None
 
         def apply(self, agg: WeeklyPlan) -> None:
             slot = agg.sessions[self.planned_session_id]
             slot["role"] = "training"
             slot["converted"] = True
             slot["objective_id"] = self.objective_id
+            if self.readiness is not None or self.reason is not None:
+                slot["conversion"] = {"readiness": self.readiness, "reason": self.reason}
 
     @staticmethod
     def make_slot(
@@ -177,8 +192,17 @@ class WeeklyPlan(TrainingAggregate):
         )
 
     def convert_volume_session(
-        self, ctx: Context, planned_session_id: str, objective_id: str | None
+        self,
+        ctx: Context,
+        planned_session_id: str,
+        objective_id: str | None,
+        readiness: tuple[str, str] | None = None,
+        reason: str | None = None,
     ) -> None:
+        """Make a planned volume session a training session for ``objective_id``.
+
+        ``readiness``: (verdict, line) when the caller judged it; unless the verdict is
+        ``ready``, the conversion needs a ``reason``, kept on the event."""
         if self.seen_request(ctx):
             return
         slot = self.slot(planned_session_id)
@@ -186,9 +210,23 @@ class WeeklyPlan(TrainingAggregate):
             raise StateConflict("only a planned volume session can be converted", "role")
         if slot["cancelled"]:
             raise StateConflict("this planned session is cancelled", "planned_session_id")
+        if objective_id is None:
+            raise InvalidValue(
+                "a conversion needs the objective the training session will serve",
+                "objective_id",
+            )
+        check_text(reason, "reason", multiline=True)
+        if readiness is not None and readiness[0] != "ready" and not reason:
+            raise StateConflict(
+                f"readiness says: {readiness[1]} To convert anyway, send force: true with "
+                "a reason.",
+                "force",
+            )
         self._record(
             self.VolumeSessionConverted,
             ctx,
             planned_session_id=planned_session_id,
             objective_id=objective_id,
+            readiness=readiness[0] if readiness else None,
+            reason=reason or None,
         )

@@ -115,7 +115,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", PLAN): Spec("read"),
     ("POST", PLAN + "/sessions"): Spec("write", {"role": "volume"}),
     ("POST", PLAN + "/sessions/{planned_session_id}/cancel"): Spec("write", {}),
-    ("POST", PLAN + "/sessions/{planned_session_id}/convert"): Spec("write", {}),
+    ("POST", PLAN + "/sessions/{planned_session_id}/convert"): Spec(
+        "write", {"objective_id": "{goal_id}", "force": True, "reason": "matrix"}),
     ("POST", A + "/sessions"): Spec("write", {"started_at": "{an_hour_ago}"}),
     ("GET", A + "/sessions"): Spec("read"),
     ("GET", "/sessions/{session_id}"): Spec("read"),
