@@ -57,7 +57,8 @@ def test_a_conversion_while_not_ready_is_refused_with_the_verdict(client: TestCl
 
     r = client.post(convert_path(a, plan), json={"objective_id": goal}, headers=a.me)
     assert r.status_code == 409, r.text
-    assert line in r.json()["detail"] and "force" in r.json()["detail"]
+    assert line in r.json()["detail"]
+    assert "force" in r.json()["detail"]
     r = client.post(convert_path(a, plan), json={"objective_id": goal, "force": True},
                     headers=a.me)
     assert r.status_code == 422, r.text
