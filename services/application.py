@@ -303,14 +303,31 @@ class TrainingLog(Application[UUID]):
         metric = fields["metric"]
         if metric.get("kind") == "e1rm" and metric.get("exercise_id"):
             self.resolve_exercise(athlete, metric["exercise_id"])
+        today = local_day(ctx.recorded_at or ctx.now, athlete.profile["timezone"])
         return self._create(
-            Goal, "goal", ctx, lambda i: Goal.set(ctx, athlete_id, goal_id=i, **fields)
+            Goal, "goal", ctx,
+            lambda i: Goal.set(ctx, athlete_id, goal_id=i, today=today, **fields),
         )
 
     def revise_goal(
-        self, ctx: Context, goal_id: str, changes: dict[str, Any], access: Access = ANYONE
+        self,
+        ctx: Context,
+        goal_id: str,
+        changes: dict[str, Any],
+        access: Access = ANYONE,
+        has_values: bool = False,
     ) -> Goal:
-        return self._change(Goal, goal_id, "goal", access, lambda g: g.revise(ctx, changes))
+        """Revise a goal; ``has_values``: its metric has values (then it stays as it is)."""
+        goal = self.load(Goal, goal_id, "goal")
+        access.check(goal.athlete_id, "goal")
+        athlete = self.athlete(goal.athlete_id)
+        metric = changes.get("metric") or {}
+        if metric.get("kind") == "e1rm" and metric.get("exercise_id"):
+            self.resolve_exercise(athlete, metric["exercise_id"])
+        set_on = local_day(goal.created_on, athlete.profile["timezone"])
+        return self._change(
+            Goal, goal_id, "goal", access, lambda g: g.revise(ctx, changes, set_on, has_values)
+        )
 
     def achieve_goal(
         self,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from projections.facts import plain
 from services.api import schemas as s
+from services.api.routes_views import answer
 from services.api.security import CallerDep
 from services.api.views import goal_out
 from services.domain.goal import Goal
@@ -48,9 +50,16 @@ def get_goal(goal_id: str, caller: CallerDep) -> s.GoalOut:
 @router.patch("/goals/{goal_id}", response_model=s.GoalOut, summary="Revise a goal")
 def revise_goal(goal_id: str, body: s.GoalPatch, caller: CallerDep) -> s.GoalOut:
     caller.require_writer()
+    changes = body.model_dump(exclude_unset=True)
+    has_values = False
+    if body.metric is not None:
+        changes["metric"] = body.metric.model_dump(exclude_none=True)
+        goal = _readable_goal(goal_id, caller)
+        view = answer(caller, "goals", goal.athlete_id, None, None)
+        has_values = any(plain(g["values"]) for g in view["goals"] if g["goal_id"] == goal_id)
     return goal_out(
         caller.runtime.app.revise_goal(
-            caller.ctx, goal_id, body.model_dump(exclude_unset=True), access=caller.write_access
+            caller.ctx, goal_id, changes, access=caller.write_access, has_values=has_values
         )
     )
 

@@ -165,7 +165,11 @@ class WhoAmI(BaseModel):
 class MetricIn(Strict):
     kind: Literal["e1rm", "weekly_training_sessions", "weekly_volume_load", "body_mass", "custom"]
     exercise_id: str | None = Field(None, examples=["squat.back_squats"])
-    name: str | None = Field(None, description="Custom metric name", examples=["deep_work_hours"])
+    name: str | None = Field(
+        None, examples=["deep_work_hours"],
+        description="Custom metric name: a lower-case letter, then up to 62 lower-case "
+        "letters, digits or _ (the rule of observations)",
+    )
     per: Literal["day", "week"] | None = Field(
         None, description="body_mass/custom: the daily value (default) or each week's total")
 
@@ -182,6 +186,9 @@ class GoalIn(Strict):
 
 
 class GoalPatch(Strict):
+    metric: MetricIn | None = Field(
+        None, description="Correct the metric: only while the goal has no values (else 409)"
+    )
     title: str | None = None
     target_value: float | None = None
     deadline: Day | None = None
