@@ -27,7 +27,7 @@ from services.domain.errors import DomainError, InvalidValue, NotFound, StateCon
 from services.domain.exercises import get_exercise, is_custom_exercise_id, new_custom_exercise_id
 from services.domain.goal import Goal
 from services.domain.observation import Observation
-from services.domain.plan import DEFAULT_TEMPLATE, WeeklyPlan, plan_id_for
+from services.domain.plan import WeeklyPlan, plan_id_for, template_slots, week_template
 from services.domain.session import TrainingSession
 from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
@@ -364,20 +364,22 @@ class TrainingLog(Application[UUID]):
         slots: list[dict[str, Any]] | None = None,
         objective_ids: list[str] | None = None,
         access: Access = ANYONE,
+        repeat_from: date | None = None,
     ) -> WeeklyPlan:
-        """Plan a week; without ``slots`` the default template (3 training + 1 volume) is
-        used, its training sessions tied in order to ``objective_ids``."""
+        """Plan a week: ``slots``, or the sessions of the week starting ``repeat_from``, or
+        the athlete's template (default: training on days 1, 3, 5 and volume on day 6), its
+        training sessions without an objective tied in order to ``objective_ids``."""
         access.check(athlete_id, "athlete")
         athlete = self.athlete(athlete_id)
         first_day = athlete.profile["first_day_of_week"]
         if week_start(week_start_day, first_day) != week_start_day:
             raise InvalidValue(f"the athlete's weeks start on {first_day}", "week_start")
-        if slots is None:
-            objectives = list(objective_ids or [])
-            slots = []
-            for role in DEFAULT_TEMPLATE:
-                objective = objectives.pop(0) if role == "training" and objectives else None
-                slots.append({"role": role, "objective_id": objective})
+        if slots is not None and repeat_from is not None:
+            raise InvalidValue("give the sessions or a week to repeat, not both", "repeat_from")
+        if repeat_from is not None:
+            slots = self._repeated_slots(athlete_id, repeat_from, week_start_day)
+        elif slots is None:
+            slots = template_slots(week_template(athlete), week_start_day, objective_ids)
         for i, slot in enumerate(slots):
             self._check_objective(
                 athlete_id, slot.get("objective_id"), f"sessions[{i}].objective_id"
@@ -397,6 +399,38 @@ class TrainingLog(Application[UUID]):
         raise StateConflict(
             "this week is already planned: add or cancel sessions instead", "week_start"
         )
+
+    def _repeated_slots(self, athlete_id: str, source: date, target: date) -> list[dict[str, Any]]:
+        """The sessions of a planned week (not the cancelled ones), on the same days of the
+        target week."""
+        try:
+            plan = self.plan(athlete_id, source)
+        except NotFound:
+            raise InvalidValue(f"the week of {source} has no plan", "repeat_from") from None
+        shift = target - source
+        return [{"role": s["role"], "objective_id": s.get("objective_id"),
+                 "day": date.fromisoformat(s["day"]) + shift if s.get("day") else None,
+                 "title": s.get("title"), "sport": s.get("sport"), "steps": s.get("steps")}
+                for s in plan.sessions.values() if not s.get("cancelled")]
+
+    def save_week_template(self, ctx: Context, athlete_id: str, sessions: list[dict[str, Any]],
+                           access: Access = ANYONE) -> Athlete:
+        """The athlete's own week, used when a week is planned without sessions."""
+        access.check(athlete_id, "athlete")
+        for i, slot in enumerate(sessions):
+            self._check_objective(athlete_id, slot.get("objective_id"),
+                                  f"sessions[{i}].objective_id")
+        return self._change(Athlete, athlete_id, "athlete", access,
+                            lambda a: a.save_week_template(ctx, sessions))
+
+    def revise_planned_session(self, ctx: Context, athlete_id: str, week_start_day: date,
+                               planned_session_id: str, changes: dict[str, Any],
+                               access: Access = ANYONE) -> WeeklyPlan:
+        """Move, retitle, change the sport or objective of a planned session."""
+        access.check(athlete_id, "plan")
+        self._check_objective(athlete_id, changes.get("objective_id"), "objective_id")
+        return self._change(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan", access,
+                            lambda p: p.revise_session(ctx, planned_session_id, changes))
 
     def plan(self, athlete_id: str, week_start_day: date) -> WeeklyPlan:
         return self.load(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan")

@@ -10,8 +10,9 @@ from services.api import schemas as s
 from services.api.routes_views import answer
 from services.api.security import CallerDep
 from services.api.views import plan_out
+from services.audit import describe
 from services.domain.errors import InvalidValue
-from services.domain.plan import WeeklyPlan
+from services.domain.plan import WeeklyPlan, week_template
 
 router = APIRouter(tags=["plans"])
 
@@ -32,8 +33,31 @@ def plan_week(athlete_id: str, body: s.PlanIn, caller: CallerDep) -> s.PlanOut:
         slots,
         body.objective_ids,
         access=caller.write_access,
+        repeat_from=body.repeat_from,
     )
     return plan_out(plan)
+
+
+@router.get("/athletes/{athlete_id}/week-template", response_model=s.WeekTemplateOut,
+            summary="The week a plan without sessions gets")
+def get_week_template(athlete_id: str, caller: CallerDep) -> s.WeekTemplateOut:
+    caller.check_read(athlete_id, "plan")
+    athlete = caller.runtime.app.athlete(athlete_id)
+    return s.WeekTemplateOut(athlete_id=athlete_id,
+                             custom=bool(getattr(athlete, "week_template", None)),
+                             sessions=week_template(athlete))
+
+
+@router.put("/athletes/{athlete_id}/week-template", response_model=s.WeekTemplateOut,
+            summary="Save the athlete's own week template (days, titles, sports, objectives)")
+def save_week_template(athlete_id: str, body: s.WeekTemplateIn,
+                       caller: CallerDep) -> s.WeekTemplateOut:
+    caller.check_write(athlete_id, "plan")
+    athlete = caller.runtime.app.save_week_template(
+        caller.ctx, athlete_id, [x.model_dump() for x in body.sessions],
+        access=caller.write_access)
+    return s.WeekTemplateOut(athlete_id=athlete_id, custom=True,
+                             sessions=week_template(athlete))
 
 
 @router.get("/athletes/{athlete_id}/plans", response_model=list[s.PlanOut])
@@ -65,6 +89,28 @@ def add_planned_session(
         caller.ctx, athlete_id, week_start, body.model_dump(), access=caller.write_access
     )
     return plan_out(app.plan(athlete_id, week_start))
+
+
+@router.get("/athletes/{athlete_id}/plans/{week_start}/history",
+            response_model=list[s.PlanEventOut], summary="The week's plan events, in order")
+def plan_history(athlete_id: str, week_start: date, caller: CallerDep) -> list[s.PlanEventOut]:
+    caller.check_read(athlete_id, "plan")
+    plan = caller.runtime.app.plan(athlete_id, week_start)
+    return [s.PlanEventOut(**describe("plan", e))
+            for e in caller.runtime.app.events.get(plan.id)]
+
+
+@router.patch(
+    "/athletes/{athlete_id}/plans/{week_start}/sessions/{planned_session_id}",
+    response_model=s.PlanOut,
+    summary="Move a planned session, retitle it, change its sport or objective",
+)
+def revise_planned_session(athlete_id: str, week_start: date, planned_session_id: str,
+                           body: s.SlotPatch, caller: CallerDep) -> s.PlanOut:
+    caller.check_write(athlete_id, "plan")
+    return plan_out(caller.runtime.app.revise_planned_session(
+        caller.ctx, athlete_id, week_start, planned_session_id,
+        body.model_dump(exclude_unset=True), access=caller.write_access))
 
 
 @router.post(

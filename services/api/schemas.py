@@ -237,11 +237,55 @@ class SlotIn(Strict):
 class PlanIn(Strict):
     week_start: Day = Field(..., examples=["2026-11-23"])
     sessions: list[SlotIn] | None = Field(
-        None, description="Omit for the default template: 3 training + 1 volume session"
+        None, description="Omit for the athlete's template (`GET .../week-template`; default: "
+        "training on days 1, 3 and 5 of the athlete's week, volume on day 6)"
     )
     objective_ids: list[str] | None = Field(
-        None, description="With the template: objectives of the training sessions, in order"
+        None, description="With the template: objectives of its training sessions that have "
+        "none, in order"
     )
+    repeat_from: Day | None = Field(
+        None, examples=["2026-11-16"],
+        description="Repeat a planned week: its sessions (not the cancelled ones) on the same "
+        "days of this week. Not with `sessions`",
+    )
+
+
+class SlotPatch(Strict):
+    """Each field given and different is a plan event of its own: SessionMoved,
+    SessionRetitled, SessionSportChanged, SessionObjectiveChanged."""
+
+    day: Day | None = Field(None, description="Move the session to this day of the week")
+    title: str | None = None
+    sport: str | None = None
+    objective_id: str | None = Field(None, description="Training sessions only")
+
+
+class TemplateSlotIn(Strict):
+    role: Literal["training", "volume"]
+    day: int = Field(..., ge=1, le=7, description="Day of the athlete's week: 1 is its first")
+    title: str | None = None
+    sport: str | None = None
+    objective_id: str | None = Field(None, description="Training sessions only")
+
+
+class WeekTemplateIn(Strict):
+    sessions: list[TemplateSlotIn] = Field(..., min_length=1, max_length=21)
+
+
+class WeekTemplateOut(BaseModel):
+    athlete_id: str
+    custom: bool = Field(..., description="False: the default template")
+    sessions: list[dict[str, Any]]
+
+
+class PlanEventOut(BaseModel):
+    event_id: str
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    source: dict[str, Any]
+    payload: dict[str, Any]
 
 
 class ConvertIn(Strict):

@@ -20,6 +20,7 @@ from services.domain.validation import (
 SEXES = ("female", "male", "unspecified")
 MASS_UNITS = ("kg", "lb")
 DISTANCE_UNITS = ("km", "mi")
+MAX_TEMPLATE_SESSIONS = 21
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 DEFAULT_PROFILE: dict[str, Any] = {
@@ -122,6 +123,7 @@ class Athlete(TrainingAggregate):
         coach_ids: set[str]
         custom_exercises: dict[str, dict[str, str]]
         deleted: bool
+        week_template: list[dict[str, Any]]  # absent until the athlete saves one
 
     class Registered(TrainingAggregate.Created):
         profile: dict[str, Any]
@@ -170,6 +172,14 @@ class Athlete(TrainingAggregate):
         def apply(self, agg: Athlete) -> None:
             agg.custom_exercises[self.exercise_id] = {"name": self.name, "category": self.category}
 
+    class WeekTemplateSaved(TrainingAggregate.Event):
+        """The athlete's own week: slots with a day of the week (1 = its first day)."""
+
+        sessions: list[dict[str, Any]]
+
+        def apply(self, agg: Athlete) -> None:
+            agg.week_template = [dict(s) for s in self.sessions]
+
     @classmethod
     def register(
         cls, ctx: Context, profile: dict[str, Any], athlete_id: UUID | None = None
@@ -212,6 +222,28 @@ class Athlete(TrainingAggregate):
             raise InvalidValue("no setting to change", "settings")
         validate_settings(changes)
         self._record(self.SettingsChanged, ctx, changes=changes)
+
+    def save_week_template(self, ctx: Context, sessions: list[dict[str, Any]]) -> None:
+        """``sessions``: role, day (1-7), title, sport, objective_id each."""
+        if self.seen_request(ctx):
+            return
+        if not sessions or len(sessions) > MAX_TEMPLATE_SESSIONS:
+            raise InvalidValue(f"a template has 1 to {MAX_TEMPLATE_SESSIONS} sessions",
+                               "sessions")
+        kept = []
+        for i, slot in enumerate(sessions):
+            field = f"sessions[{i}]"
+            check_choice(slot.get("role", ""), ("training", "volume"), f"{field}.role")
+            day = slot.get("day")
+            if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 7:
+                raise InvalidValue("a day of the week: 1 (its first day) to 7", f"{field}.day")
+            check_text(slot.get("title"), f"{field}.title", max_len=200)
+            check_text(slot.get("sport"), f"{field}.sport", max_len=60)
+            if slot["role"] == "volume" and slot.get("objective_id"):
+                raise InvalidValue("a volume session has no objective", f"{field}.objective_id")
+            kept.append({k: slot.get(k) for k in ("role", "day", "title", "sport",
+                                                  "objective_id")})
+        self._record(self.WeekTemplateSaved, ctx, sessions=kept)
 
     def grant_coach(self, ctx: Context, coach_id: str) -> None:
         if self.seen_request(ctx) or coach_id in self.coach_ids:
