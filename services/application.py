@@ -102,6 +102,10 @@ class Access:
 ANYONE = Access(None)
 
 
+def void(_: object) -> None:
+    """Drop a command's answer (``_change`` commands return nothing)."""
+
+
 class TrainingLog(Application[UUID]):
     """Commands of the training log.  ``access`` defaults to unrestricted (CLI, importers)."""
 
@@ -261,6 +265,28 @@ class TrainingLog(Application[UUID]):
         return self._change(
             Athlete, athlete_id, "athlete", access, lambda a: a.revoke_coach(ctx, str(coach_id))
         )
+
+    def grant_planning(self, ctx: Context, athlete_id: str, coach_id: str,
+                       access: Access = ANYONE) -> Athlete:
+        """Let a coach with read access plan: plans, objectives, conversions."""
+        return self._change(Athlete, athlete_id, "athlete", access,
+                            lambda a: a.grant_planning(ctx, coach_id))
+
+    def revoke_planning(self, ctx: Context, athlete_id: str, coach_id: str,
+                        access: Access = ANYONE) -> Athlete:
+        return self._change(Athlete, athlete_id, "athlete", access,
+                            lambda a: a.revoke_planning(ctx, coach_id))
+
+    def comment_on_session(self, ctx: Context, session_id: str, text: str) -> TrainingSession:
+        """A comment on a session (access checked by the caller: anyone who may read it)."""
+        return self._change(TrainingSession, session_id, "session", ANYONE,
+                            lambda t: void(t.add_comment(ctx, text)))
+
+    def comment_on_week(self, ctx: Context, athlete_id: str, week_start_day: date,
+                        text: str) -> WeeklyPlan:
+        """A comment on a planned week (access checked by the caller)."""
+        return self._change(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan", ANYONE,
+                            lambda p: void(p.add_comment(ctx, text)))
 
     def define_exercise(
         self, ctx: Context, athlete_id: str, name: str, category: str, access: Access = ANYONE
@@ -775,6 +801,41 @@ class TrainingLog(Application[UUID]):
                 ctx, athlete_id, metric, value, unit, observed_at, note, observation_id=i
             ),
         )
+
+    def record_check_in(
+        self,
+        ctx: Context,
+        athlete_id: str,
+        observed_at: datetime,
+        values: list[dict[str, Any]],
+        note: str | None = None,
+        access: Access = ANYONE,
+    ) -> list[Observation]:
+        """A daily check-in: one observation per value (metric, value, unit), all recorded or
+        none; with an idempotency key a retry returns the same observations."""
+        access.check(athlete_id, "athlete")
+        tz = self.athlete(athlete_id).profile["timezone"]
+        observed_at = in_zone(observed_at, tz, "observed_at")
+        ids = ([self.id_for("observation", f"{ctx.request_id}:{i}") for i in range(len(values))]
+               if ctx.request_id else [None] * len(values))
+        if ids[0] is not None and ids[0] in self.repository:
+            first = self.observation(ids[0])
+            first.seen_request(ctx)  # raises if the key was used for another request
+            return [self.observation(i) for i in ids if i is not None]
+        made = []
+        for i, (item, oid) in enumerate(zip(values, ids, strict=True)):
+            try:
+                made.append(Observation.record(ctx, athlete_id, item["metric"], item["value"],
+                                               item["unit"], observed_at, note,
+                                               observation_id=oid))
+            except DomainError as exc:
+                exc.field = f"values[{i}].{exc.field}" if exc.field else f"values[{i}]"
+                raise
+        metrics = [o.metric for o in made]
+        if len(set(metrics)) != len(metrics):
+            raise InvalidValue("each metric once per check-in", "values")
+        self.save(*made)
+        return made
 
     def observation(self, observation_id: UUID | str) -> Observation:
         return self.load(Observation, observation_id, "observation")

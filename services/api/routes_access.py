@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException
 from services.api import schemas as s
 from services.api.security import Caller, CallerDep
 from services.api.views import coach_out
+from services.domain.errors import NotFound
 
 router = APIRouter(tags=["access"])
 
@@ -77,3 +78,23 @@ def revoke_token(token_id: str, caller: CallerDep) -> None:
         raise HTTPException(404, "no such token")
     if not caller.runtime.tokens.revoke(token_id):
         raise HTTPException(409, "the token is already revoked")
+
+
+@router.get("/coaches/{coach_id}/athletes", response_model=list[s.RosterEntry],
+            summary="A coach's roster: the athletes who granted access (the admin, the coach)")
+def roster(coach_id: str, caller: CallerDep) -> list[s.RosterEntry]:
+    if not (caller.role == "admin" or caller.principal.principal_id == coach_id):
+        raise HTTPException(404, "no such coach")
+    app = caller.runtime.app
+    app.coach(coach_id)
+    out = []
+    for row in caller.runtime.directory.list("athlete", newest_first=False, limit=10_000):
+        try:
+            athlete = app.athlete(row["entity_id"])
+        except NotFound:  # erased, rows not yet purged
+            continue
+        if coach_id in athlete.coach_ids:
+            out.append(s.RosterEntry(athlete_id=str(athlete.id),
+                                     name=str(athlete.profile.get("name") or ""),
+                                     can_plan=coach_id in athlete.planners()))
+    return out

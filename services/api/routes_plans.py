@@ -24,7 +24,7 @@ router = APIRouter(tags=["plans"])
     summary="Plan a week (default: 3 training + 1 volume session)",
 )
 def plan_week(athlete_id: str, body: s.PlanIn, caller: CallerDep) -> s.PlanOut:
-    caller.check_write(athlete_id)
+    access = caller.plan_access(athlete_id)
     slots = [x.model_dump() for x in body.sessions] if body.sessions is not None else None
     plan = caller.runtime.app.plan_week(
         caller.ctx,
@@ -32,7 +32,7 @@ def plan_week(athlete_id: str, body: s.PlanIn, caller: CallerDep) -> s.PlanOut:
         body.week_start,
         slots,
         body.objective_ids,
-        access=caller.write_access,
+        access=access,
         repeat_from=body.repeat_from,
     )
     return plan_out(plan)
@@ -52,10 +52,10 @@ def get_week_template(athlete_id: str, caller: CallerDep) -> s.WeekTemplateOut:
             summary="Save the athlete's own week template (days, titles, sports, objectives)")
 def save_week_template(athlete_id: str, body: s.WeekTemplateIn,
                        caller: CallerDep) -> s.WeekTemplateOut:
-    caller.check_write(athlete_id, "plan")
+    access = caller.plan_access(athlete_id)
     athlete = caller.runtime.app.save_week_template(
         caller.ctx, athlete_id, [x.model_dump() for x in body.sessions],
-        access=caller.write_access)
+        access=access)
     return s.WeekTemplateOut(athlete_id=athlete_id, custom=True,
                              sessions=week_template(athlete))
 
@@ -83,10 +83,10 @@ def get_plan(athlete_id: str, week_start: date, caller: CallerDep) -> s.PlanOut:
 def add_planned_session(
     athlete_id: str, week_start: date, body: s.SlotIn, caller: CallerDep
 ) -> s.PlanOut:
-    caller.check_write(athlete_id, "plan")
+    access = caller.plan_access(athlete_id)
     app = caller.runtime.app
     app.add_planned_session(
-        caller.ctx, athlete_id, week_start, body.model_dump(), access=caller.write_access
+        caller.ctx, athlete_id, week_start, body.model_dump(), access=access
     )
     return plan_out(app.plan(athlete_id, week_start))
 
@@ -107,10 +107,10 @@ def plan_history(athlete_id: str, week_start: date, caller: CallerDep) -> list[s
 )
 def revise_planned_session(athlete_id: str, week_start: date, planned_session_id: str,
                            body: s.SlotPatch, caller: CallerDep) -> s.PlanOut:
-    caller.check_write(athlete_id, "plan")
+    access = caller.plan_access(athlete_id)
     return plan_out(caller.runtime.app.revise_planned_session(
         caller.ctx, athlete_id, week_start, planned_session_id,
-        body.model_dump(exclude_unset=True), access=caller.write_access))
+        body.model_dump(exclude_unset=True), access=access))
 
 
 @router.post(
@@ -120,7 +120,7 @@ def revise_planned_session(athlete_id: str, week_start: date, planned_session_id
 def cancel_planned_session(
     athlete_id: str, week_start: date, planned_session_id: str, body: s.ReasonIn, caller: CallerDep
 ) -> s.PlanOut:
-    caller.check_write(athlete_id, "plan")
+    access = caller.plan_access(athlete_id)
     return plan_out(
         caller.runtime.app.cancel_planned_session(
             caller.ctx,
@@ -128,7 +128,7 @@ def cancel_planned_session(
             week_start,
             planned_session_id,
             body.reason,
-            access=caller.write_access,
+            access=access,
         )
     )
 
@@ -144,7 +144,7 @@ def cancel_planned_session(
 def convert_volume_session(
     athlete_id: str, week_start: date, planned_session_id: str, body: s.ConvertIn, caller: CallerDep
 ) -> s.PlanOut:
-    caller.check_write(athlete_id, "plan")
+    access = caller.plan_access(athlete_id)
     if body.force and not (body.reason or "").strip():
         raise InvalidValue("a forced conversion needs a reason", "reason")
     view = answer(caller, "readiness", athlete_id, None, None)
@@ -155,8 +155,18 @@ def convert_volume_session(
             week_start,
             planned_session_id,
             body.objective_id,
-            access=caller.write_access,
+            access=access,
             readiness=(view["verdict"], view["line"]),
             reason=body.reason if body.force else None,
         )
     )
+
+
+@router.post("/athletes/{athlete_id}/plans/{week_start}/comments", status_code=201,
+             response_model=s.PlanOut,
+             summary="Comment on a planned week (the athlete, the admin, a coach with access)")
+def comment_on_week(athlete_id: str, week_start: date, body: s.CommentIn,
+                    caller: CallerDep) -> s.PlanOut:
+    caller.check_comment(athlete_id, "plan")
+    return plan_out(caller.runtime.app.comment_on_week(caller.ctx, athlete_id, week_start,
+                                                       body.text))

@@ -93,6 +93,7 @@ class AthleteOut(BaseModel):
     profile: dict[str, Any]
     settings: dict[str, Any]
     coach_ids: list[str]
+    planner_ids: list[str] = Field([], description="Coaches who may also plan")
     custom_exercises: dict[str, dict[str, str]]
     created_at: datetime
     version: int
@@ -301,12 +302,24 @@ class ConvertIn(Strict):
     )
 
 
+class CommentIn(Strict):
+    text: str = Field(..., min_length=1, max_length=4000, examples=["Great depth on set 3"])
+
+
 class PlanOut(BaseModel):
     plan_id: str
     athlete_id: str
     week_start: date
     sessions: list[dict[str, Any]]
+    comments: list[dict[str, Any]] = Field(
+        [], description="The athlete's and coaches' comments on the week: text, by, at")
     version: int
+
+
+class RosterEntry(BaseModel):
+    athlete_id: str
+    name: str
+    can_plan: bool = Field(..., description="The athlete granted this coach planning")
 
 
 # ------------------------------------------------------------------ sessions and sets
@@ -422,6 +435,8 @@ class SessionOut(BaseModel):
     max_hr: float | None
     notes: str | None
     sets: list[SetOut]
+    comments: list[dict[str, Any]] = Field(
+        [], description="The athlete's and coaches' comments: text, by, at")
     version: int
 
 
@@ -443,6 +458,21 @@ class ObservationIn(Strict):
     note: str | None = None
 
 
+class CheckInValue(Strict):
+    metric: str = Field(..., examples=["deep_work_hours"],
+                        description="Built in (sleep_hours, body_mass, resting_hr, hrv_rmssd…) "
+                        "or custom: a lower-case letter, then lower-case letters, digits, _")
+    value: float = Field(..., examples=[3.5])
+    unit: str = Field(..., examples=["h"], description="body_mass: kg or lb")
+
+
+class CheckInIn(Strict):
+    observed_at: Moment = Field(..., description=LOCAL_TIME,
+                                examples=["2026-11-24T07:00:00+00:00"])
+    values: list[CheckInValue] = Field(..., min_length=1, max_length=30)
+    note: str | None = None
+
+
 class ObservationPatch(Strict):
     value: float
     unit: str
@@ -459,3 +489,7 @@ class ObservationOut(BaseModel):
     note: str | None
     retracted: bool
     version: int
+
+
+class CheckInOut(BaseModel):
+    observations: list[ObservationOut]

@@ -124,6 +124,7 @@ class Athlete(TrainingAggregate):
         custom_exercises: dict[str, dict[str, str]]
         deleted: bool
         week_template: list[dict[str, Any]]  # absent until the athlete saves one
+        planner_ids: set[str]  # coaches who may plan; absent until the first grant
 
     class Registered(TrainingAggregate.Created):
         profile: dict[str, Any]
@@ -163,6 +164,21 @@ class Athlete(TrainingAggregate):
 
         def apply(self, agg: Athlete) -> None:
             agg.coach_ids.discard(self.coach_id)
+            getattr(agg, "planner_ids", set()).discard(self.coach_id)
+
+    class CoachPlanningGranted(TrainingAggregate.Event):
+        """A coach with read access may also plan: plans, objectives, conversions."""
+
+        coach_id: str
+
+        def apply(self, agg: Athlete) -> None:
+            agg.planner_ids = {*getattr(agg, "planner_ids", set()), self.coach_id}
+
+    class CoachPlanningRevoked(TrainingAggregate.Event):
+        coach_id: str
+
+        def apply(self, agg: Athlete) -> None:
+            getattr(agg, "planner_ids", set()).discard(self.coach_id)
 
     class CustomExerciseDefined(TrainingAggregate.Event):
         exercise_id: str
@@ -249,6 +265,24 @@ class Athlete(TrainingAggregate):
         if self.seen_request(ctx) or coach_id in self.coach_ids:
             return
         self._record(self.CoachGranted, ctx, coach_id=coach_id)
+
+    def planners(self) -> set[str]:
+        """The coaches who may plan for the athlete."""
+        return set(getattr(self, "planner_ids", set()))
+
+    def grant_planning(self, ctx: Context, coach_id: str) -> None:
+        if self.seen_request(ctx) or coach_id in self.planners():
+            return
+        if coach_id not in self.coach_ids:
+            raise StateConflict("grant the coach read access first", "coach_id")
+        self._record(self.CoachPlanningGranted, ctx, coach_id=coach_id)
+
+    def revoke_planning(self, ctx: Context, coach_id: str) -> None:
+        if self.seen_request(ctx):
+            return
+        if coach_id not in self.planners():
+            raise StateConflict("this coach may not plan for the athlete", "coach_id")
+        self._record(self.CoachPlanningRevoked, ctx, coach_id=coach_id)
 
     def revoke_coach(self, ctx: Context, coach_id: str) -> None:
         if self.seen_request(ctx):
