@@ -121,6 +121,21 @@ class TokenOut(BaseModel):
     label: str | None
     created_at: str
     revoked_at: str | None
+    last_used_at: str | None = Field(
+        None, description="When it last signed a request in (to within a few seconds)")
+
+
+class SignInLinkOut(BaseModel):
+    url: str = Field(..., description="Open once, on the device to sign in, before it expires; "
+                     "the secret is in the fragment (never sent to a server by a browser)")
+    secret: str = Field(..., description="The page sends it to `POST /sign-in/{secret}`")
+    expires_at: datetime
+
+
+class SignedIn(BaseModel):
+    athlete_id: str
+    token_id: str = Field(..., description="Sign out: `DELETE /tokens/{token_id}`")
+    token: str = Field(..., description="This device's own token, shown once")
 
 
 class CoachIn(Strict):

@@ -135,6 +135,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", A + "/grants/{coach_id}/planning"): Spec("write"),
     ("DELETE", A + "/grants/{coach_id}/planning"): Spec("write"),
     ("GET", "/coaches/{coach_id}/athletes"): Spec("coach-tokens"),
+    ("POST", A + "/sign-in-links"): Spec("comment"),  # whoever may read A
+    ("POST", "/sign-in/{secret}"): Spec("public"),  # a fresh link each time (World.fresh)
     ("POST", "/sessions/{session_id}/comments"): Spec("comment", {"text": "Nice depth"}),
     ("POST", A + "/check-ins"): Spec("write", {"observed_at": "{an_hour_ago}", "values": [
         {"metric": "sleep_hours", "value": 7, "unit": "h"}]}),
@@ -288,6 +290,9 @@ class World:
                                             planning=path.endswith("/planning"))["coach_id"]
         if "token_id" in placeholders:
             values |= self.token()
+        if "secret" in placeholders:
+            values["secret"] = created(self.client.post(
+                f"/athletes/{self.values['athlete_id']}/sign-in-links", headers=ADMIN))["secret"]
         return values
 
 
@@ -377,7 +382,8 @@ def test_access(client: TestClient, runtime: Runtime, world: World, route: tuple
         expected = EXPECT[spec.kind][role]
     needed = placeholders(path, spec.body, spec.query)
     succeeds_and_writes = expected == OK and spec.kind in WRITES
-    values = world.fresh(needed, path) if succeeds_and_writes else world.values
+    values = (world.fresh(needed, path) if succeeds_and_writes or "secret" in needed
+              else world.values)
     headers = world.headers[role]
     if spec.kind == "erase" and expected == OK:  # never erase the world's athlete A
         fresh_id, fresh_token = new_athlete(client, "Erased")
