@@ -44,6 +44,8 @@ def test_a_volume_session_is_missed_only_after_its_day(client: TestClient) -> No
     plan = a.plan(monday)
     thursday = monday + timedelta(days=3)
     assert week_row(a, monday, thursday)["missed"] == ["training", "training"]
+    wednesday = monday + timedelta(days=2)  # its slot is not missed while the day lasts
+    assert week_row(a, monday, wednesday)["missed"] == ["training"]
 
     volume = next(s for s in plan["sessions"] if s["role"] == "volume")
     a.post(f"/athletes/{a.id}/plans/{monday}/sessions/{volume['planned_session_id']}",
