@@ -216,7 +216,8 @@ def week_row(plan: WeeklyPlan, sessions: Sequence[SessionRow], day: date | None,
 
     A slot is done by a session of that week linked to it (a session of another week does
     not make up for it); training slots count as done when that session was training.
-    Cancelled slots are out; in the week of ``day``, slots on later days are not due yet.
+    Cancelled slots are out; in the week of ``day``, slots on later days are not due yet, and
+    a slot of ``day`` itself is not missed while its day lasts.
     """
     end = plan.week_start + timedelta(days=6)
     if day is not None and day < end:
@@ -235,5 +236,6 @@ def week_row(plan: WeeklyPlan, sessions: Sequence[SessionRow], day: date | None,
         "training_planned": len(training), "training_done": len(training_done),
         "volume_planned": sum(1 for s in due if s["role"] == "volume"),
         "converted": sum(1 for s in slots if s.get("converted")),
-        "missed": [s.get("title") or s["role"] for s in due if s not in done],
+        "missed": [s.get("title") or s["role"] for s in due if s not in done
+                   and not (day is not None and s.get("day") == day.isoformat())],
     }

@@ -181,6 +181,7 @@ def explain_readiness(history: AthleteHistory, day: date, index: EventIndex,
                 "planned_session_id": slot["planned_session_id"], "title": slot.get("title"),
                 "session_id": use_session(done.session_id) if done else None,
                 "counted_as_done": bool(done and done.classification == "training"),
+                **({"conversion": slot["conversion"]} if slot.get("conversion") else {}),
             })
         weeks_in.append({"week_start": plan.week_start.isoformat(), "plan_id": str(plan.id),
                          "training_slots": slots})

@@ -28,7 +28,7 @@ from services.domain.errors import DomainError, InvalidValue, NotFound, StateCon
 from services.domain.exercises import get_exercise, is_custom_exercise_id, new_custom_exercise_id
 from services.domain.goal import Goal
 from services.domain.observation import Observation
-from services.domain.plan import DEFAULT_TEMPLATE, WeeklyPlan, plan_id_for
+from services.domain.plan import WeeklyPlan, plan_id_for, template_slots, week_template
 from services.domain.session import TrainingSession
 from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
@@ -102,6 +102,10 @@ class Access:
 
 
 ANYONE = Access(None)
+
+
+def void(_: object) -> None:
+    """Drop a command's answer (``_change`` commands return nothing)."""
 
 
 class TrainingLog(Application[UUID]):
@@ -264,6 +268,28 @@ class TrainingLog(Application[UUID]):
             Athlete, athlete_id, "athlete", access, lambda a: a.revoke_coach(ctx, str(coach_id))
         )
 
+    def grant_planning(self, ctx: Context, athlete_id: str, coach_id: str,
+                       access: Access = ANYONE) -> Athlete:
+        """Let a coach with read access plan: plans, objectives, conversions."""
+        return self._change(Athlete, athlete_id, "athlete", access,
+                            lambda a: a.grant_planning(ctx, coach_id))
+
+    def revoke_planning(self, ctx: Context, athlete_id: str, coach_id: str,
+                        access: Access = ANYONE) -> Athlete:
+        return self._change(Athlete, athlete_id, "athlete", access,
+                            lambda a: a.revoke_planning(ctx, coach_id))
+
+    def comment_on_session(self, ctx: Context, session_id: str, text: str) -> TrainingSession:
+        """A comment on a session (access checked by the caller: anyone who may read it)."""
+        return self._change(TrainingSession, session_id, "session", ANYONE,
+                            lambda t: void(t.add_comment(ctx, text)))
+
+    def comment_on_week(self, ctx: Context, athlete_id: str, week_start_day: date,
+                        text: str) -> WeeklyPlan:
+        """A comment on a planned week (access checked by the caller)."""
+        return self._change(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan", ANYONE,
+                            lambda p: void(p.add_comment(ctx, text)))
+
     def define_exercise(
         self, ctx: Context, athlete_id: str, name: str, category: str, access: Access = ANYONE
     ) -> str:
@@ -305,14 +331,31 @@ class TrainingLog(Application[UUID]):
         metric = fields["metric"]
         if metric.get("kind") == "e1rm" and metric.get("exercise_id"):
             self.resolve_exercise(athlete, metric["exercise_id"])
+        today = local_day(ctx.recorded_at or ctx.now, athlete.profile["timezone"])
         return self._create(
-            Goal, "goal", ctx, lambda i: Goal.set(ctx, athlete_id, goal_id=i, **fields)
+            Goal, "goal", ctx,
+            lambda i: Goal.set(ctx, athlete_id, goal_id=i, today=today, **fields),
         )
 
     def revise_goal(
-        self, ctx: Context, goal_id: str, changes: dict[str, Any], access: Access = ANYONE
+        self,
+        ctx: Context,
+        goal_id: str,
+        changes: dict[str, Any],
+        access: Access = ANYONE,
+        has_values: bool = False,
     ) -> Goal:
-        return self._change(Goal, goal_id, "goal", access, lambda g: g.revise(ctx, changes))
+        """Revise a goal; ``has_values``: its metric has values (then it stays as it is)."""
+        goal = self.load(Goal, goal_id, "goal")
+        access.check(goal.athlete_id, "goal")
+        athlete = self.athlete(goal.athlete_id)
+        metric = changes.get("metric") or {}
+        if metric.get("kind") == "e1rm" and metric.get("exercise_id"):
+            self.resolve_exercise(athlete, metric["exercise_id"])
+        set_on = local_day(goal.created_on, athlete.profile["timezone"])
+        return self._change(
+            Goal, goal_id, "goal", access, lambda g: g.revise(ctx, changes, set_on, has_values)
+        )
 
     def achieve_goal(
         self,
@@ -349,20 +392,22 @@ class TrainingLog(Application[UUID]):
         slots: list[dict[str, Any]] | None = None,
         objective_ids: list[str] | None = None,
         access: Access = ANYONE,
+        repeat_from: date | None = None,
     ) -> WeeklyPlan:
-        """Plan a week; without ``slots`` the default template (3 training + 1 volume) is
-        used, its training sessions tied in order to ``objective_ids``."""
+        """Plan a week: ``slots``, or the sessions of the week starting ``repeat_from``, or
+        the athlete's template (default: training on days 1, 3, 5 and volume on day 6), its
+        training sessions without an objective tied in order to ``objective_ids``."""
         access.check(athlete_id, "athlete")
         athlete = self.athlete(athlete_id)
         first_day = athlete.profile["first_day_of_week"]
         if week_start(week_start_day, first_day) != week_start_day:
             raise InvalidValue(f"the athlete's weeks start on {first_day}", "week_start")
-        if slots is None:
-            objectives = list(objective_ids or [])
-            slots = []
-            for role in DEFAULT_TEMPLATE:
-                objective = objectives.pop(0) if role == "training" and objectives else None
-                slots.append({"role": role, "objective_id": objective})
+        if slots is not None and repeat_from is not None:
+            raise InvalidValue("give the sessions or a week to repeat, not both", "repeat_from")
+        if repeat_from is not None:
+            slots = self._repeated_slots(athlete_id, repeat_from, week_start_day)
+        elif slots is None:
+            slots = template_slots(week_template(athlete), week_start_day, objective_ids)
         for i, slot in enumerate(slots):
             self._check_objective(
                 athlete_id, slot.get("objective_id"), f"sessions[{i}].objective_id"
@@ -382,6 +427,38 @@ class TrainingLog(Application[UUID]):
         raise StateConflict(
             "this week is already planned: add or cancel sessions instead", "week_start"
         )
+
+    def _repeated_slots(self, athlete_id: str, source: date, target: date) -> list[dict[str, Any]]:
+        """The sessions of a planned week (not the cancelled ones), on the same days of the
+        target week."""
+        try:
+            plan = self.plan(athlete_id, source)
+        except NotFound:
+            raise InvalidValue(f"the week of {source} has no plan", "repeat_from") from None
+        shift = target - source
+        return [{"role": s["role"], "objective_id": s.get("objective_id"),
+                 "day": date.fromisoformat(s["day"]) + shift if s.get("day") else None,
+                 "title": s.get("title"), "sport": s.get("sport"), "steps": s.get("steps")}
+                for s in plan.sessions.values() if not s.get("cancelled")]
+
+    def save_week_template(self, ctx: Context, athlete_id: str, sessions: list[dict[str, Any]],
+                           access: Access = ANYONE) -> Athlete:
+        """The athlete's own week, used when a week is planned without sessions."""
+        access.check(athlete_id, "athlete")
+        for i, slot in enumerate(sessions):
+            self._check_objective(athlete_id, slot.get("objective_id"),
+                                  f"sessions[{i}].objective_id")
+        return self._change(Athlete, athlete_id, "athlete", access,
+                            lambda a: a.save_week_template(ctx, sessions))
+
+    def revise_planned_session(self, ctx: Context, athlete_id: str, week_start_day: date,
+                               planned_session_id: str, changes: dict[str, Any],
+                               access: Access = ANYONE) -> WeeklyPlan:
+        """Move, retitle, change the sport or objective of a planned session."""
+        access.check(athlete_id, "plan")
+        self._check_objective(athlete_id, changes.get("objective_id"), "objective_id")
+        return self._change(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan", access,
+                            lambda p: p.revise_session(ctx, planned_session_id, changes))
 
     def plan(self, athlete_id: str, week_start_day: date) -> WeeklyPlan:
         return self.load(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan")
@@ -431,14 +508,18 @@ class TrainingLog(Application[UUID]):
         planned_session_id: str,
         objective_id: str | None,
         access: Access = ANYONE,
+        readiness: tuple[str, str] | None = None,
+        reason: str | None = None,
     ) -> WeeklyPlan:
+        """Convert a volume session (see ``WeeklyPlan.convert_volume_session``)."""
         self._check_objective(athlete_id, objective_id, "objective_id")
         return self._change(
             WeeklyPlan,
             plan_id_for(athlete_id, week_start_day),
             "plan",
             access,
-            lambda p: p.convert_volume_session(ctx, planned_session_id, objective_id),
+            lambda p: p.convert_volume_session(
+                ctx, planned_session_id, objective_id, readiness, reason),
         )
 
     def plan_device_workout(self, ctx: Context, athlete_id: str, created_at: datetime,
@@ -838,6 +919,41 @@ class TrainingLog(Application[UUID]):
                 ctx, athlete_id, metric, value, unit, observed_at, note, observation_id=i
             ),
         )
+
+    def record_check_in(
+        self,
+        ctx: Context,
+        athlete_id: str,
+        observed_at: datetime,
+        values: list[dict[str, Any]],
+        note: str | None = None,
+        access: Access = ANYONE,
+    ) -> list[Observation]:
+        """A daily check-in: one observation per value (metric, value, unit), all recorded or
+        none; with an idempotency key a retry returns the same observations."""
+        access.check(athlete_id, "athlete")
+        tz = self.athlete(athlete_id).profile["timezone"]
+        observed_at = in_zone(observed_at, tz, "observed_at")
+        ids = ([self.id_for("observation", f"{ctx.request_id}:{i}") for i in range(len(values))]
+               if ctx.request_id else [None] * len(values))
+        if ids[0] is not None and ids[0] in self.repository:
+            first = self.observation(ids[0])
+            first.seen_request(ctx)  # raises if the key was used for another request
+            return [self.observation(i) for i in ids if i is not None]
+        made = []
+        for i, (item, oid) in enumerate(zip(values, ids, strict=True)):
+            try:
+                made.append(Observation.record(ctx, athlete_id, item["metric"], item["value"],
+                                               item["unit"], observed_at, note,
+                                               observation_id=oid))
+            except DomainError as exc:
+                exc.field = f"values[{i}].{exc.field}" if exc.field else f"values[{i}]"
+                raise
+        metrics = [o.metric for o in made]
+        if len(set(metrics)) != len(metrics):
+            raise InvalidValue("each metric once per check-in", "values")
+        self.save(*made)
+        return made
 
     def observation(self, observation_id: UUID | str) -> Observation:
         return self.load(Observation, observation_id, "observation")

@@ -1,4 +1,4 @@
-"""The ``trainledger`` command line.
+"""The trainledger command line.
 
   trainledger serve [--host H] [--port P] [--data-dir D]   run the API on embedded defaults
   trainledger serve --kafka HOST:PORT                      ... with relay and projections on Kafka
@@ -40,25 +40,83 @@ class CliError(Exception):
     """A user-facing failure: printed without a traceback, exit status 2."""
 
 
+SQLITE_FILE = "trainledger.sqlite3"
+POINT_ELSEWHERE = ("point to a store with --data-dir DIR, or TRAINLEDGER_DATA_DIR (SQLite) or "
+                   "TRAINLEDGER_DATABASE_URL (PostgreSQL)")
+
+
 def _runtime(args: argparse.Namespace) -> Runtime:
     return open_runtime(Settings.from_env(args.data_dir))
+
+
+def _existing_runtime(args: argparse.Namespace) -> Runtime:
+    """The store of a read command: never created by it (an empty one would answer with
+    nothing, silently, from the wrong folder)."""
+    settings = Settings.from_env(args.data_dir)
+    if settings.database_url:
+        if not _postgres_store_exists(settings):
+            raise CliError(f"no trainledger store in PostgreSQL at "
+                           f"{masked_url(settings.database_url)}: {POINT_ELSEWHERE}")
+    else:
+        db = settings.data_dir / SQLITE_FILE
+        if not db.is_file():
+            raise CliError(f"no trainledger store in {settings.data_dir.resolve()} (looked for "
+                           f"{db.resolve()}): {POINT_ELSEWHERE}")
+    return open_runtime(settings)
+
+
+def _postgres_store_exists(settings: Settings) -> bool:
+    import psycopg
+
+    from services.config import postgres_env
+
+    env = postgres_env(settings.database_url or "")
+    try:
+        with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
+                             port=int(env["POSTGRES_PORT"]), user=env["POSTGRES_USER"],
+                             password=env["POSTGRES_PASSWORD"] or None,
+                             connect_timeout=5) as conn:
+            row = conn.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = "
+                               "%s AND table_name = 'trainledger_events'",
+                               (env["POSTGRES_SCHEMA"] or "public",)).fetchone()
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CliError(f"cannot reach PostgreSQL at {masked_url(settings.database_url or '')}:"
+                       f" {first}") from None
+    return row is not None
 
 
 def _admin_ctx() -> Context:
     return Context(Source("admin", principal_id="cli"))
 
 
-def resolve_athlete(rt: Runtime, athlete_id: str | None) -> str:
-    """The given athlete, or the only one on a single-athlete install."""
-    if athlete_id:
-        rt.app.athlete(athlete_id)
-        return athlete_id
-    rows = rt.directory.list("athlete", limit=2)
+def resolve_athlete(rt: Runtime, athlete: str | None) -> str:
+    """The athlete named by ``--athlete`` (an id, a unique prefix of one, or the exact name),
+    or the only one on a single-athlete install."""
+    rows = rt.directory.list("athlete", newest_first=False, limit=10_000)
+    if athlete:
+        found = ([r for r in rows if r["entity_id"] == athlete]
+                 or [r for r in rows if str(r["entity_id"]).startswith(athlete.lower())]
+                 or [r for r in rows if r["label"] == athlete])
+        if len(found) == 1:
+            return str(found[0]["entity_id"])
+        if not found:
+            raise CliError(f"no athlete {athlete!r} here (an id, a unique start of one, or the "
+                           "exact name; `trainledger athletes list` shows them)")
+        raise CliError(f"{athlete!r} matches {len(found)} athletes: "
+                       + ", ".join(f"{r['entity_id']} ({r['label']})" for r in found[:5])
+                       + "; give more of the id")
     if len(rows) == 1:
         return str(rows[0]["entity_id"])
     if not rows:
         raise CliError("no athlete yet: create one with `trainledger athletes add NAME`")
-    raise CliError("several athletes here: say which with --athlete ID")
+    raise CliError("several athletes here: say which with --athlete ID (or a unique start of "
+                   "it, or the exact name)")
+
+
+def progress_shown() -> bool:
+    """Progress bars only on a terminal, never into pipes and logs."""
+    return sys.stderr.isatty()
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -156,7 +214,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     rt = _runtime(args)
     try:
-        result = seed_demo(rt.app, progress=lambda line: print(f"  {line}", flush=True))
+        result = seed_demo(rt.app, progress=lambda line: print(
+            f"  {line}", file=sys.stderr, flush=True) if progress_shown() else None)
         tokens = rt.tokens.list_for(result.athlete_id)
         verb = "seeded" if result.created else "already seeded; nothing duplicated for"
         print(f"demo {verb}: athlete {result.athlete_id}, {result.sessions} sessions")
@@ -193,25 +252,31 @@ def cmd_athletes_add(args: argparse.Namespace) -> int:
 
 
 def cmd_athletes_list(args: argparse.Namespace) -> int:
-    rt = _runtime(args)
+    rt = _existing_runtime(args)
     try:
-        for row in rt.directory.list("athlete", newest_first=False, limit=10_000):
+        rows = rt.directory.list("athlete", newest_first=False, limit=10_000)
+        print(f"{'id':36s}  name")
+        for row in rows:
             print(f"{row['entity_id']}  {row['label']}")
     finally:
         rt.close()
     return 0
 
 
+SESSIONS_ROW = "{:36s}  {:16s}  {:18s}  {:>8s}  {:9s}  {}"
+
+
 def cmd_sessions(args: argparse.Namespace) -> int:
-    rt = _runtime(args)
+    rt = _existing_runtime(args)
     try:
         athlete_id = resolve_athlete(rt, args.athlete)
+        print(SESSIONS_ROW.format("id", "date", "sport", "duration", "status", "title"))
         for row in rt.directory.list("session", athlete_id, limit=args.limit):
             s = rt.app.session(row["entity_id"])
-            rpe = "-" if s.session_rpe is None else f"{s.session_rpe:g}"
             started = s.started_at.astimezone(ZoneInfo(s.timezone))
-            print(f"{started:%Y-%m-%d %H:%M}  {s.status:9s} {s.planned_role:9s} "
-                  f"{len(s.sets):3d} sets  RPE {rpe:>3s}  {s.title or ''}")
+            minutes = "-" if s.duration_min is None else f"{s.duration_min:.0f} min"
+            print(SESSIONS_ROW.format(str(s.id), f"{started:%Y-%m-%d %H:%M}", s.sport[:18],
+                                      minutes, s.status, s.title or ""))
     finally:
         rt.close()
     return 0
@@ -232,7 +297,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise CliError("no FIT files found in " + ", ".join(args.paths))
 
         def progress(i: int, n: int, path: Path, result: Any) -> None:
-            if args.json:
+            if args.json or not progress_shown():
                 return
             bar = "#" * (30 * i // n)
             print(f"\r[{bar:<30}] {i}/{n} {result['status']:9s} {path.name[:40]:<40}",
@@ -296,7 +361,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from services.domain.errors import NotFound
     from services.export import Exported, export_athlete
 
-    rt = _runtime(args)
+    rt = _existing_runtime(args)
     try:
         try:
             athlete_id = resolve_athlete(rt, args.athlete)
@@ -306,6 +371,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         out = Path(args.out or f"trainledger-export-{athlete_id}")
 
         def progress(i: int, n: int, item: Exported) -> None:
+            if not progress_shown():
+                return
             what = "events" if item.path.suffix == ".jsonl" else "rows"
             print(f"\rexporting [{i}/{n}] {item.path.name} ({item.lines} {what})".ljust(60),
                   end="" if i < n else "\n", file=sys.stderr, flush=True)
@@ -325,8 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--data-dir", default=argparse.SUPPRESS)
     serve.add_argument("--kafka", metavar="HOST:PORT",
                        help="run relay and projections on this Kafka cluster, in this process")
@@ -361,18 +429,18 @@ def build_parser() -> argparse.ArgumentParser:
     athletes = sub.add_parser("athletes", help="manage athletes")
     asub = athletes.add_subparsers(dest="action", required=True)
     add = asub.add_parser("add", help="create an athlete and print its token")
-    add.add_argument("name")
-    add.add_argument("--sex", choices=("female", "male", "unspecified"))
-    add.add_argument("--birth-year", type=int)
+    add.add_argument("name", help="the athlete's name")
+    add.add_argument("--sex", choices=("female", "male", "unspecified"), help="for HR zones")
+    add.add_argument("--birth-year", type=int, help="e.g. 1990")
     add.add_argument("--body-mass", type=float, help="in --mass-unit (default kg)")
-    add.add_argument("--max-hr", type=int)
-    add.add_argument("--resting-hr", type=int)
+    add.add_argument("--max-hr", type=int, help="maximum heart rate, bpm")
+    add.add_argument("--resting-hr", type=int, help="resting heart rate, bpm")
     add.add_argument("--timezone", help="e.g. Europe/London (default UTC)")
-    add.add_argument("--mass-unit", choices=("kg", "lb"))
-    add.add_argument("--distance-unit", choices=("km", "mi"))
+    add.add_argument("--mass-unit", choices=("kg", "lb"), help="unit shown and entered")
+    add.add_argument("--distance-unit", choices=("km", "mi"), help="unit shown and entered")
     add.add_argument("--first-day-of-week",
                      choices=("monday", "tuesday", "wednesday", "thursday", "friday",
-                              "saturday", "sunday"))
+                              "saturday", "sunday"), help="the day weeks start on")
     add.add_argument("--data-dir", default=argparse.SUPPRESS)
     add.set_defaults(func=cmd_athletes_add)
     lst = asub.add_parser("list", help="list athletes")
@@ -380,8 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     lst.set_defaults(func=cmd_athletes_list)
 
     imp = sub.add_parser("import", help="import FIT files (files or folders, recursive)")
-    imp.add_argument("paths", nargs="+", metavar="PATH")
-    imp.add_argument("--athlete", help="athlete id (optional with a single athlete)")
+    imp.add_argument("paths", nargs="+", metavar="PATH", help="FIT files or folders")
+    imp.add_argument("--athlete", help=ATHLETE_HELP)
     imp.add_argument("--json", action="store_true", help="per-file results as JSON")
     imp.add_argument("--salvage", action="store_true",
                      help="import the readable part of damaged files (CRC not checked)")
@@ -389,15 +457,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
 
     watch = sub.add_parser("watch", help="import FIT files as they appear in a folder")
-    watch.add_argument("folder", metavar="DIR")
-    watch.add_argument("--athlete", help="athlete id (optional with a single athlete)")
+    watch.add_argument("folder", metavar="DIR", help="the folder to watch")
+    watch.add_argument("--athlete", help=ATHLETE_HELP)
     watch.add_argument("--interval", type=float, default=2.0, help="seconds between scans")
     watch.add_argument("--data-dir", default=argparse.SUPPRESS)
     watch.set_defaults(func=cmd_watch)
 
     sessions = sub.add_parser("sessions", help="list an athlete's recent sessions")
-    sessions.add_argument("--athlete", help="athlete id (optional with a single athlete)")
-    sessions.add_argument("--limit", type=int, default=20)
+    sessions.add_argument("--athlete", help=ATHLETE_HELP)
+    sessions.add_argument("--limit", type=int, default=20,
+                          help="how many, newest first (default 20)")
     sessions.add_argument("--data-dir", default=argparse.SUPPRESS)
     sessions.set_defaults(func=cmd_sessions)
 
@@ -405,14 +474,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="export an athlete's events (JSON Lines) and views "
                                            "(CSV) into a folder")
-    export.add_argument("--athlete", help="athlete id (optional with a single athlete)")
+    export.add_argument("--athlete", help=ATHLETE_HELP)
     export.add_argument("--out", metavar="DIR",
                         help="folder to write into (default ./trainledger-export-<athlete id>)")
     export.add_argument("--views", nargs="+", metavar="NAME", choices=list(VIEWS),
                         help=f"views to export (default all: {', '.join(VIEWS)})")
     export.add_argument("--data-dir", default=argparse.SUPPRESS)
     export.set_defaults(func=cmd_export)
+    _fill_help(parser)
     return parser
+
+
+ATHLETE_HELP = ("athlete id, a unique start of one, or the exact name (optional with a single "
+                "athlete)")
+COMMON_HELP = {
+    "--data-dir": "data directory (default ./trainledger-data; or TRAINLEDGER_DATA_DIR)",
+    "--kafka": "Kafka bootstrap server (or TRAINLEDGER_KAFKA_BOOTSTRAP)",
+}
+
+
+def _fill_help(parser: argparse.ArgumentParser) -> None:
+    """The options every subcommand repeats get the same help."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _fill_help(sub)
+        elif action.help is None:
+            for flag in action.option_strings:
+                if flag in COMMON_HELP:
+                    action.help = COMMON_HELP[flag]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -70,7 +70,7 @@ def add_parsers(sub: Any, runtime: Callable[[Any], Runtime]) -> None:
     r.add_argument("--data-dir", default=argparse.SUPPRESS)
     r.set_defaults(func=lambda args: cmd_restore(args, runtime))
     e = sub.add_parser("erase", help="erase an athlete for good (right to erasure)")
-    e.add_argument("athlete_id")
+    e.add_argument("athlete_id", help="the athlete's full id")
     e.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     e.add_argument("--data-dir", default=argparse.SUPPRESS)
     e.set_defaults(func=cmd_erase)

@@ -94,7 +94,8 @@ def add_parser(sub: Any, runtime: Callable[[Any], Runtime]) -> None:
         return call
 
     dl = sub.add_parser("dead-letters", help="events views parked: list, retry or drop them",
-                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                        description=(__doc__ or "").replace("``", ""),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     dsub = dl.add_subparsers(dest="action", required=True)
     for action, command, text in (("list", cmd_list, "list parked events"),
                                   ("retry", cmd_retry, "feed parked events to the view again"),

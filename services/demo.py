@@ -1,5 +1,8 @@
 """A realistic 12-week training block for one athlete, seeded through the application commands.
 
+The block ends with the current week (planned, its sessions up to yesterday); run again on a
+later day, the block runs on to that day's week, so the demo always shows its story now.
+
 Three training sessions a week (squat, bench press, deadlift, each tied to its objective) and
 one volume session of accessory work; from week 7 the volume session is converted into a
 second bench-press training session.  Week 2 is hard (it shows in resting HR and HRV) and one
@@ -66,6 +69,7 @@ class Seeder:
         self.app = app
         self.progress = progress
         self.rng = random.Random(2026)  # noqa: S311 - demo data, not security
+        self.last_day: date | None = None  # of the latest session seeded
 
     def ctx(self, key: str, at: datetime) -> Context:
         request_id = str(uuid5(NAMESPACE_URL, f"trainledger:demo:{key}"))
@@ -89,17 +93,30 @@ class Seeder:
             first_monday = existing.created_on.astimezone(ZoneInfo(TZ)).date() + timedelta(days=1)
             created = False
         except NotFound:
-            first_monday = week_start(today) - timedelta(weeks=WEEKS)
+            first_monday = week_start(today) - timedelta(weeks=WEEKS - 1)
             created = True
         athlete = self.athlete(first_monday)
         aid = str(athlete.id)
         goals = self.goals(aid, first_monday)
         sessions = 0
-        for week in range(WEEKS):
+        weeks = (week_start(today) - first_monday).days // 7 + 1  # up to this week
+        self.last_day = None
+        for week in range(weeks):
             monday = first_monday + timedelta(weeks=week)
             sessions += self.week(aid, week, monday, goals, today)
-            self.progress(f"week {week + 1:2d}/{WEEKS} seeded")
+            self.progress(f"week {week + 1:2d}/{weeks} seeded")
+        sessions += self.easy_day(aid, today)
         return DemoResult(aid, sessions, created)
+
+    def easy_day(self, aid: str, today: date) -> int:
+        """An easy walk yesterday when the planned sessions stopped earlier (a Monday, the
+        day after a rest day), so that the last session is always today's or yesterday's."""
+        yesterday = today - timedelta(days=1)
+        if self.last_day is not None and self.last_day >= yesterday:
+            return 0
+        self.session(aid, f"walk:{yesterday}", yesterday, None, "Easy walk", [], 40, 3.0,
+                     sport="walking")
+        return 1
 
     def goals(self, aid: str, first_monday: date) -> dict[str, str]:
         at = self.at(first_monday - timedelta(days=1), 13)
@@ -253,12 +270,14 @@ class Seeder:
         aid: str,
         key: str,
         day: date,
-        slot: str,
+        slot: str | None,
         title: str,
         sets: list[dict[str, Any]],
         minutes: int,
         rpe: float,
+        sport: str = "strength_training",
     ) -> None:
+        self.last_day = max(day, self.last_day or day)
         start = self.at(day, 18)
         for i, s in enumerate(sets):
             s["performed_at"] = start + timedelta(minutes=5 + i * (minutes - 10) / len(sets))
@@ -269,6 +288,7 @@ class Seeder:
             start,
             planned_session_id=slot,
             title=title,
+            sport=sport,
             sets=sets,
             end={
                 "ended_at": end,

@@ -12,7 +12,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import uuid4
 
@@ -20,6 +20,9 @@ from services.tables import ServiceTables, Tx
 
 Role = Literal["admin", "athlete", "coach"]
 CACHE_SECONDS = 5.0
+#: how long a one-time sign-in link can be opened
+SIGN_IN_LINK_MINUTES = 15
+DEVICE_LABEL = "device (sign-in link)"
 PREFIX = {"athlete": "tlk_", "coach": "tlc_", "admin": "tla_"}
 
 
@@ -42,6 +45,7 @@ class TokenInfo:
     label: str | None
     created_at: str
     revoked_at: str | None
+    last_used_at: str | None = None
 
 
 class TokenStore:
@@ -58,6 +62,15 @@ class TokenStore:
         tables.execute(
             f"CREATE INDEX IF NOT EXISTS tl_tokens_principal ON {self.table} (principal_id)"
         )
+        # tables added later: stores created before them get them on their first start
+        self.uses = tables.name("tl_token_uses")
+        tables.execute(f"CREATE TABLE IF NOT EXISTS {self.uses} ("
+                       "token_id TEXT PRIMARY KEY, last_used_at TEXT NOT NULL)")
+        self.links = tables.name("tl_sign_in_links")
+        tables.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.links} (secret_hash TEXT PRIMARY KEY, "
+            "athlete_id TEXT NOT NULL, issued_by TEXT NOT NULL, created_at TEXT NOT NULL, "
+            "expires_at TEXT NOT NULL, used_at TEXT)")
 
     def issue(self, role: Role, principal_id: str, label: str | None = None) -> tuple[str, str]:
         """Create a token; returns (token_id, token).  The token is not stored."""
@@ -117,6 +130,10 @@ class TokenStore:
             return None
         row = rows[0]
         principal = Principal(row["role"], row["principal_id"], row["token_id"])
+        self.tables.execute(  # at most once per CACHE_SECONDS a token and process
+            f"INSERT INTO {self.uses} (token_id, last_used_at) VALUES (%s, %s) "
+            "ON CONFLICT (token_id) DO UPDATE SET last_used_at = excluded.last_used_at",
+            (row["token_id"], datetime.now(UTC).isoformat()))
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[digest] = (principal, time.monotonic() + CACHE_SECONDS)
@@ -124,11 +141,43 @@ class TokenStore:
 
     def list_for(self, principal_id: str) -> list[TokenInfo]:
         rows = self.tables.query(
-            f"SELECT token_id, role, principal_id, label, created_at, revoked_at "
-            f"FROM {self.table} WHERE principal_id = %s ORDER BY created_at",
+            f"SELECT t.token_id, role, principal_id, label, created_at, revoked_at, "
+            f"last_used_at FROM {self.table} t LEFT JOIN {self.uses} u "
+            "ON u.token_id = t.token_id WHERE principal_id = %s ORDER BY created_at",
             (principal_id,),
         )
         return [TokenInfo(**row) for row in rows]
+
+    def issue_sign_in_link(self, athlete_id: str, issued_by: str) -> tuple[str, datetime]:
+        """A one-time secret that signs a device in as the athlete; returns it (only its
+        hash is stored) and when it expires."""
+        secret = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        expires = now + timedelta(minutes=SIGN_IN_LINK_MINUTES)
+        self.tables.execute(
+            f"INSERT INTO {self.links} (secret_hash, athlete_id, issued_by, created_at, "
+            "expires_at) VALUES (%s, %s, %s, %s, %s)",
+            (token_hash(secret), athlete_id, issued_by, now.isoformat(), expires.isoformat()))
+        return secret, expires
+
+    def redeem_sign_in_link(self, secret: str) -> tuple[str, str, str] | None:
+        """Use a sign-in link once: a device token of its own for its athlete, as
+        (athlete_id, token_id, token); None when unknown, used or expired."""
+        digest, now = token_hash(secret), datetime.now(UTC).isoformat()
+        token = PREFIX["athlete"] + secrets.token_urlsafe(32)
+        token_id = str(uuid4())
+        with self.tables.transaction() as tx:
+            rows = tx.query(f"SELECT athlete_id FROM {self.links} WHERE secret_hash = %s "
+                            "AND used_at IS NULL AND expires_at > %s", (digest, now))
+            if not rows or tx.execute(f"UPDATE {self.links} SET used_at = %s WHERE "
+                                      "secret_hash = %s AND used_at IS NULL",
+                                      (now, digest)) != 1:
+                return None
+            athlete_id = str(rows[0]["athlete_id"])
+            tx.execute(f"INSERT INTO {self.table} (token_hash, token_id, role, principal_id, "
+                       "label, created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                       (token_hash(token), token_id, "athlete", athlete_id, DEVICE_LABEL, now))
+        return athlete_id, token_id, token
 
     def get(self, token_id: str) -> TokenInfo | None:
         rows = self.tables.query(
@@ -143,8 +192,11 @@ class TokenStore:
         for digest, (principal, _) in list(self._cache.items()):
             if principal.principal_id == athlete_id:
                 self._cache.pop(digest, None)
+        tx.execute(f"DELETE FROM {self.uses} WHERE token_id IN (SELECT token_id FROM "
+                   f"{self.table} WHERE principal_id = %s)", (athlete_id,))
+        links = tx.execute(f"DELETE FROM {self.links} WHERE athlete_id = %s", (athlete_id,))
         return {"tl_tokens": tx.execute(f"DELETE FROM {self.table} WHERE principal_id = %s",
-                                        (athlete_id,))}
+                                        (athlete_id,)), "tl_sign_in_links": links}
 
     def revoke(self, token_id: str) -> bool:
         """Revoke a token; False when it was unknown or already revoked."""

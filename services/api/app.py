@@ -82,6 +82,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         routes_audit,
     ):
         app.include_router(module.router)
+    app.include_router(routes_access.sign_in_router, responses={})  # no token: no 401/403
     routes_dashboard.install(app)  # pages /, /log, /static, /docs, /redoc, revision route
 
     @app.get("/health", tags=["meta"],

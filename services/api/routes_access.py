@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 
 from services.api import schemas as s
-from services.api.security import Caller, CallerDep
+from services.api.errors import ErrorOut
+from services.api.security import Caller, CallerDep, RuntimeDep
 from services.api.views import coach_out
+from services.domain.errors import NotFound
 
 router = APIRouter(tags=["access"])
+sign_in_router = APIRouter(tags=["access"])  # public: the link's secret is the credential
 
 
 @router.get("/me", response_model=s.WhoAmI, summary="Who the token belongs to")
@@ -77,3 +80,50 @@ def revoke_token(token_id: str, caller: CallerDep) -> None:
         raise HTTPException(404, "no such token")
     if not caller.runtime.tokens.revoke(token_id):
         raise HTTPException(409, "the token is already revoked")
+
+
+@router.get("/coaches/{coach_id}/athletes", response_model=list[s.RosterEntry],
+            summary="A coach's roster: the athletes who granted access (the admin, the coach)")
+def roster(coach_id: str, caller: CallerDep) -> list[s.RosterEntry]:
+    if not (caller.role == "admin" or caller.principal.principal_id == coach_id):
+        raise HTTPException(404, "no such coach")
+    app = caller.runtime.app
+    app.coach(coach_id)
+    out = []
+    for row in caller.runtime.directory.list("athlete", newest_first=False, limit=10_000):
+        try:
+            athlete = app.athlete(row["entity_id"])
+        except NotFound:  # erased, rows not yet purged
+            continue
+        if coach_id in athlete.coach_ids:
+            out.append(s.RosterEntry(athlete_id=str(athlete.id),
+                                     name=str(athlete.profile.get("name") or ""),
+                                     can_plan=coach_id in athlete.planners()))
+    return out
+
+
+@router.post("/athletes/{athlete_id}/sign-in-links", status_code=201,
+             response_model=s.SignInLinkOut,
+             summary="A one-time sign-in link for the athlete's device (the admin, the athlete, "
+             "a coach with access); it expires after 15 minutes")
+def issue_sign_in_link(athlete_id: str, request: Request,
+                       caller: CallerDep) -> s.SignInLinkOut:
+    caller.check_read(athlete_id)
+    caller.runtime.app.athlete(athlete_id)
+    who = f"{caller.role}:{caller.principal.principal_id or ''}"
+    secret, expires = caller.runtime.tokens.issue_sign_in_link(athlete_id, who)
+    return s.SignInLinkOut(url=f"{request.base_url}sign-in#{secret}", secret=secret,
+                           expires_at=expires)
+
+
+@sign_in_router.post("/sign-in/{secret}", status_code=201, response_model=s.SignedIn,
+                     summary="Open a sign-in link: a device token of this device's own",
+                     responses={404: {"model": ErrorOut,
+                                      "description": "Unknown, used or expired link"}})
+def sign_in(secret: str, runtime: RuntimeDep) -> s.SignedIn:
+    redeemed = runtime.tokens.redeem_sign_in_link(secret)
+    if redeemed is None:
+        raise HTTPException(404, "no such sign-in link, or it was used or has expired: ask "
+                            "for a new one")
+    athlete_id, token_id, token = redeemed
+    return s.SignedIn(athlete_id=athlete_id, token_id=token_id, token=token)

@@ -157,6 +157,28 @@ def revoke_grant(athlete_id: str, coach_id: str, caller: CallerDep) -> s.Athlete
 
 
 @router.post(
+    "/athletes/{athlete_id}/grants/{coach_id}/planning",
+    response_model=s.AthleteOut,
+    summary="Let a coach with read access also plan: plans, objectives, conversions",
+)
+def grant_planning(athlete_id: str, coach_id: str, caller: CallerDep) -> s.AthleteOut:
+    caller.check_write(athlete_id)
+    return athlete_out(caller.runtime.app.grant_planning(
+        caller.ctx, athlete_id, coach_id, access=caller.write_access))
+
+
+@router.delete(
+    "/athletes/{athlete_id}/grants/{coach_id}/planning",
+    response_model=s.AthleteOut,
+    summary="Take back a coach's planning (read access stays)",
+)
+def revoke_planning(athlete_id: str, coach_id: str, caller: CallerDep) -> s.AthleteOut:
+    caller.check_write(athlete_id)
+    return athlete_out(caller.runtime.app.revoke_planning(
+        caller.ctx, athlete_id, coach_id, access=caller.write_access))
+
+
+@router.post(
     "/athletes/{athlete_id}/exercises",
     status_code=201,
     response_model=s.ExerciseOut,

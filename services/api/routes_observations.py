@@ -33,6 +33,20 @@ def record_observation(
     )
 
 
+@router.post(
+    "/athletes/{athlete_id}/check-ins", status_code=201, response_model=s.CheckInOut,
+    summary="A daily check-in: sleep, deep work, body mass, resting HR, HRV, any metric",
+    description="One observation per value, all recorded or none (422 names the value at "
+    "fault).",
+)
+def record_check_in(athlete_id: str, body: s.CheckInIn, caller: CallerDep) -> s.CheckInOut:
+    caller.check_write(athlete_id)
+    made = caller.runtime.app.record_check_in(
+        caller.ctx, athlete_id, body.observed_at, [v.model_dump() for v in body.values],
+        body.note, access=caller.write_access)
+    return s.CheckInOut(observations=[observation_out(o) for o in made])
+
+
 @router.get(
     "/athletes/{athlete_id}/observations",
     response_model=list[s.ObservationOut],

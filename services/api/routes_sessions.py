@@ -178,3 +178,11 @@ def remove_set(
             caller.ctx, session_id, set_id, reason, access=caller.write_access
         )
     )
+
+
+@router.post("/sessions/{session_id}/comments", status_code=201, response_model=s.SessionOut,
+             summary="Comment on a session (the athlete, the admin, a coach with access)")
+def comment_on_session(session_id: str, body: s.CommentIn, caller: CallerDep) -> s.SessionOut:
+    session = caller.runtime.app.session(session_id)
+    caller.check_comment(session.athlete_id, "session")
+    return session_out(caller.runtime.app.comment_on_session(caller.ctx, session_id, body.text))

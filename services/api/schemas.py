@@ -95,6 +95,7 @@ class AthleteOut(BaseModel):
     profile: dict[str, Any]
     settings: dict[str, Any]
     coach_ids: list[str]
+    planner_ids: list[str] = Field([], description="Coaches who may also plan")
     custom_exercises: dict[str, dict[str, str]]
     created_at: datetime
     version: int
@@ -122,6 +123,21 @@ class TokenOut(BaseModel):
     label: str | None
     created_at: str
     revoked_at: str | None
+    last_used_at: str | None = Field(
+        None, description="When it last signed a request in (to within a few seconds)")
+
+
+class SignInLinkOut(BaseModel):
+    url: str = Field(..., description="Open once, on the device to sign in, before it expires; "
+                     "the secret is in the fragment (never sent to a server by a browser)")
+    secret: str = Field(..., description="The page sends it to `POST /sign-in/{secret}`")
+    expires_at: datetime
+
+
+class SignedIn(BaseModel):
+    athlete_id: str
+    token_id: str = Field(..., description="Sign out: `DELETE /tokens/{token_id}`")
+    token: str = Field(..., description="This device's own token, shown once")
 
 
 class CoachIn(Strict):
@@ -167,7 +183,11 @@ class WhoAmI(BaseModel):
 class MetricIn(Strict):
     kind: Literal["e1rm", "weekly_training_sessions", "weekly_volume_load", "body_mass", "custom"]
     exercise_id: str | None = Field(None, examples=["squat.back_squats"])
-    name: str | None = Field(None, description="Custom metric name", examples=["deep_work_hours"])
+    name: str | None = Field(
+        None, examples=["deep_work_hours"],
+        description="Custom metric name: a lower-case letter, then up to 62 lower-case "
+        "letters, digits or _ (the rule of observations)",
+    )
     per: Literal["day", "week"] | None = Field(
         None, description="body_mass/custom: the daily value (default) or each week's total")
 
@@ -184,6 +204,9 @@ class GoalIn(Strict):
 
 
 class GoalPatch(Strict):
+    metric: MetricIn | None = Field(
+        None, description="Correct the metric: only while the goal has no values (else 409)"
+    )
     title: str | None = None
     target_value: float | None = None
     deadline: Day | None = None
@@ -232,15 +255,72 @@ class SlotIn(Strict):
 class PlanIn(Strict):
     week_start: Day = Field(..., examples=["2026-11-23"])
     sessions: list[SlotIn] | None = Field(
-        None, description="Omit for the default template: 3 training + 1 volume session"
+        None, description="Omit for the athlete's template (`GET .../week-template`; default: "
+        "training on days 1, 3 and 5 of the athlete's week, volume on day 6)"
     )
     objective_ids: list[str] | None = Field(
-        None, description="With the template: objectives of the training sessions, in order"
+        None, description="With the template: objectives of its training sessions that have "
+        "none, in order"
     )
+    repeat_from: Day | None = Field(
+        None, examples=["2026-11-16"],
+        description="Repeat a planned week: its sessions (not the cancelled ones) on the same "
+        "days of this week. Not with `sessions`",
+    )
+
+
+class SlotPatch(Strict):
+    """Each field given and different is a plan event of its own: SessionMoved,
+    SessionRetitled, SessionSportChanged, SessionObjectiveChanged."""
+
+    day: Day | None = Field(None, description="Move the session to this day of the week")
+    title: str | None = None
+    sport: str | None = None
+    objective_id: str | None = Field(None, description="Training sessions only")
+
+
+class TemplateSlotIn(Strict):
+    role: Literal["training", "volume"]
+    day: int = Field(..., ge=1, le=7, description="Day of the athlete's week: 1 is its first")
+    title: str | None = None
+    sport: str | None = None
+    objective_id: str | None = Field(None, description="Training sessions only")
+
+
+class WeekTemplateIn(Strict):
+    sessions: list[TemplateSlotIn] = Field(..., min_length=1, max_length=21)
+
+
+class WeekTemplateOut(BaseModel):
+    athlete_id: str
+    custom: bool = Field(..., description="False: the default template")
+    sessions: list[dict[str, Any]]
+
+
+class PlanEventOut(BaseModel):
+    event_id: str
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    source: dict[str, Any]
+    payload: dict[str, Any]
 
 
 class ConvertIn(Strict):
-    objective_id: str | None = None
+    objective_id: str | None = Field(
+        None, description="Required: the objective (goal) the training session will serve"
+    )
+    force: bool = Field(
+        False, description="Convert although readiness is not `ready`; needs a `reason`"
+    )
+    reason: str | None = Field(
+        None, examples=["Coach's call: deload week ahead"],
+        description="Why it is converted anyway (with `force`); kept on the event",
+    )
+
+
+class CommentIn(Strict):
+    text: str = Field(..., min_length=1, max_length=4000, examples=["Great depth on set 3"])
 
 
 class PlanOut(BaseModel):
@@ -248,7 +328,15 @@ class PlanOut(BaseModel):
     athlete_id: str
     week_start: date
     sessions: list[dict[str, Any]]
+    comments: list[dict[str, Any]] = Field(
+        [], description="The athlete's and coaches' comments on the week: text, by, at")
     version: int
+
+
+class RosterEntry(BaseModel):
+    athlete_id: str
+    name: str
+    can_plan: bool = Field(..., description="The athlete granted this coach planning")
 
 
 # ------------------------------------------------------------------ sessions and sets
@@ -373,6 +461,8 @@ class SessionOut(BaseModel):
     max_hr: float | None
     notes: str | None
     sets: list[SetOut]
+    comments: list[dict[str, Any]] = Field(
+        [], description="The athlete's and coaches' comments: text, by, at")
     version: int
 
 
@@ -409,6 +499,21 @@ class ObservationIn(Strict):
     note: str | None = None
 
 
+class CheckInValue(Strict):
+    metric: str = Field(..., examples=["deep_work_hours"],
+                        description="Built in (sleep_hours, body_mass, resting_hr, hrv_rmssd…) "
+                        "or custom: a lower-case letter, then lower-case letters, digits, _")
+    value: float = Field(..., examples=[3.5])
+    unit: str = Field(..., examples=["h"], description="body_mass: kg or lb")
+
+
+class CheckInIn(Strict):
+    observed_at: Moment = Field(..., description=LOCAL_TIME,
+                                examples=["2026-11-24T07:00:00+00:00"])
+    values: list[CheckInValue] = Field(..., min_length=1, max_length=30)
+    note: str | None = None
+
+
 class ObservationPatch(Strict):
     value: float
     unit: str
@@ -425,3 +530,7 @@ class ObservationOut(BaseModel):
     note: str | None
     retracted: bool
     version: int
+
+
+class CheckInOut(BaseModel):
+    observations: list[ObservationOut]

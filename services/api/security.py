@@ -1,7 +1,8 @@
 """Who is calling: bearer-token authentication, access rules and the command context.
 
 Rules: the admin may do everything; an athlete reads and writes only their own data; a
-coach reads the data of athletes who granted them access, and writes nothing.  Another
+coach reads the data of athletes who granted them access, plans for those who also granted
+planning (plans, objectives, conversions), comments, and writes nothing else.  Another
 athlete's data answers 404, as if it did not exist.
 """
 
@@ -84,6 +85,25 @@ class Caller:
         self.write_access.check(athlete_id, what)
         if self.role == "admin":
             self.runtime.app.athlete(athlete_id)
+
+    def plan_access(self, athlete_id: str, what: str = "plan") -> Access:
+        """The access for a planning write (plans, objectives, conversions): the athlete's,
+        the admin's, or a coach's the athlete granted planning."""
+        if self.role != "coach":
+            self.check_write(athlete_id, what)
+            return self.write_access
+        try:
+            athlete = self.runtime.app.athlete(athlete_id)
+        except NotFound:
+            athlete = None
+        if athlete is None or self.principal.principal_id not in athlete.planners():
+            raise HTTPException(403, "this coach may not plan for the athlete: the athlete "
+                                "can grant planning")
+        return Access(frozenset({athlete_id}))
+
+    def check_comment(self, athlete_id: str, what: str = "athlete") -> None:
+        """Comments: whoever may read the athlete's data."""
+        self.check_read(athlete_id, what)
 
 
 async def _body_bytes(request: Request) -> bytes:

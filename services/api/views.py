@@ -18,6 +18,7 @@ def athlete_out(a: Athlete) -> s.AthleteOut:
         profile=a.profile,
         settings=a.settings,
         coach_ids=sorted(a.coach_ids),
+        planner_ids=sorted(a.planners()),
         custom_exercises=a.custom_exercises,
         created_at=a.created_on,
         version=a.version,
@@ -51,6 +52,7 @@ def plan_out(p: WeeklyPlan) -> s.PlanOut:
         athlete_id=p.athlete_id,
         week_start=p.week_start,
         sessions=list(p.sessions.values()),
+        comments=p.comment_list(),
         version=p.version,
     )
 
@@ -89,6 +91,7 @@ def session_out(t: TrainingSession) -> s.SessionOut:
         max_hr=t.max_hr,
         notes=t.notes,
         sets=[set_out(x) for x in t.sets.values()],
+        comments=t.comment_list(),
         version=t.version,
     )
 

@@ -24,6 +24,8 @@ from services.api.errors import error_body
 from services.tokens import Principal
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: writes without a bearer token: opening a sign-in link (its secret is the credential)
+PUBLIC_WRITE_PREFIX = "/sign-in/"
 
 
 class TokenBuckets:
@@ -75,7 +77,8 @@ class WriteGate:
         return self._buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+        if (scope["type"] != "http" or scope["method"] not in WRITE_METHODS
+                or scope["path"].startswith(PUBLIC_WRITE_PREFIX)):
             await self.app(scope, receive, send)
             return
         refusal = await self._refusal(scope)

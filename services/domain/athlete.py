@@ -20,6 +20,7 @@ from services.domain.validation import (
 SEXES = ("female", "male", "unspecified")
 MASS_UNITS = ("kg", "lb")
 DISTANCE_UNITS = ("km", "mi")
+MAX_TEMPLATE_SESSIONS = 21
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 DEFAULT_PROFILE: dict[str, Any] = {
@@ -122,6 +123,8 @@ class Athlete(TrainingAggregate):
         coach_ids: set[str]
         custom_exercises: dict[str, dict[str, str]]
         deleted: bool
+        week_template: list[dict[str, Any]]  # absent until the athlete saves one
+        planner_ids: set[str]  # coaches who may plan; absent until the first grant
 
     class Registered(TrainingAggregate.Created):
         profile: dict[str, Any]
@@ -161,6 +164,21 @@ class Athlete(TrainingAggregate):
 
         def apply(self, agg: Athlete) -> None:
             agg.coach_ids.discard(self.coach_id)
+            getattr(agg, "planner_ids", set()).discard(self.coach_id)
+
+    class CoachPlanningGranted(TrainingAggregate.Event):
+        """A coach with read access may also plan: plans, objectives, conversions."""
+
+        coach_id: str
+
+        def apply(self, agg: Athlete) -> None:
+            agg.planner_ids = {*getattr(agg, "planner_ids", set()), self.coach_id}
+
+    class CoachPlanningRevoked(TrainingAggregate.Event):
+        coach_id: str
+
+        def apply(self, agg: Athlete) -> None:
+            getattr(agg, "planner_ids", set()).discard(self.coach_id)
 
     class CustomExerciseDefined(TrainingAggregate.Event):
         exercise_id: str
@@ -169,6 +187,14 @@ class Athlete(TrainingAggregate):
 
         def apply(self, agg: Athlete) -> None:
             agg.custom_exercises[self.exercise_id] = {"name": self.name, "category": self.category}
+
+    class WeekTemplateSaved(TrainingAggregate.Event):
+        """The athlete's own week: slots with a day of the week (1 = its first day)."""
+
+        sessions: list[dict[str, Any]]
+
+        def apply(self, agg: Athlete) -> None:
+            agg.week_template = [dict(s) for s in self.sessions]
 
     @classmethod
     def register(
@@ -213,10 +239,50 @@ class Athlete(TrainingAggregate):
         validate_settings(changes)
         self._record(self.SettingsChanged, ctx, changes=changes)
 
+    def save_week_template(self, ctx: Context, sessions: list[dict[str, Any]]) -> None:
+        """``sessions``: role, day (1-7), title, sport, objective_id each."""
+        if self.seen_request(ctx):
+            return
+        if not sessions or len(sessions) > MAX_TEMPLATE_SESSIONS:
+            raise InvalidValue(f"a template has 1 to {MAX_TEMPLATE_SESSIONS} sessions",
+                               "sessions")
+        kept = []
+        for i, slot in enumerate(sessions):
+            field = f"sessions[{i}]"
+            check_choice(slot.get("role", ""), ("training", "volume"), f"{field}.role")
+            day = slot.get("day")
+            if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 7:
+                raise InvalidValue("a day of the week: 1 (its first day) to 7", f"{field}.day")
+            check_text(slot.get("title"), f"{field}.title", max_len=200)
+            check_text(slot.get("sport"), f"{field}.sport", max_len=60)
+            if slot["role"] == "volume" and slot.get("objective_id"):
+                raise InvalidValue("a volume session has no objective", f"{field}.objective_id")
+            kept.append({k: slot.get(k) for k in ("role", "day", "title", "sport",
+                                                  "objective_id")})
+        self._record(self.WeekTemplateSaved, ctx, sessions=kept)
+
     def grant_coach(self, ctx: Context, coach_id: str) -> None:
         if self.seen_request(ctx) or coach_id in self.coach_ids:
             return
         self._record(self.CoachGranted, ctx, coach_id=coach_id)
+
+    def planners(self) -> set[str]:
+        """The coaches who may plan for the athlete."""
+        return set(getattr(self, "planner_ids", set()))
+
+    def grant_planning(self, ctx: Context, coach_id: str) -> None:
+        if self.seen_request(ctx) or coach_id in self.planners():
+            return
+        if coach_id not in self.coach_ids:
+            raise StateConflict("grant the coach read access first", "coach_id")
+        self._record(self.CoachPlanningGranted, ctx, coach_id=coach_id)
+
+    def revoke_planning(self, ctx: Context, coach_id: str) -> None:
+        if self.seen_request(ctx):
+            return
+        if coach_id not in self.planners():
+            raise StateConflict("this coach may not plan for the athlete", "coach_id")
+        self._record(self.CoachPlanningRevoked, ctx, coach_id=coach_id)
 
     def revoke_coach(self, ctx: Context, coach_id: str) -> None:
         if self.seen_request(ctx):

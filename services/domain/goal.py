@@ -8,13 +8,13 @@ from uuid import UUID, uuid4
 
 from services.domain.base import Context, TrainingAggregate
 from services.domain.errors import InvalidValue, StateConflict
-from services.domain.validation import check_choice, check_range, check_text
+from services.domain.validation import check_choice, check_metric_name, check_range, check_text
 
 #: Metric kinds a goal can track; ``custom`` names any metric the athlete logs by hand.
 METRIC_KINDS = ("e1rm", "weekly_training_sessions", "weekly_volume_load", "body_mass", "custom")
 DIRECTIONS = ("increase", "decrease")
 STATUSES = ("active", "achieved", "abandoned")
-REVISABLE = ("title", "target_value", "deadline", "direction", "notes")
+REVISABLE = ("title", "target_value", "deadline", "direction", "notes", "metric")
 
 
 def validate_metric(metric: dict[str, Any]) -> None:
@@ -22,8 +22,10 @@ def validate_metric(metric: dict[str, Any]) -> None:
     check_choice(str(kind), METRIC_KINDS, "metric.kind")
     if kind == "e1rm" and not metric.get("exercise_id"):
         raise InvalidValue("an e1RM goal needs an exercise_id", "metric.exercise_id")
-    if kind == "custom" and not metric.get("name"):
-        raise InvalidValue("a custom goal needs the metric's name", "metric.name")
+    if kind == "custom":
+        if not metric.get("name"):
+            raise InvalidValue("a custom goal needs the metric's name", "metric.name")
+        check_metric_name(metric["name"], "metric.name")
     if kind in ("body_mass", "custom") and metric.get("per", "day") not in ("day", "week"):
         raise InvalidValue("per is day (the daily value) or week (the week's total)",
                            "metric.per")
@@ -117,8 +119,13 @@ class Goal(TrainingAggregate):
         start_value: float | None = None,
         notes: str | None = None,
         goal_id: UUID | None = None,
+        today: date | None = None,
     ) -> Goal:
+        """A new goal; ``today`` (the athlete's day) refuses a deadline already past."""
         validate_metric(metric)
+        if deadline is not None and today is not None and deadline < today:
+            raise InvalidValue(f"the deadline {deadline} is already past (today is {today})",
+                               "deadline")
         validate_goal_fields(
             {
                 "title": title,
@@ -148,7 +155,10 @@ class Goal(TrainingAggregate):
         if self.status != "active":
             raise StateConflict(f"the goal is {self.status}", "status")
 
-    def revise(self, ctx: Context, changes: dict[str, Any]) -> None:
+    def revise(self, ctx: Context, changes: dict[str, Any], set_on: date | None = None,
+               has_values: bool = False) -> None:
+        """Revise a goal.  ``set_on`` (the athlete's day it was set) refuses a deadline
+        before it; the metric can be corrected only while it has no values."""
         if self.seen_request(ctx):
             return
         self._require_active()
@@ -158,6 +168,17 @@ class Goal(TrainingAggregate):
         if not changes:
             raise InvalidValue("nothing to revise", "changes")
         validate_goal_fields(changes)
+        deadline = changes.get("deadline")
+        if isinstance(deadline, date) and set_on is not None and deadline < set_on:
+            raise InvalidValue(
+                f"the deadline {deadline} is before the goal was set ({set_on})", "deadline")
+        if "metric" in changes:
+            if changes["metric"] is None:
+                raise InvalidValue("cannot be null", "metric")
+            validate_metric(changes["metric"])
+            if has_values and changes["metric"] != self.metric:
+                raise StateConflict("the metric can only be corrected while the goal has no "
+                                    "values; set a new goal instead", "metric")
         if isinstance(changes.get("deadline"), date):
             changes = {**changes, "deadline": changes["deadline"].isoformat()}
         self._record(self.Revised, ctx, changes=changes)

@@ -6,14 +6,19 @@ make one stream long; corrections and retractions are events on it.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from services.domain.base import Context, TrainingAggregate
 from services.domain.errors import InvalidValue, StateConflict
-from services.domain.validation import check_not_future, check_range, check_text, to_kg
+from services.domain.validation import (
+    check_metric_name,
+    check_not_future,
+    check_range,
+    check_text,
+    to_kg,
+)
 
 #: Built-in metrics with their canonical unit and plausible range.
 KNOWN_METRICS: dict[str, tuple[str, float, float]] = {
@@ -26,15 +31,11 @@ KNOWN_METRICS: dict[str, tuple[str, float, float]] = {
     "hrv_rmssd": ("ms", 1, 500),
     "sleep_hours": ("h", 0, 24),
 }
-METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 def normalise(metric: str, value: float, unit: str) -> tuple[float, str]:
     """Validate a metric observation and convert it to the metric's canonical unit."""
-    if not METRIC_NAME.match(metric):
-        raise InvalidValue(
-            "metric names are lower case letters, digits and _ (e.g. deep_work_hours)", "metric"
-        )
+    check_metric_name(metric)
     check_range(value, -1e9, 1e9, "value")
     if metric not in KNOWN_METRICS:
         check_text(unit, "unit", max_len=20, required=True)

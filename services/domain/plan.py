@@ -9,20 +9,45 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from services.domain.base import Context, TrainingAggregate
 from services.domain.errors import InvalidValue, NotFound, StateConflict
 from services.domain.validation import check_choice, check_text
 
 PLANNED_ROLES = ("training", "volume")
-DEFAULT_TEMPLATE = ("training", "training", "training", "volume")
+#: (role, day of the athlete's week, 1 = its first day): training on days 1, 3, 5, volume on 6
+DEFAULT_TEMPLATE = (("training", 1), ("training", 3), ("training", 5), ("volume", 6))
+#: slot fields a plan event of its own can change
+REVISABLE_SLOT = ("day", "title", "sport", "objective_id")
 MAX_SESSIONS_PER_WEEK = 21
 
 
 def plan_id_for(athlete_id: str, week_start: date) -> UUID:
     """One plan per athlete and week: its id is derived from both."""
     return uuid5(NAMESPACE_URL, f"trainledger:plan:{athlete_id}:{week_start.isoformat()}")
+
+
+def week_template(athlete: Any) -> list[dict[str, Any]]:
+    """The athlete's own template, else the default one."""
+    own = getattr(athlete, "week_template", None)  # absent from athletes stored before it
+    return own or [{"role": r, "day": d} for r, d in DEFAULT_TEMPLATE]
+
+
+def template_slots(template: list[dict[str, Any]], week_start: date,
+                   objective_ids: list[str] | None) -> list[dict[str, Any]]:
+    """A template's slots on the days of one week; training slots without an objective take
+    ``objective_ids`` in order."""
+    objectives = list(objective_ids or [])
+    out = []
+    for t in template:
+        objective = t.get("objective_id")
+        if t["role"] == "training" and objective is None and objectives:
+            objective = objectives.pop(0)
+        out.append({"role": t["role"], "objective_id": objective,
+                    "day": week_start + timedelta(days=t["day"] - 1), "title": t.get("title"),
+                    "sport": t.get("sport")})
+    return out
 
 
 def planned_session_id_for(plan_id: UUID, index: int) -> str:
@@ -34,6 +59,31 @@ class WeeklyPlan(TrainingAggregate):
         athlete_id: str
         week_start: date
         sessions: dict[str, dict[str, Any]]  # planned_session_id -> slot
+        comments: list[dict[str, Any]]  # absent until the first comment
+
+    class CommentAdded(TrainingAggregate.Event):
+        """A comment (the athlete's or a coach's); who wrote it is the event's source."""
+
+        comment_id: str
+        text: str
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            agg.comments = [*getattr(agg, "comments", []), {
+                "comment_id": self.comment_id, "text": self.text,
+                "by": {k: v for k, v in self.source.items() if k in ("kind", "principal_id")},
+                "at": self.occurred_at.isoformat()}]
+
+    def add_comment(self, ctx: Context, text: str) -> str:
+        """Comment on it; returns the comment's id."""
+        comment_id = str(uuid5(self.id, f"comment:{ctx.request_id or uuid4()}"))
+        if self.seen_request(ctx):
+            return comment_id
+        check_text(text, "text", max_len=4000, required=True, multiline=True)
+        self._record(self.CommentAdded, ctx, comment_id=comment_id, text=text)
+        return comment_id
+
+    def comment_list(self) -> list[dict[str, Any]]:
+        return list(getattr(self, "comments", []))
 
     class Planned(TrainingAggregate.Created):
         athlete_id: str
@@ -59,14 +109,60 @@ class WeeklyPlan(TrainingAggregate):
             agg.sessions[self.planned_session_id]["cancelled"] = True
 
     class VolumeSessionConverted(TrainingAggregate.Event):
+        """A volume session made a training session for an objective.  Version 2 added
+        ``readiness`` (the verdict when it was converted, None: not judged) and ``reason``
+        (why it was converted anyway when not ready); version 1 events read with both None."""
+
+        class_version = 2
+
         planned_session_id: str
         objective_id: str | None
+        readiness: str | None
+        reason: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["readiness"] = None
+            state["reason"] = None
 
         def apply(self, agg: WeeklyPlan) -> None:
             slot = agg.sessions[self.planned_session_id]
             slot["role"] = "training"
             slot["converted"] = True
             slot["objective_id"] = self.objective_id
+            if self.readiness is not None or self.reason is not None:
+                slot["conversion"] = {"readiness": self.readiness, "reason": self.reason}
+
+    class SessionMoved(TrainingAggregate.Event):
+        planned_session_id: str
+        day: str | None
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            agg.sessions[self.planned_session_id]["day"] = self.day
+
+    class SessionRetitled(TrainingAggregate.Event):
+        planned_session_id: str
+        title: str | None
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            agg.sessions[self.planned_session_id]["title"] = self.title
+
+    class SessionSportChanged(TrainingAggregate.Event):
+        planned_session_id: str
+        sport: str | None
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            slot = agg.sessions[self.planned_session_id]
+            slot.pop("sport", None)
+            if self.sport:
+                slot["sport"] = self.sport
+
+    class SessionObjectiveChanged(TrainingAggregate.Event):
+        planned_session_id: str
+        objective_id: str | None
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            agg.sessions[self.planned_session_id]["objective_id"] = self.objective_id
 
     class SlotFilled(TrainingAggregate.Event):
         planned_session_id: str
@@ -201,6 +297,41 @@ class WeeklyPlan(TrainingAggregate):
         self._record(self.SessionAdded, ctx, slot=made)
         return new_id
 
+    def revise_session(self, ctx: Context, planned_session_id: str,
+                       changes: dict[str, Any]) -> None:
+        """Move a slot to another day, retitle it, change its sport or objective: one event
+        per field that changes."""
+        if self.seen_request(ctx):
+            return
+        slot = self.slot(planned_session_id)
+        unknown = set(changes) - set(REVISABLE_SLOT)
+        if unknown:
+            raise InvalidValue("this field cannot be revised", sorted(unknown)[0])
+        if slot["cancelled"]:
+            raise StateConflict("this planned session is cancelled", "planned_session_id")
+        merged = {**slot, "day": date.fromisoformat(slot["day"]) if slot.get("day") else None,
+                  **changes}
+        self.make_slot(planned_session_id, merged["role"], merged.get("objective_id"),
+                       merged.get("day"), merged.get("title"), self.week_start, field="session",
+                       sport=merged.get("sport"))  # validates the result
+        if merged["role"] == "training" and slot.get("converted") and not merged.get(
+                "objective_id"):
+            raise InvalidValue("a converted session keeps an objective", "objective_id")
+        day = changes.get("day")
+        events: list[tuple[type[TrainingAggregate.Event], dict[str, Any]]] = [
+            (self.SessionMoved, {"day": day.isoformat() if day else None}),
+            (self.SessionRetitled, {"title": changes.get("title")}),
+            (self.SessionSportChanged, {"sport": changes.get("sport")}),
+            (self.SessionObjectiveChanged, {"objective_id": changes.get("objective_id")}),
+        ]
+        recorded = False
+        for name, (event, fields) in zip(REVISABLE_SLOT, events, strict=True):
+            if name in changes and fields[name] != slot.get(name):
+                self._record(event, ctx, planned_session_id=planned_session_id, **fields)
+                recorded = True
+        if not recorded:
+            raise InvalidValue("nothing to change", "changes")
+
     def cancel_session(self, ctx: Context, planned_session_id: str, reason: str | None) -> None:
         if self.seen_request(ctx):
             return
@@ -212,8 +343,17 @@ class WeeklyPlan(TrainingAggregate):
         )
 
     def convert_volume_session(
-        self, ctx: Context, planned_session_id: str, objective_id: str | None
+        self,
+        ctx: Context,
+        planned_session_id: str,
+        objective_id: str | None,
+        readiness: tuple[str, str] | None = None,
+        reason: str | None = None,
     ) -> None:
+        """Make a planned volume session a training session for ``objective_id``.
+
+        ``readiness``: (verdict, line) when the caller judged it; unless the verdict is
+        ``ready``, the conversion needs a ``reason``, kept on the event."""
         if self.seen_request(ctx):
             return
         slot = self.slot(planned_session_id)
@@ -221,9 +361,23 @@ class WeeklyPlan(TrainingAggregate):
             raise StateConflict("only a planned volume session can be converted", "role")
         if slot["cancelled"]:
             raise StateConflict("this planned session is cancelled", "planned_session_id")
+        if objective_id is None:
+            raise InvalidValue(
+                "a conversion needs the objective the training session will serve",
+                "objective_id",
+            )
+        check_text(reason, "reason", multiline=True)
+        if readiness is not None and readiness[0] != "ready" and not reason:
+            raise StateConflict(
+                f"readiness says: {readiness[1]} To convert anyway, send force: true with "
+                "a reason.",
+                "force",
+            )
         self._record(
             self.VolumeSessionConverted,
             ctx,
             planned_session_id=planned_session_id,
             objective_id=objective_id,
+            readiness=readiness[0] if readiness else None,
+            reason=reason or None,
         )

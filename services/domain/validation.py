@@ -103,6 +103,17 @@ def clean_device_text(value: str | None) -> str | None:
     return cleaned or None
 
 
+#: One rule for metric names, wherever a metric is named (observations, goals, check-ins).
+METRIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+METRIC_NAME_RULE = ("a metric name is a lower-case letter, then up to 62 lower-case letters, "
+                    "digits or _ (e.g. deep_work_hours, time_5k_min)")
+
+
+def check_metric_name(name: object, field: str = "metric") -> None:
+    if not isinstance(name, str) or not METRIC_NAME.fullmatch(name):
+        raise InvalidValue(f"{METRIC_NAME_RULE}; got {name!r}", field)
+
+
 def check_choice(value: str, choices: tuple[str, ...] | frozenset[str], field: str) -> None:
     if value not in choices:
         raise InvalidValue(f"must be one of {', '.join(sorted(choices))}; got {value!r}", field)

@@ -455,6 +455,7 @@ def test_cli_exports_the_demo(settings: Settings, tmp_path: Path,
     out = tmp_path / "out"
     data_dir = ["--data-dir", str(settings.data_dir)]
 
+    monkeypatch.setattr("services.cli.progress_shown", lambda: True)  # as on a terminal
     assert main([*data_dir, "export", "--out", str(out)]) == 0  # single athlete: no --athlete
     printed = capsys.readouterr()
     assert "[8/8] readiness.csv" in printed.err
@@ -484,8 +485,8 @@ def test_cli_exports_the_demo(settings: Settings, tmp_path: Path,
 
     assert main([*data_dir, "export", "--athlete", "nobody", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == ("trainledger: no athlete 'nobody' here "
-                           "(`trainledger athletes list` shows them)")
+    assert err.strip() == ("trainledger: no athlete 'nobody' here (an id, a unique start of "
+                           "one, or the exact name; `trainledger athletes list` shows them)")
     assert not (tmp_path / "x").exists()
     with pytest.raises(SystemExit) as exited:
         main([*data_dir, "export", "--views", "mood"])

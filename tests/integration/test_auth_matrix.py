@@ -37,40 +37,50 @@ PAGES = {"/", "/week", "/log", "/static"}
 OK, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = "2xx", 401, 403, 404
 
 #: Callers.  ``owner`` is athlete A, whose data the world holds; ``other`` is athlete B;
-#: ``coach`` was granted access by A, ``stranger`` is a coach A never granted.
-ROLES = ("admin", "owner", "other", "coach", "stranger", "anonymous", "garbage", "revoked")
+#: ``coach`` was granted access by A, ``planner`` access and planning, ``stranger`` is a coach
+#: A never granted.
+ROLES = ("admin", "owner", "other", "coach", "planner", "stranger", "anonymous", "garbage",
+         "revoked")
 NO_VALID_TOKEN = ("anonymous", "garbage", "revoked")
 
 #: What each kind of route answers to each caller with a valid token ("public" routes answer
 #: everyone, even without a token; without a valid token, every other route answers 401).
 EXPECT: dict[str, dict[str, str | int]] = {
     # about the caller or the shared catalogue
-    "anyone": {"admin": OK, "owner": OK, "other": OK, "coach": OK, "stranger": OK},
+    "anyone": {"admin": OK, "owner": OK, "other": OK, "coach": OK, "planner": OK,
+               "stranger": OK},
     "admin": {"admin": OK, "owner": FORBIDDEN, "other": FORBIDDEN, "coach": FORBIDDEN,
-              "stranger": FORBIDDEN},
+              "planner": FORBIDDEN, "stranger": FORBIDDEN},
     # A's data: readable by A, the admin and coaches A granted; others are told it does not exist
-    "read": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": OK, "stranger": NOT_FOUND},
+    "read": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": OK, "planner": OK,
+             "stranger": NOT_FOUND},
     # A's data, written: coaches are read-only
     "write": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": FORBIDDEN,
-              "stranger": FORBIDDEN},
+              "planner": FORBIDDEN, "stranger": FORBIDDEN},
+    # A's plans and objectives (plans, goals, conversions): also coaches A granted planning
+    "plan": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": FORBIDDEN,
+             "planner": OK, "stranger": FORBIDDEN},
+    # comments on A's sessions and weeks: whoever may read them
+    "comment": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": OK, "planner": OK,
+                "stranger": NOT_FOUND},
     # erasing A: A or the admin (each erases a fresh athlete of their own, see test_access)
     "erase": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": FORBIDDEN,
-              "stranger": FORBIDDEN},
+              "planner": FORBIDDEN, "stranger": FORBIDDEN},
     # A's tokens: not even granted coaches see them
     "private": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": FORBIDDEN,
-                "stranger": FORBIDDEN},
-    # a coach's profile: the admin, the coach, and athletes who granted them (#12)
+                "planner": FORBIDDEN, "stranger": FORBIDDEN},
+    # a coach's (C's) profile: the admin, the coach, and athletes who granted them (#12)
     "coach-profile": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": OK,
-                      "stranger": NOT_FOUND},
-    # a coach's tokens, issued or listed: the admin and the coach only
+                      "planner": NOT_FOUND, "stranger": NOT_FOUND},
+    # a coach's tokens, issued or listed, and their roster: the admin and the coach only
     "coach-tokens": {"admin": OK, "owner": NOT_FOUND, "other": NOT_FOUND, "coach": OK,
-                     "stranger": NOT_FOUND},
+                     "planner": NOT_FOUND, "stranger": NOT_FOUND},
     # revoking A's token: the admin and A only
     "revoke-token": {"admin": OK, "owner": OK, "other": NOT_FOUND, "coach": NOT_FOUND,
-                     "stranger": NOT_FOUND},
+                     "planner": NOT_FOUND, "stranger": NOT_FOUND},
 }
 #: Kinds whose 2xx answers change state: those get fresh targets, so tests stay independent.
-WRITES = {"admin", "write", "coach-tokens", "revoke-token", "erase"}
+WRITES = {"admin", "write", "plan", "comment", "coach-tokens", "revoke-token", "erase"}
 
 
 @dataclass(frozen=True)
@@ -104,19 +114,33 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", A + "/grants"): Spec("write", {"coach_id": "{new_coach_id}"}),
     ("DELETE", A + "/grants/{coach_id}"): Spec("write"),
     ("POST", A + "/exercises"): Spec("write", {"name": "Move {unique}", "category": "squat"}),
-    ("POST", A + "/goals"): Spec("write", {"title": "Goal", "metric": {"kind": "body_mass"},
+    ("POST", A + "/goals"): Spec("plan", {"title": "Goal", "metric": {"kind": "body_mass"},
                                            "target_value": 70}),
     ("GET", A + "/goals"): Spec("read"),
     ("GET", "/goals/{goal_id}"): Spec("read"),
-    ("PATCH", "/goals/{goal_id}"): Spec("write", {"target_value": 68}),
-    ("POST", "/goals/{goal_id}/achieve"): Spec("write", {}),
-    ("POST", "/goals/{goal_id}/abandon"): Spec("write", {}),
-    ("POST", A + "/plans"): Spec("write", {"week_start": "{new_week}"}),
+    ("PATCH", "/goals/{goal_id}"): Spec("plan", {"target_value": 68}),
+    ("POST", "/goals/{goal_id}/achieve"): Spec("plan", {}),
+    ("POST", "/goals/{goal_id}/abandon"): Spec("plan", {}),
+    ("POST", A + "/plans"): Spec("plan", {"week_start": "{new_week}"}),
     ("GET", A + "/plans"): Spec("read"),
     ("GET", PLAN): Spec("read"),
-    ("POST", PLAN + "/sessions"): Spec("write", {"role": "volume"}),
-    ("POST", PLAN + "/sessions/{planned_session_id}/cancel"): Spec("write", {}),
-    ("POST", PLAN + "/sessions/{planned_session_id}/convert"): Spec("write", {}),
+    ("POST", PLAN + "/sessions"): Spec("plan", {"role": "volume"}),
+    ("POST", PLAN + "/sessions/{planned_session_id}/cancel"): Spec("plan", {}),
+    ("POST", PLAN + "/sessions/{planned_session_id}/convert"): Spec(
+        "plan", {"objective_id": "{goal_id}", "force": True, "reason": "matrix"}),
+    ("PATCH", PLAN + "/sessions/{planned_session_id}"): Spec("plan", {"title": "T {unique}"}),
+    ("GET", PLAN + "/history"): Spec("read"),
+    ("POST", PLAN + "/comments"): Spec("comment", {"text": "Good week"}),
+    ("GET", A + "/week-template"): Spec("read"),
+    ("PUT", A + "/week-template"): Spec("plan", {"sessions": [{"role": "volume", "day": 6}]}),
+    ("POST", A + "/grants/{coach_id}/planning"): Spec("write"),
+    ("DELETE", A + "/grants/{coach_id}/planning"): Spec("write"),
+    ("GET", "/coaches/{coach_id}/athletes"): Spec("coach-tokens"),
+    ("POST", A + "/sign-in-links"): Spec("comment"),  # whoever may read A
+    ("POST", "/sign-in/{secret}"): Spec("public"),  # a fresh link each time (World.fresh)
+    ("POST", "/sessions/{session_id}/comments"): Spec("comment", {"text": "Nice depth"}),
+    ("POST", A + "/check-ins"): Spec("write", {"observed_at": "{an_hour_ago}", "values": [
+        {"metric": "sleep_hours", "value": 7, "unit": "h"}]}),
     ("POST", A + "/sessions"): Spec("write", {"started_at": "{an_hour_ago}"}),
     ("GET", A + "/sessions"): Spec("read"),
     ("GET", "/sessions/{session_id}"): Spec("read"),
@@ -223,13 +247,16 @@ class World:
             headers=self.owner))
         return {"observation_id": o["observation_id"]}
 
-    def coach(self, granted: bool = False) -> dict[str, str]:
+    def coach(self, granted: bool = False, planning: bool = False) -> dict[str, str]:
         c = created(self.client.post("/coaches", json={"name": "C"}, headers=ADMIN))
         coach_id = c["coach"]["coach_id"]
         self.tokens[f"coach {coach_id}"] = c["token"]
         if granted:
             created(self.client.post(f"/athletes/{self.values['athlete_id']}/grants",
                                      json={"coach_id": coach_id}, headers=self.owner))
+        if planning:
+            created(self.client.post(f"/athletes/{self.values['athlete_id']}/grants/"
+                                     f"{coach_id}/planning", headers=self.owner))
         return {"coach_id": coach_id, "coach_token": c["token"]}
 
     def import_(self) -> dict[str, str]:
@@ -260,9 +287,13 @@ class World:
         if "new_coach_id" in placeholders:
             values["new_coach_id"] = self.coach()["coach_id"]
         if "coach_id" in placeholders and path.startswith("/athletes/"):  # revoking a grant
-            values["coach_id"] = self.coach(granted=True)["coach_id"]
+            values["coach_id"] = self.coach(granted=True,
+                                            planning=path.endswith("/planning"))["coach_id"]
         if "token_id" in placeholders:
             values |= self.token()
+        if "secret" in placeholders:
+            values["secret"] = created(self.client.post(
+                f"/athletes/{self.values['athlete_id']}/sign-in-links", headers=ADMIN))["secret"]
         return values
 
 
@@ -276,8 +307,10 @@ def world(client: TestClient) -> World:
     w.values = {"athlete_id": a_id, "exercise_id": SQUAT, "an_hour_ago": ago(hours=1),
                 "unique": "x", "view": "strength"}
     coach = w.coach(granted=True)
+    planner = w.coach(granted=True, planning=True)
     stranger = w.coach()
     w.headers |= {"coach": bearer(coach["coach_token"]),
+                  "planner": bearer(planner["coach_token"]),
                   "stranger": bearer(stranger["coach_token"])}
     revoked = created(client.post(f"/athletes/{a_id}/tokens", json={"label": "lost phone"},
                                   headers=w.owner))
@@ -351,7 +384,8 @@ def test_access(client: TestClient, runtime: Runtime, world: World, route: tuple
         expected = EXPECT[spec.kind][role]
     needed = placeholders(path, spec.body, spec.query)
     succeeds_and_writes = expected == OK and spec.kind in WRITES
-    values = world.fresh(needed, path) if succeeds_and_writes else world.values
+    values = (world.fresh(needed, path) if succeeds_and_writes or "secret" in needed
+              else world.values)
     headers = world.headers[role]
     if spec.kind == "erase" and expected == OK:  # never erase the world's athlete A
         fresh_id, fresh_token = new_athlete(client, "Erased")

@@ -313,13 +313,14 @@ def test_plan_with_explicit_sessions_add_cancel_convert(client: TestClient,
     assert next(s for s in cancelled["sessions"] if s["planned_session_id"] == extra)[
         "cancelled"] is True
 
-    converted = ok(client.post(f"{base}/sessions/{volume}/convert",
-                               json={"objective_id": goal}, headers=me))
+    converted = ok(client.post(f"{base}/sessions/{volume}/convert", json={
+        "objective_id": goal, "force": True, "reason": "not ready, tried anyway"}, headers=me))
     slot = next(s for s in converted["sessions"] if s["planned_session_id"] == volume)
     assert (slot["role"], slot["converted"], slot["objective_id"]) == ("training", True, goal)
 
     before = log_position(runtime)
-    r = client.post(f"{base}/sessions/{training}/convert", json={}, headers=me)
+    r = client.post(f"{base}/sessions/{training}/convert", json={"objective_id": goal},
+                    headers=me)
     assert r.status_code == 409, r.text
     assert r.json()["errors"][0]["field"] == "role"
     assert log_position(runtime) == before

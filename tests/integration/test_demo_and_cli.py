@@ -6,13 +6,18 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from services.config import Settings
-from services.demo import WEEKS, seed_demo
+from services.demo import TZ, WEEKS, seed_demo
 from services.domain.plan import WeeklyPlan
 from services.domain.session import TrainingSession
-from services.runtime import Runtime
+from services.domain.weeks import week_start
+from services.runtime import Runtime, open_runtime
 
 
 def event_count(rt: Runtime) -> int:
@@ -23,7 +28,7 @@ def test_demo_seeds_a_12_week_block_once(runtime: Runtime) -> None:
     first = seed_demo(runtime.app)
     events = event_count(runtime)
     assert first.created
-    assert first.sessions >= WEEKS * 4 - 2
+    assert first.sessions >= (WEEKS - 1) * 4 - 2
     second = seed_demo(runtime.app)
     assert not second.created
     assert event_count(runtime) == events  # nothing duplicated
@@ -46,6 +51,41 @@ def test_demo_seeds_a_12_week_block_once(runtime: Runtime) -> None:
     converted = [any(slot["converted"] for slot in p.sessions.values()) for p in plans]
     assert converted[0] is False
     assert converted[-1] is True
+
+
+def days_of_sessions(rt: Runtime, athlete_id: str) -> list[date]:
+    return sorted(rt.app.session(r["entity_id"]).started_at.astimezone(ZoneInfo(TZ)).date()
+                  for r in rt.directory.list("session", athlete_id, limit=1000))
+
+
+@pytest.mark.parametrize("weekday", range(7))
+def test_the_demo_ends_today_and_catches_up_on_a_later_day(settings: Settings,
+                                                            weekday: int) -> None:
+    """Whatever the day: the current week is planned, the last session is yesterday's (or
+    today's), and the block ends with a conversion and the weeks after it."""
+    rt = open_runtime(settings)
+    try:
+        later = datetime.now(ZoneInfo(TZ)).date()
+        today = later - timedelta(days=10 + weekday)  # seven days: every day of the week
+        demo = seed_demo(rt.app, today=today)
+        assert rt.app.plan(demo.athlete_id, week_start(today))  # this week is planned
+        assert days_of_sessions(rt, demo.athlete_id)[-1] in (today - timedelta(days=1), today)
+        plans = [rt.app.load(WeeklyPlan, r["entity_id"], "plan") for r in
+                 rt.directory.list("plan", demo.athlete_id, newest_first=False)]
+        assert len(plans) == WEEKS
+        assert [any(s["converted"] for s in p.sessions.values()) for p in plans] == [
+            False] * 6 + [True] * (WEEKS - 6)
+        if weekday:
+            return
+        before = days_of_sessions(rt, demo.athlete_id)
+        again = seed_demo(rt.app, today=later)
+        assert again.athlete_id == demo.athlete_id
+        assert rt.app.plan(demo.athlete_id, week_start(later))
+        after = days_of_sessions(rt, demo.athlete_id)
+        assert after[-1] in (later - timedelta(days=1), later)
+        assert [d for d in after if d < today] == [d for d in before if d < today]
+    finally:
+        rt.close()
 
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

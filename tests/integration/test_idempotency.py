@@ -223,7 +223,8 @@ CHANGES: dict[str, Callable[[TestClient, Athlete], Request]] = {
     "retract-observation": lambda c, a: ("DELETE", f"/observations/{_observation(c, a)}", None),
     "add-planned-session": lambda c, a: ("POST", _planned(c, a), {"role": "volume"}),
     "cancel-planned-session": lambda c, a: ("POST", _planned(c, a, 0, "cancel"), {}),
-    "convert-volume-session": lambda c, a: ("POST", _planned(c, a, 3, "convert"), {}),
+    "convert-volume-session": lambda c, a: ("POST", _planned(c, a, 3, "convert"), {
+        "objective_id": _goal(c, a), "force": True, "reason": "a retried conversion"}),
     "update-profile": lambda c, a: ("PATCH", f"/athletes/{a.athlete_id}/profile",
                                     {"body_mass": 81}),
     "change-settings": lambda c, a: ("PATCH", f"/athletes/{a.athlete_id}/settings",

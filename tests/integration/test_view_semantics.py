@@ -240,6 +240,14 @@ def test_readiness_recommends_a_session_when_ready(client: TestClient) -> None:
     for criterion in answer["criteria"]:
         assert_judged_or_why(criterion)
 
+    # ready: the conversion needs no reason, and the event keeps the verdict
+    slot = answer["recommended"]
+    plan = a.post(f"/athletes/{a.id}/plans/{slot['week_start']}/sessions/"
+                  f"{slot['planned_session_id']}/convert", {"objective_id": goal})
+    converted = next(s for s in plan["sessions"]
+                     if s["planned_session_id"] == slot["planned_session_id"])
+    assert converted["conversion"] == {"readiness": "ready", "reason": None}
+
 
 def test_an_old_imported_session_does_not_settle_the_current_block(client: TestClient,
                                                                   ) -> None:
@@ -335,12 +343,14 @@ def test_an_e1rm_goal_stands_at_the_best_of_the_last_28_days(client: TestClient)
 
 def test_a_conversion_is_judged_on_complete_weeks(client: TestClient) -> None:
     a = Athlete(client)
+    goal = a.goal(200)
     train_every(a, a.today() - timedelta(weeks=3), a.today() - timedelta(days=1))
     for weeks_ago in (2, 0):  # two runs of conversions: two weeks ago, and this week
         plan = a.plan(a.week(-weeks_ago))
         volume = next(s for s in plan["sessions"] if s["role"] == "volume")
         a.post(f"/athletes/{a.id}/plans/{plan['week_start']}/sessions/"
-               f"{volume['planned_session_id']}/convert", {})
+               f"{volume['planned_session_id']}/convert",
+               {"objective_id": goal, "force": True, "reason": "the test's history"})
 
     earlier, this_week = a.view("readiness")["conversions"]
     assert earlier["week_start"] == a.week(-2).isoformat()

@@ -111,8 +111,13 @@ def test_only_a_planned_volume_session_converts_to_training() -> None:
     plan = WeeklyPlan.plan(ctx(), "a1", date(2026, 11, 23),
                            [{"role": "training"}, {"role": "volume"}])
     training, volume = list(plan.sessions)
-    plan.convert_volume_session(ctx(), volume, None)
+    with pytest.raises(InvalidValue):  # a training session serves an objective
+        plan.convert_volume_session(ctx(), volume, None)
+    with pytest.raises(StateConflict):  # not ready, and no reason to convert anyway
+        plan.convert_volume_session(ctx(), volume, "g1", ("not yet", "Not yet — ACWR."))
+    plan.convert_volume_session(ctx(), volume, "g1", ("not yet", "Not yet — ACWR."), "coach")
     assert plan.sessions[volume]["role"] == "training"
     assert plan.sessions[volume]["converted"] is True
+    assert plan.sessions[volume]["conversion"] == {"readiness": "not yet", "reason": "coach"}
     with pytest.raises(StateConflict):
-        plan.convert_volume_session(ctx(), training, None)
+        plan.convert_volume_session(ctx(), training, "g1")
