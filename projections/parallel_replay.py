@@ -127,18 +127,19 @@ def _part(parallel: Parallel, part: int, head: int, views: Sequence[View], until
 
 def _merge(parallel: Parallel, folder: Path, target: ServiceTables,
            views: Sequence[View]) -> None:
-    """Copy a worker's rows into the target, in one transaction."""
+    """Copy a worker's rows into the target, in one transaction (read as plain tuples)."""
     scratch, close = parallel.open_scratch(folder)
     try:
-        with target.transaction() as tx:
+        with scratch.transaction(commit=False) as source, target.transaction() as tx:
+            raw = getattr(source.cursor, "sqlite_cursor", source.cursor)
             for table in [t for view in views for t in view.tables] + [dead_letters.TABLE]:
-                rows = scratch.query(f"SELECT * FROM {scratch.name(table)}")
-                if not rows:
-                    continue
-                columns = list(rows[0])
-                tx.executemany(
-                    f"INSERT INTO {tx.name(table)} ({', '.join(columns)}) "
-                    f"VALUES ({', '.join(['%s'] * len(columns))})",
-                    [tuple(row[c] for c in columns) for row in rows])
+                raw.execute(f"SELECT * FROM {table}")
+                columns = [d[0] for d in raw.description]
+                rows = raw.fetchall()
+                if rows:
+                    tx.executemany(
+                        f"INSERT INTO {tx.name(table)} ({', '.join(columns)}) "
+                        f"VALUES ({', '.join(['%s'] * len(columns))})",
+                        [tuple(row) for row in rows])
     finally:
         close()
