@@ -674,6 +674,8 @@ def seed_world(client: HttpClient, admin: dict[str, str]) -> World:
 #: PostgreSQL (RELIABILITY.md, Fuzzing).
 CONTROL = ("\x00", "\x01", "\x08", "\x0b", "\x1b", "\x1f", "\x7f", "\x85", "\x9f",
            "\t", "\n", "\r")
+SKIP_READ_BACK = ("/events", "/export/", "/explain", "/revision", "/tokens", "/laps",
+                  "/exercises/", "/imports/", "/history")
 MAX_STRINGS = 8  # strings of an accepted write sent again with a control character
 
 
@@ -699,7 +701,8 @@ def with_char(value: Any, path: tuple[Any, ...], char: str) -> Any:
 
 
 def readback_paths(operations: Sequence[Any], world: World) -> list[str]:
-    """Every GET the seeded ids fill in: the lists and views a write could break."""
+    """Every list and view the seeded ids fill in: what a stored value could break (exports,
+    audit trails and single items are fuzzed as operations of their own)."""
     paths = []
     for op in operations:
         names = {p.name for p in op.path_parameters}
@@ -708,6 +711,8 @@ def readback_paths(operations: Sequence[Any], world: World) -> list[str]:
         if any(p.is_required for p in op.query):
             continue
         path = op.path
+        if any(part in path for part in SKIP_READ_BACK):
+            continue
         for name in names:
             path = path.replace("{" + name + "}", world.known[name])
         paths.append(path)
@@ -773,9 +778,6 @@ def fuzz_api(app: Any, world: World, examples: int, roles: Sequence[str] = ("adm
         def record(kind: str, message: str, case: Any) -> None:
             report.failures.append(ApiFailure(role, label, kind, message, _request_of(case)))
 
-        @settings(max_examples=examples, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck),
-                  phases=[Phase.explicit, Phase.generate])
         def send(case: Any) -> Any:
             """One request, checked; the response, or None if the app raised."""
             report.cases += 1
@@ -810,6 +812,9 @@ def fuzz_api(app: Any, world: World, examples: int, roles: Sequence[str] = ("adm
             finally:
                 case.body, case.headers = body, sent_headers
 
+        @settings(max_examples=examples, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck),
+                  phases=[Phase.explicit, Phase.generate])
         @given(case=strategy, draw=st.integers(0, 10_000))
         def run(case: Any, draw: int) -> None:
             query = dict(case.query or {})

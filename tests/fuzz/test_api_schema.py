@@ -43,8 +43,8 @@ def test_every_operation_answers_as_its_schema_says(client: TestClient, world: W
     assert report.statuses[500] == 0
     # strings with NUL and other control characters were sent, and every list and view was
     # read back after each accepted write (how a stored NUL once broke them all)
-    assert report.with_control >= report.cases // 4, report.with_control
-    assert report.read_backs >= 10 * 10, report.read_backs
+    assert report.with_control >= 20, report.with_control
+    assert report.read_backs >= 50, report.read_backs  # a few rounds of every list and view
     assert not report.failures, (
         f"{len(report.failures)} failures in {report.cases} cases:\n"
         + "\n".join(str(f) for f in report.unique_failures()))
