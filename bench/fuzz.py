@@ -58,6 +58,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
+from ingest.fit.encode import crc16  # the writer's own CRC: the fuzzer does not trust the decoder's
+
 REPO = Path(__file__).resolve().parent.parent
 CORPUS_ENV = "TRAINLEDGER_FIT_SAMPLES"
 PG_URL = os.environ.get("TRAINLEDGER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -85,29 +87,6 @@ def load_samples(max_size: int | None = None, corpus: Path | None = None,
         rows = list(csv.DictReader(fh, delimiter="\t"))
     chosen = sorted(r["path"] for r in rows if max_size is None or int(r["bytes"]) <= max_size)
     return [(path, (folder / path).read_bytes()) for path in chosen]
-
-
-def _crc_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
-
-
-_CRC_TABLE = _crc_table()
-
-
-def crc16(data: bytes) -> int:
-    """The FIT CRC (CRC-16/ARC), written here so that the fuzzer does not trust the
-    decoder's."""
-    crc = 0
-    table = _CRC_TABLE
-    for byte in data:
-        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
-    return crc
 
 
 def header_size(data: bytes) -> int | None:

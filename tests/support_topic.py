@@ -8,7 +8,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -23,15 +23,6 @@ from services.config import Settings
 from services.keyring import KeyRing
 
 ENVELOPE_SCHEMA = Path(__file__).resolve().parents[1] / "ingest" / "envelope.schema.json"
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or check}")
 
 
 def raw_records(bootstrap: str, topic: str) -> list[Any]:

@@ -13,6 +13,7 @@ from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
 from fit_fixtures import by_name
 from kafka_broker import TansuBroker, publish_everything
+from support_workers import dump
 
 from ingest.envelope import open_envelope
 from ingest.fit.importer import import_fit
@@ -144,20 +145,6 @@ def test_every_read_model_table_forgets_the_athlete(client: TestClient, runtime:
     runtime.feed.idle()
     assert rows() == dict.fromkeys(before, 0)
     assert MARKER not in dump(runtime)
-
-
-def dump(runtime: Runtime) -> str:
-    """Every row of every service table and view, as text."""
-    db = runtime.tables
-    if db.is_postgres:
-        tables = [r["table_name"] for r in db.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-            "AND table_name <> 'stored_events'", (db.schema,))]
-    else:
-        tables = [r["name"] for r in db.query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'stored_events'")]
-    return "\n".join(str(row) for t in tables for row in db.query(
-        f"SELECT * FROM {db.name(t)}"))
 
 
 @pytest.mark.kafka

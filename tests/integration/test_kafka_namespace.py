@@ -11,7 +11,8 @@ import pytest
 from conftest import ADMIN_TOKEN, bearer, new_athlete
 from fastapi.testclient import TestClient
 from kafka_broker import TansuBroker
-from support_topic import second_store, wait_until
+from support_topic import second_store
+from support_workers import wait_until
 
 from projections.read_model import SESSIONS
 from services.api.app import create_app

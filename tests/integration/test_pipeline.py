@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import pytest
 from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
 from kafka_broker import TansuBroker
+from support_workers import spawn, wait_until
 
 from ingest import kafka_io
 from ingest.envelope import open_envelope
@@ -33,15 +32,6 @@ from services.workers import Workers
 
 pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or check}")
 
 
 @pytest.fixture
@@ -136,23 +126,6 @@ def test_broker_down_loses_nothing_and_counts_nothing_twice(
         workers.stop()
     live, rebuilt = rebuilt_hash(kafka_runtime)
     assert live == rebuilt
-
-
-def worker_env(settings: Settings) -> dict[str, str]:
-    env = {**os.environ, "TRAINLEDGER_DATA_DIR": str(settings.data_dir),
-           "TRAINLEDGER_ADMIN_TOKEN": settings.admin_token or "",
-           "TRAINLEDGER_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
-           "TRAINLEDGER_EVENTS_TOPIC": settings.events_topic, "PYTHONPATH": str(ROOT)}
-    env.pop("TRAINLEDGER_DATABASE_URL", None)
-    if settings.database_url:
-        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
-    return env
-
-
-def spawn(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "services.cli", *args],
-                            env=worker_env(settings), cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def write_in_background(rt: Runtime, session_id: str, n: int,
