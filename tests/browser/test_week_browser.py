@@ -164,12 +164,17 @@ def test_convert_is_offered_only_when_ready_and_converts(
     base = f"/athletes/{svc.athlete_id}"
     page = open_fresh(browser, svc, "/week", svc.athlete_token, width, problems)
     page.wait_for_function(LOADED, arg=0, timeout=20_000)
-    # the demo's current week has no plan yet: plan it from the page
-    n = loads(page)
-    page.click("#plan-week")
-    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    # the demo plans its current week, and is ready in it; planning next week leaves a volume
+    # session ahead to convert
+    weeks = sorted(p["week_start"] for p in api(svc, "GET", f"{base}/plans"))
+    following = (datetime.fromisoformat(weeks[-1]) + timedelta(days=7)).date().isoformat()
+    api(svc, "POST", f"{base}/plans", json={"week_start": following})
+    # a stricter ACWR floor than the demo meets: not yet, and no Convert anywhere
+    api(svc, "PATCH", f"{base}/settings", json={"readiness_acwr_low": 4.5})
+    page.reload()
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
     readiness = view(svc, "readiness")
-    assert readiness["verdict"] == "not yet"  # the demo's ACWR is low after a quiet week
+    assert readiness["verdict"] == "not yet", readiness["line"]
     assert page.inner_text("#verdict") == "Not yet"
     assert page.is_hidden("#convert-form")
     assert "onvert" not in page.inner_text("#readiness .verdict-line").split("—")[0]
@@ -180,6 +185,7 @@ def test_convert_is_offered_only_when_ready_and_converts(
     page.wait_for_function(LOADED, arg=0, timeout=20_000)
     readiness = view(svc, "readiness")
     assert readiness["verdict"] == "ready", readiness["line"]
+    assert readiness["recommended"] is not None
     assert page.inner_text("#verdict") == "Ready"
     assert page.inner_text("#verdict-line") == readiness["line"]
     assert page.is_visible("#convert-form")
@@ -212,12 +218,12 @@ def test_convert_is_offered_only_when_ready_and_converts(
     page.click("#convert")
     page.wait_for_function(LOADED, arg=n, timeout=20_000)
     slot = readiness["recommended"]["planned_session_id"]
-    plan = api(svc, "GET", f"{base}/plans/{readiness['week_start']}")
+    plan = api(svc, "GET", f"{base}/plans/{readiness['recommended']['week_start']}")
     converted = next(s for s in plan["sessions"] if s["planned_session_id"] == slot)
     assert (converted["converted"], converted["role"], converted["objective_id"]) == \
         (True, "training", goal["goal_id"])
     assert page.inner_text("#message").startswith("Converted")
-    # nothing left to convert this week: no Convert button
+    # nothing left to convert: no Convert button
     assert page.is_hidden("#convert-form")
     assert problems == []
 
