@@ -111,7 +111,7 @@ def test_the_admin_lists_a_coachs_tokens_without_secrets(client: TestClient) -> 
     assert coach["token"] not in r.text
     assert more.json()["token"] not in r.text
     assert all(set(t) == {"token_id", "role", "principal_id", "label", "created_at",
-                          "revoked_at"} for t in r.json())
+                          "revoked_at", "last_used_at"} for t in r.json())
     assert client.get(f"/coaches/{coach_id}/tokens",
                       headers=bearer(coach["token"])).status_code == 200
     _, athlete_token = new_athlete(client)

@@ -144,6 +144,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", A + "/sessions"): Spec("write", {"started_at": "{an_hour_ago}"}),
     ("GET", A + "/sessions"): Spec("read"),
     ("GET", "/sessions/{session_id}"): Spec("read"),
+    ("GET", "/sessions/{session_id}/laps"): Spec("read"),
     ("PATCH", "/sessions/{session_id}"): Spec("write", {"notes": "felt good"}),
     ("POST", "/sessions/{session_id}/end"): Spec("write", {"session_rpe": 7}),
     ("POST", "/sessions/{session_id}/link"): Spec("write", {"objective_id": "{goal_id}"}),
