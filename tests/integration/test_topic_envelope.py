@@ -18,8 +18,8 @@ from support_topic import (
     raw_records,
     schema_errors,
     seal_v1,
-    wait_until,
 )
+from support_workers import wait_until
 
 from ingest import kafka_io
 from ingest.envelope import open_envelope
