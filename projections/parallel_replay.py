@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import sqlite3
 import tempfile
 import time
 import zlib
@@ -64,18 +65,32 @@ def rebuild_in_parts(parallel: Parallel, head: int, target: ServiceTables,
                    for k in range(parallel.parts)]
         for worker in workers:
             worker.start()
-        while any(w.is_alive() for w in workers):
+        merged: set[int] = set()
+        while len(merged) < len(workers):
+            for k, worker in enumerate(workers):
+                if k in merged or worker.is_alive():
+                    continue
+                merged.add(k)
+                if worker.exitcode == UNNAMED_OWNER:
+                    _stop(workers)
+                    raise NotPartitionable("a stored payload names no owner")
+                if worker.exitcode:
+                    _stop(workers)
+                    raise RuntimeError(f"rebuild worker {k} failed (exit status "
+                                       f"{worker.exitcode})")
+                # merged while the others still fold: the copy overlaps their work
+                _merge(parallel, folders[k], target, views)
             progress(min(positions[:]), head, time.perf_counter() - began)
-            time.sleep(0.2)
-        codes = [w.exitcode for w in workers]
-        if UNNAMED_OWNER in codes:
-            raise NotPartitionable("a stored payload names no owner")
-        if any(codes):
-            raise RuntimeError(f"a rebuild worker failed (exit statuses {codes})")
+            time.sleep(0.05)
         progress(head, head, time.perf_counter() - began)
-        for folder in folders:
-            _merge(parallel, folder, target, views)
     return _events_read(positions, head)
+
+
+def _stop(workers: Sequence[Any]) -> None:
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
 
 
 def _events_read(positions: Any, head: int) -> int:
@@ -127,12 +142,16 @@ def _part(parallel: Parallel, part: int, head: int, views: Sequence[View], until
 
 def _merge(parallel: Parallel, folder: Path, target: ServiceTables,
            views: Sequence[View]) -> None:
-    """Copy a worker's rows into the target, in one transaction (read as plain tuples)."""
+    """Copy a worker's rows into the target, in one transaction."""
+    tables = [t for view in views for t in view.tables] + [dead_letters.TABLE]
+    if not target.is_postgres:
+        _merge_sqlite(folder, target, tables)
+        return
     scratch, close = parallel.open_scratch(folder)
     try:
         with scratch.transaction(commit=False) as source, target.transaction() as tx:
             raw = getattr(source.cursor, "sqlite_cursor", source.cursor)
-            for table in [t for view in views for t in view.tables] + [dead_letters.TABLE]:
+            for table in tables:
                 raw.execute(f"SELECT * FROM {table}")
                 columns = [d[0] for d in raw.description]
                 rows = raw.fetchall()
@@ -143,3 +162,34 @@ def _merge(parallel: Parallel, folder: Path, target: ServiceTables,
                         [tuple(row) for row in rows])
     finally:
         close()
+
+
+def _merge_sqlite(folder: Path, target: ServiceTables, tables: Sequence[str]) -> None:
+    """SQLite to SQLite: the worker's database attached to a connection of the target's,
+    and each table copied by ``INSERT … SELECT`` inside SQLite (no row crosses into Python)."""
+    path = target.datastore.pool.db_name
+    connection = sqlite3.connect(path, isolation_level=None, timeout=60)
+    try:
+        connection.execute("ATTACH DATABASE ? AS part", (str(_scratch_file(folder)),))
+        connection.execute("BEGIN IMMEDIATE")
+        for table in tables:
+            columns = ", ".join(row[1] for row in
+                                connection.execute(f"PRAGMA part.table_info({table})"))
+            connection.execute(f"INSERT INTO main.{table} ({columns}) "
+                               f"SELECT {columns} FROM part.{table}")
+        connection.execute("COMMIT")
+        connection.execute("DETACH DATABASE part")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.close()
+
+
+def _scratch_file(folder: Path) -> Path:
+    """The worker's scratch database file (``services.cli_replay.scratch`` names it)."""
+    files = sorted(folder.glob("*.sqlite3"))
+    if len(files) != 1:
+        raise RuntimeError(f"expected one scratch database in {folder}, found {files}")
+    return files[0]

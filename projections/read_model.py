@@ -160,6 +160,7 @@ INDEXES = (
     (MARKS, "athlete_id, day"),
     (MARKS, "athlete_id, exercise_id, kind, set_order"),
     (OBSERVATIONS, "athlete_id, metric, day"),
+    (WEEKS, "athlete_id, converted, week_start"),
 )
 
 
@@ -413,6 +414,13 @@ def _day_mean(day: str, values: list[float]) -> tuple[float, str]:
     return mean, json.dumps(value_row(date.fromisoformat(day), mean))
 
 
+def span_query(table: str) -> str:
+    """The first and last ``day`` of an athlete's rows: two subqueries, so that each takes
+    one step down the (athlete_id, day) index (one ``MIN(day), MAX(day)`` reads every row)."""
+    return (f"SELECT (SELECT MIN(day) FROM {table} WHERE athlete_id = %s) AS first, "
+            f"(SELECT MAX(day) FROM {table} WHERE athlete_id = %s) AS last")
+
+
 def load_athlete(tx: Reader, athlete_id: str) -> Athlete | None:
     rows = tx.query(f"SELECT state FROM {tx.name(STATES)} WHERE entity_id = %s", (athlete_id,))
     return decode_state(Athlete, rows[0]["state"]) if rows else None
@@ -653,8 +661,7 @@ def _float(value: Any) -> float | None:
 def _settle_days(tx: Tx, athlete: Athlete, since: str) -> None:
     """The load series from ``since`` to the last session's day."""
     athlete_id = str(athlete.id)
-    span = tx.query(f"SELECT MIN(day) AS first, MAX(day) AS last FROM {tx.name(SESSIONS)} "
-                    "WHERE athlete_id = %s", (athlete_id,))[0]
+    span = tx.query(span_query(tx.name(SESSIONS)), (athlete_id,) * 2)[0]
     if span["first"] is None:
         tx.execute(f"DELETE FROM {tx.name(DAYS)} WHERE athlete_id = %s", (athlete_id,))
         for series in ("fatigue", "load_days"):

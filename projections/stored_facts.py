@@ -28,6 +28,7 @@ from projections.read_model import (
     _float,
     day_from_row,
     load_athlete,
+    span_query,
     stored_sessions,
 )
 from projections.states import decode_state
@@ -50,9 +51,7 @@ class StoredFacts(AthleteFacts):
 
     @cached_property
     def _span(self) -> tuple[date | None, date | None]:
-        row = self.db.query(f"SELECT MIN(day) AS first, MAX(day) AS last FROM "
-                            f"{self.db.name(DAYS)} WHERE athlete_id = %s",
-                            (self.athlete_id,))[0]
+        row = self.db.query(span_query(self.db.name(DAYS)), (self.athlete_id,) * 2)[0]
         if row["first"] is None:
             return None, None
         return date.fromisoformat(row["first"]), date.fromisoformat(row["last"])
