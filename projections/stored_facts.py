@@ -48,6 +48,7 @@ class StoredFacts(AthleteFacts):
         if found is None:
             raise NotFound("no such athlete")
         self.athlete: Athlete = found
+        self._rests: dict[date, list[FatigueDay]] = {}
 
     @cached_property
     def _span(self) -> tuple[date | None, date | None]:
@@ -90,10 +91,16 @@ class StoredFacts(AthleteFacts):
         return rows
 
     def _rest(self, until: date) -> list[FatigueDay]:
-        """Rest days after the last stored day, up to ``until``."""
+        """Rest days after the last stored day, up to ``until`` (computed once per day asked:
+        a view reads them for its series and for its day)."""
         first, last = self._span
         if first is None or last is None or until <= last:
             return []
+        if until not in self._rests:
+            self._rests[until] = self._rest_days(first, last, until)
+        return self._rests[until]
+
+    def _rest_days(self, first: date, last: date, until: date) -> list[FatigueDay]:
         tail = [day_from_row(r) for r in self.db.query(
             f"SELECT * FROM {self.db.name(DAYS)} WHERE athlete_id = %s AND day > %s "
             "ORDER BY day", (self.athlete_id, (last - timedelta(days=WINDOW)).isoformat()))]
