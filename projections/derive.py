@@ -137,37 +137,41 @@ def daily_loads(rows: Iterable[SessionRow], first: date, last: date) -> list[flo
 # ------------------------------------------------------------------ strength
 
 
-def set_order(performed_at: datetime, started_at: datetime, session_id: str, position: int,
-              set_id: str) -> str:
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def set_order(performed: str, started: str, session_id: str, position: int, set_id: str) -> str:
     """A set's place in time, as a sortable string: when it was performed, then when its
-    session started, then its session and its place in the order it was logged (sets given
-    no time of their own share the session's start), so one input always gives one order."""
-    def utc(moment: datetime) -> str:
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    return f"{utc(performed_at)}|{utc(started_at)}|{session_id}|{position:05d}|{set_id}"
+    session started (both UTC, :func:`_utc`), then its session and its place in the order it
+    was logged (sets given no time of their own share the session's start), so one input
+    always gives one order."""
+    return f"{performed}|{started}|{session_id}|{position:05d}|{set_id}"
 
 
 def working_sets(session: TrainingSession, only: set[str] | None = None,
                  ) -> list[dict[str, Any]]:
     """A session's loaded working sets with reps (``only`` those ids, if given), each with
-    its order, local day (in the session's zone) and e1RM (Epley on reps to failure; None
-    more than 4 reps short)."""
+    its order (:func:`set_order`), local day (in the session's zone) and e1RM (Epley on reps
+    to failure; None more than 4 reps short)."""
     out = []
+    session_id, started = str(session.id), session.started_at
+    started_utc, started_day = _utc(started), local_day(started, session.timezone)
     for position, s in enumerate(session.sets.values()):
         if only is not None and s["set_id"] not in only:
             continue
         if s.get("set_type") == "warmup" or not s.get("reps") or not s.get("load_kg") \
                 or is_unidentified(s["exercise_id"]):
             continue
-        performed = s.get("performed_at") or session.started_at
+        performed = s.get("performed_at")
         estimate = e1rm(float(s["load_kg"]), int(s["reps"]), s.get("rpe"), s.get("rir"))
         out.append({
-            "exercise_id": s["exercise_id"], "session_id": str(session.id),
+            "exercise_id": s["exercise_id"], "session_id": session_id,
             "set_id": s["set_id"], "reps": int(s["reps"]), "load_kg": float(s["load_kg"]),
             "rpe": s.get("rpe"), "rir": s.get("rir"),
-            "order": set_order(performed, session.started_at, str(session.id), position,
-                               s["set_id"]),
-            "day": local_day(performed, session.timezone),
+            "order": set_order(_utc(performed) if performed else started_utc, started_utc,
+                            session_id, position, s["set_id"]),
+            "day": local_day(performed, session.timezone) if performed else started_day,
             "e1rm": round(estimate, 2) if estimate is not None else None,
         })
     return out
