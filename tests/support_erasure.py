@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import psycopg
-from conftest import PG_URL
+from conftest import PG_URL, drop_schema
 from fastapi.testclient import TestClient
 from psycopg import sql
 
@@ -64,12 +64,24 @@ def failing_deletes(rt: Runtime, table: str) -> Iterator[None]:
 
 
 def other_store(settings: Settings, tmp_path: Path) -> Settings:
-    """An empty store of the same kind as ``settings`` (a PostgreSQL schema the caller drops)."""
+    """An empty store of the same kind as ``settings`` (a PostgreSQL schema the caller drops;
+    :func:`another_store` drops it)."""
     if settings.backend == "sqlite":
         return replace(settings, data_dir=tmp_path / "restored")
     schema = f"tl_test_{uuid.uuid4().hex[:12]}"
     return replace(settings, data_dir=tmp_path / "restored",
                    database_url=f"{PG_URL}?schema={schema}")
+
+
+@contextmanager
+def another_store(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """:func:`other_store`, its PostgreSQL schema dropped afterwards."""
+    target = other_store(settings, tmp_path)
+    try:
+        yield target
+    finally:
+        if target.backend == "postgres":
+            drop_schema(target.store_env()["POSTGRES_SCHEMA"])
 
 
 def every_file(folder: Path) -> dict[str, bytes]:
