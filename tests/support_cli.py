@@ -18,14 +18,15 @@ CLI = [sys.executable, "-m", "services.cli"]
 
 
 def cli_env(settings: Settings) -> dict[str, str]:
-    """This environment with the settings' store (its data dir or database) in place."""
+    """This environment with the settings' store (its data dir or database, the master key)
+    in place."""
     env = {**os.environ, "TRAINLEDGER_ADMIN_TOKEN": settings.admin_token or ""}
-    env.pop("TRAINLEDGER_DATABASE_URL", None)
-    env.pop("TRAINLEDGER_DATA_DIR", None)
-    if settings.data_dir is not None:
-        env["TRAINLEDGER_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url:
-        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
+    for name, value in (("TRAINLEDGER_DATA_DIR", settings.data_dir),
+                        ("TRAINLEDGER_DATABASE_URL", settings.database_url),
+                        ("TRAINLEDGER_MASTER_KEY", settings.master_key)):
+        env.pop(name, None)
+        if value:
+            env[name] = str(value)
     return env
 
 

@@ -23,6 +23,7 @@ from uuid import UUID
 
 import pytest
 from cryptography.exceptions import InvalidTag
+from support_cli import run_cli
 from support_erasure import another_store
 from support_keys import (
     assert_keys_wrapped,
@@ -144,25 +145,19 @@ def test_a_master_key_seals_the_key_file(settings: Settings) -> None:
         assert reopened.app.athlete(athlete_id).profile["name"] == "Mia"
 
 
-def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], cwd=ROOT,
-                          env=worker_env(settings), capture_output=True, text=True,
-                          timeout=60)
-
-
 def test_a_missing_or_wrong_key_file_is_refused_with_a_reason(settings: Settings) -> None:
     with closing(open_runtime(settings)) as rt:
         athlete_with_history(rt, "Noor")
     path = settings.data_dir / "keys" / "kek"
-    bad = cli(replace(settings, master_key="not base64!"), "athletes", "list")
+    bad = run_cli(replace(settings, master_key="not base64!"), "athletes", "list")
     assert bad.returncode == 2, bad.stderr
     assert "TRAINLEDGER_MASTER_KEY" in bad.stderr
     path.write_text("{not json")
-    damaged = cli(settings, "athletes", "list")
+    damaged = run_cli(settings, "athletes", "list")
     assert damaged.returncode == 2, damaged.stderr
     assert str(path) in damaged.stderr
     path.unlink()
-    missing = cli(settings, "athletes", "list")
+    missing = run_cli(settings, "athletes", "list")
     assert missing.returncode == 2, missing.stderr
     assert str(path) in missing.stderr
     assert "missing" in missing.stderr
