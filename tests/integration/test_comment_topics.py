@@ -24,11 +24,11 @@ OLD_TOPICS = {"session": "services.domain.session:TrainingSession.CommentAdded",
               "plan": "services.domain.plan:WeeklyPlan.CommentAdded"}
 
 
-def append_old_comment(runtime: Runtime, aggregate_id: str, athlete_id: str,
+def append_old_comment(runtime: Runtime, kind: str, aggregate_id: str, athlete_id: str,
                        text: str) -> str:
-    """A comment event as the earlier release stored it (plain JSON state); returns its id."""
+    """A comment event on a ``kind`` aggregate as the earlier release stored it (plain JSON
+    state); returns its id."""
     last = runtime.app.recorder.select_events(UUID(aggregate_id), desc=True, limit=1)[0]
-    topic = OLD_TOPICS["session" if last.topic.startswith("services.domain.session") else "plan"]
     comment_id = str(uuid5(NAMESPACE_URL, f"old-comment:{aggregate_id}"))
     at = {"_type_": "datetime_iso", "_data_": datetime.now(UTC).isoformat()}
     state = {"timestamp": at, "occurred_at": at,
@@ -36,7 +36,7 @@ def append_old_comment(runtime: Runtime, aggregate_id: str, athlete_id: str,
              "comment_id": comment_id, "text": text}
     runtime.app.recorder.insert_events([StoredEvent(
         originator_id=UUID(aggregate_id), originator_version=last.originator_version + 1,
-        topic=topic, state=json.dumps(state).encode())])
+        topic=OLD_TOPICS[kind], state=json.dumps(state).encode())])
     return comment_id
 
 
@@ -56,7 +56,7 @@ def test_comments_stored_under_the_old_topics_load(client: TestClient, runtime: 
         plan = a.plan(a.week())
         aggregate_id = plan["plan_id"]
         path = f"/athletes/{a.id}/plans/{plan['week_start']}"
-    old_id = append_old_comment(runtime, aggregate_id, a.id, "Stored by the release before")
+    old_id = append_old_comment(runtime, kind, aggregate_id, a.id, "Stored by the release before")
 
     # through the application
     loaded = (runtime.app.session(aggregate_id) if kind == "session"
