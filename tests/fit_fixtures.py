@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -82,16 +83,15 @@ class _Counted(FitWriter):
 
     def __init__(self, protocol: int = 0x20) -> None:
         super().__init__(protocol)
-        self.counts: dict[int, int] = {}
+        self.counts: Counter[int] = Counter()
 
     def message(self, local, mesg_num, fields, dev=(), *, big_endian=False):  # type: ignore[no-untyped-def]
         super().message(local, mesg_num, fields, dev, big_endian=big_endian)
-        self.counts[mesg_num] = self.counts.get(mesg_num, 0) + 1
+        self.counts[mesg_num] += 1
 
     def compressed(self, local, timestamp, values, dev_values=()):  # type: ignore[no-untyped-def]
         super().compressed(local, timestamp, values, dev_values)
-        num = self._layouts[local].mesg_num
-        self.counts[num] = self.counts.get(num, 0) + 1
+        self.counts[self._layouts[local].mesg_num] += 1
 
 
 NAMES = {0: "file_id", 3: "user_profile", 7: "zones_target", 12: "sport", 18: "session",
@@ -152,6 +152,36 @@ def _activity(w: FitWriter, end: int, timer: float, sessions: int = 1,
                       (3, ENUM, 26), (4, ENUM, 1), (5, UINT32, end + offset_s)])
 
 
+def _recording(start: datetime, serial: int | None, product: int = 4315,
+               protocol: int = 0x20) -> tuple[_Counted, int]:
+    """A counting writer with an activity's ``file_id`` written, and the start's FIT time."""
+    w = _Counted(protocol)
+    _file_id(w, 4, start, product=product, serial=serial)
+    return w, fit_time(start)
+
+
+def _summary(w: FitWriter, start: int, end: int, sport: int, sub: int, *,
+             distance: float | None, avg_hr: int, max_hr: int, timer: float | None = None,
+             laps: int = 1, lap_sport: int | None = None,
+             dev: tuple[tuple[int, object, int, object], ...] = ()) -> None:
+    """An activity's summary, last: the stop event, one lap (when ``lap_sport`` is given), the
+    session and the activity; ``timer`` defaults to the elapsed time."""
+    timer = end - start if timer is None else timer
+    _event(w, end, 4)
+    if lap_sport is not None:
+        _lap(w, 0, start, end, distance=distance, avg_hr=avg_hr, max_hr=max_hr, sport=lap_sport)
+    _session(w, start, end, sport, sub, timer=timer, distance=distance, avg_hr=avg_hr,
+             max_hr=max_hr, laps=laps, dev=dev)
+    _activity(w, end, timer)
+
+
+def _valid(name: str, w: _Counted, file_type: str, sport: str, started: datetime | None,
+           quirks: tuple[str, ...], data: bytes | None = None) -> Fixture:
+    """A valid fixture from its writer (``data``: when not the writer's finished file)."""
+    return Fixture(name, w.finish() if data is None else data, "valid", file_type, sport,
+                   started, _named(w.counts), quirks)
+
+
 def _hr(i: int, base: int = 128, swing: int = 14) -> int:
     return base + round(swing * math.sin(i / 23.0)) + (i % 7) // 3
 
@@ -162,9 +192,7 @@ def _hr(i: int, base: int = 128, swing: int = 14) -> int:
 def _run_file(start: datetime = START, serial: int | None = SERIAL, n: int = 300,
               step: int = 5) -> tuple[bytes, _Counted, int]:
     """The ``run`` fixture's bytes, its writer, and the byte offset where the summary starts."""
-    w = _Counted()
-    t0 = fit_time(start)
-    _file_id(w, 4, start, serial=serial)
+    w, t0 = _recording(start, serial)
     # local 0 redefined: device_info with a NUL-padded name wider than its text
     w.message(0, 23, [(253, UINT32, t0), (0, UINT8, 0), (2, UINT16, GARMIN),
                       (3, UINT32Z, serial), (4, UINT16, 4315), (5, UINT16, 1520),
@@ -209,11 +237,8 @@ def _run_file(start: datetime = START, serial: int | None = SERIAL, n: int = 300
         t += step
     end = t - step
     summary_at = len(w.body) + 14
-    _event(w, end, 4)
-    elapsed = end - t0
-    _session(w, t0, end, 1, 0, timer=elapsed - pause_s, distance=dist, avg_hr=130,
+    _summary(w, t0, end, 1, 0, timer=end - t0 - pause_s, distance=dist, avg_hr=130,
              max_hr=152, laps=3)
-    _activity(w, end, elapsed - pause_s)
     return w.finish(), w, summary_at
 
 
@@ -225,10 +250,10 @@ def activity(start: datetime = START, serial: int | None = SERIAL) -> bytes:
 @cache
 def run() -> Fixture:
     data, w, _ = _run_file()
-    return Fixture("run", data, "valid", "activity", "running", START, _named(w.counts),
-                   ("compressed timestamps", "local numbers redefined", "big-endian laps",
-                    "invalid sentinels", "NUL-padded strings", "unknown message and field",
-                    "summary last", "pause"))
+    return _valid("run", w, "activity", "running", START,
+                  ("compressed timestamps", "local numbers redefined", "big-endian laps",
+                   "invalid sentinels", "NUL-padded strings", "unknown message and field",
+                   "summary last", "pause"), data)
 
 
 @cache
@@ -237,17 +262,15 @@ def ultra() -> Fixture:
     (Not in ``fixtures()``: it takes a second to build.)"""
     start = START + timedelta(days=10)
     data, w, _ = _run_file(start, serial=SERIAL + 14, n=50_400, step=1)
-    return Fixture("ultra", data, "valid", "activity", "running", start, _named(w.counts),
-                   ("large",))
+    return _valid("ultra", w, "activity", "running", start, ("large",), data)
 
 
 @cache
 def ride() -> Fixture:
     """An Edge ride, summary first, with component fields and an old 12-byte header."""
-    w = _Counted(protocol=0x10)
     start = START + timedelta(days=1, hours=10)
-    t0, n, step = fit_time(start), 240, 10
-    _file_id(w, 4, start, product=3843, serial=SERIAL + 1)
+    w, t0 = _recording(start, SERIAL + 1, product=3843, protocol=0x10)
+    n, step = 240, 10
     w.message(1, 12, [(0, ENUM, 2), (1, ENUM, 7), (3, STRING, "Road")])
     end = t0 + (n - 1) * step
     dist_total = sum(8.0 + math.sin(i / 17.0) for i in range(1, n)) * step
@@ -269,8 +292,19 @@ def ride() -> Fixture:
             (8, BYTE, tuple(packed.to_bytes(3, "little"))), (18, UINT8, revs % 256),
             (7, UINT16, 190 + i % 40)])
     _event(w, end, 4)
-    return Fixture("ride", w.finish(header_size=12), "valid", "activity", "cycling", start,
-                   _named(w.counts), ("summary first", "component fields", "12-byte header"))
+    return _valid("ride", w, "activity", "cycling", start,
+                  ("summary first", "component fields", "12-byte header"),
+                  w.finish(header_size=12))
+
+
+def _set(w: FitWriter, start: int, seconds: float, set_type: int, step: int,
+         categories: tuple[int, ...], subtypes: tuple[int | None, ...],
+         reps: int | None = None, weight_16: int | None = None) -> None:
+    """A ``set`` message (type 1: active, 0: rest), ``step`` its workout step index."""
+    w.message(7, 225, [(254, UINT32, start + round(seconds)), (0, UINT32, round(seconds * 1000)),
+                       (3, UINT16, reps), (4, UINT16, weight_16), (5, UINT8, set_type),
+                       (6, UINT32, start), (7, UINT16, categories), (8, UINT16, subtypes),
+                       (9, UINT16, 0), (10, UINT16, step)])
 
 
 #: (categories, subtypes, reps, kg or None, work s, rest s or None): candidate lists and 65534
@@ -287,35 +321,23 @@ STRENGTH_SETS: list[tuple[tuple[int, ...], tuple[int | None, ...], int, float | 
 
 @cache
 def strength() -> Fixture:
-    w = _Counted()
     start = START + timedelta(days=2, hours=11)
-    t0 = fit_time(start)
-    _file_id(w, 4, start, product=4024, serial=SERIAL + 2)
+    w, t0 = _recording(start, SERIAL + 2, product=4024)
     _event(w, t0, 0)
     t = t0 + 60
     for index, (cats, subs, reps, kg, work, rest) in enumerate(STRENGTH_SETS):
-        common = [(6, UINT32, t), (7, UINT16, cats), (8, UINT16, subs),
-                  (9, UINT16, 0)]
-        w.message(7, 225, [(254, UINT32, t + round(work)), (0, UINT32, round(work * 1000)),
-                           (3, UINT16, reps), (4, UINT16, None if kg is None else round(kg * 16)),
-                           (5, UINT8, 1), *common, (10, UINT16, index * 2)])
+        _set(w, t, work, 1, index * 2, cats, subs, reps, None if kg is None else round(kg * 16))
         t += round(work)
         if rest is not None:
-            w.message(7, 225, [(254, UINT32, t + round(rest)), (0, UINT32, round(rest * 1000)),
-                               (3, UINT16, None), (4, UINT16, None), (5, UINT8, 0),
-                               (6, UINT32, t), (7, UINT16, (65535,)), (8, UINT16, (65535,)),
-                               (9, UINT16, 0), (10, UINT16, index * 2 + 1)])
+            _set(w, t, rest, 0, index * 2 + 1, (65535,), (65535,))
             t += round(rest)
     end = t
     for i, ts in enumerate(range(t0, end + 1, 5)):
         w.message(1, 20, [(253, UINT32, ts), (3, UINT8, _hr(i, 105, 20))])
-    _event(w, end, 4)
-    _lap(w, 0, t0, end, distance=None, avg_hr=108, max_hr=131, sport=10)
-    _session(w, t0, end, 10, 20, timer=end - t0, distance=None, avg_hr=108, max_hr=131)
-    _activity(w, end, end - t0)
-    return Fixture("strength", w.finish(), "valid", "activity", "training", start,
-                   _named(w.counts), ("set messages", "candidate categories",
-                                      "unknown category 65534", "arrays"))
+    _summary(w, t0, end, 10, 20, distance=None, avg_hr=108, max_hr=131, lap_sport=10)
+    return _valid("strength", w, "activity", "training", start,
+                  ("set messages", "candidate categories", "unknown category 65534", "arrays"))
+
 
 
 def rr_intervals(seed: int = 13, n: int = 330) -> list[float]:
@@ -332,10 +354,8 @@ def rmssd(rr: list[float]) -> float:
 
 @cache
 def hrv() -> Fixture:
-    w = _Counted()
     start = START + timedelta(days=3, hours=-0.5)
-    t0 = fit_time(start)
-    _file_id(w, 4, start, product=4315, serial=SERIAL + 3)
+    w, t0 = _recording(start, SERIAL + 3)
     _event(w, t0, 0)
     rr = rr_intervals()
     for i in range(0, len(rr), 5):
@@ -344,21 +364,15 @@ def hrv() -> Fixture:
     elapsed = round(sum(rr))
     for s in range(0, elapsed, 5):
         w.message(1, 20, [(253, UINT32, t0 + s), (3, UINT8, 60 + s % 3)])
-    end = t0 + elapsed
-    _event(w, end, 4)
-    _session(w, t0, end, 10, 0, timer=elapsed, distance=None, avg_hr=61, max_hr=64)
-    _activity(w, end, elapsed)
-    return Fixture("hrv", w.finish(), "valid", "activity", "training", start, _named(w.counts),
-                   ("hrv arrays", "padded arrays"))
+    _summary(w, t0, t0 + elapsed, 10, 0, distance=None, avg_hr=61, max_hr=64)
+    return _valid("hrv", w, "activity", "training", start, ("hrv arrays", "padded arrays"))
 
 
 @cache
 def multisport() -> Fixture:
     """A triathlon: swim, bike and run, one session message per leg."""
-    w = _Counted()
     start = START + timedelta(days=5, hours=1)
-    t0 = fit_time(start)
-    _file_id(w, 4, start, product=4315, serial=SERIAL + 4)
+    w, t0 = _recording(start, SERIAL + 4)
     _event(w, t0, 0)
     t = t0
     for index, (sport, sub, n, step, speed) in enumerate(
@@ -377,8 +391,8 @@ def multisport() -> Fixture:
         t += 120  # transition
     _event(w, t, 4)
     _activity(w, t, t - t0, sessions=3)
-    return Fixture("multisport", w.finish(), "valid", "activity", "swimming+cycling+running",
-                   start, _named(w.counts), ("multisport",))
+    return _valid("multisport", w, "activity", "swimming+cycling+running", start,
+                  ("multisport",))
 
 
 #: Stryd's developer fields: (number, name, units, base type, native message)
@@ -389,10 +403,9 @@ STRYD_FIELDS = [(0, "Power", "Watts", UINT16, 20), (1, "Form Power", "Watts", UI
 @cache
 def stryd() -> Fixture:
     """A Forerunner run with a Stryd pod: power as developer fields, CP on the session."""
-    w = _Counted()
     start = START + timedelta(days=6, hours=2)
-    t0, n, step = fit_time(start), 200, 5
-    _file_id(w, 4, start, product=4315, serial=SERIAL + 5)
+    w, t0 = _recording(start, SERIAL + 5)
+    n, step = 200, 5
     app = bytes(range(0xA0, 0xB0))
     w.message(1, 207, [(1, BYTE, Raw(app)), (2, UINT16, STRYD_DEV), (3, UINT8, 0),
                        (4, UINT32, 114)])
@@ -409,22 +422,16 @@ def stryd() -> Fixture:
                   [(0, UINT16, 0, power), (1, UINT16, 0, round(power * 0.27)),
                    (2, FLOAT32, 0, 9.5 + (i % 10) / 20)])
         dist += 3.4 * step
-    end = t0 + (n - 1) * step
-    _event(w, end, 4)
-    _session(w, t0, end, 1, 0, timer=end - t0, distance=dist, avg_hr=150, max_hr=163,
+    _summary(w, t0, t0 + (n - 1) * step, 1, 0, distance=dist, avg_hr=150, max_hr=163,
              dev=((3, UINT16, 0, 290),))
-    _activity(w, end, end - t0)
-    return Fixture("stryd", w.finish(), "valid", "activity", "running", start,
-                   _named(w.counts), ("developer fields",))
+    return _valid("stryd", w, "activity", "running", start, ("developer fields",))
 
 
 @cache
 def chained() -> Fixture:
     """A short walk, then a second FIT file (a device file) chained after it."""
-    first = _Counted()
     start = START + timedelta(days=4, hours=9)
-    t0 = fit_time(start)
-    _file_id(first, 4, start, product=4315, serial=SERIAL + 6)
+    first, t0 = _recording(start, SERIAL + 6)
     for i in range(60):
         first.message(1, 20, [(253, UINT32, t0 + 10 * i), (3, UINT8, _hr(i, 95, 6))])
     end = t0 + 590
@@ -434,11 +441,8 @@ def chained() -> Fixture:
     _file_id(second, 1, start, product=4315, serial=SERIAL + 6)
     second.message(1, 23, [(253, UINT32, end), (0, UINT8, 1), (2, UINT16, GARMIN),
                            (27, STRING, "HRM-Pro")])
-    counts = dict(first.counts)
-    for k, v in second.counts.items():
-        counts[k] = counts.get(k, 0) + v
     return Fixture("chained", first.finish() + second.finish(), "valid", "activity", "walking",
-                   start, _named(counts), ("chained files",))
+                   start, _named(first.counts + second.counts), ("chained files",))
 
 
 # --- other file types -------------------------------------------------------------------------
@@ -453,8 +457,7 @@ def weight() -> Fixture:
         w.message(1, 30, [(253, UINT32, fit_time(day + timedelta(days=k))),
                           (0, UINT16, round(kg * 100)), (1, UINT16, round(fat * 100)),
                           (2, UINT16, 5510), (4, UINT16, 320), (5, UINT16, None)])
-    return Fixture("weight", w.finish(), "valid", "weight", "-", None, _named(w.counts),
-                   ("invalid sentinels",))
+    return _valid("weight", w, "weight", "-", None, ("invalid sentinels",))
 
 
 @cache
@@ -468,8 +471,7 @@ def weight_multi() -> Fixture:
     for k, (user, kg) in enumerate([(0, 81.4), (1, 58.2), (0, 81.0), (1, 58.5)]):
         w.message(2, 30, [(253, UINT32, fit_time(day + timedelta(hours=k))),
                           (0, UINT16, round(kg * 100)), (12, UINT16, user)])
-    return Fixture("weight_multi", w.finish(), "valid", "weight", "-", None, _named(w.counts),
-                   ("multi-user",))
+    return _valid("weight_multi", w, "weight", "-", None, ("multi-user",))
 
 
 #: the workout's steps: (name, duration type, value, target type, target, intensity)
@@ -493,8 +495,7 @@ def workout() -> Fixture:
         w.message(2, 27, [(254, UINT16, index), (0, STRING, Str(name, 16)), (1, ENUM, dtype),
                           (2, UINT32, value), (3, ENUM, ttype), (4, UINT32, target),
                           (7, ENUM, intensity)])
-    return Fixture("workout", w.finish(), "valid", "workout", "-", created, _named(w.counts),
-                   ("NUL-padded strings",))
+    return _valid("workout", w, "workout", "-", created, ("NUL-padded strings",))
 
 
 @cache
@@ -509,8 +510,8 @@ def monitoring() -> Fixture:
         w.message(3, 55, [(26, UINT16, (t0 + 900 * i) & 0xFFFF), (27, UINT8, 52 + i % 30),
                           (24, BYTE, (6 if i % 8 else 8) | (i % 4) << 5)])
     w.message(4, 211, [(253, UINT32, t0 + 86_000), (0, UINT8, 52), (1, UINT8, 53)])
-    return Fixture("monitoring", w.finish(), "valid", "monitoring_b", "-", None,
-                   _named(w.counts), ("component fields", "timestamp_16"))
+    return _valid("monitoring", w, "monitoring_b", "-", None,
+                  ("component fields", "timestamp_16"))
 
 
 # --- damaged files ----------------------------------------------------------------------------

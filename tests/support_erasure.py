@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import psycopg
-from conftest import PG_URL
+from conftest import PG_URL, drop_schema
 from fastapi.testclient import TestClient
 from psycopg import sql
 
@@ -63,29 +60,23 @@ def failing_deletes(rt: Runtime, table: str) -> Iterator[None]:
         conn.close()
 
 
-def other_store(settings: Settings, tmp_path: Path) -> Settings:
-    """An empty store of the same kind as ``settings`` (a PostgreSQL schema the caller drops)."""
+@contextmanager
+def another_store(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """An empty store of the same kind as ``settings`` (its PostgreSQL schema dropped after)."""
     if settings.backend == "sqlite":
-        return replace(settings, data_dir=tmp_path / "restored")
+        yield replace(settings, data_dir=tmp_path / "restored")
+        return
     schema = f"tl_test_{uuid.uuid4().hex[:12]}"
-    return replace(settings, data_dir=tmp_path / "restored",
-                   database_url=f"{PG_URL}?schema={schema}")
+    try:
+        yield replace(settings, data_dir=tmp_path / "restored",
+                      database_url=f"{PG_URL}?schema={schema}")
+    finally:
+        drop_schema(schema)
 
 
 def every_file(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` (relative path: bytes)."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
-def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """``trainledger ARGS`` in a process of its own, on the store ``settings`` names."""
-    env = {**os.environ, "TRAINLEDGER_DATA_DIR": str(settings.data_dir),
-           "TRAINLEDGER_ADMIN_TOKEN": settings.admin_token or ""}
-    env.pop("TRAINLEDGER_DATABASE_URL", None)
-    if settings.database_url:
-        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
 
 
 @contextmanager

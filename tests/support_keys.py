@@ -81,3 +81,12 @@ def opens(key: bytes, stored: Any) -> bool:
     except (InvalidTag, ValueError):
         return False
     return True
+
+
+def assert_keys_wrapped(rt: Runtime, kept: str, erased: str | None = None) -> None:
+    """No clear key left in the key table; ``kept``'s key wrapped, ``erased``'s gone."""
+    rows = {r["owner_id"]: r for r in key_rows(rt)}
+    assert all(r["key_b64"] is None for r in rows.values())
+    assert rows[kept]["wrapped"]
+    if erased is not None:
+        assert rows[erased]["wrapped"] is None

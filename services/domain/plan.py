@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.domain.base import Context, TrainingAggregate
+from services.domain.comments import Commented
 from services.domain.errors import InvalidValue, NotFound, StateConflict
 from services.domain.validation import check_choice, check_text
 
@@ -54,36 +55,11 @@ def planned_session_id_for(plan_id: UUID, index: int) -> str:
     return str(uuid5(plan_id, f"slot:{index}"))
 
 
-class WeeklyPlan(TrainingAggregate):
+class WeeklyPlan(Commented):
     if TYPE_CHECKING:  # plain attributes, not dataclass fields
         athlete_id: str
         week_start: date
         sessions: dict[str, dict[str, Any]]  # planned_session_id -> slot
-        comments: list[dict[str, Any]]  # absent until the first comment
-
-    class CommentAdded(TrainingAggregate.Event):
-        """A comment (the athlete's or a coach's); who wrote it is the event's source."""
-
-        comment_id: str
-        text: str
-
-        def apply(self, agg: WeeklyPlan) -> None:
-            agg.comments = [*getattr(agg, "comments", []), {
-                "comment_id": self.comment_id, "text": self.text,
-                "by": {k: v for k, v in self.source.items() if k in ("kind", "principal_id")},
-                "at": self.occurred_at.isoformat()}]
-
-    def add_comment(self, ctx: Context, text: str) -> str:
-        """Comment on it; returns the comment's id."""
-        comment_id = str(uuid5(self.id, f"comment:{ctx.request_id or uuid4()}"))
-        if self.seen_request(ctx):
-            return comment_id
-        check_text(text, "text", max_len=4000, required=True, multiline=True)
-        self._record(self.CommentAdded, ctx, comment_id=comment_id, text=text)
-        return comment_id
-
-    def comment_list(self) -> list[dict[str, Any]]:
-        return list(getattr(self, "comments", []))
 
     class Planned(TrainingAggregate.Created):
         athlete_id: str

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from services.domain.base import Context, TrainingAggregate
+from services.domain.comments import Commented
 from services.domain.errors import InvalidValue, NotFound, StateConflict
 from services.domain.validation import (
     check_choice,
@@ -93,7 +94,7 @@ def validate_session_fields(fields: dict[str, Any]) -> None:
         check_text(fields["sport"], "sport", max_len=60, required=True)
 
 
-class TrainingSession(TrainingAggregate):
+class TrainingSession(Commented):
     if TYPE_CHECKING:  # plain attributes, not dataclass fields
         athlete_id: str
         planned_role: str
@@ -109,34 +110,9 @@ class TrainingSession(TrainingAggregate):
         notes: str | None
         avg_hr: float | None
         max_hr: float | None
-        comments: list[dict[str, Any]]  # absent until the first comment
         discarded: bool
         sets: dict[str, dict[str, Any]]  # set_id -> set, in logging order (removed ones dropped)
         device: dict[str, Any] | None
-
-    class CommentAdded(TrainingAggregate.Event):
-        """A comment (the athlete's or a coach's); who wrote it is the event's source."""
-
-        comment_id: str
-        text: str
-
-        def apply(self, agg: TrainingSession) -> None:
-            agg.comments = [*getattr(agg, "comments", []), {
-                "comment_id": self.comment_id, "text": self.text,
-                "by": {k: v for k, v in self.source.items() if k in ("kind", "principal_id")},
-                "at": self.occurred_at.isoformat()}]
-
-    def add_comment(self, ctx: Context, text: str) -> str:
-        """Comment on it; returns the comment's id."""
-        comment_id = str(uuid5(self.id, f"comment:{ctx.request_id or uuid4()}"))
-        if self.seen_request(ctx):
-            return comment_id
-        check_text(text, "text", max_len=4000, required=True, multiline=True)
-        self._record(self.CommentAdded, ctx, comment_id=comment_id, text=text)
-        return comment_id
-
-    def comment_list(self) -> list[dict[str, Any]]:
-        return list(getattr(self, "comments", []))
 
     class Started(TrainingAggregate.Created):
         athlete_id: str

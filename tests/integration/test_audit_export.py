@@ -17,6 +17,7 @@ import pytest
 from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
 from fit_fixtures import by_name
+from support_cli import run_cli, run_on_terminal
 
 from ingest.fit.importer import fit_payload, import_fit
 from projections.analytics import VIEWS
@@ -455,15 +456,26 @@ def test_cli_exports_the_demo(settings: Settings, tmp_path: Path,
     out = tmp_path / "out"
     data_dir = ["--data-dir", str(settings.data_dir)]
 
-    monkeypatch.setattr("services.cli.progress_shown", lambda: True)  # as on a terminal
-    assert main([*data_dir, "export", "--out", str(out)]) == 0  # single athlete: no --athlete
-    printed = capsys.readouterr()
-    assert "[8/8] readiness.csv" in printed.err
-    assert f"views of athlete {athlete_id}" in printed.out
+    # in a shell: a progress line on the terminal, one step per file
+    printed = run_on_terminal(settings, "export", "--out", str(out))  # single athlete
+    assert printed.returncode == 0, printed.stderr
+    shown = printed.stderr.replace("\r\n", "\n")
+    steps = re.findall(r"\rexporting \[(\d)/8\] (\S+) \(\d+ (?:events|rows)\)", shown)
+    assert steps == [(str(i), name) for i, name in enumerate(
+        ["events.jsonl", *(f"{v}.csv" for v in VIEWS)], start=1)]
+    assert shown.endswith("\n")
+    assert f"views of athlete {athlete_id}" in printed.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["events.jsonl", *(f"{v}.csv" for v in VIEWS)])
     lines = (out / "events.jsonl").read_text().splitlines()
-    assert f"exported {len(lines)} events and 7 views" in printed.out
+    assert f"exported {len(lines)} events and 7 views" in printed.stdout
+    # into a pipe: no progress, the same files
+    piped = run_cli(settings, "export", "--out", str(tmp_path / "piped"))
+    assert piped.returncode == 0, piped.stderr
+    assert "exporting" not in piped.stderr
+    assert piped.stdout.replace("piped", "out") == printed.stdout
+    assert all((tmp_path / "piped" / p.name).read_bytes() == p.read_bytes()
+               for p in out.iterdir())
     exported = [json.loads(line) for line in lines]
     assert exported[0]["type"] in ("Registered", "Planned")
     assert {e["aggregate_kind"] for e in exported} == {

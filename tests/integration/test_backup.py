@@ -4,14 +4,13 @@ hashes, and an athlete erased after the backup was taken stays erased once it is
 from __future__ import annotations
 
 import hashlib
-import uuid
-from dataclasses import replace
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import PG_URL, drop_schema
 from fit_fixtures import by_name
+from support_erasure import another_store
 
 from ingest.fit.importer import import_fit
 from projections.replay import replay
@@ -23,15 +22,6 @@ from services.domain.base import Context, Source
 from services.domain.errors import NotFound
 from services.erasure import erase_athlete
 from services.runtime import open_runtime
-
-
-def other_store(settings: Settings, tmp_path: Path) -> Settings:
-    """An empty store of the same kind as ``settings``."""
-    if settings.backend == "sqlite":
-        return replace(settings, data_dir=tmp_path / "restored")
-    schema = f"tl_test_{uuid.uuid4().hex[:12]}"
-    return replace(settings, data_dir=tmp_path / "restored",
-                   database_url=f"{PG_URL}?schema={schema}")
 
 
 def rebuilt_hashes(settings: Settings, tmp_path: Path) -> dict[str, str]:
@@ -68,27 +58,20 @@ def test_backup_restore_replays_to_the_same_views_and_keeps_erasures(
     erase_athlete(rt, other)  # after the backup was taken
     rt.close()
 
-    target = other_store(settings, tmp_path)
-    try:
+    with another_store(settings, tmp_path) as target:
         report = restore(tmp_path / "backup", target, ledgers=(settings.data_dir,))
         assert report.events == manifest["events"]
         assert report.erased_again == 1
         with pytest.raises(BackupError):
             restore(tmp_path / "backup", target)  # never over a store in use
-        restored = open_runtime(target)
-        try:
+        with closing(open_runtime(target)) as restored:
             assert restored.app.athlete(demo).profile["name"] == "Demo Athlete"
             with pytest.raises(NotFound):
                 restored.app.athlete(other)
             assert restored.directory.list("session", other) == []
             assert restored.artifacts.get(digest) is None  # their device file is gone again
             assert len(restored.directory.list("session", demo, limit=1000)) == sessions
-        finally:
-            restored.close()
         # the restored store rebuilds to the views it had (the erased athlete left out)
         fresh = rebuilt_hashes(target, tmp_path / "replay-restored")
         original = rebuilt_hashes(settings, tmp_path / "replay-original")
         assert fresh == original
-    finally:
-        if target.backend == "postgres":
-            drop_schema(str(target.database_url).split("schema=")[1])

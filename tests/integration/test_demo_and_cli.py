@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from support_cli import run_cli
 
 from services.config import Settings
 from services.demo import TZ, WEEKS, seed_demo
@@ -86,16 +84,6 @@ def test_the_demo_ends_today_and_catches_up_on_a_later_day(settings: Settings,
         assert [d for d in after if d < today] == [d for d in before if d < today]
     finally:
         rt.close()
-
-
-def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TRAINLEDGER_DATA_DIR": str(settings.data_dir),
-           "TRAINLEDGER_ADMIN_TOKEN": settings.admin_token or ""}
-    env.pop("TRAINLEDGER_DATABASE_URL", None)
-    if settings.database_url:
-        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_cli_adds_an_athlete_and_lists_its_sessions(settings: Settings) -> None:

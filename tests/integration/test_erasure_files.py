@@ -6,14 +6,15 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, bearer, drop_schema, new_athlete
+from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
 from fit_fixtures import activity
-from support_erasure import every_file, other_store, running_intake, upload_fit
+from support_erasure import another_store, every_file, running_intake, upload_fit
 
 from ingest.fit.importer import import_fit
 from services.backup import backup, restore
@@ -116,18 +117,11 @@ def test_backups_and_restores_hold_none_of_an_erased_athletes_files(
     assert not any(own_digest in name or "leaver-secret" in name for name in after)
     assert not any(own_digest.encode() in data or rejected in data for data in after.values())
     for taken in ("before", "after"):
-        target = other_store(settings, tmp_path / taken)
-        try:
+        with another_store(settings, tmp_path / taken) as target:
             restore(tmp_path / taken, target, ledgers=(settings.data_dir,))
-            restored = open_runtime(target)
-            try:
+            with closing(open_runtime(target)) as restored:
                 assert restored.artifacts.get(own_digest) is None, taken
                 assert restored.artifacts.get(hashlib.sha256(shared).hexdigest()) == shared
                 files = every_file(target.data_dir)
                 assert not any("leaver-secret" in name or rejected in data
                                for name, data in files.items()), taken
-            finally:
-                restored.close()
-        finally:
-            if target.backend == "postgres":
-                drop_schema(target.store_env()["POSTGRES_SCHEMA"])

@@ -7,7 +7,8 @@ import json
 
 from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
-from support_erasure import failing_deletes, run_cli
+from support_cli import run_cli
+from support_erasure import failing_deletes
 
 from services.api.app import create_app
 from services.config import Settings

@@ -14,7 +14,7 @@ import os
 import stat
 import subprocess
 import sys
-import uuid
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +22,11 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from conftest import PG_URL, drop_schema
 from cryptography.exceptions import InvalidTag
+from support_cli import run_cli
+from support_erasure import another_store
 from support_keys import (
+    assert_keys_wrapped,
     backup_key_rows,
     files_under,
     forms,
@@ -45,13 +47,6 @@ from services.runtime import Runtime, open_runtime
 
 MARKER = "IBEX-2290-private"
 SESSION = {"exercise_id": "squat.back_squats", "reps": 5, "load": 100.0}
-
-
-def other_store(settings: Settings, tmp_path: Path) -> Settings:
-    if settings.backend == "sqlite":
-        return replace(settings, data_dir=tmp_path / "restored")
-    return replace(settings, data_dir=tmp_path / "restored",
-                   database_url=f"{PG_URL}?schema=tl_test_{uuid.uuid4().hex[:12]}")
 
 
 def athlete_with_history(rt: Runtime, name: str) -> tuple[str, list[Any]]:
@@ -101,27 +96,19 @@ def test_an_erased_key_opens_nothing_on_disk_nor_in_an_older_backup(
     rt.close()
 
     # that backup still restores everyone else; the leaver stays unreadable
-    target = other_store(settings, tmp_path)
-    try:
+    with another_store(settings, tmp_path) as target:
         restore(tmp_path / "backup", target, ledgers=(settings.data_dir,))
-        restored = open_runtime(target)
-        try:
+        with closing(open_runtime(target)) as restored:
             assert restored.app.athlete(stayer).profile["name"] == "Sam"
             with pytest.raises(NotFound):
                 restored.app.athlete(leaver)
             for stored in leaver_events:
                 with pytest.raises(KeyErased):
                     restored.app.mapper.to_domain_event(stored)
-        finally:
-            restored.close()
-    finally:
-        if target.backend == "postgres":
-            drop_schema(str(target.database_url).split("schema=")[1])
 
 
 def test_the_key_file_is_private_and_rewritten_on_erasure(settings: Settings) -> None:
-    rt = open_runtime(settings)
-    try:
+    with closing(open_runtime(settings)) as rt:
         leaver, _ = athlete_with_history(rt, "Lena")
         key_file = KeyFile(settings.data_dir)
         before = key_file.read()
@@ -135,8 +122,6 @@ def test_the_key_file_is_private_and_rewritten_on_erasure(settings: Settings) ->
         assert after.generation > before.generation
         assert stat.S_IMODE(key_file.path.stat().st_mode) == 0o600
         assert sorted(p.name for p in key_file.folder.iterdir()) == ["kek", "kek.lock"]
-    finally:
-        rt.close()
     # an older copy of the key file put back (it still holds the leaver's KEK) is refused
     key_file.path.write_bytes(old_copy)
     with pytest.raises(KeyFileError, match="older copy"):
@@ -146,12 +131,9 @@ def test_the_key_file_is_private_and_rewritten_on_erasure(settings: Settings) ->
 def test_a_master_key_seals_the_key_file(settings: Settings) -> None:
     secret = base64.b64encode(os.urandom(32)).decode()
     sealed = replace(settings, master_key=secret)
-    rt = open_runtime(sealed)
-    try:
+    with closing(open_runtime(sealed)) as rt:
         athlete_id, _ = athlete_with_history(rt, "Mia")
         kek = KeyFile(settings.data_dir, master_key(secret)).read().keks[athlete_id]
-    finally:
-        rt.close()
     raw = (settings.data_dir / "keys" / "kek").read_bytes()
     assert b"keks" not in raw
     assert not any(s in raw for s in forms(kek))
@@ -159,35 +141,23 @@ def test_a_master_key_seals_the_key_file(settings: Settings) -> None:
         KeyFile(settings.data_dir).read()  # without it
     with pytest.raises(KeyFileError, match="does not open"):
         open_runtime(replace(settings, master_key=base64.b64encode(os.urandom(32)).decode()))
-    reopened = open_runtime(sealed)
-    try:
+    with closing(open_runtime(sealed)) as reopened:
         assert reopened.app.athlete(athlete_id).profile["name"] == "Mia"
-    finally:
-        reopened.close()
-
-
-def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], cwd=ROOT,
-                          env=worker_env(settings), capture_output=True, text=True,
-                          timeout=60)
 
 
 def test_a_missing_or_wrong_key_file_is_refused_with_a_reason(settings: Settings) -> None:
-    rt = open_runtime(settings)
-    try:
+    with closing(open_runtime(settings)) as rt:
         athlete_with_history(rt, "Noor")
-    finally:
-        rt.close()
     path = settings.data_dir / "keys" / "kek"
-    bad = cli(replace(settings, master_key="not base64!"), "athletes", "list")
+    bad = run_cli(replace(settings, master_key="not base64!"), "athletes", "list")
     assert bad.returncode == 2, bad.stderr
     assert "TRAINLEDGER_MASTER_KEY" in bad.stderr
     path.write_text("{not json")
-    damaged = cli(settings, "athletes", "list")
+    damaged = run_cli(settings, "athletes", "list")
     assert damaged.returncode == 2, damaged.stderr
     assert str(path) in damaged.stderr
     path.unlink()
-    missing = cli(settings, "athletes", "list")
+    missing = run_cli(settings, "athletes", "list")
     assert missing.returncode == 2, missing.stderr
     assert str(path) in missing.stderr
     assert "missing" in missing.stderr
@@ -224,30 +194,21 @@ def test_an_old_store_with_clear_keys_is_wrapped_on_first_start(
     (settings.data_dir / "keys" / "kek.lock").unlink()
     (settings.data_dir / "keys").rmdir()
 
-    upgraded = open_runtime(settings)
-    try:
+    with closing(open_runtime(settings)) as upgraded:
         assert upgraded.keys.migrated == 1
         assert upgraded.app.athlete(athlete_id).profile["name"] == "Olga"
         assert all(opens(upgraded.keys.key(athlete_id), e) for e in events)
         with pytest.raises(NotFound):
             upgraded.app.athlete(gone)
-        rows = {r["owner_id"]: r for r in key_rows(upgraded)}
-        assert all(r["key_b64"] is None for r in rows.values())
-        assert rows[athlete_id]["wrapped"]
-        assert rows[gone]["wrapped"] is None
+        assert_keys_wrapped(upgraded, athlete_id, erased=gone)
         if not upgraded.tables.is_postgres:  # the clear key is gone from the file and WAL
             store = settings.data_dir / "trainledger.sqlite3"
             for path in (store, store.with_name(store.name + "-wal")):
                 assert not path.exists() or not any(
                     s in path.read_bytes() for s in forms(data_key)), path
-    finally:
-        upgraded.close()
-    again = open_runtime(settings)  # a second start changes nothing
-    try:
+    with closing(open_runtime(settings)) as again:  # a second start changes nothing
         assert again.keys.migrated == 0
         assert again.app.athlete(athlete_id).profile["name"] == "Olga"
-    finally:
-        again.close()
 
 
 def test_a_backup_from_before_the_key_file_restores_with_wrapped_keys(
@@ -263,24 +224,15 @@ def test_a_backup_from_before_the_key_file_restores_with_wrapped_keys(
     erase_athlete(rt, leaver)
     rt.close()
 
-    target = other_store(settings, tmp_path)
-    try:
+    with another_store(settings, tmp_path) as target:
         report = restore(tmp_path / "backup", target, ledgers=(settings.data_dir,))
         assert report.erased_again == 1
-        restored = open_runtime(target)
-        try:
+        with closing(open_runtime(target)) as restored:
             assert restored.app.athlete(stayer).profile["name"] == "Pia"
             assert all(opens(restored.keys.key(stayer), e) for e in events)
             with pytest.raises(NotFound):
                 restored.app.athlete(leaver)
-            rows = {r["owner_id"]: r for r in key_rows(restored)}
-            assert all(r["key_b64"] is None for r in rows.values())
-            assert rows[stayer]["wrapped"]
-        finally:
-            restored.close()
-    finally:
-        if target.backend == "postgres":
-            drop_schema(str(target.database_url).split("schema=")[1])
+            assert_keys_wrapped(restored, stayer)
 
 
 REGISTER = """
@@ -309,10 +261,7 @@ def test_processes_creating_keys_at_once_lose_none(settings: Settings) -> None:
         assert proc.returncode == 0
         ids += out.split()
     assert len(ids) == 45
-    rt = open_runtime(settings)
-    try:
+    with closing(open_runtime(settings)) as rt:
         assert sorted(rt.app.athlete(i).profile["name"] for i in ids) == sorted(
             f"p{n}-{i}" for n in range(3) for i in range(15))
         assert set(ids) <= set(KeyFile(settings.data_dir).read().keks)
-    finally:
-        rt.close()
