@@ -302,6 +302,7 @@ class Figures:
     catch_up_cpu_s: list[float] = field(default_factory=list)  # this process's CPU time
     health_s: list[float] = field(default_factory=list)
     reads_s: dict[str, list[float]] = field(default_factory=dict)
+    answer_kb: dict[str, float] = field(default_factory=dict)  # size of each view's answer
     dashboard_s: list[float] = field(default_factory=list)
     as_of_day: str = ""
     as_of_s: dict[str, list[float]] = field(default_factory=dict)
@@ -424,8 +425,9 @@ class Case:
         fig.health_s.append((await self.get("/health"))[0])
         total = 0.0
         for name in VIEWS:
-            elapsed, _ = await self.get(self.view_url(name))
+            elapsed, response = await self.get(self.view_url(name))
             fig.reads_s.setdefault(name, []).append(elapsed)
+            fig.answer_kb[name] = len(response.content) / 1024
             total += elapsed
         fig.dashboard_s.append(total)
         self.spent += time.perf_counter() - t0
@@ -601,6 +603,9 @@ def report(figs: list[Figures], newest: Figures | None) -> dict[str, Any]:
             pair_ratio(top.reads_s.get(name, []), base.reads_s.get(name, [])))
     row("dashboard (7 views)", [pair(f.dashboard_s) for f in figs],
         pair_ratio(top.dashboard_s, base.dashboard_s))
+    for name in VIEWS:  # what a full answer (no from/to) carries: the reads' growth
+        row(f"answer {name} (KB)", [f"{f.answer_kb.get(name, 0):,.1f}" for f in figs],
+            fmt_ratio(ratio(top.answer_kb.get(name, 0), base.answer_kb.get(name, 0) or 1)))
     for name in VIEWS:
         row(f"as_of {name}", [ms(p50(f.as_of_s.get(name, []))) for f in figs],
             fmt_ratio(ratio(p50(top.as_of_s.get(name, [])), p50(base.as_of_s.get(name, [])))))

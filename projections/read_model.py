@@ -98,11 +98,11 @@ SERIES = {
     "sessions": Source(SESSIONS, "load_out", "day", "day, started_at, session_id"),
     "executed": Source(SESSIONS, "executed_out", "day", "day, started_at, session_id"),
     "records": Source(MARKS, "record_out", "day", "day, set_order, seq", "previous IS NOT NULL"),
-    "e1rm": Source(E1RM_DAYS, "out", "day", "day", "exercise_id = %(key)s AND out IS NOT NULL"),
-    "e1rm_goal": Source(E1RM_DAYS, "value_out", "day", "day",
-                        "exercise_id = %(key)s AND out IS NOT NULL"),
+    "e1rm": Source(E1RM_DAYS, "out", "day", "day", "out IS NOT NULL", key="exercise_id"),
+    "e1rm_goal": Source(E1RM_DAYS, "value_out", "day", "day", "out IS NOT NULL",
+                        key="exercise_id"),
     "weeks": Source(WEEKS, "row_json", "week_start", "week_start"),
-    "obs_goal": Source(OBS_DAYS, "value_out", "day", "day", "metric = %(key)s"),
+    "obs_goal": Source(OBS_DAYS, "value_out", "day", "day", key="metric"),
 }
 
 KINDS: dict[type[Any], str] = {Athlete: "athlete", TrainingSession: "session",

@@ -263,7 +263,7 @@ def cmd_athletes_list(args: argparse.Namespace) -> int:
     return 0
 
 
-SESSIONS_ROW = "{:36s}  {:16s}  {:18s}  {:>8s}  {:9s}  {}"
+SESSIONS_ROW = "{:36s}  {:16s}  {:18s}  {:>8s}  {:18s}  {}"
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
@@ -275,8 +275,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             s = rt.app.session(row["entity_id"])
             started = s.started_at.astimezone(ZoneInfo(s.timezone))
             minutes = "-" if s.duration_min is None else f"{s.duration_min:.0f} min"
+            status = f"{s.status}, partial" if (s.device or {}).get("partial") else s.status
             print(SESSIONS_ROW.format(str(s.id), f"{started:%Y-%m-%d %H:%M}", s.sport[:18],
-                                      minutes, s.status, s.title or ""))
+                                      minutes, status, s.title or ""))
     finally:
         rt.close()
     return 0

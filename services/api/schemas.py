@@ -459,6 +459,9 @@ class SessionOut(BaseModel):
     duration_min: float | None
     avg_hr: float | None
     max_hr: float | None
+    partial: bool = Field(False, description=(
+        "Imported from a file cut short (salvaged): only its complete records were read; "
+        "importing the complete file later updates this session"))
     notes: str | None
     sets: list[SetOut]
     comments: list[dict[str, Any]] = Field(

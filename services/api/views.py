@@ -89,6 +89,7 @@ def session_out(t: TrainingSession) -> s.SessionOut:
         duration_min=t.duration_min,
         avg_hr=t.avg_hr,
         max_hr=t.max_hr,
+        partial=bool((t.device or {}).get("partial")),
         notes=t.notes,
         sets=[set_out(x) for x in t.sets.values()],
         comments=t.comment_list(),

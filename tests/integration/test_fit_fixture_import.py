@@ -33,6 +33,7 @@ from fit_fixtures import (
     valid_fixtures,
     write_all,
 )
+from support_cli import run_cli
 
 from ingest.fit.importer import FitResult, import_fit
 from services.config import Settings
@@ -352,3 +353,19 @@ def test_a_watched_folder_imports_new_files_once_even_across_restarts(
     restarted.scan()
     assert [r["status"] for r in restarted.scan()] == ["imported"]
     assert len(runtime.directory.list("session", athlete_id)) == 2
+
+
+def test_a_salvaged_session_is_marked_partial_in_the_api_and_the_cli(
+        runtime: Runtime, client: TestClient) -> None:
+    athlete_id = athlete(runtime)
+    salvaged = imported(runtime, athlete_id, by_name("truncated"), salvage=True)
+    whole = imported(runtime, athlete_id, by_name("run"))
+    admin = bearer(runtime.settings.admin_token)
+    shown = {sid: client.get(f"/sessions/{sid}", headers=admin).json()["partial"]
+             for sid in (*salvaged.session_ids, *whole.session_ids)}
+    assert shown == {salvaged.session_ids[0]: True, whole.session_ids[0]: False}
+    listed = run_cli(runtime.settings, "sessions", "--athlete", athlete_id)
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
+    assert "partial" in rows[salvaged.session_ids[0]]
+    assert "partial" not in rows[whole.session_ids[0]]
