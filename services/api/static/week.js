@@ -55,6 +55,8 @@
     const plans = await api(`${base()}/plans`);
     const plan = plans.find((p) => p.week_start === state.weekStart) || null;
     if (gen !== generation) return;
+    const history = plan ? await api(`${base()}/plans/${state.weekStart}/history`) : [];
+    if (gen !== generation) return;
     state.plan = plan;
     state.goals = goals;
     state.readiness = readiness;
@@ -67,6 +69,7 @@
     $("ci-mass-unit").textContent = state.unit;
     drawSteps(active, plan, week);
     drawSlots(plan, active, doneBy, execution);
+    drawHistory(plan, history);
     drawReadiness(readiness, plan, active);
     drawExecution(execution);
     drawGoals(goalsView.goals);
@@ -132,12 +135,92 @@
           `/log?slot=${encodeURIComponent(slot.planned_session_id)}` +
           `&week=${state.weekStart}` }, head, el("span", { class: "go" },
           status === "missed" ? "Not done yet · Start ›" : "Start ›")));
-        li.append(cancelForm(slot));
+        li.append(changeForm(slot, active), cancelForm(slot));
       } else {
         li.append(el("div", { class: "slot-start" }, head,
           el("span", { class: `badge ${status}` }, status)));
       }
       return li;
+    }));
+  }
+
+  /** The week's days, for the day picker: [iso, label]. */
+  function weekDays() {
+    const start = new Date(`${state.weekStart}T00:00:00Z`);
+    return [...Array(7).keys()].map((i) => {
+      const d = new Date(start);
+      d.setUTCDate(d.getUTCDate() + i);
+      const iso = d.toISOString().slice(0, 10);
+      return [iso, weekday(iso)];
+    });
+  }
+
+  /** Move a slot, retitle it, change its sport or objective: one plan event per change. */
+  function changeForm(slot, active) {
+    const id = (name) => `${name}-${slot.planned_session_id}`;
+    const option = (value, label, current) => el("option",
+      { value, selected: value === (current || "") }, label);
+    const day = el("select", { id: id("day") }, option("", "No day (any day this week)", slot.day),
+      ...weekDays().map(([iso, label]) => option(iso, label, slot.day)));
+    const title = el("input", { id: id("title"), type: "text", maxlength: "200",
+      autocomplete: "off", value: slot.title || "", placeholder: slot.role });
+    const sport = el("input", { id: id("sport"), type: "text", maxlength: "60",
+      autocomplete: "off", value: slot.sport || "", list: "sports",
+      placeholder: "any sport" });
+    const fields = [el("label", { for: id("day") }, "Day"), day,
+      el("label", { for: id("title") }, "Title"), title,
+      el("label", { for: id("sport") }, "Sport"), sport];
+    let objective = null;
+    if (slot.role === "training") {
+      objective = el("select", { id: id("objective") },
+        ...(slot.converted ? [] : [option("", "No objective (counts as a workout)",
+          slot.objective_id)]),
+        ...active.map((g) => option(g.goal_id, g.title, slot.objective_id)));
+      fields.push(el("label", { for: id("objective") }, "Objective"), objective);
+    }
+    const form = el("form", { class: "cancel-form change-form" }, ...fields,
+      el("button", { type: "submit", class: "primary" }, "Save the changes"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const now = { day: day.value || null, title: title.value.trim() || null,
+        sport: sport.value.trim() || null };
+      if (objective) now.objective_id = objective.value || null;
+      const changes = Object.fromEntries(Object.entries(now).filter(
+        ([k, v]) => v !== (slot[k] ?? null)));
+      if (!Object.keys(changes).length) {
+        say("Nothing to change.");
+        return;
+      }
+      await act(`${base()}/plans/${state.weekStart}/sessions/` +
+        `${encodeURIComponent(slot.planned_session_id)}`, changes, "Session changed.", "PATCH");
+    });
+    return el("details", { class: "cancel change" }, el("summary", {}, "Move or change"), form);
+  }
+
+  const CHANGES = {
+    SessionMoved: (p) => `moved to ${p.day ? weekday(p.day) : "no set day"}`,
+    SessionRetitled: (p) => (p.title ? `retitled “${p.title}”` : "title removed"),
+    SessionSportChanged: (p) => (p.sport ? `sport: ${p.sport}` : "any sport"),
+    SessionObjectiveChanged: (p, titles) => (p.objective_id ?
+      `now for “${titles.get(p.objective_id) || "an objective"}”` : "objective removed"),
+    SessionCancelled: (p) => `cancelled${p.reason ? ` — ${p.reason}` : ""}`,
+    VolumeSessionConverted: (p, titles) => `converted to training for ` +
+      `“${titles.get(p.objective_id) || "an objective"}”`,
+    SessionAdded: () => "added",
+  };
+
+  /** The week's plan events that changed a session, newest last. */
+  function drawHistory(plan, events) {
+    const titles = new Map(state.goals.map((g) => [g.goal_id, g.title]));
+    const names = new Map((plan ? plan.sessions : []).map((s) => [s.planned_session_id,
+      s.title || s.role]));
+    const shown = events.filter((e) => CHANGES[e.type]);
+    $("history").hidden = shown.length === 0;
+    $("plan-history").replaceChildren(...shown.map((e) => {
+      const slotId = e.payload.planned_session_id || (e.payload.slot || {}).planned_session_id;
+      return el("li", { "data-type": e.type, "data-slot": slotId },
+        `${e.recorded_at.slice(0, 10)} · ${names.get(slotId) || "session"}: ` +
+        CHANGES[e.type](e.payload, titles));
     }));
   }
 
