@@ -241,3 +241,86 @@ def test_a_coach_reads_the_week_without_forms(open_page: OpenPage,
     assert page.locator("#slots a, .goal-card button").count() == 0
     assert page.locator(".goal-card").count() == len(view(service, "goals")["goals"])
     assert_fits_a_phone(page)
+
+
+@WIDTHS
+def test_a_slot_is_moved_retitled_and_given_another_sport_and_objective(
+        open_page: OpenPage, service: DemoService, width: int) -> None:
+    athlete_id, token = new_athlete(service, f"Mover {width}", timezone="UTC")
+    base = f"/athletes/{athlete_id}"
+    deadline = (datetime.now(UTC).date() + timedelta(weeks=8)).isoformat()
+    strength, endurance = (api(service, "POST", f"{base}/goals", json={
+        "title": title, "metric": {"kind": "custom", "name": name}, "target_value": 10,
+        "unit": "x", "deadline": deadline})["goal_id"]
+        for title, name in (("Stronger", "strength_score"), ("Run 10 k", "run_score")))
+    today = datetime.now(UTC).date()
+    week = (today - timedelta(days=today.weekday())).isoformat()  # the default: Monday
+    plan = api(service, "POST", f"{base}/plans", json={
+        "week_start": week, "objective_ids": [strength] * 3})
+    # a training slot on another day than today: it moves to today
+    slot = next(s for s in plan["sessions"] if s["role"] == "training"
+                and s["day"] != today.isoformat())
+    sid = slot["planned_session_id"]
+    phone = width < 600
+    page = open_page("/week", token, width, 900, has_touch=phone, is_mobile=phone)
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    assert page.is_hidden("#history")  # no change yet
+
+    li = page.locator(f"#slots li[data-slot='{sid}']")
+    li.locator("details.change summary").click()
+    page.select_option(f"#day-{sid}", today.isoformat())
+    page.fill(f"#title-{sid}", "Tempo run")
+    page.fill(f"#sport-{sid}", "running")
+    page.select_option(f"#objective-{sid}", endurance)
+    if phone:
+        assert_fits_a_phone(page)
+    n = loads(page)
+    li.locator("details.change button[type=submit]").click()
+    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    assert page.inner_text("#message") == "Session changed."
+
+    # four plan events of their own, in the week's history and on the page
+    changed = next(s for s in as_athlete(service, token, f"{base}/plans/{week}")["sessions"]
+                   if s["planned_session_id"] == sid)
+    assert (changed["day"], changed["title"], changed["sport"], changed["objective_id"]) == \
+        (today.isoformat(), "Tempo run", "running", endurance)
+    types = [e["type"] for e in as_athlete(service, token, f"{base}/plans/{week}/history")]
+    assert types == ["Planned", "SessionMoved", "SessionRetitled", "SessionSportChanged",
+                     "SessionObjectiveChanged"]
+    page.click("#history summary")
+    history = page.locator(f"#plan-history li[data-slot='{sid}']")
+    assert [history.nth(i).get_attribute("data-type") for i in range(history.count())] == \
+        types[1:]
+    text = page.inner_text("#plan-history")
+    assert "Tempo run: moved to" in text and "now for “Run 10 k”" in text
+    slot_text = page.inner_text(f"#slots li[data-slot='{sid}'] .slot-head")
+    assert "Tempo run · Run 10 k" in slot_text
+
+    # execution uses the new day: the slot is due today, and a run today fills it, as
+    # training for the new objective
+    execution = as_athlete(service, token, f"{base}/views/execution")
+    row = next(w for w in execution["weeks"] if w["week_start"] == week)
+    plan_now = as_athlete(service, token, f"{base}/plans/{week}")["sessions"]
+    assert row["planned"] == sum(1 for s in plan_now if s["day"] <= today.isoformat())
+    assert f"Due so far: {row['planned']}" in page.inner_text("#execution-summary")
+    started = (datetime.now(UTC) - timedelta(minutes=50)).replace(microsecond=0)
+    if started.date() != today:
+        started = datetime.now(UTC).replace(microsecond=0)
+    run = httpx.post(f"{service.url}{base}/sessions", timeout=10,
+                     headers={"Authorization": f"Bearer {token}"},
+                     json={"started_at": started.isoformat(), "sport": "running",
+                           "end": {"ended_at": started.isoformat(), "duration_min": 45,
+                                   "session_rpe": 6}})
+    assert run.status_code == 201, run.text
+    assert (run.json()["planned_session_id"], run.json()["objective_id"]) == (sid, endurance)
+    page.reload()
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    assert page.get_attribute(f"#slots li[data-slot='{sid}']", "data-status") == "done"
+    executed = next(s for s in as_athlete(service, token, f"{base}/views/execution")["sessions"]
+                    if s["session_id"] == run.json()["session_id"])
+    assert executed["classification"] == "training", executed["reason"]
+    assert page.get_attribute(
+        f"#executed li[data-session='{run.json()['session_id']}']",
+        "data-classification") == "training"
+    if phone:
+        assert_fits_a_phone(page)
