@@ -29,7 +29,7 @@ from services.domain.exercises import get_exercise, is_custom_exercise_id, new_c
 from services.domain.goal import Goal
 from services.domain.observation import Observation
 from services.domain.plan import WeeklyPlan, plan_id_for, template_slots, week_template
-from services.domain.session import TrainingSession
+from services.domain.session import TIME_FIELDS, TrainingSession
 from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
 from services.keyed_mapper import AthleteKeyMapper, owner_of
@@ -820,9 +820,11 @@ class TrainingLog(Application[UUID]):
     def amend_session(
         self, ctx: Context, session_id: str, changes: dict[str, Any], access: Access = ANYONE
     ) -> TrainingSession:
-        return self._change(
-            TrainingSession, session_id, "session", access, lambda s: s.amend_details(ctx, changes)
-        )
+        def command(s: TrainingSession) -> None:
+            s.amend_details(ctx, {k: in_zone(v, s.timezone, k) if k in TIME_FIELDS else v
+                                  for k, v in changes.items()})
+
+        return self._change(TrainingSession, session_id, "session", access, command)
 
     def link_session(
         self,
