@@ -324,3 +324,42 @@ def test_a_slot_is_moved_retitled_and_given_another_sport_and_objective(
         "data-classification") == "training"
     if phone:
         assert_fits_a_phone(page)
+
+
+@WIDTHS
+def test_a_check_in_of_a_custom_metric_moves_its_objective(
+        open_page: OpenPage, service: DemoService, width: int) -> None:
+    athlete_id, token = new_athlete(service, f"Writer {width}", timezone="UTC")
+    phone = width < 600
+    page = open_page("/week", token, width, 900, has_touch=phone, is_mobile=phone)
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    # the custom metric exists through the objective measured by it
+    page.fill("#g-title", "Write a thesis")
+    page.select_option("#g-kind", "custom")
+    page.fill("#g-metric", "pages_written")
+    page.fill("#g-target", "100")
+    page.fill("#g-unit", "pages")
+    n = loads(page)
+    page.click("#goal-save")
+    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    assert "pages_written" in page.inner_text("#ci-custom-hint")
+    assert page.evaluate("() => [...document.querySelectorAll('#custom-metrics option')]"
+                         ".map((o) => o.value)") == ["pages_written"]
+
+    page.fill("#ci-custom-name", "pages_written")
+    page.fill("#ci-custom-value", "12")
+    n = loads(page)
+    page.click("#checkin-save")
+    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    assert page.inner_text("#checkin-result") == "Checked in: pages written."
+    seen = [(o["metric"], o["value"], o["unit"]) for o in
+            as_athlete(service, token, f"/athletes/{athlete_id}/observations")]
+    assert seen == [("pages_written", 12.0, "pages")]
+    goal = as_athlete(service, token, f"/athletes/{athlete_id}/views/goals")["goals"][0]
+    assert (goal["title"], goal["current_value"]) == ("Write a thesis", 12)
+    percent = f"{round(goal['percent'])}%"  # of the way from the first value
+    card = page.inner_text(f".goal-card[data-goal='{goal['goal_id']}']")
+    assert "now 12 pages · target 100 pages" in card and percent in card
+    assert f"Write a thesis: {percent}" in page.inner_text("#review-body")
+    if phone:
+        assert_fits_a_phone(page)

@@ -73,6 +73,7 @@
     drawReadiness(readiness, plan, active);
     drawExecution(execution);
     drawGoals(goalsView.goals);
+    drawCustomMetrics(active);
     drawReview(plan, execution, goalsView.goals, week);
     state.loads += 1;
   }
@@ -307,6 +308,16 @@
     $("goals-empty").hidden = shown.length > 0;
     $("goal-form").hidden = state.readonly;
     $("checkin-form").hidden = state.readonly;
+  }
+
+  /** The check-in offers the custom metrics of the active objectives. */
+  function drawCustomMetrics(active) {
+    const names = [...new Set(active.filter((g) => g.metric && g.metric.kind === "custom")
+      .map((g) => g.metric.name))];
+    $("custom-metrics").replaceChildren(...names.map((n) => el("option", { value: n })));
+    $("ci-custom-hint").textContent = names.length ?
+      `Your objectives' metrics: ${names.join(", ")}.` :
+      "A metric of your own: set an objective measured by it below to follow it there.";
   }
 
   function drawReview(plan, execution, goals, week) {
