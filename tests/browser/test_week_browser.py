@@ -146,10 +146,11 @@ def test_a_new_athlete_sets_an_objective_plans_the_week_and_checks_in(
     # cancel a session, with its reason
     volume = next(s for s in plan["sessions"] if s["role"] == "volume")
     li = page.locator(f"#slots li[data-slot='{volume['planned_session_id']}']")
-    li.locator("summary").click()
-    li.locator("input").fill("travelling")
+    cancel = li.locator("details:not(.change)")
+    cancel.locator("summary").click()
+    cancel.locator("input").fill("travelling")
     n = loads(page)
-    li.locator("button").click()
+    cancel.locator("button").click()
     page.wait_for_function(LOADED, arg=n, timeout=20_000)
     assert page.get_attribute(f"#slots li[data-slot='{volume['planned_session_id']}']",
                               "data-status") == "cancelled"
@@ -363,3 +364,55 @@ def test_a_check_in_of_a_custom_metric_moves_its_objective(
     assert f"Write a thesis: {percent}" in page.inner_text("#review-body")
     if phone:
         assert_fits_a_phone(page)
+
+
+def test_the_week_review_is_shared_with_the_coach(open_page: OpenPage,
+                                                  service: DemoService) -> None:
+    athlete_id, token = new_athlete(service, "Reviewed", timezone="UTC")
+    base = f"/athletes/{athlete_id}"
+    today = datetime.now(UTC).date()
+    week = (today - timedelta(days=today.weekday())).isoformat()
+    plan = api(service, "POST", f"{base}/plans", json={"week_start": week})
+    volume = next(s for s in plan["sessions"] if s["role"] == "volume")
+    api(service, "POST", f"{base}/plans/{week}/sessions/{volume['planned_session_id']}/cancel",
+        json={"reason": "knee niggle"})
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    if started.date() != today:
+        started = datetime.now(UTC).replace(microsecond=0)
+    api(service, "POST", f"{base}/sessions", json={
+        "started_at": started.isoformat(), "planned_role": "unplanned",
+        "notes": "felt strong on the last set",
+        "end": {"ended_at": started.isoformat(), "duration_min": 40, "session_rpe": 6}})
+    coach = api(service, "POST", "/coaches", json={"name": "Coach Review"})
+    api(service, "POST", f"{base}/grants", json={"coach_id": coach["coach"]["coach_id"]})
+
+    # the athlete comments on the week from the review
+    page = open_page("/week", token, 1280, 900)
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    review = page.inner_text("#review-body")
+    assert "cancelled — knee niggle" in review
+    assert "felt strong on the last set" in review
+    page.fill("#review-comment", "Busy week at work.")
+    n = loads(page)
+    page.click("#comment-save")
+    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    assert "athlete" in page.inner_text("#review-body .comments li[data-by='athlete']")
+
+    # the coach reads the same review, on a phone, and answers
+    page = open_page("/week", coach["token"], 375, 812, has_touch=True, is_mobile=True)
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    review = page.inner_text("#review-body")
+    for seen in ("cancelled — knee niggle", "felt strong on the last set",
+                 "Busy week at work."):
+        assert seen in review, seen
+    assert_fits_a_phone(page)
+    page.fill("#review-comment", "Rest the knee; we move the volume session next week.")
+    n = loads(page)
+    page.click("#comment-save")
+    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    comments = as_athlete(service, token, f"{base}/plans/{week}")["comments"]
+    assert [(c["by"]["kind"], c["text"]) for c in comments] == [
+        ("athlete", "Busy week at work."),
+        ("coach", "Rest the knee; we move the volume session next week.")]
+    assert page.locator("#review-body .comments li").count() == 2
+    assert_fits_a_phone(page)

@@ -74,7 +74,7 @@
     drawExecution(execution);
     drawGoals(goalsView.goals);
     drawCustomMetrics(active);
-    drawReview(plan, execution, goalsView.goals, week);
+    drawReview(plan, execution, goalsView.goals, week, doneBy, history);
     state.loads += 1;
   }
 
@@ -320,18 +320,30 @@
       "A metric of your own: set an objective measured by it below to follow it there.";
   }
 
-  function drawReview(plan, execution, goals, week) {
+  function drawReview(plan, execution, goals, week, doneBy, history) {
     const row = execution.weeks.find((w) => w.week_start === state.weekStart);
     const body = [];
     if (!plan) {
       body.push(el("p", { class: "empty-next" }, "Plan the week to review it here."));
     } else {
+      // why a session was cancelled is on its plan event
+      const reasons = new Map(history.filter((e) => e.type === "SessionCancelled")
+        .map((e) => [e.payload.planned_session_id, e.payload.reason]));
+      const missed = (row && row.missed) || [];
       body.push(el("h3", {}, "Planned vs done"));
-      body.push(el("ul", { class: "plain" }, ...plan.sessions.map((s) => el("li", {},
-        `${s.title || s.role}${s.day ? ` (${s.day})` : ""}: ` + (s.cancelled ?
-          `cancelled${s.cancel_reason ? ` — ${s.cancel_reason}` : ""}` :
-          s.converted ? "converted to training" : "planned")))));
-      if (row && row.missed.length) body.push(el("p", {}, `Missed: ${row.missed.join(", ")}.`));
+      body.push(el("ul", { class: "plain" }, ...plan.sessions.map((s) => {
+        const label = s.title || s.role;
+        const status = slotStatus(s, doneBy, missed.includes(label));
+        const done = doneBy.has(s.planned_session_id) && execution.sessions.find(
+          (x) => x.session_id === doneBy.get(s.planned_session_id).session_id);
+        const why = status === "cancelled" ? `cancelled${reasons.get(s.planned_session_id) ?
+          ` — ${reasons.get(s.planned_session_id)}` : ""}` :
+          status === "done" ? `done${done ? ` as ${done.classification}` : ""}` :
+          status === "missed" ? "missed" : "not due yet";
+        return el("li", { "data-slot": s.planned_session_id, "data-status": status },
+          `${label}${s.converted ? " (converted)" : ""}${s.day ? ` (${weekday(s.day)})` : ""}` +
+          `: ${why}`);
+      })));
       const classified = execution.sessions.filter((s) => s.day >= state.weekStart);
       body.push(el("ul", { class: "plain" }, ...classified.map((s) => el("li", {},
         `${s.day}: ${s.classification} — ${s.reason}`))));
@@ -344,9 +356,31 @@
     body.push(el("h3", {}, "Notes"));
     const notes = week.filter((s) => s.notes);
     body.push(notes.length ? el("ul", { class: "plain" }, ...notes.map((s) => el("li", {},
-      `${s.started_at.slice(0, 10)} ${s.title || ""}: ${s.notes}`))) :
+      `${weekday(s.started_at.slice(0, 10))}${s.title ? ` ${s.title}` : ""}: ${s.notes}`))) :
       el("p", { class: "hint" }, "No session notes this week."));
+    body.push(el("h3", {}, "Comments"));
+    const comments = plan ? plan.comments || [] : [];
+    body.push(comments.length ? el("ul", { class: "plain comments" }, ...comments.map((c) =>
+      el("li", { "data-by": c.by.kind }, el("strong", {}, `${c.by.kind} · ${c.at.slice(0, 10)}: `),
+        c.text))) : el("p", { class: "hint" }, plan ?
+      "No comment on this week yet." : "Comments come with the week's plan."));
+    if (plan) body.push(commentForm());
     $("review-body").replaceChildren(...body);
+  }
+
+  /** The athlete and their coaches comment on the week (coaches too: it is their review). */
+  function commentForm() {
+    const text = el("textarea", { id: "review-comment", rows: "2", maxlength: "4000",
+      required: true, placeholder: "How did the week go?" });
+    const form = el("form", { class: "cancel-form", id: "comment-form" },
+      el("label", { for: "review-comment" }, "Comment on the week"), text,
+      el("button", { type: "submit", class: "primary", id: "comment-save" }, "Comment"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      await act(`${base()}/plans/${state.weekStart}/comments`, { text: text.value.trim() },
+        "Comment added.");
+    });
+    return form;
   }
 
   // ------------------------------------------------------------------ writing
