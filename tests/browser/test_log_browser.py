@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures come from support_browser, by name)
 """The gym page `/log` in headless Chromium, at phone (375 px) and desktop (1280 px) width.
 
 One flow per width, as a lifter goes: tap today's planned slot, find the lift by its gym
@@ -14,18 +15,19 @@ import os
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
+from support_browser import (  # noqa: F401  (fixtures, by name)
+    ON_STORES,
+    OpenPage,
+    browser,
+    open_page,
+    service,
+)
 
 from bench.dashboard_screenshot import DemoService
-
-if TYPE_CHECKING:
-    from support_browser import OpenPage
-
-pytest_plugins = ["support_browser"]  # the browser, service and open_page fixtures
 
 RDL = "deadlift.romanian_deadlift"
 
@@ -110,7 +112,7 @@ def wait_until(check: Any, what: str, timeout: float = 20) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+@ON_STORES
 def test_log_edit_delete_offline_then_end_from_a_planned_slot(
     open_page: OpenPage, service: DemoService, width: int, tmp_path: Path,
 ) -> None:
@@ -264,7 +266,7 @@ def test_an_athlete_in_pounds_logs_and_reads_pounds(open_page: OpenPage,
     fits_a_phone(page, 375)
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+@ON_STORES
 def test_a_session_logged_after_the_gym_gets_its_real_times(
         open_page: OpenPage, service: DemoService, width: int) -> None:
     created = api(service, "POST", "/athletes", json={"name": f"Late {width}",

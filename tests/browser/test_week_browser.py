@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from support_browser import (  # noqa: F401
+    FRESH_ON_STORES,
+    ON_STORES,
     OpenPage,
     api,
     assert_fits_a_phone,
@@ -28,7 +30,6 @@ from bench.dashboard_screenshot import DemoService
 from services.domain.validation import LB_IN_KG
 
 LOADED = "(n) => window.trainledgerWeek && window.trainledgerWeek.loads > n"
-WIDTHS = pytest.mark.parametrize("width", [375, 1280])
 
 
 def loads(page: Any) -> int:
@@ -47,7 +48,7 @@ def new_athlete(svc: DemoService, name: str, **profile: Any) -> tuple[str, str]:
     return athlete_id, created["token"]
 
 
-@WIDTHS
+@ON_STORES
 def test_a_new_athlete_sets_an_objective_plans_the_week_and_checks_in(
         open_page: OpenPage, service: DemoService, width: int) -> None:
     athlete_id, token = new_athlete(service, f"New {width}", mass_unit="lb", timezone="UTC")
@@ -158,7 +159,7 @@ def test_a_new_athlete_sets_an_objective_plans_the_week_and_checks_in(
         assert_fits_a_phone(page)
 
 
-@WIDTHS
+@FRESH_ON_STORES
 def test_convert_is_offered_only_when_ready_and_converts(
         browser: Any, fresh_demo: DemoService, width: int) -> None:
     svc, problems = fresh_demo, []
@@ -244,7 +245,7 @@ def test_a_coach_reads_the_week_without_forms(open_page: OpenPage,
     assert_fits_a_phone(page)
 
 
-@WIDTHS
+@ON_STORES
 def test_a_slot_is_moved_retitled_and_given_another_sport_and_objective(
         open_page: OpenPage, service: DemoService, width: int) -> None:
     athlete_id, token = new_athlete(service, f"Mover {width}", timezone="UTC")
@@ -293,7 +294,8 @@ def test_a_slot_is_moved_retitled_and_given_another_sport_and_objective(
     assert [history.nth(i).get_attribute("data-type") for i in range(history.count())] == \
         types[1:]
     text = page.inner_text("#plan-history")
-    assert "Tempo run: moved to" in text and "now for “Run 10 k”" in text
+    assert "Tempo run: moved to" in text
+    assert "now for “Run 10 k”" in text
     slot_text = page.inner_text(f"#slots li[data-slot='{sid}'] .slot-head")
     assert "Tempo run · Run 10 k" in slot_text
 
@@ -327,7 +329,7 @@ def test_a_slot_is_moved_retitled_and_given_another_sport_and_objective(
         assert_fits_a_phone(page)
 
 
-@WIDTHS
+@ON_STORES
 def test_a_check_in_of_a_custom_metric_moves_its_objective(
         open_page: OpenPage, service: DemoService, width: int) -> None:
     athlete_id, token = new_athlete(service, f"Writer {width}", timezone="UTC")
@@ -360,7 +362,8 @@ def test_a_check_in_of_a_custom_metric_moves_its_objective(
     assert (goal["title"], goal["current_value"]) == ("Write a thesis", 12)
     percent = f"{round(goal['percent'])}%"  # of the way from the first value
     card = page.inner_text(f".goal-card[data-goal='{goal['goal_id']}']")
-    assert "now 12 pages · target 100 pages" in card and percent in card
+    assert "now 12 pages · target 100 pages" in card
+    assert percent in card
     assert f"Write a thesis: {percent}" in page.inner_text("#review-body")
     if phone:
         assert_fits_a_phone(page)

@@ -30,5 +30,6 @@ def test_every_page_carries_the_same_header_and_sign_in(client: TestClient) -> N
             found[name][path] = parts[0].replace(' aria-current="page"', "")
     for name, by_page in found.items():
         assert len(set(by_page.values())) == 1, f"the {name} differs between pages"
-    assert 'href="/log"' in found["header"]["/"] and 'id="signout"' in found["header"]["/"]
+    assert 'href="/log"' in found["header"]["/"]
+    assert 'id="signout"' in found["header"]["/"]
     assert 'id="token"' in found["sign-in"]["/week"]
