@@ -821,8 +821,18 @@ class TrainingLog(Application[UUID]):
         self, ctx: Context, session_id: str, changes: dict[str, Any], access: Access = ANYONE
     ) -> TrainingSession:
         def command(s: TrainingSession) -> None:
-            s.amend_details(ctx, {k: in_zone(v, s.timezone, k) if k in TIME_FIELDS else v
-                                  for k, v in changes.items()})
+            fields = {k: in_zone(v, s.timezone, k) if k in TIME_FIELDS else v
+                      for k, v in changes.items()}
+            start = fields.get("started_at")
+            if start is not None and s.planned_session_id and not s.seen_request(ctx):
+                first = self.athlete(s.athlete_id).profile["first_day_of_week"]
+                old, new = (week_start(local_day(t, s.timezone), first)
+                            for t in (s.started_at, start))
+                if old != new:  # a slot of one week is never filled from another
+                    raise InvalidValue(f"the session fills a planned session of the week of "
+                                       f"{old}: unlink it first (POST /sessions/{s.id}/link "
+                                       "with {})", "started_at")
+            s.amend_details(ctx, fields)
 
         return self._change(TrainingSession, session_id, "session", access, command)
 

@@ -131,3 +131,24 @@ def test_a_session_logged_after_the_gym_gets_its_real_start_and_duration(
             f"/athletes/{athlete_id}/views/load{query.replace('+', '%2B')}",
             headers=me))["sessions"] if x["session_id"] == sid)
         assert (row["minutes"], row["srpe_load"]) == (70, 490), query
+
+
+def test_a_session_that_fills_a_slot_keeps_to_its_week(client: TestClient) -> None:
+    athlete_id, token = new_athlete(client, timezone="UTC")
+    me = bearer(token)
+    today = datetime.now(UTC).date()
+    monday = today - timedelta(days=today.weekday())
+    ok(client.post(f"/athletes/{athlete_id}/plans", json={"week_start": monday.isoformat()},
+                   headers=me), 201)
+    session = ok(client.post(f"/athletes/{athlete_id}/sessions", json={
+        "started_at": ago(minutes=1), "planned_role": "training"}, headers=me), 201)
+    assert session["planned_session_id"]
+    sid = session["session_id"]
+    r = client.patch(f"/sessions/{sid}", json={"started_at": ago(days=8)}, headers=me)
+    assert r.status_code == 422, r.text
+    assert "started_at" in r.text
+    assert f"week of {monday.isoformat()}: unlink it first" in r.text
+    start = datetime.combine(monday, datetime.min.time(), UTC).isoformat()
+    moved = ok(client.patch(f"/sessions/{sid}", json={"started_at": start}, headers=me))
+    assert instant(moved["started_at"]) == instant(start)
+    assert moved["planned_session_id"] == session["planned_session_id"]
