@@ -126,6 +126,12 @@ def test_a_session_logged_after_the_gym_gets_its_real_start_and_duration(
     types = [e["type"] for e in events["events"] if e["aggregate_id"] == sid]
     assert types.count("Retimed") == 3
     assert "DetailsAmended" in types
+    # the list puts it by its real start: before a session started since
+    other = ok(client.post(f"/athletes/{athlete_id}/sessions", json={
+        "started_at": ago(hours=1), "end": {"duration_min": 30, "session_rpe": 5}},
+        headers=me), 201)["session_id"]
+    listed = ok(client.get(f"/athletes/{athlete_id}/sessions", headers=me))
+    assert [x["session_id"] for x in listed] == [other, sid]
     for query in ("", f"?as_of={datetime.now(UTC).isoformat()}"):
         row = next(x for x in ok(client.get(
             f"/athletes/{athlete_id}/views/load{query.replace('+', '%2B')}",
