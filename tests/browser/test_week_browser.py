@@ -395,6 +395,17 @@ def test_the_week_review_is_shared_with_the_coach(open_page: OpenPage,
     review = page.inner_text("#review-body")
     assert "cancelled — knee niggle" in review
     assert "felt strong on the last set" in review
+    # each slot's status is the execution view's: the same slots missed, in the list and
+    # in the review
+    row = next(w for w in as_athlete(service, token, f"{base}/views/execution")["weeks"]
+               if w["week_start"] == week)
+    for where in ("#slots", "#review-body"):
+        status = {s["planned_session_id"]: page.get_attribute(
+            f"{where} li[data-slot='{s['planned_session_id']}']", "data-status")
+            for s in plan["sessions"]}
+        assert status[volume["planned_session_id"]] == "cancelled", where
+        assert list(status.values()).count("missed") == len(row["missed"]), where
+        assert list(status.values()).count("planned") == 4 - 1 - len(row["missed"]), where
     page.fill("#review-comment", "Busy week at work.")
     n = loads(page)
     page.click("#comment-save")

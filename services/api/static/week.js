@@ -99,10 +99,12 @@
     $("start").hidden = steps.every(([, done]) => done);
   }
 
-  function slotStatus(slot, doneBy, missed) {
+  /** As the execution view judges a slot of this week on ``today``: missed once its day has
+   * passed (a slot without a day is due all week), not while its day lasts. */
+  function slotStatus(slot, doneBy, today) {
     if (slot.cancelled) return "cancelled";
     if (doneBy.has(slot.planned_session_id)) return "done";
-    if (missed) return "missed";
+    if (!slot.day || slot.day < today) return "missed";
     return "planned";
   }
 
@@ -115,13 +117,9 @@
       return;
     }
     const titles = new Map(state.goals.map((g) => [g.goal_id, g.title]));
-    const row = execution.weeks.find((w) => w.week_start === state.weekStart);
-    const missed = [...((row && row.missed) || [])];
     const slots = [...plan.sessions].sort((a, b) => (a.day || "9").localeCompare(b.day || "9"));
     holder.replaceChildren(...slots.map((slot, i) => {
-      const label = slot.title || slot.role;
-      const isMissed = missed.includes(label) && !doneBy.has(slot.planned_session_id);
-      const status = slotStatus(slot, doneBy, isMissed);
+      const status = slotStatus(slot, doneBy, execution.day);
       const role = slot.converted ? "training (converted)" : slot.role;
       const objective = slot.objective_id ? titles.get(slot.objective_id) || "objective" :
         (slot.role === "training" ? "no objective: it will count as a workout" : "adds work");
@@ -329,11 +327,10 @@
       // why a session was cancelled is on its plan event
       const reasons = new Map(history.filter((e) => e.type === "SessionCancelled")
         .map((e) => [e.payload.planned_session_id, e.payload.reason]));
-      const missed = (row && row.missed) || [];
       body.push(el("h3", {}, "Planned vs done"));
       body.push(el("ul", { class: "plain" }, ...plan.sessions.map((s) => {
         const label = s.title || s.role;
-        const status = slotStatus(s, doneBy, missed.includes(label));
+        const status = slotStatus(s, doneBy, execution.day);
         const done = doneBy.has(s.planned_session_id) && execution.sessions.find(
           (x) => x.session_id === doneBy.get(s.planned_session_id).session_id);
         const why = status === "cancelled" ? `cancelled${reasons.get(s.planned_session_id) ?
