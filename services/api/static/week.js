@@ -343,7 +343,7 @@
       })));
       const classified = execution.sessions.filter((s) => s.day >= state.weekStart);
       body.push(el("ul", { class: "plain" }, ...classified.map((s) => el("li", {},
-        `${s.day}: ${s.classification} — ${s.reason}`))));
+        `${weekday(s.day)}: ${s.classification} — ${s.reason}`))));
     }
     body.push(el("h3", {}, "Objectives"));
     body.push(goals.length ? el("ul", { class: "plain" }, ...goals.map((g) => el("li", {},
