@@ -8,7 +8,7 @@ the caller's own writes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from projections.base import View
@@ -36,7 +36,7 @@ CREATIONS: dict[type[Any], tuple[str, Callable[[Any], tuple[str, str | None]]]] 
 
 class DirectoryView(View):
     name = "directory"
-    handles = tuple(CREATIONS)
+    handles = (*CREATIONS, TrainingSession.Retimed)
     tables = (TABLE,)
 
     def create(self, db: ServiceTables) -> None:
@@ -53,6 +53,11 @@ class DirectoryView(View):
                                   (athlete_id,))}
 
     def apply(self, tx: Tx, event: Any) -> None:
+        if isinstance(event, TrainingSession.Retimed):  # sessions list by their real start
+            tx.execute(f"UPDATE {tx.name(TABLE)} SET occurred_at = %s WHERE entity_id = %s",
+                       (datetime.fromisoformat(event.started_at).astimezone(UTC).isoformat(),
+                        str(event.originator_id)))
+            return
         kind, describe = CREATIONS[type(event)]
         athlete_id, label = describe(event)
         if label is not None:  # stored before text was checked: PostgreSQL refuses a NUL

@@ -292,7 +292,8 @@ class ReadModel(View):
 
     def _session_changed(self, tx: Tx, athlete_id: str, event: Any,
                          before: TrainingSession | None, after: TrainingSession) -> None:
-        mark_dirty(tx, athlete_id, "sessions", utc_key(after.started_at))
+        start = after.started_at if before is None else min(before.started_at, after.started_at)
+        mark_dirty(tx, athlete_id, "sessions", utc_key(start))
 
         def placed(session: TrainingSession | None) -> dict[str, tuple[int, Any]]:
             if session is None or session.discarded:
@@ -301,6 +302,8 @@ class ReadModel(View):
 
         old, new = placed(before), placed(after)
         changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+        if isinstance(event, TrainingSession.Retimed):  # every set's place follows the start
+            changed = set(old) | set(new)
         if not changed:
             return  # the session's end, details or link: its sets stand
         gone = working_sets(before, changed) if before is not None else []

@@ -29,7 +29,7 @@ from services.domain.exercises import get_exercise, is_custom_exercise_id, new_c
 from services.domain.goal import Goal
 from services.domain.observation import Observation
 from services.domain.plan import WeeklyPlan, plan_id_for, template_slots, week_template
-from services.domain.session import TrainingSession
+from services.domain.session import TIME_FIELDS, TrainingSession
 from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
 from services.keyed_mapper import AthleteKeyMapper, owner_of
@@ -820,9 +820,21 @@ class TrainingLog(Application[UUID]):
     def amend_session(
         self, ctx: Context, session_id: str, changes: dict[str, Any], access: Access = ANYONE
     ) -> TrainingSession:
-        return self._change(
-            TrainingSession, session_id, "session", access, lambda s: s.amend_details(ctx, changes)
-        )
+        def command(s: TrainingSession) -> None:
+            fields = {k: in_zone(v, s.timezone, k) if k in TIME_FIELDS else v
+                      for k, v in changes.items()}
+            start = fields.get("started_at")
+            if start is not None and s.planned_session_id and not s.seen_request(ctx):
+                first = self.athlete(s.athlete_id).profile["first_day_of_week"]
+                old, new = (week_start(local_day(t, s.timezone), first)
+                            for t in (s.started_at, start))
+                if old != new:  # a slot of one week is never filled from another
+                    raise InvalidValue(f"the session fills a planned session of the week of "
+                                       f"{old}: unlink it first (POST /sessions/{s.id}/link "
+                                       "with {})", "started_at")
+            s.amend_details(ctx, fields)
+
+        return self._change(TrainingSession, session_id, "session", access, command)
 
     def link_session(
         self,

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -44,10 +46,34 @@ def browser() -> Iterator[Any]:  # running until it stops, and later asyncio.run
         chromium.close()
 
 
+@contextmanager
+def store_url(store: str) -> Iterator[str | None]:
+    """None for SQLite; for ``postgres`` the URL of a fresh schema, dropped afterwards."""
+    if store == "sqlite":
+        yield None
+        return
+    from conftest import PG_URL, drop_schema, require_postgres  # tests/conftest.py
+    require_postgres()
+    schema = f"tl_browser_{uuid.uuid4().hex[:12]}"
+    try:
+        yield f"{PG_URL}?schema={schema}"
+    finally:
+        drop_schema(schema)
+
+
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoService]:
-    with demo_service(tmp_path_factory.mktemp("dashboard")) as svc:
+def service(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoService]:
+    """The demo service, on SQLite; a test picks the store with ``ON_STORES``."""
+    with store_url(getattr(request, "param", "sqlite")) as url, \
+            demo_service(tmp_path_factory.mktemp("dashboard"), url) as svc:
         yield svc
+
+
+#: A flow at both widths on SQLite, and at phone width on a PostgreSQL-backed service
+#: (``width``, ``service``: the store).
+ON_STORES = pytest.mark.parametrize(("service", "width"), [
+    ("sqlite", 375), ("sqlite", 1280), ("postgres", 375)], indirect=["service"])
 
 
 OpenPage = Callable[..., Any]
@@ -129,10 +155,16 @@ def assert_fits_a_phone(page: Any, width: int = 375) -> None:
 
 
 @pytest.fixture
-def fresh_demo(tmp_path: Path) -> Iterator[DemoService]:
-    """A demo service of the test's own, for flows that change the demo's current week."""
-    with demo_service(tmp_path) as svc:
+def fresh_demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DemoService]:
+    """A demo service of the test's own, for flows that change the demo's current week
+    (SQLite; ``FRESH_ON_STORES`` picks the store)."""
+    with store_url(getattr(request, "param", "sqlite")) as url, \
+            demo_service(tmp_path, url) as svc:
         yield svc
+
+
+FRESH_ON_STORES = pytest.mark.parametrize(("fresh_demo", "width"), [
+    ("sqlite", 375), ("sqlite", 1280), ("postgres", 375)], indirect=["fresh_demo"])
 
 
 def open_fresh(browser: Any, svc: DemoService, path: str, token: str, width: int,

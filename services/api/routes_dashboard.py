@@ -3,7 +3,8 @@ logging page (``/log``), their static files
 (``/static``), ``/docs`` and ``/redoc`` from a vendored Swagger UI and ReDoc, so that nothing
 comes from a CDN.
 
-The pages are plain HTML, CSS and JavaScript in ``static/`` (no build step); they call the
+The pages are plain HTML, CSS and JavaScript in ``static/`` (no build step; the header and
+the sign-in form every page shares are put in when the app is made); they call the
 API with the bearer token the user signs in with.  They hold no data, so they are public,
 like ``/docs``.  ``GET /athletes/{id}/revision`` is the cheap number the dashboard polls: it
 changes whenever one of the athlete's events reaches the read side, and then the dashboard
@@ -24,7 +25,7 @@ from fastapi.openapi.docs import (
 )
 from pydantic import BaseModel
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
@@ -37,6 +38,9 @@ STATIC = Path(__file__).parent / "static"
 VENDOR = "/static/vendor"
 #: path -> file in ``static/``
 PAGES = {"/": "index.html", "/week": "week.html", "/log": "log.html"}
+#: placeholder in a page -> the markup every page shares (``static/_*.html``), put in once
+#: when the app is made
+INCLUDES = {"{{header}}": "_header.html", "{{signin}}": "_signin.html"}
 #: The pages load scripts and styles from this origin only and talk only to it.
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -108,11 +112,21 @@ class _StaticFiles(StaticFiles):
         return response
 
 
-def _page(filename: str) -> Callable[[Request], Awaitable[Response]]:
-    path = STATIC / filename
+def render_page(path: str, filename: str) -> str:
+    """The page at ``path`` with the shared header and sign-in put in, its own link in the
+    menu marked as the current page."""
+    html = (STATIC / filename).read_text(encoding="utf-8")
+    for placeholder, part in INCLUDES.items():
+        html = html.replace(placeholder, (STATIC / part).read_text(encoding="utf-8").rstrip())
+    return html.replace(f'<li><a href="{path}">', f'<li><a href="{path}" aria-current="page">',
+                        1)
+
+
+def _page(path: str, filename: str) -> Callable[[Request], Awaitable[Response]]:
+    html = render_page(path, filename)
 
     async def page(request: Request) -> Response:
-        return FileResponse(path, media_type="text/html", headers=PAGE_HEADERS)
+        return HTMLResponse(html, headers=PAGE_HEADERS)
 
     return page
 
@@ -122,7 +136,7 @@ def install(app: FastAPI) -> None:
     ``docs_url=None, redoc_url=None``) and the revision route."""
     app.include_router(router)
     for path, filename in PAGES.items():
-        app.add_route(path, _page(filename), methods=["GET"], include_in_schema=False)
+        app.add_route(path, _page(path, filename), methods=["GET"], include_in_schema=False)
     app.mount("/static", _StaticFiles(directory=STATIC), name="static")
 
     oauth2_redirect = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"

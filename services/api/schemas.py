@@ -408,6 +408,10 @@ def session_command(body: SessionIn) -> SessionCommand:
 
 
 class SessionPatch(Strict):
+    started_at: Moment | None = Field(None, description=LOCAL_TIME + ". The real start.")
+    ended_at: Moment | None = Field(None, description=LOCAL_TIME + ". The real end (an ended "
+                                    "session); with either time and no duration_min, the "
+                                    "duration becomes end - start.")
     title: str | None = None
     session_rpe: float | None = None
     duration_min: float | None = None

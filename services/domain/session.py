@@ -45,6 +45,8 @@ AMENDABLE_SESSION_FIELDS = (
     "max_hr",
     "sport",
 )
+#: a session's times, corrected together by one ``Retimed`` event
+TIME_FIELDS = ("started_at", "ended_at")
 MAX_SETS = 500
 
 
@@ -221,6 +223,29 @@ class TrainingSession(Commented):
         def apply(self, agg: TrainingSession) -> None:
             for key, value in self.changes.items():
                 setattr(agg, key, value)
+
+    class Retimed(TrainingAggregate.Event):
+        """The session's start (and end, once ended) corrected, e.g. logged after the gym;
+        ISO 8601 with an offset.  ``duration_min``: the duration after it (None while open).
+        A set outside the new times is placed at the nearer one."""
+
+        started_at: str
+        ended_at: str | None
+        duration_min: float | None
+
+        def apply(self, agg: TrainingSession) -> None:
+            start = datetime.fromisoformat(self.started_at)
+            end = datetime.fromisoformat(self.ended_at) if self.ended_at else None
+            agg.started_at = start
+            agg.ended_at = end
+            if self.duration_min is not None:
+                agg.duration_min = self.duration_min
+            for s in agg.sets.values():
+                at = s.get("performed_at")
+                if at is not None and at < start:
+                    s["performed_at"] = start
+                elif at is not None and end is not None and at > end:
+                    s["performed_at"] = end
 
     class DeviceRecorded(TrainingAggregate.Event):
         """What a device file said about the session: totals, legs, laps, heart-rate
@@ -427,17 +452,49 @@ class TrainingSession(Commented):
         )
 
     def amend_details(self, ctx: Context, changes: dict[str, Any]) -> None:
+        """Correct details; ``started_at``/``ended_at`` (aware datetimes) are one ``Retimed``
+        event, with the duration given, else end - start."""
         if self.seen_request(ctx):
             return
         self._require_not_discarded()
-        unknown = set(changes) - set(AMENDABLE_SESSION_FIELDS)
+        unknown = set(changes) - set(AMENDABLE_SESSION_FIELDS) - set(TIME_FIELDS)
         if unknown:
             raise InvalidValue("this field of a session cannot be amended", sorted(unknown)[0])
+        changes = dict(changes)
+        if any(changes.get(k) is not None for k in TIME_FIELDS):
+            self._retime(ctx, changes.pop("started_at", None), changes.pop("ended_at", None),
+                         changes.pop("duration_min", None))
+        for key in TIME_FIELDS:
+            changes.pop(key, None)
         changes = {k: v for k, v in changes.items() if getattr(self, k) != v}
         if not changes:
             return
         validate_session_fields(changes)
         self._record(self.DetailsAmended, ctx, changes=changes)
+
+    def _retime(self, ctx: Context, started_at: datetime | None, ended_at: datetime | None,
+                duration_min: float | None) -> None:
+        if ended_at is not None and self.ended_at is None:
+            raise StateConflict("the session has not ended: end it at that time instead",
+                                "ended_at")
+        start, end = started_at or self.started_at, ended_at or self.ended_at
+        check_not_future(start, ctx.now, "started_at")
+        if end is not None:
+            check_not_future(end, ctx.now, "ended_at")
+            if end < start:
+                raise InvalidValue("the session cannot end before it started",
+                                   "ended_at" if ended_at else "started_at")
+            if duration_min is None:
+                duration_min = round((end - start).total_seconds() / 60, 2)
+            validate_session_fields({"duration_min": duration_min})
+        elif duration_min is not None:
+            raise StateConflict("an open session has no duration yet: end it",
+                                "duration_min")
+        if start == self.started_at and end == self.ended_at and (
+                duration_min is None or duration_min == self.duration_min):
+            return
+        self._record(self.Retimed, ctx, started_at=start.isoformat(),
+                     ended_at=end.isoformat() if end else None, duration_min=duration_min)
 
     def link_objective(
         self,

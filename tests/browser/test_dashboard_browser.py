@@ -168,6 +168,7 @@ def test_the_switcher_lists_what_the_token_may_read(open_page: OpenPage,
     assert page.locator("#criteria tr").count() == 5
 
 
+@pytest.mark.parametrize("service", ["sqlite", "postgres"], indirect=True)
 def test_a_set_logged_on_the_phone_appears_on_the_dashboard(open_page: OpenPage,
                                                              service: DemoService) -> None:
     dashboard = open_page("/", service.athlete_token)

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures come from support_browser, by name)
 """The gym page `/log` in headless Chromium, at phone (375 px) and desktop (1280 px) width.
 
 One flow per width, as a lifter goes: tap today's planned slot, find the lift by its gym
@@ -14,18 +15,19 @@ import os
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
+from support_browser import (  # noqa: F401  (fixtures, by name)
+    ON_STORES,
+    OpenPage,
+    browser,
+    open_page,
+    service,
+)
 
 from bench.dashboard_screenshot import DemoService
-
-if TYPE_CHECKING:
-    from support_browser import OpenPage
-
-pytest_plugins = ["support_browser"]  # the browser, service and open_page fixtures
 
 RDL = "deadlift.romanian_deadlift"
 
@@ -110,7 +112,7 @@ def wait_until(check: Any, what: str, timeout: float = 20) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+@ON_STORES
 def test_log_edit_delete_offline_then_end_from_a_planned_slot(
     open_page: OpenPage, service: DemoService, width: int, tmp_path: Path,
 ) -> None:
@@ -197,7 +199,7 @@ def test_log_edit_delete_offline_then_end_from_a_planned_slot(
 
     # a forgotten set, after End
     page.click("#summary-more")
-    page.wait_for_selector("#details-form:not([hidden])")
+    page.wait_for_selector("#edit-end", state="visible")
     choose(page, "rdl", "Romanian deadlift")
     log_set(page, 8, base - 20)
     page.wait_for_function("() => document.querySelectorAll('#sets li[data-set-id]').length == 3")
@@ -262,3 +264,71 @@ def test_an_athlete_in_pounds_logs_and_reads_pounds(open_page: OpenPage,
     page.click("#log-set")
     page.wait_for_selector("#sets li .what:has-text('5 × 100 lb')")
     fits_a_phone(page, 375)
+
+
+@ON_STORES
+def test_a_session_logged_after_the_gym_gets_its_real_times(
+        open_page: OpenPage, service: DemoService, width: int) -> None:
+    created = api(service, "POST", "/athletes", json={"name": f"Late {width}",
+                                                     "timezone": "UTC"})
+    athlete_id, token = created["athlete"]["athlete_id"], created["token"]
+    phone = width < 600
+    page = open_page("/log", token, width, 900, has_touch=phone, is_mobile=phone)
+    page.wait_for_selector("#start", state="visible")
+    page.click("#start")  # tapped at home, after the gym
+    page.wait_for_selector("#active", state="visible")
+    session_id = page.evaluate("() => window.trainledgerLog.active.session_id")
+    choose(page, "rdl", "Romanian deadlift")
+    log_set(page, 8, 100)
+    page.wait_for_selector("#sets li[data-set-id]")
+    # while open, the start can be set: the real one, earlier today
+    now = datetime.now(ZoneInfo("UTC")).replace(second=0, microsecond=0)
+    back = min(180, now.hour * 60 + now.minute - 2)  # stay within today
+    start, end = now - timedelta(minutes=back), now - timedelta(minutes=back // 3)
+    assert page.is_hidden("#edit-end")
+    page.fill("#edit-start", start.strftime("%H:%M"))
+    page.click("#save-details")
+    page.wait_for_function("(t) => document.getElementById('message').textContent"
+                           ".startsWith(t)", arg="Saved: started")
+    opened = api(service, "GET", f"/sessions/{session_id}")
+    assert (datetime.fromisoformat(opened["started_at"]), opened["status"]) == (start, "open")
+    fits_a_phone(page, width)
+
+    page.fill("#session-rpe", "6")
+    page.click("#end")
+    page.wait_for_selector("#summary", state="visible")
+    page.click("#summary-more")
+    page.wait_for_selector("#edit-end", state="visible")
+    assert page.input_value("#edit-start") == start.strftime("%H:%M")
+    # after End: the real end; the duration follows it
+    page.fill("#edit-end", end.strftime("%H:%M"))
+    page.click("#save-details")
+    minutes = (end - start).total_seconds() / 60
+    page.wait_for_function("(m) => document.getElementById('edit-duration').value == m",
+                           arg=str(round(minutes)))
+    fixed = api(service, "GET", f"/sessions/{session_id}")
+    assert (datetime.fromisoformat(fixed["started_at"]), datetime.fromisoformat(
+        fixed["ended_at"]), fixed["duration_min"]) == (start, end, minutes)
+    # then a duration of its own (pauses out) and the RPE
+    page.fill("#edit-duration", str(round(minutes) - 5))
+    page.fill("#edit-rpe", "7")
+    page.click("#save-details")
+    page.wait_for_function("(m) => document.getElementById('message').textContent"
+                           ".includes(m)", arg=f"{round(minutes) - 5} min, session RPE 7")
+    assert f"{round(minutes) - 5} min" in page.inner_text("#session-facts")
+    fits_a_phone(page, width)
+
+    # the views count the real minutes and the real day
+    def load_row() -> Any:
+        rows = httpx.get(f"{service.url}/athletes/{athlete_id}/views/load", timeout=10,
+                         headers={"Authorization": f"Bearer {token}"}).json()["sessions"]
+        row = next((r for r in rows if r["session_id"] == session_id), None)
+        return row if row and row["minutes"] == round(minutes) - 5 else None
+
+    row = wait_until(load_row, "the load view to count the real minutes")
+    assert (row["day"], row["session_rpe"], row["srpe_load"]) == (
+        start.date().isoformat(), 7, 7 * (round(minutes) - 5))
+    executed = httpx.get(f"{service.url}/athletes/{athlete_id}/views/execution", timeout=10,
+                         headers={"Authorization": f"Bearer {token}"}).json()["sessions"]
+    assert [r["day"] for r in executed if r["session_id"] == session_id] == [
+        start.date().isoformat()]

@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from support_browser import (  # noqa: F401
+    FRESH_ON_STORES,
+    ON_STORES,
     OpenPage,
     api,
     assert_fits_a_phone,
@@ -28,7 +30,6 @@ from bench.dashboard_screenshot import DemoService
 from services.domain.validation import LB_IN_KG
 
 LOADED = "(n) => window.trainledgerWeek && window.trainledgerWeek.loads > n"
-WIDTHS = pytest.mark.parametrize("width", [375, 1280])
 
 
 def loads(page: Any) -> int:
@@ -47,7 +48,7 @@ def new_athlete(svc: DemoService, name: str, **profile: Any) -> tuple[str, str]:
     return athlete_id, created["token"]
 
 
-@WIDTHS
+@ON_STORES
 def test_a_new_athlete_sets_an_objective_plans_the_week_and_checks_in(
         open_page: OpenPage, service: DemoService, width: int) -> None:
     athlete_id, token = new_athlete(service, f"New {width}", mass_unit="lb", timezone="UTC")
@@ -146,10 +147,11 @@ def test_a_new_athlete_sets_an_objective_plans_the_week_and_checks_in(
     # cancel a session, with its reason
     volume = next(s for s in plan["sessions"] if s["role"] == "volume")
     li = page.locator(f"#slots li[data-slot='{volume['planned_session_id']}']")
-    li.locator("summary").click()
-    li.locator("input").fill("travelling")
+    cancel = li.locator("details:not(.change)")
+    cancel.locator("summary").click()
+    cancel.locator("input").fill("travelling")
     n = loads(page)
-    li.locator("button").click()
+    cancel.locator("button").click()
     page.wait_for_function(LOADED, arg=n, timeout=20_000)
     assert page.get_attribute(f"#slots li[data-slot='{volume['planned_session_id']}']",
                               "data-status") == "cancelled"
@@ -157,7 +159,7 @@ def test_a_new_athlete_sets_an_objective_plans_the_week_and_checks_in(
         assert_fits_a_phone(page)
 
 
-@WIDTHS
+@FRESH_ON_STORES
 def test_convert_is_offered_only_when_ready_and_converts(
         browser: Any, fresh_demo: DemoService, width: int) -> None:
     svc, problems = fresh_demo, []
@@ -240,4 +242,191 @@ def test_a_coach_reads_the_week_without_forms(open_page: OpenPage,
         assert page.is_hidden(form), form
     assert page.locator("#slots a, .goal-card button").count() == 0
     assert page.locator(".goal-card").count() == len(view(service, "goals")["goals"])
+    assert_fits_a_phone(page)
+
+
+@ON_STORES
+def test_a_slot_is_moved_retitled_and_given_another_sport_and_objective(
+        open_page: OpenPage, service: DemoService, width: int) -> None:
+    athlete_id, token = new_athlete(service, f"Mover {width}", timezone="UTC")
+    base = f"/athletes/{athlete_id}"
+    deadline = (datetime.now(UTC).date() + timedelta(weeks=8)).isoformat()
+    strength, endurance = (api(service, "POST", f"{base}/goals", json={
+        "title": title, "metric": {"kind": "custom", "name": name}, "target_value": 10,
+        "unit": "x", "deadline": deadline})["goal_id"]
+        for title, name in (("Stronger", "strength_score"), ("Run 10 k", "run_score")))
+    today = datetime.now(UTC).date()
+    week = (today - timedelta(days=today.weekday())).isoformat()  # the default: Monday
+    plan = api(service, "POST", f"{base}/plans", json={
+        "week_start": week, "objective_ids": [strength] * 3})
+    # a training slot on another day than today: it moves to today
+    slot = next(s for s in plan["sessions"] if s["role"] == "training"
+                and s["day"] != today.isoformat())
+    sid = slot["planned_session_id"]
+    phone = width < 600
+    page = open_page("/week", token, width, 900, has_touch=phone, is_mobile=phone)
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    assert page.is_hidden("#history")  # no change yet
+
+    li = page.locator(f"#slots li[data-slot='{sid}']")
+    li.locator("details.change summary").click()
+    page.select_option(f"#day-{sid}", today.isoformat())
+    page.fill(f"#title-{sid}", "Tempo run")
+    page.fill(f"#sport-{sid}", "running")
+    page.select_option(f"#objective-{sid}", endurance)
+    if phone:
+        assert_fits_a_phone(page)
+    n = loads(page)
+    li.locator("details.change button[type=submit]").click()
+    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    assert page.inner_text("#message") == "Session changed."
+
+    # four plan events of their own, in the week's history and on the page
+    changed = next(s for s in as_athlete(service, token, f"{base}/plans/{week}")["sessions"]
+                   if s["planned_session_id"] == sid)
+    assert (changed["day"], changed["title"], changed["sport"], changed["objective_id"]) == \
+        (today.isoformat(), "Tempo run", "running", endurance)
+    types = [e["type"] for e in as_athlete(service, token, f"{base}/plans/{week}/history")]
+    assert types == ["Planned", "SessionMoved", "SessionRetitled", "SessionSportChanged",
+                     "SessionObjectiveChanged"]
+    page.click("#history summary")
+    history = page.locator(f"#plan-history li[data-slot='{sid}']")
+    assert [history.nth(i).get_attribute("data-type") for i in range(history.count())] == \
+        types[1:]
+    text = page.inner_text("#plan-history")
+    assert "Tempo run: moved to" in text
+    assert "now for “Run 10 k”" in text
+    slot_text = page.inner_text(f"#slots li[data-slot='{sid}'] .slot-head")
+    assert "Tempo run · Run 10 k" in slot_text
+
+    # execution uses the new day: the slot is due today, and a run today fills it, as
+    # training for the new objective
+    execution = as_athlete(service, token, f"{base}/views/execution")
+    row = next(w for w in execution["weeks"] if w["week_start"] == week)
+    plan_now = as_athlete(service, token, f"{base}/plans/{week}")["sessions"]
+    assert row["planned"] == sum(1 for s in plan_now if s["day"] <= today.isoformat())
+    assert f"Due so far: {row['planned']}" in page.inner_text("#execution-summary")
+    started = (datetime.now(UTC) - timedelta(minutes=50)).replace(microsecond=0)
+    if started.date() != today:
+        started = datetime.now(UTC).replace(microsecond=0)
+    run = httpx.post(f"{service.url}{base}/sessions", timeout=10,
+                     headers={"Authorization": f"Bearer {token}"},
+                     json={"started_at": started.isoformat(), "sport": "running",
+                           "end": {"ended_at": started.isoformat(), "duration_min": 45,
+                                   "session_rpe": 6}})
+    assert run.status_code == 201, run.text
+    assert (run.json()["planned_session_id"], run.json()["objective_id"]) == (sid, endurance)
+    page.reload()
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    assert page.get_attribute(f"#slots li[data-slot='{sid}']", "data-status") == "done"
+    executed = next(s for s in as_athlete(service, token, f"{base}/views/execution")["sessions"]
+                    if s["session_id"] == run.json()["session_id"])
+    assert executed["classification"] == "training", executed["reason"]
+    assert page.get_attribute(
+        f"#executed li[data-session='{run.json()['session_id']}']",
+        "data-classification") == "training"
+    if phone:
+        assert_fits_a_phone(page)
+
+
+@ON_STORES
+def test_a_check_in_of_a_custom_metric_moves_its_objective(
+        open_page: OpenPage, service: DemoService, width: int) -> None:
+    athlete_id, token = new_athlete(service, f"Writer {width}", timezone="UTC")
+    phone = width < 600
+    page = open_page("/week", token, width, 900, has_touch=phone, is_mobile=phone)
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    # the custom metric exists through the objective measured by it
+    page.fill("#g-title", "Write a thesis")
+    page.select_option("#g-kind", "custom")
+    page.fill("#g-metric", "pages_written")
+    page.fill("#g-target", "100")
+    page.fill("#g-unit", "pages")
+    n = loads(page)
+    page.click("#goal-save")
+    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    assert "pages_written" in page.inner_text("#ci-custom-hint")
+    assert page.evaluate("() => [...document.querySelectorAll('#custom-metrics option')]"
+                         ".map((o) => o.value)") == ["pages_written"]
+
+    page.fill("#ci-custom-name", "pages_written")
+    page.fill("#ci-custom-value", "12")
+    n = loads(page)
+    page.click("#checkin-save")
+    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    assert page.inner_text("#checkin-result") == "Checked in: pages written."
+    seen = [(o["metric"], o["value"], o["unit"]) for o in
+            as_athlete(service, token, f"/athletes/{athlete_id}/observations")]
+    assert seen == [("pages_written", 12.0, "pages")]
+    goal = as_athlete(service, token, f"/athletes/{athlete_id}/views/goals")["goals"][0]
+    assert (goal["title"], goal["current_value"]) == ("Write a thesis", 12)
+    percent = f"{round(goal['percent'])}%"  # of the way from the first value
+    card = page.inner_text(f".goal-card[data-goal='{goal['goal_id']}']")
+    assert "now 12 pages · target 100 pages" in card
+    assert percent in card
+    assert f"Write a thesis: {percent}" in page.inner_text("#review-body")
+    if phone:
+        assert_fits_a_phone(page)
+
+
+def test_the_week_review_is_shared_with_the_coach(open_page: OpenPage,
+                                                  service: DemoService) -> None:
+    athlete_id, token = new_athlete(service, "Reviewed", timezone="UTC")
+    base = f"/athletes/{athlete_id}"
+    today = datetime.now(UTC).date()
+    week = (today - timedelta(days=today.weekday())).isoformat()
+    plan = api(service, "POST", f"{base}/plans", json={"week_start": week})
+    volume = next(s for s in plan["sessions"] if s["role"] == "volume")
+    api(service, "POST", f"{base}/plans/{week}/sessions/{volume['planned_session_id']}/cancel",
+        json={"reason": "knee niggle"})
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    if started.date() != today:
+        started = datetime.now(UTC).replace(microsecond=0)
+    api(service, "POST", f"{base}/sessions", json={
+        "started_at": started.isoformat(), "planned_role": "unplanned",
+        "notes": "felt strong on the last set",
+        "end": {"ended_at": started.isoformat(), "duration_min": 40, "session_rpe": 6}})
+    coach = api(service, "POST", "/coaches", json={"name": "Coach Review"})
+    api(service, "POST", f"{base}/grants", json={"coach_id": coach["coach"]["coach_id"]})
+
+    # the athlete comments on the week from the review
+    page = open_page("/week", token, 1280, 900)
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    review = page.inner_text("#review-body")
+    assert "cancelled — knee niggle" in review
+    assert "felt strong on the last set" in review
+    # each slot's status is the execution view's: the same slots missed, in the list and
+    # in the review
+    row = next(w for w in as_athlete(service, token, f"{base}/views/execution")["weeks"]
+               if w["week_start"] == week)
+    for where in ("#slots", "#review-body"):
+        status = {s["planned_session_id"]: page.get_attribute(
+            f"{where} li[data-slot='{s['planned_session_id']}']", "data-status")
+            for s in plan["sessions"]}
+        assert status[volume["planned_session_id"]] == "cancelled", where
+        assert list(status.values()).count("missed") == len(row["missed"]), where
+        assert list(status.values()).count("planned") == 4 - 1 - len(row["missed"]), where
+    page.fill("#review-comment", "Busy week at work.")
+    n = loads(page)
+    page.click("#comment-save")
+    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    assert "athlete" in page.inner_text("#review-body .comments li[data-by='athlete']")
+
+    # the coach reads the same review, on a phone, and answers
+    page = open_page("/week", coach["token"], 375, 812, has_touch=True, is_mobile=True)
+    page.wait_for_function(LOADED, arg=0, timeout=20_000)
+    review = page.inner_text("#review-body")
+    for seen in ("cancelled — knee niggle", "felt strong on the last set",
+                 "Busy week at work."):
+        assert seen in review, seen
+    assert_fits_a_phone(page)
+    page.fill("#review-comment", "Rest the knee; we move the volume session next week.")
+    n = loads(page)
+    page.click("#comment-save")
+    page.wait_for_function(LOADED, arg=n, timeout=20_000)
+    comments = as_athlete(service, token, f"{base}/plans/{week}")["comments"]
+    assert [(c["by"]["kind"], c["text"]) for c in comments] == [
+        ("athlete", "Busy week at work."),
+        ("coach", "Rest the knee; we move the volume session next week.")]
+    assert page.locator("#review-body .comments li").count() == 2
     assert_fits_a_phone(page)

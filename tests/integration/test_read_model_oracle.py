@@ -57,6 +57,8 @@ actions = st.one_of(
     st.fixed_dictionaries({"kind": st.just("amend"), "pick": st.integers(0, 99),
                            "load": st.integers(20, 220)}),
     st.fixed_dictionaries({"kind": st.just("discard"), "pick": st.integers(0, 99)}),
+    st.fixed_dictionaries({"kind": st.just("retime"), "pick": st.integers(0, 99),
+                           "shift_h": st.integers(-60, 30), "minutes": st.integers(10, 120)}),
     st.fixed_dictionaries({"kind": st.just("profile"), "days_ago": st.integers(0, 150),
                            "max_hr": st.integers(160, 200),
                            "timezone": st.sampled_from([None, "America/New_York",
@@ -146,6 +148,14 @@ class Story:
             session_id, set_id = self.sets[a["pick"] % len(self.sets)]
             self.app.amend_set(self.ctx(), session_id, set_id, {"load": float(a["load"])},
                                load_unit="kg")
+
+    def retime(self, a: dict[str, Any]) -> None:
+        """The real start and end: hours earlier or later (days too), sets follow."""
+        if self.sessions:
+            session_id = self.sessions[a["pick"] % len(self.sessions)]
+            start = self.app.session(session_id).started_at + timedelta(hours=a["shift_h"])
+            self.app.amend_session(self.ctx(), session_id, {
+                "started_at": start, "ended_at": start + timedelta(minutes=a["minutes"])})
 
     def discard(self, a: dict[str, Any]) -> None:
         if self.sessions:

@@ -121,3 +121,26 @@ def test_only_a_planned_volume_session_converts_to_training() -> None:
     assert plan.sessions[volume]["conversion"] == {"readiness": "not yet", "reason": "coach"}
     with pytest.raises(StateConflict):
         plan.convert_volume_session(ctx(), training, "g1")
+
+
+def test_a_retimed_session_keeps_its_sets_within_its_times() -> None:
+    session = started_session()  # an hour ago
+    session.log_set(ctx(), "s1", "squat.back_squats", 5, performed_at=NOW - timedelta(minutes=50))
+    session.log_set(ctx(), "s2", "squat.back_squats", 5, performed_at=NOW - timedelta(minutes=5))
+    later = NOW - timedelta(minutes=30)
+    session.amend_details(ctx("r1"), {"started_at": later})  # open: the start only
+    assert session.started_at == later
+    assert session.sets["s1"]["performed_at"] == later  # before the start: placed at it
+    assert session.sets["s2"]["performed_at"] == NOW - timedelta(minutes=5)
+    with pytest.raises(StateConflict):
+        session.amend_details(ctx(), {"duration_min": 20, "started_at": NOW - timedelta(hours=2)})
+    session.end(ctx(), NOW, 7)
+    end = NOW - timedelta(minutes=10)
+    session.amend_details(ctx("r2"), {"ended_at": end, "notes": "late entry"})
+    assert (session.ended_at, session.duration_min, session.notes) == (end, 20, "late entry")
+    assert session.sets["s2"]["performed_at"] == end  # after the end: placed at it
+    session.amend_details(ctx("r2"), {"ended_at": end, "notes": "late entry"})  # a retry
+    with pytest.raises(InvalidValue, match="end before it started"):
+        session.amend_details(ctx(), {"ended_at": NOW - timedelta(hours=3)})
+    kinds = [type(e).__name__ for e in session.collect_events()]
+    assert kinds.count("Retimed") == 2

@@ -25,8 +25,12 @@
   const time = (iso) => new Date(iso).toLocaleTimeString([], {
     timeZone: tz(), hour: "2-digit", minute: "2-digit" });
   const number = (id) => ($(id).value.trim() === "" ? null : Number($(id).value));
-  /** "HH:MM" of today in the athlete's zone, as the API reads a time without offset. */
-  const localMoment = (hhmm) => `${today()}T${hhmm}:00`;
+  /** "HH:MM" of today (or ``day``) in the athlete's zone, as the API reads a time without
+   * offset. */
+  const localMoment = (hhmm, day = today()) => `${day}T${hhmm}:00`;
+  /** A moment as "HH:MM" (24 h) in the athlete's zone, for a time input. */
+  const hhmm = (iso) => (iso ? new Date(iso).toLocaleTimeString("en-GB", {
+    timeZone: tz(), hour: "2-digit", minute: "2-digit", hourCycle: "h23" }) : "");
 
   function say(text) { $("message").textContent = text; }
 
@@ -169,9 +173,7 @@
     const ended = session.status === "ended";
     $("h-active").textContent = `${session.title || "Session"}${ended ? " (ended)" : ""}`;
     $("end-form").hidden = ended;
-    $("details-form").hidden = !ended;
-    $("edit-rpe").value = session.session_rpe ?? "";
-    $("edit-duration").value = session.duration_min ?? "";
+    fillDetails(session);
     cancelEdit();
     renderSets();
     renderRecent();
@@ -588,17 +590,56 @@
     }
   }
 
+  /** The times form: the start while open; start, end, duration and RPE once ended. */
+  function fillDetails(session) {
+    const ended = session.status === "ended";
+    for (const node of document.querySelectorAll("#details-form .ended-only")) {
+      node.hidden = !ended;
+    }
+    $("h-details").textContent = ended ? "Times and effort" : "Start time";
+    $("edit-start").value = hhmm(session.started_at);
+    $("edit-end").value = hhmm(session.ended_at);
+    $("edit-duration").value = session.duration_min == null ? "" :
+      Math.round(session.duration_min);
+    $("edit-rpe").value = session.session_rpe ?? "";
+  }
+
+  /** What the times form changes: only the fields that differ from the session. */
+  function detailsPatch(s) {
+    const patch = {};
+    const day = TL.localDay(new Date(s.started_at), tz());
+    const start = $("edit-start").value, end = $("edit-end").value;
+    if (start && start !== hhmm(s.started_at)) patch.started_at = localMoment(start, day);
+    if (s.status !== "ended") return patch;
+    if (end && end !== hhmm(s.ended_at)) {  // an end before the start is the next day's
+      const next = new Date(`${day}T00:00:00Z`);
+      next.setUTCDate(next.getUTCDate() + 1);
+      patch.ended_at = localMoment(end, end < (start || hhmm(s.started_at)) ?
+        next.toISOString().slice(0, 10) : day);
+    }
+    const rpe = number("edit-rpe"), duration = number("edit-duration");
+    if (rpe !== null && rpe !== s.session_rpe) patch.session_rpe = rpe;
+    if (duration !== null && duration !== Math.round(s.duration_min)) {
+      patch.duration_min = duration;
+    }
+    return patch;
+  }
+
   async function saveDetails(event) {
     event.preventDefault();
-    const patch = {};
-    const rpe = number("edit-rpe"), duration = number("edit-duration");
-    if (rpe !== null) patch.session_rpe = rpe;
-    if (duration !== null) patch.duration_min = duration;
+    const patch = detailsPatch(state.active);
+    if (!Object.keys(patch).length) {
+      $("details-error").textContent = "Nothing changed.";
+      return;
+    }
     try {
       const session = await write(`/sessions/${state.active.session_id}`, patch, "PATCH");
       replaceSession(session);
+      fillDetails(session);
       $("details-error").textContent = "";
-      say(`Saved: ${fmt(session.duration_min, 0)} min, session RPE ${fmt(session.session_rpe)}.`);
+      say(session.status === "ended" ? `Saved: started ${time(session.started_at)}, ` +
+        `${fmt(session.duration_min, 0)} min, session RPE ${fmt(session.session_rpe)}.` :
+        `Saved: started ${time(session.started_at)}.`);
       renderFacts();
     } catch (err) {
       $("details-error").textContent = `Not saved: ${err.message}`;

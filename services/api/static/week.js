@@ -55,6 +55,8 @@
     const plans = await api(`${base()}/plans`);
     const plan = plans.find((p) => p.week_start === state.weekStart) || null;
     if (gen !== generation) return;
+    const history = plan ? await api(`${base()}/plans/${state.weekStart}/history`) : [];
+    if (gen !== generation) return;
     state.plan = plan;
     state.goals = goals;
     state.readiness = readiness;
@@ -67,10 +69,12 @@
     $("ci-mass-unit").textContent = state.unit;
     drawSteps(active, plan, week);
     drawSlots(plan, active, doneBy, execution);
+    drawHistory(plan, history);
     drawReadiness(readiness, plan, active);
     drawExecution(execution);
     drawGoals(goalsView.goals);
-    drawReview(plan, execution, goalsView.goals, week);
+    drawCustomMetrics(active);
+    drawReview(plan, execution, goalsView.goals, week, doneBy, history);
     state.loads += 1;
   }
 
@@ -95,10 +99,12 @@
     $("start").hidden = steps.every(([, done]) => done);
   }
 
-  function slotStatus(slot, doneBy, missed) {
+  /** As the execution view judges a slot of this week on ``today``: missed once its day has
+   * passed (a slot without a day is due all week), not while its day lasts. */
+  function slotStatus(slot, doneBy, today) {
     if (slot.cancelled) return "cancelled";
     if (doneBy.has(slot.planned_session_id)) return "done";
-    if (missed) return "missed";
+    if (!slot.day || slot.day < today) return "missed";
     return "planned";
   }
 
@@ -111,13 +117,9 @@
       return;
     }
     const titles = new Map(state.goals.map((g) => [g.goal_id, g.title]));
-    const row = execution.weeks.find((w) => w.week_start === state.weekStart);
-    const missed = [...((row && row.missed) || [])];
     const slots = [...plan.sessions].sort((a, b) => (a.day || "9").localeCompare(b.day || "9"));
     holder.replaceChildren(...slots.map((slot, i) => {
-      const label = slot.title || slot.role;
-      const isMissed = missed.includes(label) && !doneBy.has(slot.planned_session_id);
-      const status = slotStatus(slot, doneBy, isMissed);
+      const status = slotStatus(slot, doneBy, execution.day);
       const role = slot.converted ? "training (converted)" : slot.role;
       const objective = slot.objective_id ? titles.get(slot.objective_id) || "objective" :
         (slot.role === "training" ? "no objective: it will count as a workout" : "adds work");
@@ -132,12 +134,92 @@
           `/log?slot=${encodeURIComponent(slot.planned_session_id)}` +
           `&week=${state.weekStart}` }, head, el("span", { class: "go" },
           status === "missed" ? "Not done yet · Start ›" : "Start ›")));
-        li.append(cancelForm(slot));
+        li.append(changeForm(slot, active), cancelForm(slot));
       } else {
         li.append(el("div", { class: "slot-start" }, head,
           el("span", { class: `badge ${status}` }, status)));
       }
       return li;
+    }));
+  }
+
+  /** The week's days, for the day picker: [iso, label]. */
+  function weekDays() {
+    const start = new Date(`${state.weekStart}T00:00:00Z`);
+    return [...Array(7).keys()].map((i) => {
+      const d = new Date(start);
+      d.setUTCDate(d.getUTCDate() + i);
+      const iso = d.toISOString().slice(0, 10);
+      return [iso, weekday(iso)];
+    });
+  }
+
+  /** Move a slot, retitle it, change its sport or objective: one plan event per change. */
+  function changeForm(slot, active) {
+    const id = (name) => `${name}-${slot.planned_session_id}`;
+    const option = (value, label, current) => el("option",
+      { value, selected: value === (current || "") }, label);
+    const day = el("select", { id: id("day") }, option("", "No day (any day this week)", slot.day),
+      ...weekDays().map(([iso, label]) => option(iso, label, slot.day)));
+    const title = el("input", { id: id("title"), type: "text", maxlength: "200",
+      autocomplete: "off", value: slot.title || "", placeholder: slot.role });
+    const sport = el("input", { id: id("sport"), type: "text", maxlength: "60",
+      autocomplete: "off", value: slot.sport || "", list: "sports",
+      placeholder: "any sport" });
+    const fields = [el("label", { for: id("day") }, "Day"), day,
+      el("label", { for: id("title") }, "Title"), title,
+      el("label", { for: id("sport") }, "Sport"), sport];
+    let objective = null;
+    if (slot.role === "training") {
+      objective = el("select", { id: id("objective") },
+        ...(slot.converted ? [] : [option("", "No objective (counts as a workout)",
+          slot.objective_id)]),
+        ...active.map((g) => option(g.goal_id, g.title, slot.objective_id)));
+      fields.push(el("label", { for: id("objective") }, "Objective"), objective);
+    }
+    const form = el("form", { class: "cancel-form change-form" }, ...fields,
+      el("button", { type: "submit", class: "primary" }, "Save the changes"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const now = { day: day.value || null, title: title.value.trim() || null,
+        sport: sport.value.trim() || null };
+      if (objective) now.objective_id = objective.value || null;
+      const changes = Object.fromEntries(Object.entries(now).filter(
+        ([k, v]) => v !== (slot[k] ?? null)));
+      if (!Object.keys(changes).length) {
+        say("Nothing to change.");
+        return;
+      }
+      await act(`${base()}/plans/${state.weekStart}/sessions/` +
+        `${encodeURIComponent(slot.planned_session_id)}`, changes, "Session changed.", "PATCH");
+    });
+    return el("details", { class: "cancel change" }, el("summary", {}, "Move or change"), form);
+  }
+
+  const CHANGES = {
+    SessionMoved: (p) => `moved to ${p.day ? weekday(p.day) : "no set day"}`,
+    SessionRetitled: (p) => (p.title ? `retitled “${p.title}”` : "title removed"),
+    SessionSportChanged: (p) => (p.sport ? `sport: ${p.sport}` : "any sport"),
+    SessionObjectiveChanged: (p, titles) => (p.objective_id ?
+      `now for “${titles.get(p.objective_id) || "an objective"}”` : "objective removed"),
+    SessionCancelled: (p) => `cancelled${p.reason ? ` — ${p.reason}` : ""}`,
+    VolumeSessionConverted: (p, titles) => `converted to training for ` +
+      `“${titles.get(p.objective_id) || "an objective"}”`,
+    SessionAdded: () => "added",
+  };
+
+  /** The week's plan events that changed a session, newest last. */
+  function drawHistory(plan, events) {
+    const titles = new Map(state.goals.map((g) => [g.goal_id, g.title]));
+    const names = new Map((plan ? plan.sessions : []).map((s) => [s.planned_session_id,
+      s.title || s.role]));
+    const shown = events.filter((e) => CHANGES[e.type]);
+    $("history").hidden = shown.length === 0;
+    $("plan-history").replaceChildren(...shown.map((e) => {
+      const slotId = e.payload.planned_session_id || (e.payload.slot || {}).planned_session_id;
+      return el("li", { "data-type": e.type, "data-slot": slotId },
+        `${e.recorded_at.slice(0, 10)} · ${names.get(slotId) || "session"}: ` +
+        CHANGES[e.type](e.payload, titles));
     }));
   }
 
@@ -226,21 +308,42 @@
     $("checkin-form").hidden = state.readonly;
   }
 
-  function drawReview(plan, execution, goals, week) {
+  /** The check-in offers the custom metrics of the active objectives. */
+  function drawCustomMetrics(active) {
+    const names = [...new Set(active.filter((g) => g.metric && g.metric.kind === "custom")
+      .map((g) => g.metric.name))];
+    $("custom-metrics").replaceChildren(...names.map((n) => el("option", { value: n })));
+    $("ci-custom-hint").textContent = names.length ?
+      `Your objectives' metrics: ${names.join(", ")}.` :
+      "A metric of your own: set an objective measured by it below to follow it there.";
+  }
+
+  function drawReview(plan, execution, goals, week, doneBy, history) {
     const row = execution.weeks.find((w) => w.week_start === state.weekStart);
     const body = [];
     if (!plan) {
       body.push(el("p", { class: "empty-next" }, "Plan the week to review it here."));
     } else {
+      // why a session was cancelled is on its plan event
+      const reasons = new Map(history.filter((e) => e.type === "SessionCancelled")
+        .map((e) => [e.payload.planned_session_id, e.payload.reason]));
       body.push(el("h3", {}, "Planned vs done"));
-      body.push(el("ul", { class: "plain" }, ...plan.sessions.map((s) => el("li", {},
-        `${s.title || s.role}${s.day ? ` (${s.day})` : ""}: ` + (s.cancelled ?
-          `cancelled${s.cancel_reason ? ` — ${s.cancel_reason}` : ""}` :
-          s.converted ? "converted to training" : "planned")))));
-      if (row && row.missed.length) body.push(el("p", {}, `Missed: ${row.missed.join(", ")}.`));
+      body.push(el("ul", { class: "plain" }, ...plan.sessions.map((s) => {
+        const label = s.title || s.role;
+        const status = slotStatus(s, doneBy, execution.day);
+        const done = doneBy.has(s.planned_session_id) && execution.sessions.find(
+          (x) => x.session_id === doneBy.get(s.planned_session_id).session_id);
+        const why = status === "cancelled" ? `cancelled${reasons.get(s.planned_session_id) ?
+          ` — ${reasons.get(s.planned_session_id)}` : ""}` :
+          status === "done" ? `done${done ? ` as ${done.classification}` : ""}` :
+          status === "missed" ? "missed" : "not due yet";
+        return el("li", { "data-slot": s.planned_session_id, "data-status": status },
+          `${label}${s.converted ? " (converted)" : ""}${s.day ? ` (${weekday(s.day)})` : ""}` +
+          `: ${why}`);
+      })));
       const classified = execution.sessions.filter((s) => s.day >= state.weekStart);
       body.push(el("ul", { class: "plain" }, ...classified.map((s) => el("li", {},
-        `${s.day}: ${s.classification} — ${s.reason}`))));
+        `${weekday(s.day)}: ${s.classification} — ${s.reason}`))));
     }
     body.push(el("h3", {}, "Objectives"));
     body.push(goals.length ? el("ul", { class: "plain" }, ...goals.map((g) => el("li", {},
@@ -250,9 +353,31 @@
     body.push(el("h3", {}, "Notes"));
     const notes = week.filter((s) => s.notes);
     body.push(notes.length ? el("ul", { class: "plain" }, ...notes.map((s) => el("li", {},
-      `${s.started_at.slice(0, 10)} ${s.title || ""}: ${s.notes}`))) :
+      `${weekday(s.started_at.slice(0, 10))}${s.title ? ` ${s.title}` : ""}: ${s.notes}`))) :
       el("p", { class: "hint" }, "No session notes this week."));
+    body.push(el("h3", {}, "Comments"));
+    const comments = plan ? plan.comments || [] : [];
+    body.push(comments.length ? el("ul", { class: "plain comments" }, ...comments.map((c) =>
+      el("li", { "data-by": c.by.kind }, el("strong", {}, `${c.by.kind} · ${c.at.slice(0, 10)}: `),
+        c.text))) : el("p", { class: "hint" }, plan ?
+      "No comment on this week yet." : "Comments come with the week's plan."));
+    if (plan) body.push(commentForm());
     $("review-body").replaceChildren(...body);
+  }
+
+  /** The athlete and their coaches comment on the week (coaches too: it is their review). */
+  function commentForm() {
+    const text = el("textarea", { id: "review-comment", rows: "2", maxlength: "4000",
+      required: true, placeholder: "How did the week go?" });
+    const form = el("form", { class: "cancel-form", id: "comment-form" },
+      el("label", { for: "review-comment" }, "Comment on the week"), text,
+      el("button", { type: "submit", class: "primary", id: "comment-save" }, "Comment"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      await act(`${base()}/plans/${state.weekStart}/comments`, { text: text.value.trim() },
+        "Comment added.");
+    });
+    return form;
   }
 
   // ------------------------------------------------------------------ writing
