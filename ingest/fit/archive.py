@@ -77,21 +77,19 @@ class _Readable(Protocol):
 def _bounded(stream: _Readable, name: str, size: int | None, limit: int,
              what: str) -> bytes | Entry:
     if size is not None and size > limit:
-        return Entry(name, "refused", reason=f"{name}: {size} bytes decompressed, over {what} "
-                                             f"of {limit} bytes")
+        return Entry(name, "refused", reason=f"{name}: {size} bytes decompressed, over {what}")
     data = stream.read(limit + 1)
     if len(data) > limit:
-        return Entry(name, "refused", reason=f"{name}: over {what} of {limit} bytes "
-                                             "decompressed")
+        return Entry(name, "refused", reason=f"{name}: decompresses to over {what}")
     return data
 
 
 def _limit(budget: _Budget, per_entry: int, setting: str) -> tuple[int, str]:
     if budget.left() < per_entry:
-        return max(budget.left(), 0), ("the archive's total (TRAINLEDGER_ARCHIVE_MAX_TOTAL, "
-                                       f"{budget.limits.total_bytes} bytes; already read "
-                                       f"{budget.read})")
-    return per_entry, setting
+        left = max(budget.left(), 0)
+        return left, (f"the {left} bytes left of the archive's total "
+                      f"(TRAINLEDGER_ARCHIVE_MAX_TOTAL, {budget.limits.total_bytes} bytes)")
+    return per_entry, f"{setting} ({per_entry} bytes)"
 
 
 def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, budget: _Budget,
