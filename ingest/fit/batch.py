@@ -103,18 +103,18 @@ def _submit(rt: Runtime, source: Source, athlete_id: str, path: Path, follow: bo
 
 
 def submit_bytes(rt: Runtime, source: Source, athlete_id: str, name: str, data: bytes,
-                 salvage: bool = False, request_id: str | None = None,
+                 salvage: bool = False, request_id: str | None = None, apply: bool = True,
                  ) -> ImportRecord | FitResult:
-    """Queue a file read already as an import request, against the quota; with no Kafka,
-    apply it right away in this process.  A ``request_id`` queued before answers that
-    request (applied now if it was left pending)."""
+    """Queue a file read already as an import request, against the quota; with no Kafka and
+    ``apply``, apply it right away in this process (the API leaves it to the intake).  A
+    ``request_id`` queued before answers that request."""
     try:
         quota.check(rt, athlete_id, len(data), "this file")
     except OverQuota as exc:
         return FitResult("rejected", f"{name}: {exc.message}")
-    return _apply(rt, rt.imports.submit(athlete_id, "fit", fit_payload(name, data, salvage),
-                                        source, request_id,
-                                        content_hash=fit_content_hash(data)))
+    request = rt.imports.submit(athlete_id, "fit", fit_payload(name, data, salvage), source,
+                                request_id, content_hash=fit_content_hash(data))
+    return _apply(rt, request) if apply else request
 
 
 def _apply(rt: Runtime, request: ImportRecord) -> ImportRecord:
@@ -186,26 +186,27 @@ def archive_limits(settings: Settings) -> ArchiveLimits:
 
 
 def _archive_file(rt: Runtime, source: Source, athlete_id: str, name: str, data: bytes,
-                  salvage: bool) -> ImportRecord | FitResult:
+                  salvage: bool, apply: bool) -> ImportRecord | FitResult:
     """Queue one FIT file of an archive under a request id of its content: run again (after
     a kill), a file decided before is skipped and one left pending is applied."""
     key = f"archive:{athlete_id}:{fit_content_hash(data)}:{int(salvage)}"
     earlier = rt.imports.get(import_id_for(key))
     if earlier is not None and earlier.status == "pending":
-        return _apply(rt, earlier)  # queued by a run that was stopped
+        return _apply(rt, earlier) if apply else earlier  # queued by a run that was stopped
     if earlier is not None:
         return FitResult("skipped", f"{name}: done by an earlier archive import "
                                     f"({earlier.status}, import {earlier.import_id})")
-    return submit_bytes(rt, source, athlete_id, name, data, salvage, key)
+    return submit_bytes(rt, source, athlete_id, name, data, salvage, key, apply)
 
 
 def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path | IO[bytes],
                    salvage: bool = False, timeout: float = 120.0,
                    progress: Callable[[int, str, dict[str, Any]], None] | None = None,
-                   ) -> list[dict[str, Any]]:
+                   wait: bool = True) -> list[dict[str, Any]]:
     """Import every FIT file of an export archive (:mod:`ingest.fit.archive`), one at a
     time, as :func:`import_files` does; entries skipped or refused are reported too.
-    Raises ``zipfile.BadZipFile`` if it is not a zip."""
+    ``wait=False`` (the API) only queues them for the intake.  Raises
+    ``zipfile.BadZipFile`` if it is not a zip."""
     out: list[dict[str, Any]] = []
     waiting: list[tuple[int, str, ImportRecord]] = []
 
@@ -217,12 +218,13 @@ def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path |
     for entry in read_archive(archive, archive_limits(rt.settings)):
         result: ImportRecord | FitResult
         if entry.status == "fit":
-            result = _archive_file(rt, source, athlete_id, entry.name, entry.data, salvage)
+            result = _archive_file(rt, source, athlete_id, entry.name, entry.data, salvage,
+                                   wait)
         else:
             result = FitResult("skipped" if entry.status == "skipped" else "rejected",
                                entry.reason)
         out.append({})
-        if isinstance(result, ImportRecord) and result.status == "pending":
+        if isinstance(result, ImportRecord) and result.status == "pending" and wait:
             waiting.append((len(out) - 1, entry.name, result))
         else:
             done(len(out) - 1, entry.name, result)
