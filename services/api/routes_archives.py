@@ -72,6 +72,8 @@ def _out(caller: Caller, upload: Upload) -> ArchiveOut:
 
 
 def _owned(caller: Caller, upload_id: str, write: bool) -> Upload:
+    if write:
+        caller.require_writer()  # coaches are read-only: 403 whoever's upload it is
     upload = _uploads(caller).get(upload_id)
     if not caller.can_read(upload.athlete_id):
         raise HTTPException(404, "no such upload")
