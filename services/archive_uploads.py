@@ -16,11 +16,12 @@ import os
 import re
 import shutil
 import uuid
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.domain.errors import InvalidValue, NotFound, StateConflict
+from services.domain.errors import InvalidValue, NotFound, RequestKeyReused, StateConflict
 from services.private_files import private_dir, write_private
 from services.tables import Tx
 
@@ -56,8 +57,19 @@ class ArchiveUploads:
         data.pop("received")
         write_private(self._meta(upload), json.dumps(data).encode())
 
-    def create(self, athlete_id: str, name: str, size: int) -> Upload:
-        upload = Upload(uuid.uuid4().hex, athlete_id, name, size)
+    def create(self, athlete_id: str, name: str, size: int,
+               request_id: str | None = None) -> Upload:
+        """A new upload; with ``request_id`` (an Idempotency-Key) a retry answers the upload
+        it created, and the key reused for another upload raises."""
+        if request_id is not None:
+            upload_id = uuid.uuid5(uuid.NAMESPACE_URL, f"trainledger:archive:{request_id}").hex
+            with suppress(NotFound):
+                found = self.get(upload_id)
+                if (found.athlete_id, found.name, found.size) != (athlete_id, name, size):
+                    raise RequestKeyReused("Idempotency-Key was already used for another "
+                                           "upload", "Idempotency-Key")
+                return found
+        upload = Upload(upload_id if request_id else uuid.uuid4().hex, athlete_id, name, size)
         private_dir(self.root)
         private_dir(self._folder(athlete_id))
         write_private(self.archive(upload), b"")

@@ -87,7 +87,8 @@ def _owned(caller: Caller, upload_id: str, write: bool) -> Upload:
 def create_archive(athlete_id: str, body: ArchiveIn, caller: CallerDep) -> ArchiveOut:
     caller.check_write(athlete_id)
     quota.check(caller.runtime, athlete_id, body.size, "this archive")
-    return _out(caller, _uploads(caller).create(athlete_id, body.name, body.size))
+    return _out(caller, _uploads(caller).create(athlete_id, body.name, body.size,
+                                                caller.ctx.request_id))
 
 
 @router.put("/archives/{upload_id}", response_model=ArchiveOut,

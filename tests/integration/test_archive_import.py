@@ -7,9 +7,11 @@ storage quota holds; a run killed mid-way and started again imports each activit
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -105,6 +107,26 @@ def test_the_cli_refuses_hostile_entries_by_name_and_writes_nothing_outside(
     assert not [p for p in tmp_path.rglob("*")
                 if p.name.endswith(("escape.fit", "escape2.fit", "absolute.fit", "link.fit"))]
     assert "\r" not in done.stderr  # progress on a terminal only
+
+
+def test_progress_shows_on_a_terminal(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "store", admin_token="tla_progress")
+    assert run_cli(settings, "athletes", "add", "Tty").returncode == 0
+    archive = tmp_path / "strava.zip"
+    archive.write_bytes(strava_export(runs(3), gpx=1, tcx=0))
+    argv, env = cli_command(settings, "import", str(archive))
+    leader, follower = os.openpty()
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=follower) as done:
+        os.close(follower)
+        out, _ = done.communicate(timeout=120)
+        shown = b""
+        with suppress(OSError):  # EIO once the process is gone and the pty drained
+            while chunk := os.read(leader, 4096):
+                shown += chunk
+    os.close(leader)
+    assert done.returncode == 0, out
+    assert b"\r     4 entries  skipped   activities/7000.gpx" in shown, shown
+    assert b"imported: 3  skipped: 1" in out
 
 
 def test_not_a_zip_is_named_with_a_clear_reason(settings: Settings, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import time
 import zipfile
 from typing import Any
 
-from conftest import bearer, new_athlete
+from conftest import ADMIN, bearer, new_athlete
 from fastapi.testclient import TestClient
 from support_archives import garmin_export, other_bytes, runs, strava_export, zipped
 from support_slots import ok, served
@@ -149,3 +149,28 @@ def test_archive_uploads_count_against_the_quota_and_bad_ones_are_refused(
                           headers=bearer(token))
         assert past.status_code == 422
         assert "past the upload's size of 10" in past.json()["detail"]
+
+
+def test_a_retried_create_is_the_same_upload_and_an_erasure_takes_the_parts(
+        runtime: Runtime) -> None:
+    with served(runtime) as client:
+        athlete_id, token = new_athlete(client, "Retry")
+        key = {"Idempotency-Key": "archive-1"}
+        body = {"name": "export.zip", "size": 100}
+        first = ok(client.post(f"/athletes/{athlete_id}/archives", json=body,
+                               headers=bearer(token, **key)), 201)
+        again = ok(client.post(f"/athletes/{athlete_id}/archives", json=body,
+                               headers=bearer(token, **key)), 201)
+        assert again["upload_id"] == first["upload_id"]
+        reused = client.post(f"/athletes/{athlete_id}/archives", json={**body, "size": 99},
+                             headers=bearer(token, **key))
+        assert reused.status_code == 422
+        assert "Idempotency-Key" in reused.json()["detail"]
+        ok(client.put(f"/archives/{first['upload_id']}", content=b"x" * 50,
+                      headers=bearer(token)))
+        folder = runtime.settings.data_dir / "uploads" / athlete_id
+        assert sorted(p.suffix for p in folder.iterdir()) == [".json", ".zip"]
+        assert oct(folder.stat().st_mode & 0o777) == "0o700"
+        erased = client.delete(f"/athletes/{athlete_id}", headers=ADMIN)
+        assert erased.status_code in (200, 202, 204), erased.text
+        assert not folder.exists()
