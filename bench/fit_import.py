@@ -1,8 +1,9 @@
 """FIT import throughput beside fitdecode in the same run: decode, and a 10-year archive
 imported end to end.
 
-    python -m bench.fit_import [--activities N] [--years Y] [--mix N] [--sample N]
-                               [--corpus DIR] [--no-corpus] [--seed S]
+    python -m bench.fit_import [--activities N] [--years Y] [--records MIN MAX] [--mix N]
+                               [--sample N] [--statuses FILE] [--corpus DIR] [--no-corpus]
+                               [--seed S]
 
 1. **Decode**, each in a FRESH process (cold caches, as a CLI run or a worker's first file):
    ``fitdecode`` (``CrcCheck.RAISE``) and ``fast+crc`` (``ingest.fit.fast.decode_fast``, every
@@ -12,13 +13,14 @@ imported end to end.
    messages and fields, summary last), then the corpus's valid files when present
    (``../shared/fit-samples``, ``$TRAINLEDGER_FIT_SAMPLES`` or ``--corpus``).
 2. **10-year archive**: ``--activities`` runs over ``--years`` years (default 3000 over 10),
-   re-timed and re-serialed from the fixtures (a new watch every two years; 7-36 KB each),
+   re-timed and re-serialed from the fixtures (a new watch every two years; 7-36 KB each,
+   ``--records`` for longer ones),
    in a Strava bulk export (``activities/*.fit.gz``, a few ``.gpx``) whose last 5 % are also
    in a nested Garmin part as other bytes (the same activities: answered ``duplicate`` by
    identity).  It is imported end to end as ``trainledger import EXPORT.zip`` does, into a
    fresh SQLite store, with the in-process view feed running as under ``trainledger serve``:
-   every file's status is recorded, then the time until every view's lag is zero is given
-   separately.
+   every file's status is recorded (``--statuses FILE`` keeps each one), then the time until
+   every view's lag is zero is given separately.
 3. **Import rate against fitdecode** on a random ``--sample`` of the archive's files: each
    file's time in the import (read from the archive, decode, plan, events, stored file)
    against fitdecode decoding the same files in a fresh process.
@@ -111,7 +113,8 @@ def compare_decoders(files: list[tuple[str, bytes]], what: str) -> dict[str, dic
     return runs
 
 
-def ten_years(activities: int, years: int, rng: random.Random) -> tuple[bytes, int]:
+def ten_years(activities: int, years: int, rng: random.Random,
+              records: tuple[int, int] = (300, 1500)) -> tuple[bytes, int]:
     """The archive's bytes and how many distinct activities it holds."""
     ff = fixtures()
     first = datetime(2016, 1, 4, 6, 30, tzinfo=UTC)
@@ -123,7 +126,7 @@ def ten_years(activities: int, years: int, rng: random.Random) -> tuple[bytes, i
         out.writestr("activities.csv", "Activity ID,Activity Date\n")
         for i, start in enumerate(starts):
             serial = 3_700_000_000 + (start - first).days // 730  # a new watch every 2 years
-            data = ff.activity(start.replace(microsecond=0), serial, rng.randint(300, 1500))
+            data = ff.activity(start.replace(microsecond=0), serial, rng.randint(*records))
             out.writestr(f"activities/{10_000 + i}.fit.gz", gzip.compress(data, 1, mtime=0))
             if i >= activities * 0.95:
                 garmin[f"ada_{20_000 + i}.fit"] = ff.reexport(replace(ff.by_name("run"),
@@ -140,7 +143,7 @@ def ten_years(activities: int, years: int, rng: random.Random) -> tuple[bytes, i
 
 
 def import_archive_end_to_end(archive: bytes, activities: int, sample: int,
-                              rng: random.Random) -> float:
+                              rng: random.Random, statuses_to: Path | None = None) -> float:
     """Import the archive; print statuses, times and the view lag; returns the import's
     ratio to fitdecode on a random sample of its files."""
     from ingest.fit.archive import read_archive
@@ -183,6 +186,8 @@ def import_archive_end_to_end(archive: bytes, activities: int, sample: int,
         finally:
             workers.stop()
             rt.close()
+    if statuses_to is not None:
+        statuses_to.write_text(json.dumps(results, indent=1, default=str))
     megabytes = sum(len(d) for d in fits.values()) / 1e6
     print(f"archive: {len(archive) / 1e6:.1f} MB zipped, {len(results)} entries, "
           f"{megabytes:.1f} MB of FIT, {activities} activities")
@@ -206,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mix", type=int, default=12, help="fixture files of 50 KB-1 MB (12)")
     ap.add_argument("--sample", type=int, default=50, help="random files for the import "
                                                           "ratio (50)")
+    ap.add_argument("--records", type=int, nargs=2, default=(300, 1500), metavar=("MIN", "MAX"),
+                    help="records per archived run, 24 bytes each (300 1500: 7-36 KB)")
+    ap.add_argument("--statuses", type=Path, metavar="FILE",
+                    help="write every archived file's import result here (JSON)")
     ap.add_argument("--corpus", help="folder with MANIFEST.tsv")
     ap.add_argument("--no-corpus", action="store_true", help="leave the corpus out")
     ap.add_argument("--seed", type=int, default=1)
@@ -221,8 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     corpus = _corpus(args.corpus)
     if not args.no_corpus and (corpus / "MANIFEST.tsv").is_file():
         compare_decoders([(p, d) for p, d, _ in _load(corpus, None)], f"corpus {corpus}")
-    archive, activities = ten_years(args.activities, args.years, rng)
-    ratios["import"] = import_archive_end_to_end(archive, activities, args.sample, rng)
+    archive, activities = ten_years(args.activities, args.years, rng, tuple(args.records))
+    ratios["import"] = import_archive_end_to_end(archive, activities, args.sample, rng,
+                                                 args.statuses)
     verdicts = [f"{name} >= {target:g}x {'met' if ratios[name] >= target else 'NOT MET'} "
                 f"({ratios[name]:.1f}x)" for name, target in TARGETS.items()]
     print("targets: " + "; ".join(verdicts))
