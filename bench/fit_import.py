@@ -177,6 +177,7 @@ def import_archive_end_to_end(archive: bytes, activities: int, sample: int,
             for r in results:
                 statuses[r["status"]] = statuses.get(r["status"], 0) + 1
             t1 = time.perf_counter()
+            behind = max(rt.view_lag().values(), default=0)
             while any(rt.view_lag().values()):
                 time.sleep(0.05)
             settle_s = time.perf_counter() - t1
@@ -193,8 +194,8 @@ def import_archive_end_to_end(archive: bytes, activities: int, sample: int,
           f"{megabytes:.1f} MB of FIT, {activities} activities")
     print(f"  every file's status recorded in {imported_s:.1f} s "
           f"({len(fits) / imported_s:.1f} files/s): {statuses}; sessions: {sessions}")
-    print(f"  then views at zero lag after {settle_s:.1f} s more "
-          f"(end to end {imported_s + settle_s:.1f} s)")
+    print(f"  then views at zero lag after {settle_s:.1f} s more (the most behind was "
+          f"{behind} events; end to end {imported_s + settle_s:.1f} s)")
     picked = rng.sample(sorted(fits), min(sample, len(fits)))
     runs = compare_decoders([(n, fits[n]) for n in picked], f"random sample of {len(picked)}")
     import_s = sum(took[n] for n in picked)
