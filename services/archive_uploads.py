@@ -5,7 +5,8 @@ it starts; a part that does not start where the upload ends is refused with the 
 on from, so a broken upload resumes), then finished: its FIT files are queued for the intake
 and the archive is deleted.  Files: ``<data dir>/uploads/<athlete id>/<upload id>.zip`` and
 ``.json`` (name, size, and once finished each entry's answer), private to the user; the bytes
-received count against the athlete's storage quota until the upload is finished or deleted.
+received count against the athlete's storage quota until the upload is finished or deleted
+(or, untouched for a week, dropped when the athlete starts another).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
@@ -26,6 +28,7 @@ from services.private_files import private_dir, write_private
 from services.tables import Tx
 
 UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+STALE_S = 7 * 24 * 3600  # an upload no part reached for a week is dropped
 
 
 @dataclass
@@ -69,6 +72,7 @@ class ArchiveUploads:
                     raise RequestKeyReused("Idempotency-Key was already used for another "
                                            "upload", "Idempotency-Key")
                 return found
+        self.drop_stale(athlete_id)
         upload = Upload(upload_id if request_id else uuid.uuid4().hex, athlete_id, name, size)
         private_dir(self.root)
         private_dir(self._folder(athlete_id))
@@ -129,6 +133,17 @@ class ArchiveUploads:
     def delete(self, upload: Upload) -> None:
         for suffix in (".zip", ".reading", ".json"):
             self.archive(upload).with_suffix(suffix).unlink(missing_ok=True)
+
+    def drop_stale(self, athlete_id: str, max_age_s: float = STALE_S) -> int:
+        """Delete the athlete's unfinished uploads no part reached for ``max_age_s``, so that
+        an abandoned one stops counting against the quota; returns how many went."""
+        folder = self._folder(athlete_id)
+        stale = [p for p in folder.glob("*.zip")
+                 if time.time() - p.stat().st_mtime > max_age_s] if folder.is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+            path.with_suffix(".json").unlink(missing_ok=True)
+        return len(stale)
 
     def stored_bytes(self, athlete_id: str) -> int:
         """The bytes of the athlete's unfinished uploads (they count against the quota)."""

@@ -4,6 +4,7 @@ are applied by the intake worker and the upload reports each one; the quota hold
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import zipfile
@@ -171,6 +172,13 @@ def test_a_retried_create_is_the_same_upload_and_an_erasure_takes_the_parts(
         folder = runtime.settings.data_dir / "uploads" / athlete_id
         assert sorted(p.suffix for p in folder.iterdir()) == [".json", ".zip"]
         assert oct(folder.stat().st_mode & 0o777) == "0o700"
+        # untouched for over a week: dropped when another upload starts
+        week_ago = time.time() - 8 * 24 * 3600
+        os.utime(folder / f"{first['upload_id']}.zip", (week_ago, week_ago))
+        ok(client.post(f"/athletes/{athlete_id}/archives", json={"size": 10},
+                       headers=bearer(token)), 201)
+        assert client.get(f"/archives/{first['upload_id']}",
+                          headers=bearer(token)).status_code == 404
         erased = client.delete(f"/athletes/{athlete_id}", headers=ADMIN)
         assert erased.status_code in (200, 202, 204), erased.text
         assert not folder.exists()
