@@ -133,6 +133,17 @@ def _decided(rt: Runtime, request: ImportRecord, deadline: float) -> ImportRecor
     return answer
 
 
+def _wait_all(rt: Runtime, waiting: list[tuple[int, Any, ImportRecord]], timeout: float,
+              done: Callable[[int, Any, ImportRecord], None]) -> None:
+    """Wait for each queued request in turn, up to ``timeout`` seconds without any being
+    decided: once one times out (no intake running), the rest are answered as they stand."""
+    stalled = False
+    for index, name, request in waiting:
+        answer = _decided(rt, request, time.monotonic() + (0 if stalled else timeout))
+        stalled = answer.status == "pending"
+        done(index, name, answer)
+
+
 def _as_dict(path: Path | str, result: ImportRecord | FitResult) -> dict[str, Any]:
     if isinstance(result, FitResult):
         return {"file": str(path), "status": result.status, **{
@@ -174,9 +185,7 @@ def import_files(rt: Runtime, source: Source, athlete_id: str, files: list[Path]
             waiting.append((len(out) - 1, path, result))
         else:
             done(len(out) - 1, path, result)
-    while waiting:
-        index, path, request = waiting.pop(0)
-        done(index, path, _decided(rt, request, time.monotonic() + timeout))
+    _wait_all(rt, waiting, timeout, done)
     return out
 
 
@@ -228,6 +237,5 @@ def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path |
             waiting.append((len(out) - 1, entry.name, result))
         else:
             done(len(out) - 1, entry.name, result)
-    for index, name, request in waiting:
-        done(index, name, _decided(rt, request, time.monotonic() + timeout))
+    _wait_all(rt, waiting, timeout, done)
     return out

@@ -196,3 +196,22 @@ def test_an_import_killed_mid_way_and_run_again_imports_each_activity_once(
         assert _sessions(rt, athlete_id) == 40
     finally:
         rt.close()
+
+
+def test_with_no_intake_running_one_timeout_bounds_the_wait(settings: Settings,
+                                                             tmp_path: Path) -> None:
+    """With Kafka configured, the intake applies the files; when it is not running the
+    import waits ``timeout`` once, not once per file, and says what is still queued."""
+    rt = open_runtime(replace(settings, kafka_bootstrap="127.0.0.1:9"))
+    try:
+        athlete_id = _athlete(rt, "Queued")
+        archive = tmp_path / "garmin.zip"
+        archive.write_bytes(garmin_export(runs(6), parts=1))
+        started = time.monotonic()
+        results = import_archive(rt, CLI, athlete_id, archive, timeout=1.0)
+        assert time.monotonic() - started < 4
+        assert _statuses(results) == {"pending": 6}
+        assert "is `trainledger intake` running?" in str(results[0]["reason"])
+        assert _decided(rt) == 0
+    finally:
+        rt.close()
