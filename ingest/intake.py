@@ -87,8 +87,7 @@ class ImportStore:
         request already queued, and the key reused for other content raises.
         ``content_hash`` (default: the payload's SHA-256) is what makes a later request with
         the same content a duplicate."""
-        import_id = str(uuid5(NAMESPACE_URL, f"trainledger:import:{request_id}")
-                        if request_id else uuid4())
+        import_id = import_id_for(request_id) if request_id else str(uuid4())
         digest = content_hash or hashlib.sha256(payload).hexdigest()
         self.db.execute(
             f"INSERT INTO {self.table} (import_id, athlete_id, kind, content_hash, payload, "
@@ -156,6 +155,11 @@ class ImportStore:
             f"SELECT import_id FROM {self.table} WHERE athlete_id = %s AND content_hash = %s "
             "AND status = 'imported' LIMIT 1", (athlete_id, content_hash))
         return rows[0]["import_id"] if rows else None
+
+
+def import_id_for(request_id: str) -> str:
+    """The id of the import request queued under ``request_id``."""
+    return str(uuid5(NAMESPACE_URL, f"trainledger:import:{request_id}"))
 
 
 def row_bytes(value: bytes | memoryview | str) -> bytes:

@@ -9,7 +9,8 @@
   trainledger athletes add NAME [--timezone TZ] ...        create an athlete, print its token
   trainledger athletes list                                list athletes
   trainledger sessions [--athlete ID] [--limit N]          recent sessions of an athlete
-  trainledger import PATH... [--athlete ID] [--json]       import FIT files and folders
+  trainledger import PATH... [--athlete ID] [--json]       import FIT files, folders and
+                                                           export archives (.zip)
   trainledger watch DIR [--athlete ID]                     import new FIT files as they appear
   trainledger replay [--view NAME] [--until DATE]          rebuild views, compare with live
   trainledger backup DEST | restore SRC                    everything, and back (re-erasing)
@@ -285,16 +286,19 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     import json
+    import zipfile
     from pathlib import Path
 
-    from ingest.fit.batch import find_fit_files, import_files
+    from ingest.fit.archive import is_archive
+    from ingest.fit.batch import find_fit_files, import_archive, import_files
 
     rt = _runtime(args)
     try:
         athlete_id = resolve_athlete(rt, args.athlete)
-        found = find_fit_files(Path(p) for p in args.paths)
+        archives = [Path(p) for p in args.paths if is_archive(Path(p))]
+        found = find_fit_files(Path(p) for p in args.paths if Path(p) not in archives)
         files = found.files
-        if not files and not found.skipped:
+        if not files and not found.skipped and not archives:
             raise CliError("no FIT files found in " + ", ".join(args.paths))
 
         def progress(i: int, n: int, path: Path, result: Any) -> None:
@@ -304,10 +308,24 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"\r[{bar:<30}] {i}/{n} {result['status']:9s} {path.name[:40]:<40}",
                   end="" if i < n else "\n", file=sys.stderr, flush=True)
 
+        def archive_progress(i: int, name: str, result: Any) -> None:
+            if not args.json and progress_shown():
+                print(f"\r{i:6d} entries  {result['status']:9s} {name[-50:]:<50}", end="",
+                      file=sys.stderr, flush=True)
+
         source = Source("admin", principal_id="cli")
         results = found.skipped + import_files(rt, source, athlete_id, files,
                                                salvage=args.salvage, progress=progress,
                                                named=found.named)
+        for archive in archives:
+            try:
+                results += import_archive(rt, source, athlete_id, archive, args.salvage,
+                                          progress=archive_progress)
+            except (zipfile.BadZipFile, OSError) as exc:
+                results.append({"file": str(archive), "status": "rejected",
+                                "reason": f"{archive}: not a readable zip archive ({exc})"})
+            if not args.json and progress_shown():
+                print(file=sys.stderr)
     finally:
         rt.close()
     if args.json:
@@ -448,8 +466,10 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--data-dir", default=argparse.SUPPRESS)
     lst.set_defaults(func=cmd_athletes_list)
 
-    imp = sub.add_parser("import", help="import FIT files (files or folders, recursive)")
-    imp.add_argument("paths", nargs="+", metavar="PATH", help="FIT files or folders")
+    imp = sub.add_parser("import", help="import FIT files (files or folders, recursive) and "
+                                        "Garmin Connect or Strava export archives (.zip)")
+    imp.add_argument("paths", nargs="+", metavar="PATH",
+                     help="FIT files, folders or export archives (.zip)")
     imp.add_argument("--athlete", help=ATHLETE_HELP)
     imp.add_argument("--json", action="store_true", help="per-file results as JSON")
     imp.add_argument("--salvage", action="store_true",

@@ -17,6 +17,12 @@
                               (default 2 GiB).
 ``TRAINLEDGER_MAX_FIT_FILE``  the largest device file read, per file (default 16 MiB; an
                               upload or ``trainledger import`` rejects a larger one unread).
+``TRAINLEDGER_ARCHIVE_MAX_ENTRIES`` / ``TRAINLEDGER_ARCHIVE_MAX_ENTRY`` /
+``TRAINLEDGER_ARCHIVE_MAX_TOTAL``  bounds of an export archive (``trainledger import
+                              EXPORT.zip``): entries, nested archives included (default
+                              200000); decompressed bytes of one entry, a nested archive held
+                              in memory (default 2 GiB); decompressed bytes read in all
+                              (default 32 GiB).
 ``TRAINLEDGER_QUARANTINE_BYTES`` / ``TRAINLEDGER_QUARANTINE_DAYS``  bound of the quarantine of
                               rejected files (default 200 MiB, 30 days; oldest go first).
 ``TRAINLEDGER_WRITE_RATE`` / ``TRAINLEDGER_WRITE_BURST``  writes and uploads per token: refill
@@ -58,6 +64,9 @@ class Settings:
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     quota_bytes: int = 2048 * MIB
     max_fit_file: int = 16 * MIB
+    archive_max_entries: int = 200_000
+    archive_max_entry: int = 2048 * MIB
+    archive_max_total: int = 32 * 1024 * MIB
     quarantine_bytes: int = 200 * MIB
     quarantine_days: int = 30
     write_rate: int = 600  # per minute and token (the admin's token is not limited)
@@ -86,6 +95,10 @@ class Settings:
                 "TRAINLEDGER_ALLOWED_HOSTS", "").split(",") if h.strip()) or DEFAULT_ALLOWED_HOSTS,
             quota_bytes=_positive("TRAINLEDGER_QUOTA_BYTES", cls.quota_bytes),
             max_fit_file=_positive("TRAINLEDGER_MAX_FIT_FILE", cls.max_fit_file),
+            archive_max_entries=_positive("TRAINLEDGER_ARCHIVE_MAX_ENTRIES",
+                                          cls.archive_max_entries),
+            archive_max_entry=_positive("TRAINLEDGER_ARCHIVE_MAX_ENTRY", cls.archive_max_entry),
+            archive_max_total=_positive("TRAINLEDGER_ARCHIVE_MAX_TOTAL", cls.archive_max_total),
             quarantine_bytes=_positive("TRAINLEDGER_QUARANTINE_BYTES", cls.quarantine_bytes),
             quarantine_days=_positive("TRAINLEDGER_QUARANTINE_DAYS", cls.quarantine_days),
             write_rate=_positive("TRAINLEDGER_WRITE_RATE", cls.write_rate),

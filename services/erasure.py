@@ -30,6 +30,7 @@ from eventsourcing.persistence import PersistenceError
 
 from ingest import topic_keys
 from projections import dead_letters
+from services.archive_uploads import ArchiveUploads
 from services.tables import Tx
 from services.wal import WalBusy, truncate_wal
 
@@ -62,7 +63,8 @@ def owners(rt: Runtime) -> list[ForgetsAthletes]:
     """Everything holding rows or files of an athlete, each deleting its own; those deleting
     files last (a file deleted cannot come back if the transaction is rolled back)."""
     return [rt.directory.view, rt.tokens, rt.imports, rt.seen_files, *rt.views.values(),
-            dead_letters, topic_keys, rt.artifacts, rt.artifacts.quarantine]
+            dead_letters, topic_keys, ArchiveUploads(rt.settings.data_dir), rt.artifacts,
+            rt.artifacts.quarantine]
 
 
 def ledger_states(data_dir: Path) -> dict[str, str]:

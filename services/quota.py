@@ -1,4 +1,5 @@
-"""The storage quota of an athlete: stored device files plus uploads waiting for the intake.
+"""The storage quota of an athlete: stored device files, uploads waiting for the intake and
+archives being uploaded.
 
 Checked before an upload or import is queued (API) or recorded (CLI).  Concurrent uploads
 may each pass the check and together go slightly over it; the next one is refused.
@@ -6,6 +7,7 @@ may each pass the check and together go slightly over it; the next one is refuse
 
 from __future__ import annotations
 
+from services.archive_uploads import ArchiveUploads
 from services.domain.errors import OverQuota
 from services.runtime import Runtime
 
@@ -14,7 +16,8 @@ GIB = 1024**3
 
 def usage(rt: Runtime, athlete_id: str) -> int:
     """The bytes stored for the athlete that count against the quota."""
-    return rt.artifacts.stored_bytes(athlete_id) + rt.imports.pending_bytes(athlete_id)
+    return (rt.artifacts.stored_bytes(athlete_id) + rt.imports.pending_bytes(athlete_id)
+            + ArchiveUploads(rt.settings.data_dir).stored_bytes(athlete_id))
 
 
 def describe(size: int) -> str:

@@ -242,9 +242,10 @@ def _run_file(start: datetime = START, serial: int | None = SERIAL, n: int = 300
     return w.finish(), w, summary_at
 
 
-def activity(start: datetime = START, serial: int | None = SERIAL) -> bytes:
-    """A run like the ``run`` fixture, started at ``start`` by a device of ``serial``."""
-    return _run_file(start, serial)[0]
+def activity(start: datetime = START, serial: int | None = SERIAL, n: int = 300) -> bytes:
+    """A run like the ``run`` fixture, started at ``start`` by a device of ``serial``, with
+    ``n`` records (5 s apart; about 24 bytes each)."""
+    return _run_file(start, serial, n)[0]
 
 
 @cache

@@ -55,14 +55,22 @@ def invalid_fit(folder: Path, name: str = "broken.fit") -> Path:
     return path
 
 
-def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """``trainledger --data-dir D ARGS`` on the store ``settings`` names (the admin token is
-    the data directory's file unless ``settings`` gives one)."""
-    env = {"PATH": "/usr/bin:/bin"}
+def cli_command(settings: Settings, *args: str, **env: str
+                ) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment of ``trainledger --data-dir D ARGS`` on the store ``settings``
+    names (the admin token is the data directory's file unless ``settings`` gives one);
+    ``env`` adds variables."""
+    environ = {"PATH": "/usr/bin:/bin", **env}
     if settings.admin_token:
-        env["TRAINLEDGER_ADMIN_TOKEN"] = settings.admin_token
+        environ["TRAINLEDGER_ADMIN_TOKEN"] = settings.admin_token
     if settings.database_url:
-        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
-    return subprocess.run([sys.executable, "-m", "services.cli", "--data-dir",
-                           str(settings.data_dir), *args], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+        environ["TRAINLEDGER_DATABASE_URL"] = settings.database_url
+    return [sys.executable, "-m", "services.cli", "--data-dir", str(settings.data_dir),
+            *args], environ
+
+
+def run_cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run :func:`cli_command` to its end."""
+    argv, environ = cli_command(settings, *args, **env)
+    return subprocess.run(argv, env=environ, capture_output=True, text=True, timeout=120,
+                          check=False)

@@ -12,11 +12,13 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from ingest.fit.archive import ArchiveLimits, read_archive
 from ingest.fit.importer import FitResult, fit_content_hash, fit_payload
-from ingest.intake import ImportRecord
+from ingest.intake import ImportRecord, import_id_for
 from services import quota
+from services.config import Settings
 from services.domain.base import Source
 from services.domain.errors import OverQuota
 from services.runtime import Runtime
@@ -93,18 +95,31 @@ def read_fit(path: Path, follow: bool, limit: int) -> bytes | FitResult:
 
 def _submit(rt: Runtime, source: Source, athlete_id: str, path: Path, follow: bool,
             salvage: bool) -> ImportRecord | FitResult:
-    """Read one file and queue it as an import request (the upload API's path); with no
-    Kafka, apply it right away in this process."""
+    """Read one file and queue it as an import request (the upload API's path)."""
     data = read_fit(path, follow, rt.settings.max_fit_file)
     if isinstance(data, FitResult):
         return data
+    return submit_bytes(rt, source, athlete_id, str(path), data, salvage)
+
+
+def submit_bytes(rt: Runtime, source: Source, athlete_id: str, name: str, data: bytes,
+                 salvage: bool = False, request_id: str | None = None, apply: bool = True,
+                 ) -> ImportRecord | FitResult:
+    """Queue a file read already as an import request, against the quota; with no Kafka and
+    ``apply``, apply it right away in this process (the API leaves it to the intake).  A
+    ``request_id`` queued before answers that request."""
     try:
         quota.check(rt, athlete_id, len(data), "this file")
     except OverQuota as exc:
-        return FitResult("rejected", f"{path}: {exc.message}")
-    request = rt.imports.submit(athlete_id, "fit", fit_payload(str(path), data, salvage),
-                                source, content_hash=fit_content_hash(data))
-    if rt.settings.kafka_bootstrap:
+        return FitResult("rejected", f"{name}: {exc.message}")
+    request = rt.imports.submit(athlete_id, "fit", fit_payload(name, data, salvage), source,
+                                request_id, content_hash=fit_content_hash(data))
+    return _apply(rt, request) if apply else request
+
+
+def _apply(rt: Runtime, request: ImportRecord) -> ImportRecord:
+    """With no Kafka, apply a pending request in this process; with it, leave it queued."""
+    if rt.settings.kafka_bootstrap or request.status != "pending":
         return request
     rt.intake.process(request.import_id)
     return rt.imports.get(request.import_id) or request
@@ -118,7 +133,18 @@ def _decided(rt: Runtime, request: ImportRecord, deadline: float) -> ImportRecor
     return answer
 
 
-def _as_dict(path: Path, result: ImportRecord | FitResult) -> dict[str, Any]:
+def _wait_all(rt: Runtime, waiting: list[tuple[int, Any, ImportRecord]], timeout: float,
+              done: Callable[[int, Any, ImportRecord], None]) -> None:
+    """Wait for each queued request in turn, up to ``timeout`` seconds without any being
+    decided: once one times out (no intake running), the rest are answered as they stand."""
+    stalled = False
+    for index, name, request in waiting:
+        answer = _decided(rt, request, time.monotonic() + (0 if stalled else timeout))
+        stalled = answer.status == "pending"
+        done(index, name, answer)
+
+
+def _as_dict(path: Path | str, result: ImportRecord | FitResult) -> dict[str, Any]:
     if isinstance(result, FitResult):
         return {"file": str(path), "status": result.status, **{
             k: v for k, v in result.as_dict().items() if k != "status"}}
@@ -159,7 +185,57 @@ def import_files(rt: Runtime, source: Source, athlete_id: str, files: list[Path]
             waiting.append((len(out) - 1, path, result))
         else:
             done(len(out) - 1, path, result)
-    while waiting:
-        index, path, request = waiting.pop(0)
-        done(index, path, _decided(rt, request, time.monotonic() + timeout))
+    _wait_all(rt, waiting, timeout, done)
+    return out
+
+
+def archive_limits(settings: Settings) -> ArchiveLimits:
+    return ArchiveLimits(settings.archive_max_entries, settings.archive_max_entry,
+                         settings.max_fit_file, settings.archive_max_total)
+
+
+def _archive_file(rt: Runtime, source: Source, athlete_id: str, name: str, data: bytes,
+                  salvage: bool, apply: bool) -> ImportRecord | FitResult:
+    """Queue one FIT file of an archive under a request id of its content: run again (after
+    a kill), a file decided before is skipped and one left pending is applied."""
+    key = f"archive:{athlete_id}:{fit_content_hash(data)}:{int(salvage)}"
+    earlier = rt.imports.get(import_id_for(key))
+    if earlier is not None and earlier.status == "pending":
+        return _apply(rt, earlier) if apply else earlier  # queued by a run that was stopped
+    if earlier is not None:
+        return FitResult("skipped", f"{name}: done by an earlier archive import "
+                                    f"({earlier.status}, import {earlier.import_id})")
+    return submit_bytes(rt, source, athlete_id, name, data, salvage, key, apply)
+
+
+def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path | IO[bytes],
+                   salvage: bool = False, timeout: float = 120.0,
+                   progress: Callable[[int, str, dict[str, Any]], None] | None = None,
+                   wait: bool = True) -> list[dict[str, Any]]:
+    """Import every FIT file of an export archive (:mod:`ingest.fit.archive`), one at a
+    time, as :func:`import_files` does; entries skipped or refused are reported too.
+    ``wait=False`` (the API) only queues them for the intake.  Raises
+    ``zipfile.BadZipFile`` if it is not a zip."""
+    out: list[dict[str, Any]] = []
+    waiting: list[tuple[int, str, ImportRecord]] = []
+
+    def done(index: int, name: str, result: ImportRecord | FitResult) -> None:
+        out[index] = _as_dict(name, result)
+        if progress is not None:
+            progress(index + 1, name, out[index])
+
+    for entry in read_archive(archive, archive_limits(rt.settings)):
+        result: ImportRecord | FitResult
+        if entry.status == "fit":
+            result = _archive_file(rt, source, athlete_id, entry.name, entry.data, salvage,
+                                   wait)
+        else:
+            result = FitResult("skipped" if entry.status == "skipped" else "rejected",
+                               entry.reason)
+        out.append({})
+        if isinstance(result, ImportRecord) and result.status == "pending" and wait:
+            waiting.append((len(out) - 1, entry.name, result))
+        else:
+            done(len(out) - 1, entry.name, result)
+    _wait_all(rt, waiting, timeout, done)
     return out

@@ -15,6 +15,7 @@ from projections import dead_letters
 from services.api import (
     errors,
     routes_access,
+    routes_archives,
     routes_athletes,
     routes_audit,
     routes_dashboard,
@@ -78,6 +79,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         routes_observations,
         routes_exercises,
         routes_imports,
+        routes_archives,
         routes_views,
         routes_audit,
     ):

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from fit_fixtures import by_name
+from support_archives import zipped
 
 from projections.analytics import VIEWS
 from services.api.app import create_app
@@ -162,6 +163,11 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", A + "/imports"): Spec("write", {"sessions": [{"started_at": "{an_hour_ago}"}]}),
     ("GET", "/imports/{import_id}"): Spec("read"),
     ("POST", A + "/imports/fit"): Spec("write", files=True),
+    ("POST", A + "/archives"): Spec("write", {"size": 1000}),
+    ("GET", "/archives/{upload_id}"): Spec("read"),
+    ("PUT", "/archives/{upload_id}"): Spec("write", {"part": 1}),  # 12 bytes of JSON
+    ("POST", "/archives/{upload_id}/finish"): Spec("write"),  # a complete upload (fresh)
+    ("DELETE", "/archives/{upload_id}"): Spec("write"),
     **{("GET", A + f"/views/{name}"): Spec("read") for name in VIEWS},
     ("GET", A + "/revision"): Spec("read"),  # polled by the dashboard
     # audit and export ({view}: a view name, see World.values)
@@ -265,6 +271,17 @@ class World:
             "sessions": [{"started_at": ago(hours=5)}]}, headers=self.owner))
         return {"import_id": i["import_id"]}
 
+    def upload(self, complete: bool = False) -> dict[str, str]:
+        """An archive upload of A's: empty, or holding a whole archive of one FIT file."""
+        archive = zipped({"activities/ride.fit": FIT_FILE})
+        u = created(self.client.post(f"/athletes/{self.values['athlete_id']}/archives",
+                                     json={"size": len(archive) if complete else 1000},
+                                     headers=self.owner))
+        if complete:
+            created(self.client.put(f"/archives/{u['upload_id']}", content=archive,
+                                    headers=self.owner))
+        return {"upload_id": u["upload_id"]}
+
     def token(self) -> dict[str, str]:
         t = created(self.client.post(f"/athletes/{self.values['athlete_id']}/tokens",
                                      json={"label": "spare"}, headers=self.owner))
@@ -292,6 +309,8 @@ class World:
                                             planning=path.endswith("/planning"))["coach_id"]
         if "token_id" in placeholders:
             values |= self.token()
+        if "upload_id" in placeholders:
+            values |= self.upload(complete=path.endswith("/finish"))
         if "secret" in placeholders:
             values["secret"] = created(self.client.post(
                 f"/athletes/{self.values['athlete_id']}/sign-in-links", headers=ADMIN))["secret"]
@@ -320,7 +339,8 @@ def world(client: TestClient) -> World:
     w.tokens["revoked"] = revoked["token"]
     w.values |= {"coach_id": coach["coach_id"], "new_coach_id": w.coach()["coach_id"],
                  "new_week": unused_monday()}
-    w.values |= w.session() | w.goal() | w.plan() | w.observation() | w.token() | w.import_()
+    w.values |= (w.session() | w.goal() | w.plan() | w.observation() | w.token() | w.import_()
+                 | w.upload())
     return w
 
 
