@@ -71,6 +71,8 @@ class WorkoutPlan:
     sport: str | None
     created_at: datetime | None
     steps: list[dict[str, Any]]
+    serial: int | None = None
+    creator: str | None = None  # file_id.product_name: "trainledger" for its own exports
 
 
 @dataclass
@@ -459,10 +461,13 @@ def plan_workout(fit: DecodedFit) -> WorkoutPlan | None:
     name = workout.get("wkt_name")
     content = json.dumps({"name": name, "sport": str(sport) if sport else None,
                           "steps": steps}, sort_keys=True)
-    created = _when((fit.first("file_id") or {}).get("time_created"))
+    file_id = fit.first("file_id") or {}
+    serial, creator = file_id.get("serial_number"), file_id.get("product_name")
     return WorkoutPlan(hashlib.sha256(content.encode()).hexdigest()[:32],
                        str(name) if name else None, str(sport) if sport else None,
-                       created, steps)
+                       _when(file_id.get("time_created")), steps,
+                       serial if isinstance(serial, int) else None,
+                       clean_device_text(creator) if isinstance(creator, str) else None)
 
 
 def plan_monitoring(fit: DecodedFit, device: dict[str, Any]) -> list[ObservationPlan]:

@@ -7,12 +7,14 @@ session, as recovery capacity grows, is an event of its own.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from services.domain.base import Context, TrainingAggregate
 from services.domain.errors import InvalidValue, NotFound, StateConflict
+from services.domain.prescription import check_prescription
 from services.domain.validation import check_choice, check_text
 
 PLANNED_ROLES = ("training", "volume")
@@ -48,6 +50,18 @@ def template_slots(template: list[dict[str, Any]], week_start: date,
                     "day": week_start + timedelta(days=t["day"] - 1), "title": t.get("title"),
                     "sport": t.get("sport")})
     return out
+
+
+def slot_serial(planned_session_id: str) -> int:
+    """The serial number a slot's exported workout file carries (``file_id``): the first 32
+    bits of its id, never 0 (FIT's invalid value)."""
+    return int(UUID(planned_session_id).hex[:8], 16) or 1
+
+
+def workout_created_at(week_start: date) -> datetime:
+    """The creation time a slot's exported workout file carries: noon UTC on the fourth day
+    of its week, inside the week in every time zone (an import finds the plan by it)."""
+    return datetime.combine(week_start + timedelta(days=3), time(12), tzinfo=UTC)
 
 
 def planned_session_id_for(plan_id: UUID, index: int) -> str:
@@ -176,6 +190,19 @@ class WeeklyPlan(TrainingAggregate):
 
         def apply(self, agg: WeeklyPlan) -> None:
             agg.sessions[self.planned_session_id].pop("session_id", None)
+
+    class SlotPrescribed(TrainingAggregate.Event):
+        """The slot's prescription (``services.domain.prescription``) set, replaced, or
+        cleared (no steps)."""
+
+        planned_session_id: str
+        steps: list[dict[str, Any]]
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            slot = agg.sessions[self.planned_session_id]
+            slot.pop("prescription", None)
+            if self.steps:
+                slot["prescription"] = list(self.steps)
 
     @staticmethod
     def make_slot(
@@ -331,6 +358,20 @@ class WeeklyPlan(TrainingAggregate):
                 recorded = True
         if not recorded:
             raise InvalidValue("nothing to change", "changes")
+
+    def prescribe(self, ctx: Context, planned_session_id: str, steps: list[dict[str, Any]],
+                  known_exercise: Callable[[str], bool] | None = None) -> None:
+        """Set the slot's prescription (checked: ``check_prescription``); no steps clear it."""
+        if self.seen_request(ctx):
+            return
+        slot = self.slot(planned_session_id)
+        if slot["cancelled"]:
+            raise StateConflict("this planned session is cancelled", "planned_session_id")
+        checked = check_prescription(steps, known_exercise)
+        if checked == slot.get("prescription", []):
+            return
+        self._record(self.SlotPrescribed, ctx, planned_session_id=planned_session_id,
+                     steps=checked)
 
     def cancel_session(self, ctx: Context, planned_session_id: str, reason: str | None) -> None:
         if self.seen_request(ctx):

@@ -1,0 +1,140 @@
+"""A planned slot's prescription: the structured steps the athlete is meant to do.
+
+Two kinds of step, stored as plain dicts (the slot's ``prescription``):
+
+- ``strength``: ``exercise_id`` (catalogue or the athlete's ``custom:`` id), ``sets`` x
+  ``reps``, ``load_kg`` (optional; the API converts the athlete's mass unit) and ``rest_s``
+  between sets (optional: rest until the athlete goes on).
+- ``endurance``: ``duration_s`` or ``distance_m`` (exactly one), an optional ``target``
+  ``{"type": "heart_rate" | "pace" | "power", "low": x, "high": y}`` in bpm, seconds per km
+  or watts, and an optional ``intensity`` (``warmup``, ``active``, ``recovery``, ``rest``,
+  ``cooldown``; default ``active``).
+
+Both take an optional ``name``.  ``check_prescription`` refuses anything else, naming the
+field (``steps[2].reps``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from services.domain.errors import InvalidValue
+from services.domain.exercises import get_exercise, is_custom_exercise_id, is_unidentified
+from services.domain.validation import MAX_LOAD_KG, check_choice, check_range, check_text
+
+MAX_STEPS = 50
+MAX_SETS = 50
+MAX_REST_S = 3600
+MAX_DURATION_S = 24 * 3600
+MAX_DISTANCE_M = 1_000_000.0
+INTENSITIES = ("warmup", "active", "recovery", "rest", "cooldown")
+#: target type -> (unit, the range a value may take)
+TARGETS: dict[str, tuple[str, float, float]] = {
+    "heart_rate": ("bpm", 30, 250),
+    "pace": ("s/km", 60, 3600),
+    "power": ("W", 1, 3000),
+}
+STRENGTH_FIELDS = ("kind", "name", "exercise_id", "sets", "reps", "load_kg", "rest_s")
+ENDURANCE_FIELDS = ("kind", "name", "duration_s", "distance_m", "target", "intensity")
+
+
+def _whole(value: Any, low: int, high: int, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValue("must be a whole number", field)
+    check_range(value, low, high, field)
+    return value
+
+
+def _number(value: Any, low: float, high: float, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValue("must be a number", field)
+    check_range(value, low, high, field)
+    return float(value)
+
+
+def _only(step: dict[str, Any], allowed: tuple[str, ...], field: str) -> None:
+    extra = sorted(set(step) - set(allowed))
+    if extra:
+        raise InvalidValue(f"not a field of a {step.get('kind')} step", f"{field}.{extra[0]}")
+
+
+def _strength(step: dict[str, Any], field: str,
+              known_exercise: Callable[[str], bool]) -> dict[str, Any]:
+    _only(step, STRENGTH_FIELDS, field)
+    exercise = step.get("exercise_id")
+    if not isinstance(exercise, str) or not exercise:
+        raise InvalidValue("is required", f"{field}.exercise_id")
+    if is_unidentified(exercise) or not known_exercise(exercise):
+        raise InvalidValue(f"unknown exercise {exercise!r} (GET /exercises?q= finds ids)",
+                           f"{field}.exercise_id")
+    out: dict[str, Any] = {"kind": "strength", "exercise_id": exercise,
+                           "sets": _whole(step.get("sets"), 1, MAX_SETS, f"{field}.sets"),
+                           "reps": _whole(step.get("reps"), 1, 1000, f"{field}.reps")}
+    if step.get("load_kg") is not None:
+        out["load_kg"] = round(_number(step["load_kg"], 0, MAX_LOAD_KG, f"{field}.load_kg"), 2)
+    if step.get("rest_s") is not None:
+        out["rest_s"] = _whole(step["rest_s"], 0, MAX_REST_S, f"{field}.rest_s")
+    return out
+
+
+def _target(target: Any, field: str) -> dict[str, Any]:
+    if not isinstance(target, dict) or set(target) - {"type", "low", "high"}:
+        raise InvalidValue("must be {type, low, high}", field)
+    kind = target.get("type")
+    if not isinstance(kind, str):
+        raise InvalidValue("is required", f"{field}.type")
+    check_choice(kind, tuple(TARGETS), f"{field}.type")
+    unit, low_limit, high_limit = TARGETS[kind]
+    low = _number(target.get("low"), low_limit, high_limit, f"{field}.low")
+    high = _number(target.get("high"), low_limit, high_limit, f"{field}.high")
+    if low > high:
+        raise InvalidValue(f"low ({low:g} {unit}) is above high ({high:g} {unit})", field)
+    as_int = kind != "pace"
+    return {"type": kind, "low": int(low) if as_int else low, "high": int(high) if as_int
+            else high}
+
+
+def _endurance(step: dict[str, Any], field: str) -> dict[str, Any]:
+    _only(step, ENDURANCE_FIELDS, field)
+    duration, distance = step.get("duration_s"), step.get("distance_m")
+    if (duration is None) == (distance is None):
+        raise InvalidValue("give duration_s or distance_m (one of them)", field)
+    out: dict[str, Any] = {"kind": "endurance"}
+    if duration is not None:
+        out["duration_s"] = _whole(duration, 1, MAX_DURATION_S, f"{field}.duration_s")
+    else:
+        out["distance_m"] = round(_number(distance, 1, MAX_DISTANCE_M, f"{field}.distance_m"),
+                                  2)
+    if step.get("target") is not None:
+        out["target"] = _target(step["target"], f"{field}.target")
+    intensity = step.get("intensity") or "active"
+    check_choice(intensity, INTENSITIES, f"{field}.intensity")
+    out["intensity"] = intensity
+    return out
+
+
+def check_prescription(steps: Any, known_exercise: Callable[[str], bool] | None = None,
+                       field: str = "steps") -> list[dict[str, Any]]:
+    """The steps, checked and normalised (no unset fields); ``known_exercise`` says whether
+    an id names an exercise (default: the catalogue, or any well-formed custom id)."""
+    known = known_exercise or (lambda e: get_exercise(e) is not None
+                               or is_custom_exercise_id(e))
+    if not isinstance(steps, list):
+        raise InvalidValue("must be a list of steps", field)
+    if len(steps) > MAX_STEPS:
+        raise InvalidValue(f"at most {MAX_STEPS} steps", field)
+    out = []
+    for i, step in enumerate(steps):
+        where = f"{field}[{i}]"
+        if not isinstance(step, dict):
+            raise InvalidValue("must be a step object", where)
+        kind = step.get("kind")
+        check_choice(str(kind), ("strength", "endurance"), f"{where}.kind")
+        made = (_strength(step, where, known) if kind == "strength"
+                else _endurance(step, where))
+        if step.get("name") is not None:
+            check_text(step["name"], f"{where}.name", max_len=60)
+            made["name"] = step["name"]
+        out.append(made)
+    return out
