@@ -445,7 +445,8 @@ class TrainingLog(Application[UUID]):
         shift = target - source
         return [{"role": s["role"], "objective_id": s.get("objective_id"),
                  "day": date.fromisoformat(s["day"]) + shift if s.get("day") else None,
-                 "title": s.get("title"), "sport": s.get("sport"), "steps": s.get("steps")}
+                 "title": s.get("title"), "sport": s.get("sport"), "steps": s.get("steps"),
+                 "prescription": s.get("prescription")}
                 for s in plan.sessions.values() if not s.get("cancelled")]
 
     def save_week_template(self, ctx: Context, athlete_id: str, sessions: list[dict[str, Any]],

@@ -215,9 +215,11 @@ class WeeklyPlan(TrainingAggregate):
         field: str = "sessions",
         sport: str | None = None,
         steps: list[dict[str, Any]] | None = None,
+        prescription: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """A planned session; ``sport`` narrows which recorded session it matches, ``steps``
-        is a prescription (e.g. a device workout's steps)."""
+        are a device workout's steps, ``prescription`` the planned steps (a repeated week's:
+        ``services.domain.prescription``)."""
         check_choice(role, PLANNED_ROLES, f"{field}.role")
         check_text(title, f"{field}.title", max_len=200)
         check_text(sport, f"{field}.sport", max_len=60)
@@ -235,6 +237,8 @@ class WeeklyPlan(TrainingAggregate):
             "cancelled": False,
             **({"sport": sport} if sport else {}),
             **({"steps": steps} if steps else {}),
+            **({"prescription": check_prescription(prescription, field=f"{field}.prescription")}
+               if prescription else {}),
         }
 
     @classmethod
@@ -262,6 +266,7 @@ class WeeklyPlan(TrainingAggregate):
                 field=f"sessions[{i}]",
                 sport=s.get("sport"),
                 steps=s.get("steps"),
+                prescription=s.get("prescription"),
             )
             for i, s in enumerate(slots)
         ]

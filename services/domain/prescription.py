@@ -7,8 +7,10 @@ Two kinds of step, stored as plain dicts (the slot's ``prescription``):
   between sets (optional: rest until the athlete goes on).
 - ``endurance``: ``duration_s`` or ``distance_m`` (exactly one), an optional ``target``
   ``{"type": "heart_rate" | "pace" | "power", "low": x, "high": y}`` in bpm, seconds per km
-  or watts, and an optional ``intensity`` (``warmup``, ``active``, ``recovery``, ``rest``,
+  (at most 1000: slower paces do not survive FIT's speed in mm/s) or watts, rounded to whole
+  numbers, and an optional ``intensity`` (``warmup``, ``active``, ``recovery``, ``rest``,
   ``cooldown``; default ``active``).
+- a strength load is at most 655.34 kg, the most a FIT workout step holds.
 
 Both take an optional ``name``.  ``check_prescription`` refuses anything else, naming the
 field (``steps[2].reps``).
@@ -21,9 +23,10 @@ from typing import Any
 
 from services.domain.errors import InvalidValue
 from services.domain.exercises import get_exercise, is_custom_exercise_id, is_unidentified
-from services.domain.validation import MAX_LOAD_KG, check_choice, check_range, check_text
+from services.domain.validation import check_choice, check_range, check_text
 
 MAX_STEPS = 50
+MAX_PRESCRIBED_KG = 655.34  # the most a FIT workout step's exercise_weight holds
 MAX_SETS = 50
 MAX_REST_S = 3600
 MAX_DURATION_S = 24 * 3600
@@ -32,7 +35,7 @@ INTENSITIES = ("warmup", "active", "recovery", "rest", "cooldown")
 #: target type -> (unit, the range a value may take)
 TARGETS: dict[str, tuple[str, float, float]] = {
     "heart_rate": ("bpm", 30, 250),
-    "pace": ("s/km", 60, 3600),
+    "pace": ("s/km", 60, 1000),  # whole seconds survive FIT's speed in mm/s up to 1000
     "power": ("W", 1, 3000),
 }
 STRENGTH_FIELDS = ("kind", "name", "exercise_id", "sets", "reps", "load_kg", "rest_s")
@@ -72,7 +75,8 @@ def _strength(step: dict[str, Any], field: str,
                            "sets": _whole(step.get("sets"), 1, MAX_SETS, f"{field}.sets"),
                            "reps": _whole(step.get("reps"), 1, 1000, f"{field}.reps")}
     if step.get("load_kg") is not None:
-        out["load_kg"] = round(_number(step["load_kg"], 0, MAX_LOAD_KG, f"{field}.load_kg"), 2)
+        out["load_kg"] = round(_number(step["load_kg"], 0, MAX_PRESCRIBED_KG,
+                                       f"{field}.load_kg"), 2)
     if step.get("rest_s") is not None:
         out["rest_s"] = _whole(step["rest_s"], 0, MAX_REST_S, f"{field}.rest_s")
     return out
@@ -90,9 +94,7 @@ def _target(target: Any, field: str) -> dict[str, Any]:
     high = _number(target.get("high"), low_limit, high_limit, f"{field}.high")
     if low > high:
         raise InvalidValue(f"low ({low:g} {unit}) is above high ({high:g} {unit})", field)
-    as_int = kind != "pace"
-    return {"type": kind, "low": int(low) if as_int else low, "high": int(high) if as_int
-            else high}
+    return {"type": kind, "low": round(low), "high": round(high)}
 
 
 def _endurance(step: dict[str, Any], field: str) -> dict[str, Any]:

@@ -85,6 +85,10 @@ def test_a_prescription_is_set_through_the_plan_api(client: TestClient) -> None:
     assert again["version"] == kg["version"]
     cleared = ok(prescribe(a, week, slots[0], []))
     assert "prescription" not in cleared["sessions"][0]
+    repeated = a.post(f"/athletes/{a.id}/plans", {"week_start": a.week(2).isoformat(),
+                                                   "repeat_from": week.isoformat()})
+    assert [s.get("prescription") for s in repeated["sessions"]] == [
+        s.get("prescription") for s in cleared["sessions"]]
 
 
 def test_bad_steps_are_refused_naming_the_field(client: TestClient,
