@@ -36,6 +36,7 @@ from services.domain.plan import (
     week_template,
     workout_created_at,
 )
+from services.domain.prescription import step_report
 from services.domain.session import TrainingSession
 from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
@@ -586,6 +587,19 @@ class TrainingLog(Application[UUID]):
         except NotFound:
             return None
         return next((k for k in plan.sessions if slot_serial(k) == serial), None)
+
+    def prescribed_steps(self, session: TrainingSession) -> list[dict[str, Any]] | None:
+        """How the session did its slot's prescription, step by step (``step_report``);
+        None when it fills no slot or the slot has no prescription."""
+        if not session.planned_session_id:
+            return None
+        plan = self._week_plan(self.athlete(session.athlete_id),
+                               local_day(session.started_at, session.timezone), {})
+        slot = plan.sessions.get(session.planned_session_id) if plan else None
+        if not slot or not slot.get("prescription"):
+            return None
+        return step_report(slot["prescription"], list(session.sets.values()),
+                           (session.device or {}).get("lap_rows") or [])
 
     def _week_plan(self, athlete: Athlete, day: date,
                    plans: dict[UUID, WeeklyPlan | None]) -> WeeklyPlan | None:

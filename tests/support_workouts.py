@@ -4,13 +4,15 @@ FIT SDK's rules for workout files, and turning their steps back into a prescript
 from __future__ import annotations
 
 import io
-from datetime import UTC
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import fitdecode
 import fitparse
 from fitdecode import profile
 
+from ingest.fit.encode import ENUM, UINT8, UINT16, UINT32, UINT32Z, Field, FitWriter, fit_time
 from services.domain.exercises import FIT_CATEGORY_CODES, exercise_for_fit, get_exercise
 
 Message = tuple[str, dict[str, Any]]
@@ -133,3 +135,50 @@ def prescription_of(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(made)
         index += 1
     return out
+
+
+def done_activity(start: datetime, sport: tuple[int, int], serial: int,
+                  laps: Sequence[tuple[float, float | None, int | None]] = (),
+                  sets: Sequence[tuple[str, int, float]] = ()) -> bytes:
+    """An activity file as a watch writes after a workout, with our encoder: ``laps`` as
+    (seconds, metres, workout step index or None), strength ``sets`` as (exercise id, reps,
+    kg), one record a minute with HR, then session and activity."""
+    w = FitWriter()
+    t0 = fit_time(start)
+    w.message(0, 0, [(0, ENUM, 4), (1, UINT16, 1), (2, UINT16, 4315), (3, UINT32Z, serial),
+                     (4, UINT32, t0)])
+    w.message(3, 21, [(253, UINT32, t0), (0, ENUM, 0), (1, ENUM, 0), (3, UINT32, 0)])
+    t = t0
+    for index, (exercise_id, reps, kg) in enumerate(sets):
+        exercise = get_exercise(exercise_id)
+        assert exercise is not None
+        w.message(7, 225, [(254, UINT32, t + 40), (0, UINT32, 40_000), (3, UINT16, reps),
+                           (4, UINT16, round(kg * 16)), (5, UINT8, 1), (6, UINT32, t),
+                           (7, UINT16, (exercise.fit_category,)),
+                           (8, UINT16, (exercise.fit_name,)), (10, UINT16, index)])
+        t += 120
+    lap_start = t0
+    for index, (seconds, metres, step) in enumerate(laps):
+        end = lap_start + round(seconds)
+        fields: list[Field] = [
+            (254, UINT16, index), (253, UINT32, end), (0, ENUM, 9), (1, ENUM, 1),
+            (2, UINT32, lap_start), (7, UINT32, round(seconds * 1000)),
+            (8, UINT32, round(seconds * 1000)),
+            (9, UINT32, None if metres is None else round(metres * 100)),
+            (15, UINT8, 140), (25, ENUM, sport[0])]
+        if step is not None:
+            fields.append((71, UINT16, step))
+        w.message(4, 19, fields)
+        lap_start = end
+    end = max(t, lap_start, t0 + 60)
+    for ts in range(t0, end + 1, 60):
+        w.message(1, 20, [(253, UINT32, ts), (3, UINT8, 130)])
+    w.message(3, 21, [(253, UINT32, end), (0, ENUM, 0), (1, ENUM, 4), (3, UINT32, 0)])
+    w.message(5, 18, [(254, UINT16, 0), (253, UINT32, end), (0, ENUM, 8), (1, ENUM, 1),
+                      (2, UINT32, t0), (5, ENUM, sport[0]), (6, ENUM, sport[1]),
+                      (7, UINT32, (end - t0) * 1000), (8, UINT32, (end - t0) * 1000),
+                      (16, UINT8, 130), (17, UINT8, 150), (25, UINT16, 0),
+                      (26, UINT16, max(len(laps), 1))])
+    w.message(6, 34, [(253, UINT32, end), (0, UINT32, (end - t0) * 1000), (1, UINT16, 1),
+                      (2, ENUM, 0), (3, ENUM, 26), (4, ENUM, 1)])
+    return w.finish()

@@ -244,7 +244,8 @@ def _candidates(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 def lap_rows(fit: DecodedFit) -> list[dict[str, Any]]:
     """Each lap's start, timer and elapsed time, distance, average and maximum HR, speed and
-    power (fields the file does not give are left out)."""
+    power, and the workout step it was run for (fields the file does not give are left
+    out)."""
     numbers = {"total_timer_time": "timer_s", "total_elapsed_time": "elapsed_s",
                "total_distance": "distance_m", "avg_heart_rate": "avg_hr",
                "max_heart_rate": "max_hr", "enhanced_avg_speed": "avg_speed_m_s",
@@ -260,6 +261,9 @@ def lap_rows(fit: DecodedFit) -> list[dict[str, Any]]:
             value = _num(row.get(old))
             if value is not None and new not in lap:
                 lap[new] = round(value, 3)
+        step = row.get("wkt_step_index")  # the workout step the lap was run for
+        if isinstance(step, int) and not isinstance(step, bool):
+            lap["wkt_step_index"] = step
         laps.append(lap)
     return laps
 

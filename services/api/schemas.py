@@ -501,6 +501,10 @@ class SessionOut(BaseModel):
     sets: list[SetOut]
     comments: list[dict[str, Any]] = Field(
         [], description="The athlete's and coaches' comments: text, by, at")
+    prescribed_steps: list[dict[str, Any]] | None = Field(
+        None, description="`GET /sessions/{id}` of a session filling a slot with a "
+        "prescription: each step `done`, `partial` or `missed`, with what was done (sets, "
+        "reps and loads; laps, duration and distance) against it")
     version: int
 
 
@@ -517,6 +521,7 @@ class LapOut(BaseModel):
     pace_s_per_km: float | None = Field(None, description="1000 / avg_speed_m_s")
     avg_power_w: float | None = None
     max_power_w: float | None = None
+    wkt_step_index: int | None = Field(None, description="the workout step it was run for")
 
 
 class SetLogged(BaseModel):

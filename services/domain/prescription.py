@@ -140,3 +140,70 @@ def check_prescription(steps: Any, known_exercise: Callable[[str], bool] | None 
             made["name"] = step["name"]
         out.append(made)
     return out
+
+
+def file_step_indexes(steps: list[dict[str, Any]]) -> list[int]:
+    """The ``workout_step`` index each step starts at in its exported workout file (a
+    strength step is three: work, rest, repeat)."""
+    out, index = [], 0
+    for step in steps:
+        out.append(index)
+        index += 3 if step["kind"] == "strength" else 1
+    return out
+
+
+#: a step is done when what was done reaches the prescription, give or take this much
+DONE_SHARE = 0.95
+LOAD_SLACK_KG = 0.5  # plates and lb/kg rounding
+
+
+def _strength_done(step: dict[str, Any], sets: list[dict[str, Any]]) -> dict[str, Any]:
+    reps = [s.get("reps") or 0 for s in sets]
+    loads = [s.get("load_kg") for s in sets]
+    full = [r >= step["reps"] and (step.get("load_kg") is None
+                                   or (load or 0) >= step["load_kg"] - LOAD_SLACK_KG)
+            for r, load in zip(reps, loads, strict=True)]
+    status = ("missed" if not sets else
+              "done" if len(sets) >= step["sets"] and all(full) else "partial")
+    return {"status": status, "done": {"sets": len(sets), "reps": reps, "load_kg": loads,
+                                       "set_ids": [s["set_id"] for s in sets]}}
+
+
+def _endurance_done(step: dict[str, Any], laps: list[dict[str, Any]]) -> dict[str, Any]:
+    seconds = sum(float(lap.get("timer_s") or lap.get("elapsed_s") or 0) for lap in laps)
+    metres = sum(float(lap.get("distance_m") or 0) for lap in laps)
+    wanted, got = ((step["duration_s"], seconds) if "duration_s" in step
+                   else (step["distance_m"], metres))
+    status = ("missed" if not laps or got <= 0 else
+              "done" if got >= DONE_SHARE * wanted else "partial")
+    return {"status": status, "done": {"laps": len(laps), "duration_s": round(seconds, 1),
+                                       "distance_m": round(metres, 1)}}
+
+
+def step_report(steps: list[dict[str, Any]], sets: list[dict[str, Any]],
+                laps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each prescribed step done, partial or missed, with what was done against it.
+
+    Strength steps take the session's sets of their exercise (warm-ups aside) in order, as
+    many as they prescribe (the last step of an exercise takes the rest).  Endurance steps
+    take the laps whose ``wkt_step_index`` is theirs when the device wrote it (a workout
+    from the watch), else the laps in order, one each."""
+    indexes = file_step_indexes(steps)
+    by_index = any("wkt_step_index" in lap for lap in laps)
+    pending = [s for s in sets if s.get("set_type") != "warmup"]
+    in_order = iter(laps)
+    out = []
+    for i, (step, index) in enumerate(zip(steps, indexes, strict=True)):
+        if step["kind"] == "strength":
+            mine = [s for s in pending if s["exercise_id"] == step["exercise_id"]]
+            later = any(s["kind"] == "strength" and s["exercise_id"] == step["exercise_id"]
+                        for s in steps[i + 1:])
+            taken = mine[:step["sets"]] if later else mine
+            pending = [s for s in pending if s not in taken]
+            done = _strength_done(step, taken)
+        else:
+            found = ([lap for lap in laps if lap.get("wkt_step_index") == index] if by_index
+                     else [lap for lap in [next(in_order, None)] if lap is not None])
+            done = _endurance_done(step, found)
+        out.append({"step": i, "prescribed": step, **done})
+    return out

@@ -16,7 +16,7 @@ from ingest.fit.workout_file import sport_codes, workout_file
 from services.domain.errors import InvalidValue
 from services.domain.exercises import all_exercises
 from services.domain.plan import workout_created_at
-from services.domain.prescription import check_prescription
+from services.domain.prescription import check_prescription, file_step_indexes, step_report
 
 NAMED = [e.id for e in all_exercises() if e.fit_name is not None][::40]
 CREATED = workout_created_at(date(2026, 11, 23))
@@ -51,6 +51,9 @@ def test_a_prescription_reads_back_from_its_workout_file(steps: list[dict[str, A
                 for s in checked]
     if checked:
         assert prescription_of(read) == expected
+        starts = [read[i]["duration_type"] for i in file_step_indexes(checked)]
+        assert starts == [("reps" if s["kind"] == "strength" else
+                           "time" if "duration_s" in s else "distance") for s in checked]
     else:
         assert [s["duration_type"] for s in read] == ["open"]
     assert workout["wkt_name"] == "Session"
@@ -83,3 +86,21 @@ def test_bad_steps_name_the_field(steps: Any, field: str) -> None:
     with pytest.raises(InvalidValue) as refused:
         check_prescription(steps)
     assert refused.value.field == field
+
+
+def test_sets_go_to_the_steps_of_their_exercise_in_order() -> None:
+    def squat(sets: int, reps: int, kg: float) -> dict[str, Any]:
+        return {"kind": "strength", "exercise_id": "squat", "sets": sets, "reps": reps,
+                "load_kg": kg}
+
+    def done(reps: int, kg: float, kind: str = "working") -> dict[str, Any]:
+        return {"set_id": f"{reps}x{kg}", "exercise_id": "squat", "reps": reps,
+                "load_kg": kg, "set_type": kind}
+
+    steps = check_prescription([squat(2, 5, 100), squat(2, 3, 110)])
+    sets = [done(10, 40, "warmup"), done(5, 100), done(5, 99.6), done(3, 110), done(2, 110),
+            done(3, 110)]
+    got = step_report(steps, sets, [])
+    assert [r["status"] for r in got] == ["done", "partial"]  # 99.6 kg: within 0.5 kg
+    assert got[1]["done"]["reps"] == [3, 2, 3]  # the last step of an exercise takes the rest
+    assert [r["status"] for r in step_report(steps, sets[:1], [])] == ["missed", "missed"]
