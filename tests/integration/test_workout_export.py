@@ -6,6 +6,7 @@ exported workout imported again recognised as its slot."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -235,6 +236,12 @@ def test_the_cli_writes_a_week_of_workout_files(settings: Settings, tmp_path: Pa
     _, _, steps = read_workout(written[0].read_bytes())
     assert prescription_of(steps) == [stored(s) for s in STRENGTH]
     assert oct(written[0].stat().st_mode & 0o777) == "0o600"
+
+    again = run_cli(settings, "import", str(out), "--json")  # back from the watch's folder
+    assert again.returncode == 0, again.stderr
+    answers = json.loads(again.stdout)
+    assert [r["status"] for r in answers] == ["duplicate"] * 4, answers
+    assert sorted(r["planned_session_ids"][0] for r in answers) == sorted(slots)
 
     missing = run_cli(settings, "workouts", "2020-01-06", "--out", str(out))
     assert missing.returncode == 2
