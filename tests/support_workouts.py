@@ -139,28 +139,33 @@ def prescription_of(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def done_activity(start: datetime, sport: tuple[int, int], serial: int,
                   laps: Sequence[tuple[float, float | None, int | None]] = (),
-                  sets: Sequence[tuple[str, int, float]] = ()) -> bytes:
+                  sets: Sequence[tuple[str, int, float, int | None]] = ()) -> bytes:
     """An activity file as a watch writes after a workout, with our encoder: ``laps`` as
     (seconds, metres, workout step index or None), strength ``sets`` as (exercise id, reps,
-    kg), one record a minute with HR, then session and activity."""
+    kg, workout step index or None), one record a minute with HR, then session and
+    activity."""
     w = FitWriter()
     t0 = fit_time(start)
     w.message(0, 0, [(0, ENUM, 4), (1, UINT16, 1), (2, UINT16, 4315), (3, UINT32Z, serial),
                      (4, UINT32, t0)])
     w.message(3, 21, [(253, UINT32, t0), (0, ENUM, 0), (1, ENUM, 0), (3, UINT32, 0)])
     t = t0
-    for index, (exercise_id, reps, kg) in enumerate(sets):
+    for index, (exercise_id, reps, kg, step) in enumerate(sets):
         exercise = get_exercise(exercise_id)
         assert exercise is not None
-        w.message(7, 225, [(254, UINT32, t + 40), (0, UINT32, 40_000), (3, UINT16, reps),
-                           (4, UINT16, round(kg * 16)), (5, UINT8, 1), (6, UINT32, t),
-                           (7, UINT16, (exercise.fit_category,)),
-                           (8, UINT16, (exercise.fit_name,)), (10, UINT16, index)])
+        fields: list[Field] = [
+            (254, UINT32, t + 40), (0, UINT32, 40_000), (3, UINT16, reps),
+            (4, UINT16, round(kg * 16)), (5, UINT8, 1), (6, UINT32, t),
+            (7, UINT16, (exercise.fit_category,)), (8, UINT16, (exercise.fit_name,)),
+            (10, UINT16, index)]
+        if step is not None:
+            fields.append((11, UINT16, step))
+        w.message(7, 225, fields)
         t += 120
     lap_start = t0
     for index, (seconds, metres, step) in enumerate(laps):
         end = lap_start + round(seconds)
-        fields: list[Field] = [
+        fields = [
             (254, UINT16, index), (253, UINT32, end), (0, ENUM, 9), (1, ENUM, 1),
             (2, UINT32, lap_start), (7, UINT32, round(seconds * 1000)),
             (8, UINT32, round(seconds * 1000)),

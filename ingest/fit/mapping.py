@@ -220,6 +220,8 @@ def strength_sets(fit: DecodedFit) -> list[dict[str, Any]]:
             "set_type": "working",
             **({"candidates": candidates} if exercise.fit_category == UNKNOWN_FIT_CATEGORY
                and candidates else {}),
+            **({"wkt_step_index": step} if isinstance(step := row.get("wkt_step_index"), int)
+               and not isinstance(step, bool) else {}),
         })
     for s in sets:  # a set needs reps or a duration
         if s["reps"] is None and s["duration_s"] is None:

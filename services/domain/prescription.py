@@ -184,17 +184,21 @@ def step_report(steps: list[dict[str, Any]], sets: list[dict[str, Any]],
                 laps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each prescribed step done, partial or missed, with what was done against it.
 
-    Strength steps take the session's sets of their exercise (warm-ups aside) in order, as
-    many as they prescribe (the last step of an exercise takes the rest).  Endurance steps
-    take the laps whose ``wkt_step_index`` is theirs when the device wrote it (a workout
-    from the watch), else the laps in order, one each."""
+    When the device wrote ``wkt_step_index`` (a workout run from the watch), a step takes the
+    sets and laps done for its steps in the exported file, whatever the watch named them.
+    Otherwise strength steps take the session's sets of their exercise (warm-ups aside) in
+    order, as many as they prescribe (the last step of an exercise takes the rest), and
+    endurance steps take the laps in order, one each."""
     indexes = file_step_indexes(steps)
     by_index = any("wkt_step_index" in lap for lap in laps)
+    sets_by_index = any("wkt_step_index" in s for s in sets)
     pending = [s for s in sets if s.get("set_type") != "warmup"]
     in_order = iter(laps)
     out = []
     for i, (step, index) in enumerate(zip(steps, indexes, strict=True)):
-        if step["kind"] == "strength":
+        if step["kind"] == "strength" and sets_by_index:
+            done = _strength_done(step, [s for s in sets if s.get("wkt_step_index") == index])
+        elif step["kind"] == "strength":
             mine = [s for s in pending if s["exercise_id"] == step["exercise_id"]]
             later = any(s["kind"] == "strength" and s["exercise_id"] == step["exercise_id"]
                         for s in steps[i + 1:])

@@ -66,7 +66,8 @@ def test_each_prescribed_step_is_reported_done_partial_or_missed(runtime: Runtim
 
         gym = upload(client, a, "gym.fit", done_activity(
             at(week, 10), STRENGTH_TRAINING, 4001,
-            sets=[(SQUAT, 5, 100), (SQUAT, 5, 100), (SQUAT, 5, 100), (BENCH, 8, 60)]))
+            sets=[(SQUAT, 5, 100, None), (SQUAT, 5, 100, None), (SQUAT, 5, 100, None),
+                  (BENCH, 8, 60, None)]))
         session = report(client, a, gym["session_ids"][0])
         assert session["planned_session_id"] == slots[0]  # the slot of its day
         steps = session["prescribed_steps"]
@@ -98,6 +99,20 @@ def test_each_prescribed_step_is_reported_done_partial_or_missed(runtime: Runtim
         steps = report(client, a, free["session_ids"][0])["prescribed_steps"]
         assert [s["status"] for s in steps] == ["done", "partial", "missed"]
         assert steps[1]["done"]["distance_m"] == 1000
+
+        # from the watch's workout: each set names its step (3: bench's work step), even
+        # one the watch took for another exercise
+        later = past_monday(3)
+        week_with_prescriptions(client, a, later)
+        watch = upload(client, a, "watch-gym.fit", done_activity(
+            at(later, 10), STRENGTH_TRAINING, 4005,
+            sets=[(SQUAT, 5, 100, 0), (SQUAT, 5, 100, 0), (SQUAT, 5, 100, 0),
+                  (BENCH, 8, 60, 3), (SQUAT, 8, 60, 3), (BENCH, 8, 60, 3),
+                  (DEADLIFT, 3, 140, 6)]))
+        steps = report(client, a, watch["session_ids"][0])["prescribed_steps"]
+        assert [s["status"] for s in steps] == ["done", "done", "partial"]
+        assert steps[1]["done"]["reps"] == [8, 8, 8]
+        assert steps[2]["done"]["reps"] == [3]
 
         # a session filling a slot without prescription, or none: no report
         other = upload(client, a, "other.fit", done_activity(
