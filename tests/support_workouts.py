@@ -170,6 +170,7 @@ def done_activity(start: datetime, sport: tuple[int, int], serial: int,
             (2, UINT32, lap_start), (7, UINT32, round(seconds * 1000)),
             (8, UINT32, round(seconds * 1000)),
             (9, UINT32, None if metres is None else round(metres * 100)),
+            (13, UINT16, None if metres is None else round(metres / seconds * 1000)),
             (15, UINT8, 140), (25, ENUM, sport[0])]
         if step is not None:
             fields.append((71, UINT16, step))

@@ -176,8 +176,28 @@ def _endurance_done(step: dict[str, Any], laps: list[dict[str, Any]]) -> dict[st
                    else (step["distance_m"], metres))
     status = ("missed" if not laps or got <= 0 else
               "done" if got >= DONE_SHARE * wanted else "partial")
-    return {"status": status, "done": {"laps": len(laps), "duration_s": round(seconds, 1),
-                                       "distance_m": round(metres, 1)}}
+    done: dict[str, Any] = {"laps": len(laps), "duration_s": round(seconds, 1),
+                            "distance_m": round(metres, 1)}
+    target = step.get("target")
+    if target and laps:
+        done["target"] = _on_target(target, laps)
+    return {"status": status, "done": done}
+
+
+def _on_target(target: dict[str, Any], laps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The laps' time-weighted average of the target's measure, and whether it is within
+    the target's range (None: the laps do not say)."""
+    field = {"heart_rate": "avg_hr", "power": "avg_power_w", "pace": "avg_speed_m_s"}[
+        target["type"]]
+    pairs = [(float(lap[field]), float(lap.get("timer_s") or lap.get("elapsed_s") or 0))
+             for lap in laps if lap.get(field)]
+    total = sum(t for _, t in pairs)
+    if not pairs or total <= 0:
+        return {"value": None, "within": None}
+    value = sum(v * t for v, t in pairs) / total
+    if target["type"] == "pace":
+        value = 1000 / value  # s/km
+    return {"value": round(value, 1), "within": target["low"] <= round(value) <= target["high"]}
 
 
 def step_report(steps: list[dict[str, Any]], sets: list[dict[str, Any]],

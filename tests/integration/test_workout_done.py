@@ -87,6 +87,7 @@ def test_each_prescribed_step_is_reported_done_partial_or_missed(runtime: Runtim
         assert [s["status"] for s in steps] == ["done", "done", "partial"]
         assert [s["done"]["duration_s"] for s in steps] == [600, 500, 100]
         assert steps[1]["done"]["distance_m"] == 2000
+        assert steps[1]["done"]["target"] == {"value": 250.0, "within": True}  # 2 km in 500 s
         laps = ok(client.get(f"/sessions/{run['session_ids'][0]}/laps", headers=a.me))
         assert [lap["wkt_step_index"] for lap in laps] == [0, 1, 2]
 
@@ -99,6 +100,7 @@ def test_each_prescribed_step_is_reported_done_partial_or_missed(runtime: Runtim
         steps = report(client, a, free["session_ids"][0])["prescribed_steps"]
         assert [s["status"] for s in steps] == ["done", "partial", "missed"]
         assert steps[1]["done"]["distance_m"] == 1000
+        assert steps[1]["done"]["target"] == {"value": 400.0, "within": False}  # too slow
 
         # from the watch's workout: each set names its step (3: bench's work step), even
         # one the watch took for another exercise
