@@ -28,7 +28,15 @@ from services.domain.errors import DomainError, InvalidValue, NotFound, StateCon
 from services.domain.exercises import get_exercise, is_custom_exercise_id, new_custom_exercise_id
 from services.domain.goal import Goal
 from services.domain.observation import Observation
-from services.domain.plan import WeeklyPlan, plan_id_for, template_slots, week_template
+from services.domain.plan import (
+    WeeklyPlan,
+    plan_id_for,
+    slot_serial,
+    template_slots,
+    week_template,
+    workout_created_at,
+)
+from services.domain.prescription import step_report
 from services.domain.session import TIME_FIELDS, TrainingSession
 from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
@@ -438,7 +446,8 @@ class TrainingLog(Application[UUID]):
         shift = target - source
         return [{"role": s["role"], "objective_id": s.get("objective_id"),
                  "day": date.fromisoformat(s["day"]) + shift if s.get("day") else None,
-                 "title": s.get("title"), "sport": s.get("sport"), "steps": s.get("steps")}
+                 "title": s.get("title"), "sport": s.get("sport"), "steps": s.get("steps"),
+                 "prescription": s.get("prescription")}
                 for s in plan.sessions.values() if not s.get("cancelled")]
 
     def save_week_template(self, ctx: Context, athlete_id: str, sessions: list[dict[str, Any]],
@@ -459,6 +468,30 @@ class TrainingLog(Application[UUID]):
         self._check_objective(athlete_id, changes.get("objective_id"), "objective_id")
         return self._change(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan", access,
                             lambda p: p.revise_session(ctx, planned_session_id, changes))
+
+    def prescribe_planned_session(self, ctx: Context, athlete_id: str, week_start_day: date,
+                                  planned_session_id: str, steps: list[dict[str, Any]],
+                                  access: Access = ANYONE) -> WeeklyPlan:
+        """Set a planned session's prescription; a strength step's ``load`` is in its
+        ``load_unit``, else the athlete's mass unit (stored as ``load_kg``)."""
+        access.check(athlete_id, "plan")
+        athlete = self.athlete(athlete_id)
+        converted = []
+        for i, step in enumerate(steps):
+            step = dict(step) if isinstance(step, dict) else step
+            if isinstance(step, dict) and "load" in step:
+                unit = step.pop("load_unit", None) or athlete.profile["mass_unit"]
+                load = step.pop("load")
+                step["load_kg"] = None if load is None else to_kg(
+                    load, unit, f"steps[{i}].load_unit")
+            converted.append(step)
+
+        def known(exercise_id: str) -> bool:
+            return (get_exercise(exercise_id) is not None
+                    or exercise_id in athlete.custom_exercises)
+
+        return self._change(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan", access,
+                            lambda p: p.prescribe(ctx, planned_session_id, converted, known))
 
     def plan(self, athlete_id: str, week_start_day: date) -> WeeklyPlan:
         return self.load(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan")
@@ -540,6 +573,33 @@ class TrainingLog(Application[UUID]):
             return next(k for k, v in plan.sessions.items()
                         if v.get("steps") == slot["steps"] and v["title"] == slot["title"]), False
         return self.add_planned_session(ctx, athlete_id, week, slot), True
+
+    def exported_slot(self, athlete_id: str, created_at: datetime, serial: int) -> str | None:
+        """The slot of the athlete's plan whose exported workout file has this creation time
+        and serial (``workout_created_at``, ``slot_serial``), if there is one."""
+        athlete = self.athlete(athlete_id)
+        week = week_start(local_day(created_at, athlete.profile["timezone"]),
+                          athlete.profile["first_day_of_week"])
+        if workout_created_at(week) != created_at:
+            return None
+        try:
+            plan = self.plan(athlete_id, week)
+        except NotFound:
+            return None
+        return next((k for k in plan.sessions if slot_serial(k) == serial), None)
+
+    def prescribed_steps(self, session: TrainingSession) -> list[dict[str, Any]] | None:
+        """How the session did its slot's prescription, step by step (``step_report``);
+        None when it fills no slot or the slot has no prescription."""
+        if not session.planned_session_id:
+            return None
+        plan = self._week_plan(self.athlete(session.athlete_id),
+                               local_day(session.started_at, session.timezone), {})
+        slot = plan.sessions.get(session.planned_session_id) if plan else None
+        if not slot or not slot.get("prescription"):
+            return None
+        return step_report(slot["prescription"], list(session.sets.values()),
+                           (session.device or {}).get("lap_rows") or [])
 
     def _week_plan(self, athlete: Athlete, day: date,
                    plans: dict[UUID, WeeklyPlan | None]) -> WeeklyPlan | None:

@@ -11,6 +11,7 @@
   trainledger sessions [--athlete ID] [--limit N]          recent sessions of an athlete
   trainledger import PATH... [--athlete ID] [--json]       import FIT files, folders and
                                                            export archives (.zip)
+  trainledger workouts WEEK_START --out DIR [--athlete ID] a week's plan as FIT workout files
   trainledger watch DIR [--athlete ID]                     import new FIT files as they appear
   trainledger replay [--view NAME] [--until DATE]          rebuild views, compare with live
   trainledger backup DEST | restore SRC                    everything, and back (re-erasing)
@@ -284,6 +285,37 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workouts(args: argparse.Namespace) -> int:
+    from datetime import date
+    from pathlib import Path
+
+    from services.domain.errors import NotFound
+    from services.workouts import week_workouts, write_folder
+
+    try:
+        week = date.fromisoformat(args.week_start)
+    except ValueError:
+        raise CliError(f"WEEK_START {args.week_start!r} is not a date (YYYY-MM-DD)") from None
+    rt = _existing_runtime(args)
+    try:
+        athlete_id = resolve_athlete(rt, args.athlete)
+        try:
+            files = week_workouts(rt.app, athlete_id, week)
+        except NotFound:
+            first = rt.app.athlete(athlete_id).profile["first_day_of_week"]
+            raise CliError(f"no plan for the week of {week} (weeks start on {first}; "
+                           "`GET /athletes/{id}/plans` lists the planned weeks)") from None
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise CliError(f"--out {out}: not a folder")
+        for path in write_folder(files, out):
+            print(path)
+    finally:
+        rt.close()
+    print(f"{len(files)} workout files for the week of {week} in {out}")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     import json
     import zipfile
@@ -476,6 +508,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="import the readable part of damaged files (CRC not checked)")
     imp.add_argument("--data-dir", default=argparse.SUPPRESS)
     imp.set_defaults(func=cmd_import)
+
+    workouts = sub.add_parser("workouts", help="write a planned week as FIT workout files "
+                                               "(one per planned session) for the watch")
+    workouts.add_argument("week_start", metavar="WEEK_START",
+                          help="the week's first day, YYYY-MM-DD")
+    workouts.add_argument("--out", metavar="DIR", required=True, help="folder to write into")
+    workouts.add_argument("--athlete", help=ATHLETE_HELP)
+    workouts.add_argument("--data-dir", default=argparse.SUPPRESS)
+    workouts.set_defaults(func=cmd_workouts)
 
     watch = sub.add_parser("watch", help="import FIT files as they appear in a folder")
     watch.add_argument("folder", metavar="DIR", help="the folder to watch")

@@ -28,6 +28,7 @@ from ingest.fit.mapping import (
     for_athlete,
     plan_fit,
 )
+from ingest.fit.workout_file import CREATOR
 from ingest.intake import frame_fit, unframe_fit
 from ingest.session_results import session_results
 from services.application import TrainingLog
@@ -75,7 +76,16 @@ def session_zone(athlete: Athlete, started_at: datetime, local_offset_s: int | N
 def _workout_slot(app: TrainingLog, source: Source, athlete: Athlete,
                   workout: WorkoutPlan) -> FitResult:
     """A workout file becomes a planned training session in the week it was created (the
-    import day when the file has no creation time); the same workout again is a duplicate."""
+    import day when the file has no creation time); the same workout again is a duplicate,
+    and so is a workout trainledger exported: it is its slot's."""
+    if (workout.creator == CREATOR and workout.serial is not None
+            and workout.created_at is not None):
+        exported = app.exported_slot(str(athlete.id), workout.created_at, workout.serial)
+        if exported is not None:
+            result = FitResult("duplicate", f"the workout of planned session {exported} "
+                               "(exported by trainledger)", "workout")
+            result.planned_session_ids.append(exported)
+            return result
     ctx = Context(source, f"fit-workout:{workout.identity}", workout.identity)
     slot = {"role": "training",
             "title": (clean_device_text(workout.name) or "Device workout")[:200],

@@ -71,6 +71,8 @@ class WorkoutPlan:
     sport: str | None
     created_at: datetime | None
     steps: list[dict[str, Any]]
+    serial: int | None = None
+    creator: str | None = None  # file_id.product_name: "trainledger" for its own exports
 
 
 @dataclass
@@ -218,6 +220,8 @@ def strength_sets(fit: DecodedFit) -> list[dict[str, Any]]:
             "set_type": "working",
             **({"candidates": candidates} if exercise.fit_category == UNKNOWN_FIT_CATEGORY
                and candidates else {}),
+            **({"wkt_step_index": step} if isinstance(step := row.get("wkt_step_index"), int)
+               and not isinstance(step, bool) else {}),
         })
     for s in sets:  # a set needs reps or a duration
         if s["reps"] is None and s["duration_s"] is None:
@@ -242,7 +246,8 @@ def _candidates(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 def lap_rows(fit: DecodedFit) -> list[dict[str, Any]]:
     """Each lap's start, timer and elapsed time, distance, average and maximum HR, speed and
-    power (fields the file does not give are left out)."""
+    power, and the workout step it was run for (fields the file does not give are left
+    out)."""
     numbers = {"total_timer_time": "timer_s", "total_elapsed_time": "elapsed_s",
                "total_distance": "distance_m", "avg_heart_rate": "avg_hr",
                "max_heart_rate": "max_hr", "enhanced_avg_speed": "avg_speed_m_s",
@@ -258,6 +263,9 @@ def lap_rows(fit: DecodedFit) -> list[dict[str, Any]]:
             value = _num(row.get(old))
             if value is not None and new not in lap:
                 lap[new] = round(value, 3)
+        step = row.get("wkt_step_index")  # the workout step the lap was run for
+        if isinstance(step, int) and not isinstance(step, bool):
+            lap["wkt_step_index"] = step
         laps.append(lap)
     return laps
 
@@ -459,10 +467,13 @@ def plan_workout(fit: DecodedFit) -> WorkoutPlan | None:
     name = workout.get("wkt_name")
     content = json.dumps({"name": name, "sport": str(sport) if sport else None,
                           "steps": steps}, sort_keys=True)
-    created = _when((fit.first("file_id") or {}).get("time_created"))
+    file_id = fit.first("file_id") or {}
+    serial, creator = file_id.get("serial_number"), file_id.get("product_name")
     return WorkoutPlan(hashlib.sha256(content.encode()).hexdigest()[:32],
                        str(name) if name else None, str(sport) if sport else None,
-                       created, steps)
+                       _when(file_id.get("time_created")), steps,
+                       serial if isinstance(serial, int) else None,
+                       clean_device_text(creator) if isinstance(creator, str) else None)
 
 
 def plan_monitoring(fit: DecodedFit, device: dict[str, Any]) -> list[ObservationPlan]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
+from services import workouts
 from services.api import schemas as s
 from services.api.routes_views import answer
 from services.api.security import CallerDep
@@ -91,6 +92,25 @@ def add_planned_session(
     return plan_out(app.plan(athlete_id, week_start))
 
 
+@router.get(
+    "/athletes/{athlete_id}/plans/{week_start}/workouts.zip",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}},
+                     "description": "One FIT workout file per planned session"}},
+    summary="The week's planned sessions as FIT workout files for the watch, in a zip",
+    description="Cancelled sessions are left out.  A prescribed strength exercise is a "
+    "repeat block (work step with reps and weight, rest step) repeated once per set; an "
+    "endurance step keeps its duration or distance and target; a session without "
+    "prescription is its sport, its title and one open step.  Importing such a file again "
+    "answers `duplicate`: it is its planned session's.",
+)
+def week_workouts(athlete_id: str, week_start: date, caller: CallerDep) -> Response:
+    caller.check_read(athlete_id, "plan")
+    files = workouts.week_workouts(caller.runtime.app, athlete_id, week_start)
+    return Response(workouts.as_zip(files), media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="workouts-{week_start}.zip"'})
+
+
 @router.get("/athletes/{athlete_id}/plans/{week_start}/history",
             response_model=list[s.PlanEventOut], summary="The week's plan events, in order")
 def plan_history(athlete_id: str, week_start: date, caller: CallerDep) -> list[s.PlanEventOut]:
@@ -111,6 +131,22 @@ def revise_planned_session(athlete_id: str, week_start: date, planned_session_id
     return plan_out(caller.runtime.app.revise_planned_session(
         caller.ctx, athlete_id, week_start, planned_session_id,
         body.model_dump(exclude_unset=True), access=access))
+
+
+@router.put(
+    "/athletes/{athlete_id}/plans/{week_start}/sessions/{planned_session_id}/prescription",
+    response_model=s.PlanOut,
+    summary="Prescribe a planned session's steps (strength: sets x reps at a load, rest; "
+    "endurance: a duration or distance with an HR, pace or power target)",
+    description="Replaces the slot's prescription (event SlotPrescribed); `steps: []` clears "
+    "it.  Shown as `prescription` on the slot; exported to the watch by `.../workouts.zip`.",
+)
+def prescribe_planned_session(athlete_id: str, week_start: date, planned_session_id: str,
+                              body: s.PrescriptionIn, caller: CallerDep) -> s.PlanOut:
+    access = caller.plan_access(athlete_id)
+    steps = [x.model_dump(exclude_none=True) for x in body.steps]
+    return plan_out(caller.runtime.app.prescribe_planned_session(
+        caller.ctx, athlete_id, week_start, planned_session_id, steps, access=access))
 
 
 @router.post(

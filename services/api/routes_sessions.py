@@ -54,7 +54,10 @@ def _readable(session_id: str, caller: CallerDep) -> TrainingSession:
 
 @router.get("/sessions/{session_id}", response_model=s.SessionOut)
 def get_session(session_id: str, caller: CallerDep) -> s.SessionOut:
-    return session_out(_readable(session_id, caller))
+    session = _readable(session_id, caller)
+    out = session_out(session)
+    out.prescribed_steps = caller.runtime.app.prescribed_steps(session)
+    return out
 
 
 @router.get(

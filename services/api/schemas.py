@@ -279,6 +279,44 @@ class SlotPatch(Strict):
     objective_id: str | None = Field(None, description="Training sessions only")
 
 
+class StrengthStepIn(Strict):
+    kind: Literal["strength"]
+    name: str | None = None
+    exercise_id: str = Field(..., examples=["squat.back_squats"])
+    sets: int = Field(..., examples=[5], description="1-50")
+    reps: int = Field(..., examples=[5], description="Per set, 1-1000")
+    load: float | None = Field(None, examples=[100], description="Per rep; in `load_unit`")
+    load_unit: MassUnit | None = Field(None, description="Default: the athlete's mass unit")
+    rest_s: int | None = Field(None, examples=[180],
+                               description="Rest after each set; omitted: until you go on")
+
+
+class TargetIn(Strict):
+    type: Literal["heart_rate", "pace", "power"]
+    low: float = Field(..., description="bpm, seconds per km, or watts")
+    high: float
+
+
+class EnduranceStepIn(Strict):
+    kind: Literal["endurance"]
+    name: str | None = None
+    duration_s: int | None = Field(None, examples=[600])
+    distance_m: float | None = Field(None, description="Instead of duration_s")
+    target: TargetIn | None = None
+    intensity: Literal["warmup", "active", "recovery", "rest", "cooldown"] | None = None
+
+
+class PrescriptionIn(Strict):
+    """The slot's steps, in order; an empty list clears the prescription."""
+
+    steps: list[Annotated[StrengthStepIn | EnduranceStepIn, Field(discriminator="kind")]] = (
+        Field(..., max_length=50, examples=[[
+            {"kind": "strength", "exercise_id": "squat.back_squats", "sets": 5, "reps": 5,
+             "load": 100, "rest_s": 180},
+            {"kind": "endurance", "duration_s": 600, "intensity": "cooldown",
+             "target": {"type": "heart_rate", "low": 110, "high": 130}}]]))
+
+
 class TemplateSlotIn(Strict):
     role: Literal["training", "volume"]
     day: int = Field(..., ge=1, le=7, description="Day of the athlete's week: 1 is its first")
@@ -470,6 +508,10 @@ class SessionOut(BaseModel):
     sets: list[SetOut]
     comments: list[dict[str, Any]] = Field(
         [], description="The athlete's and coaches' comments: text, by, at")
+    prescribed_steps: list[dict[str, Any]] | None = Field(
+        None, description="`GET /sessions/{id}` of a session filling a slot with a "
+        "prescription: each step `done`, `partial` or `missed`, with what was done (sets, "
+        "reps and loads; laps, duration and distance) against it")
     version: int
 
 
@@ -486,6 +528,7 @@ class LapOut(BaseModel):
     pace_s_per_km: float | None = Field(None, description="1000 / avg_speed_m_s")
     avg_power_w: float | None = None
     max_power_w: float | None = None
+    wkt_step_index: int | None = Field(None, description="the workout step it was run for")
 
 
 class SetLogged(BaseModel):

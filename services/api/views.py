@@ -93,6 +93,7 @@ def session_out(t: TrainingSession) -> s.SessionOut:
         notes=t.notes,
         sets=[set_out(x) for x in t.sets.values()],
         comments=t.comment_list(),
+        prescribed_steps=None,
         version=t.version,
     )
 

@@ -7,13 +7,15 @@ session, as recovery capacity grows, is an event of its own.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.domain.base import Context, TrainingAggregate
 from services.domain.comments import Commented
 from services.domain.errors import InvalidValue, NotFound, StateConflict
+from services.domain.prescription import check_prescription
 from services.domain.validation import check_choice, check_text
 
 PLANNED_ROLES = ("training", "volume")
@@ -49,6 +51,18 @@ def template_slots(template: list[dict[str, Any]], week_start: date,
                     "day": week_start + timedelta(days=t["day"] - 1), "title": t.get("title"),
                     "sport": t.get("sport")})
     return out
+
+
+def slot_serial(planned_session_id: str) -> int:
+    """The serial number a slot's exported workout file carries (``file_id``): the first 32
+    bits of its id, never 0 (FIT's invalid value)."""
+    return int(UUID(planned_session_id).hex[:8], 16) or 1
+
+
+def workout_created_at(week_start: date) -> datetime:
+    """The creation time a slot's exported workout file carries: noon UTC on the fourth day
+    of its week, inside the week in every time zone (an import finds the plan by it)."""
+    return datetime.combine(week_start + timedelta(days=3), time(12), tzinfo=UTC)
 
 
 def planned_session_id_for(plan_id: UUID, index: int) -> str:
@@ -153,6 +167,19 @@ class WeeklyPlan(Commented):
         def apply(self, agg: WeeklyPlan) -> None:
             agg.sessions[self.planned_session_id].pop("session_id", None)
 
+    class SlotPrescribed(TrainingAggregate.Event):
+        """The slot's prescription (``services.domain.prescription``) set, replaced, or
+        cleared (no steps)."""
+
+        planned_session_id: str
+        steps: list[dict[str, Any]]
+
+        def apply(self, agg: WeeklyPlan) -> None:
+            slot = agg.sessions[self.planned_session_id]
+            slot.pop("prescription", None)
+            if self.steps:
+                slot["prescription"] = list(self.steps)
+
     @staticmethod
     def make_slot(
         planned_session_id: str,
@@ -164,9 +191,11 @@ class WeeklyPlan(Commented):
         field: str = "sessions",
         sport: str | None = None,
         steps: list[dict[str, Any]] | None = None,
+        prescription: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """A planned session; ``sport`` narrows which recorded session it matches, ``steps``
-        is a prescription (e.g. a device workout's steps)."""
+        are a device workout's steps, ``prescription`` the planned steps (a repeated week's:
+        ``services.domain.prescription``)."""
         check_choice(role, PLANNED_ROLES, f"{field}.role")
         check_text(title, f"{field}.title", max_len=200)
         check_text(sport, f"{field}.sport", max_len=60)
@@ -184,6 +213,8 @@ class WeeklyPlan(Commented):
             "cancelled": False,
             **({"sport": sport} if sport else {}),
             **({"steps": steps} if steps else {}),
+            **({"prescription": check_prescription(prescription, field=f"{field}.prescription")}
+               if prescription else {}),
         }
 
     @classmethod
@@ -211,6 +242,7 @@ class WeeklyPlan(Commented):
                 field=f"sessions[{i}]",
                 sport=s.get("sport"),
                 steps=s.get("steps"),
+                prescription=s.get("prescription"),
             )
             for i, s in enumerate(slots)
         ]
@@ -307,6 +339,20 @@ class WeeklyPlan(Commented):
                 recorded = True
         if not recorded:
             raise InvalidValue("nothing to change", "changes")
+
+    def prescribe(self, ctx: Context, planned_session_id: str, steps: list[dict[str, Any]],
+                  known_exercise: Callable[[str], bool] | None = None) -> None:
+        """Set the slot's prescription (checked: ``check_prescription``); no steps clear it."""
+        if self.seen_request(ctx):
+            return
+        slot = self.slot(planned_session_id)
+        if slot["cancelled"]:
+            raise StateConflict("this planned session is cancelled", "planned_session_id")
+        checked = check_prescription(steps, known_exercise)
+        if checked == slot.get("prescription", []):
+            return
+        self._record(self.SlotPrescribed, ctx, planned_session_id=planned_session_id,
+                     steps=checked)
 
     def cancel_session(self, ctx: Context, planned_session_id: str, reason: str | None) -> None:
         if self.seen_request(ctx):

@@ -152,9 +152,11 @@ class TrainingSession(Commented):
         library stores ``class_version`` in the state of events of version 2 and later.
         Version 3 added ``candidates``: for a set a device could not identify, the exercise
         categories it hesitated between (``[{"category": int, "subtype": int | None}]``);
-        older events read with None."""
+        older events read with None.  Version 4 added ``wkt_step_index``: the step of the
+        device workout the set was done for (a FIT ``set`` message's); older events read with
+        None."""
 
-        class_version = 3
+        class_version = 4
 
         set_id: str
         exercise_id: str
@@ -169,6 +171,7 @@ class TrainingSession(Commented):
         notes: str | None
         side: str | None
         candidates: list[dict[str, Any]] | None
+        wkt_step_index: int | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -178,6 +181,10 @@ class TrainingSession(Commented):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["candidates"] = None
 
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["wkt_step_index"] = None
+
         def apply(self, agg: TrainingSession) -> None:
             data = {k: getattr(self, k) for k in SET_FIELDS}
             agg.sets[self.set_id] = {
@@ -185,6 +192,8 @@ class TrainingSession(Commented):
                 "performed_at": self.occurred_at,
                 **data,
                 **({"candidates": self.candidates} if self.candidates else {}),
+                **({"wkt_step_index": self.wkt_step_index}
+                   if self.wkt_step_index is not None else {}),
             }
 
     class SetAmended(TrainingAggregate.Event):
@@ -346,9 +355,11 @@ class TrainingSession(Commented):
         performed_at: datetime | None = None,
         side: str | None = None,
         candidates: list[dict[str, Any]] | None = None,
+        wkt_step_index: int | None = None,
     ) -> None:
         """Log one set; ``exercise_id`` must already be resolved against the catalogue
-        (``candidates``: a device's guesses for a set it could not identify).
+        (``candidates``: a device's guesses for a set it could not identify;
+        ``wkt_step_index``: the device workout's step it was done for).
 
         An ended session takes a forgotten set too: by default it is placed at the end."""
         if self.seen_request(ctx) or set_id in self.sets:
@@ -378,8 +389,10 @@ class TrainingSession(Commented):
             raise InvalidValue("the set is before the session started", "performed_at")
         if self.ended_at is not None and moment > self.ended_at:
             raise InvalidValue("the set is after the session ended", "performed_at")
+        if wkt_step_index is not None:
+            check_range(wkt_step_index, 0, 65534, "wkt_step_index")
         self._record(self.SetLogged, ctx, occurred_at=moment, set_id=set_id,
-                     candidates=candidates or None, **fields)
+                     candidates=candidates or None, wkt_step_index=wkt_step_index, **fields)
 
     def amend_set(self, ctx: Context, set_id: str, changes: dict[str, Any]) -> None:
         if self.seen_request(ctx):

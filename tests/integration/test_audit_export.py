@@ -117,7 +117,7 @@ def test_history_is_paged_in_recorded_order_and_filtered(client: TestClient) -> 
     assert logged["payload"] == {
         "set_id": first_set, "exercise_id": SQUAT, "reps": 5, "load_kg": 100.0, "rpe": 8.0,
         "rir": None, "set_type": "working", "tempo": None, "rest_s": None, "duration_s": None,
-        "notes": None, "side": None, "candidates": None}
+        "notes": None, "side": None, "candidates": None, "wkt_step_index": None}
     assert logged["occurred_at"] == session["sets"][0]["performed_at"].replace("Z", "+00:00")
     amended = trail[5]
     assert amended["payload"] == {"set_id": first_set, "changes": {"reps": 6}}

@@ -131,6 +131,9 @@ ROUTES: dict[tuple[str, str], Spec] = {
         "plan", {"objective_id": "{goal_id}", "force": True, "reason": "matrix"}),
     ("PATCH", PLAN + "/sessions/{planned_session_id}"): Spec("plan", {"title": "T {unique}"}),
     ("GET", PLAN + "/history"): Spec("read"),
+    ("GET", PLAN + "/workouts.zip"): Spec("read"),
+    ("PUT", PLAN + "/sessions/{planned_session_id}/prescription"): Spec("plan", {"steps": [
+        {"kind": "strength", "exercise_id": SQUAT, "sets": 3, "reps": 5, "load": 60}]}),
     ("POST", PLAN + "/comments"): Spec("comment", {"text": "Good week"}),
     ("GET", A + "/week-template"): Spec("read"),
     ("PUT", A + "/week-template"): Spec("plan", {"sessions": [{"role": "volume", "day": 6}]}),

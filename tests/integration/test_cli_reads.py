@@ -15,7 +15,7 @@ from support_cli import parsers, run_cli
 from services.cli import build_parser
 from services.config import Settings
 
-READS = (["sessions"], ["athletes", "list"], ["export"])
+READS = (["sessions"], ["athletes", "list"], ["export"], ["workouts", "2026-11-23", "--out", "w"])
 
 
 @pytest.mark.parametrize("command", READS, ids=" ".join)

@@ -1,11 +1,12 @@
 """Schema evolution of ``TrainingSession.SetLogged``: version 2 added ``side``, version 3
-``candidates`` (a device's guesses for a set it could not identify).
+``candidates`` (a device's guesses for a set it could not identify), version 4
+``wkt_step_index`` (the device workout's step a set was done for).
 
 Version-1 events are written straight into the recorder, as the release before would have
 stored them (their state JSON has no ``side`` and no ``class_version``), on both stores; the
 session is then read back through the application, the API, a view and the audit trail,
-each seeing them upcast (``side`` None, ``candidates`` None).  New events are stored with
-``class_version`` 3.
+each seeing them upcast (``side`` None, ``candidates`` None, ``wkt_step_index`` None).  New
+events are stored with ``class_version`` 4.
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ def test_version_2_sets_read_without_candidates_and_unknown_ones_leave_e1rm(
     app.recorder.insert_events([v2_set_logged(session.id, 2, started_at, athlete_id, set_id)])
     again = app.session(session.id)
     assert "candidates" not in again.sets[set_id]
+    assert "wkt_step_index" not in again.sets[set_id]
+    (logged,) = [e for e in app.events.get(session.id) if type(e).__name__ == "SetLogged"]
+    assert logged.wkt_step_index is None  # type: ignore[attr-defined]
     got = client.get(f"/sessions/{session.id}", headers=bearer(token)).json()
     assert got["sets"][0]["unidentified"] is True
     assert got["sets"][0]["candidates"] is None
@@ -132,9 +136,10 @@ def test_version_1_sets_are_upcast_and_new_ones_stored_as_version_3(
     assert r.status_code == 201, r.text
     assert r.json()["set"]["side"] == "left"
     new_state = stored_state(runtime, session_id, 4)
-    assert new_state["class_version"] == 3
+    assert new_state["class_version"] == 4
     assert new_state["side"] == "left"
     assert new_state["candidates"] is None
+    assert new_state["wkt_step_index"] is None
 
     # amending an old set's side: a correction event on an upcast set
     r = client.patch(f"/sessions/{session_id}/sets/{old_sets[1]}", headers=me,
