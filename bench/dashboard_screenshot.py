@@ -48,9 +48,11 @@ class DemoService:
 
 
 @contextmanager
-def demo_service(data_dir: Path) -> Iterator[DemoService]:
-    """The real app on the demo history, on a free loopback port, until the block ends."""
-    rt = open_runtime(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN))
+def demo_service(data_dir: Path, database_url: str | None = None) -> Iterator[DemoService]:
+    """The real app on the demo history, on a free loopback port, until the block ends
+    (SQLite in ``data_dir``, or the PostgreSQL database at ``database_url``)."""
+    rt = open_runtime(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN,
+                               database_url=database_url))
     workers: Workers | None = None
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
