@@ -7,8 +7,9 @@ in-process projection feed, as ``trainledger serve`` does) on a free loopback po
 with the demo athlete's token in headless Chromium (Playwright, no browser download: the
 system's Chromium) and writes, full page, 1280 px wide and (``-phone``) 375 px wide:
 ``OUT.png``/``OUT-phone.png`` (the dashboard), ``OUT-week.png``/``OUT-week-phone.png``
-(this week) and ``OUT-log.png``/``OUT-log-phone.png`` (the logging page with a session
-started and one set logged).  Requests to anywhere but the local service are refused, so
+(this week), ``OUT-log.png``/``OUT-log-phone.png`` (the logging page with a session
+started and one set logged) and ``OUT-devices.png``/``OUT-devices-phone.png`` (devices, with
+a sign-in link and its QR code).  Requests to anywhere but the local service are refused, so
 the shots also show that the pages need no CDN.  The PNGs are for looking at; do not
 commit them.
 """
@@ -139,7 +140,12 @@ def main(argv: list[str] | None = None) -> int:
             page.click("#log-set")
             page.wait_for_selector("#sets li")
 
-        pages = [("/", "", dashboard), ("/week", "week", week), ("/log", "log", log)]
+        def devices(page: Page) -> None:
+            page.click("#issue-link")
+            page.wait_for_selector("#link:not([hidden])")
+
+        pages = [("/", "", dashboard), ("/week", "week", week), ("/log", "log", log),
+                 ("/devices", "devices", devices)]
         for path, name, ready in pages:
             for width, height, suffix in [(1280, 900, ""), (375, 812, "phone")]:
                 page = signed_in(path, width, height)
