@@ -12,6 +12,7 @@ from services.api.qr import qr_svg
 from services.api.security import Caller, CallerDep, RuntimeDep
 from services.api.views import coach_out
 from services.domain.errors import NotFound
+from services.domain.validation import check_text
 from services.tokens import device_label
 
 router = APIRouter(tags=["access"])
@@ -63,6 +64,7 @@ def issue_coach_token(coach_id: str, body: s.TokenIn, caller: CallerDep) -> s.To
     if not (caller.role == "admin" or caller.principal.principal_id == coach_id):
         raise HTTPException(404, "no such coach")
     caller.runtime.app.coach(coach_id)
+    check_text(body.label, "label", max_len=200)
     token_id, token = caller.runtime.tokens.issue("coach", coach_id, body.label)
     return s.TokenIssued(token_id=token_id, token=token)
 
@@ -128,6 +130,7 @@ def issue_sign_in_link(athlete_id: str, request: Request,
                                       "description": "Unknown, used or expired link"}})
 def sign_in(body: s.SignInIn, runtime: RuntimeDep,
             user_agent: Annotated[str | None, Header()] = None) -> s.SignedIn:
+    check_text(body.label, "label", max_len=200)
     label = body.label or device_label(user_agent, "sign-in link")
     redeemed = runtime.tokens.redeem_sign_in_link(body.secret, label)
     if redeemed is None:
@@ -144,6 +147,7 @@ def sign_in(body: s.SignInIn, runtime: RuntimeDep,
              "tokens end when the configured admin token changes.")
 def device_token(body: s.DeviceIn, caller: CallerDep,
                  user_agent: Annotated[str | None, Header()] = None) -> s.DeviceToken:
+    check_text(body.label, "label", max_len=200)
     label = body.label or device_label(user_agent, "signed in with a token")
     token_id, token = caller.runtime.tokens.issue_device(caller.principal, label)
     return s.DeviceToken(role=caller.role, principal_id=caller.principal.principal_id,

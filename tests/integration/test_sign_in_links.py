@@ -178,3 +178,20 @@ def test_last_use_is_written_at_most_once_a_minute(client: TestClient,
     finally:
         tokens.use_record_seconds = 60.0
     assert last_use() > first
+
+
+def test_a_label_with_a_control_character_is_refused_naming_it(client: TestClient) -> None:
+    """PostgreSQL cannot store a NUL: a token's label with one answered 500 there."""
+    athlete_id, token = new_athlete(client)
+    secret = issue(client, athlete_id, bearer(token))
+    coach = client.post("/coaches", json={"name": "K"}, headers=ADMIN).json()
+    for path, body, headers in [
+            (f"/athletes/{athlete_id}/tokens", {"label": "x\u0000"}, bearer(token)),
+            (f"/coaches/{coach['coach']['coach_id']}/tokens", {"label": "x\u0000"}, ADMIN),
+            ("/tokens/device", {"label": "bell\u0007"}, bearer(token)),
+            ("/sign-in", {"secret": secret, "label": "x\u0000"}, {})]:
+        r = client.post(path, json=body, headers=headers)
+        assert r.status_code == 422, (path, r.text)
+        assert "label" in r.text, r.text
+    # the link was not used up by the refused attempt
+    assert client.post("/sign-in", json={"secret": secret}).status_code == 201
