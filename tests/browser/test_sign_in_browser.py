@@ -146,6 +146,7 @@ def test_a_phone_signs_in_by_link_is_listed_and_revoked(browser: Any,
     late = open_fresh(browser, svc, "/week", None, width, problems, allow=REFUSALS)
     late.goto(url)
     late.wait_for_selector("#link-problem:not([hidden])")
+    assert late.evaluate("() => location.href") == f"{svc.url}/sign-in"  # not in the bar
     assert "used already or has expired" in late.inner_text("#link-error")
     assert "ask your coach or the admin for a new one" in late.inner_text("#link-error").lower()
     assert "trainledger.device" not in stored(late)
@@ -173,4 +174,27 @@ def test_sign_out_revokes_the_devices_token(browser: Any, store_service: DemoSer
     assert "trainledger.device" not in stored(phone)
     assert me(svc, device["token"]).status_code == 401
     assert me(svc, svc.athlete_token).status_code == 200  # the athlete's other tokens stay
+    assert problems == []
+
+
+def test_a_coach_issues_a_link_without_seeing_the_athletes_devices(
+        browser: Any, store_service: DemoService) -> None:
+    svc, problems = store_service, []
+    admin = {"Authorization": f"Bearer {svc.admin_token}"}
+    coach = httpx.post(f"{svc.url}/coaches", json={"name": "Coach K"}, headers=admin).json()
+    httpx.post(f"{svc.url}/athletes/{svc.athlete_id}/grants", headers=admin,
+               json={"coach_id": coach["coach"]["coach_id"]}).raise_for_status()
+    page = open_fresh(browser, svc, "/devices", coach["token"], 1280, problems)
+    page.wait_for_selector("#app:not([hidden])")
+    assert "Only the athlete and the admin" in page.inner_text("#devices-note")
+    assert page.locator("#devices li").count() == 0
+    url = issue_link(page, svc)
+    _, device = sign_in_by_link(browser, svc, url, 375, problems)
+    assert me(svc, device["token"]).json()["athlete_ids"] == [svc.athlete_id]
+    # the coach's own tokens: the pasted one, and this browser's device token it was
+    # exchanged for
+    own = page.locator("#own-devices li.device")
+    assert own.count() == 2
+    assert "first token" in own.nth(0).inner_text()
+    assert "this device" in own.nth(1).inner_text()
     assert problems == []
