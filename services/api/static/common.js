@@ -145,7 +145,8 @@ const TL = (() => {
         await api(`/tokens/${encodeURIComponent(d.token_id)}`, { method: "DELETE" });
       } catch (err) {
         if (err.status !== 401 && err.status !== 404 && err.status !== 409) {
-          if (onSignedOut) onSignedOut(`Could not sign out: ${err.message}. Try again.`);
+          signedOut(`Signed out here, but the server could not be told (${err.message}): ` +
+                    "revoke this device on the Devices page.");
           return;
         }
       }
