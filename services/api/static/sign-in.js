@@ -5,7 +5,7 @@
 
 (() => {
   const { $ } = TL;
-  const secret = decodeURIComponent(location.hash.slice(1));
+  const secret = location.hash.slice(1);  // URL-safe base64: nothing to decode
   history.replaceState(null, "", location.pathname);
 
   function problem(title, message, canRetry) {
