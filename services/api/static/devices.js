@@ -10,8 +10,9 @@
 
   function deviceItem(t, onRevoked) {
     const mine = (TL.device() || {}).token_id === t.token_id;
-    const revoke = el("button", { type: "button", class: "revoke",
-                                  "data-token-id": t.token_id },
+    const revoke = el("button", { type: "button", class: "revoke", "data-token-id": t.token_id,
+                                  "aria-label": mine ? "Sign out this device"
+                                    : `Revoke ${t.label || "this token"}` },
                       mine ? "Sign out this device" : "Revoke");
     revoke.addEventListener("click", async () => {
       if (mine) {  // this browser's own token: Sign out revokes and forgets it
