@@ -7,8 +7,10 @@ in-process projection feed, as ``trainledger serve`` does) on a free loopback po
 with the demo athlete's token in headless Chromium (Playwright, no browser download: the
 system's Chromium) and writes, full page, 1280 px wide and (``-phone``) 375 px wide:
 ``OUT.png``/``OUT-phone.png`` (the dashboard), ``OUT-week.png``/``OUT-week-phone.png``
-(this week) and ``OUT-log.png``/``OUT-log-phone.png`` (the logging page with a session
-started and one set logged).  Requests to anywhere but the local service are refused, so
+(this week), ``OUT-log.png``/``OUT-log-phone.png`` (the logging page with a session
+started and one set logged), ``OUT-devices.png``/``OUT-devices-phone.png`` (devices, with
+a sign-in link and its QR code) and ``OUT-sign-in.png``/``OUT-sign-in-phone.png`` (the
+sign-in page opened without a link).  Requests to anywhere but the local service are refused, so
 the shots also show that the pages need no CDN.  The PNGs are for looking at; do not
 commit them.
 """
@@ -50,7 +52,7 @@ class DemoService:
 @contextmanager
 def demo_service(data_dir: Path, database_url: str | None = None) -> Iterator[DemoService]:
     """The real app on the demo history, on a free loopback port, until the block ends
-    (``database_url``: on PostgreSQL instead of SQLite)."""
+    (SQLite in ``data_dir``, or the PostgreSQL database at ``database_url``)."""
     rt = open_runtime(Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN,
                                database_url=database_url))
     workers: Workers | None = None
@@ -120,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             context.route("**/*", local_only)
             page = context.new_page()
             page.goto(svc.url + path)
-            page.fill("#token", svc.athlete_token)
-            page.click("#signin-form button[type=submit]")
+            if path != "/sign-in":  # that page signs in by link, not with a token
+                page.fill("#token", svc.athlete_token)
+                page.click("#signin-form button[type=submit]")
             return page
 
         def dashboard(page: Page) -> None:
@@ -139,7 +142,15 @@ def main(argv: list[str] | None = None) -> int:
             page.click("#log-set")
             page.wait_for_selector("#sets li")
 
-        pages = [("/", "", dashboard), ("/week", "week", week), ("/log", "log", log)]
+        def devices(page: Page) -> None:
+            page.click("#issue-link")
+            page.wait_for_selector("#link:not([hidden])")
+
+        def sign_in(page: Page) -> None:  # no link in the address: it says how to get one
+            page.wait_for_selector("#link-problem:not([hidden])")
+
+        pages = [("/", "", dashboard), ("/week", "week", week), ("/log", "log", log),
+                 ("/devices", "devices", devices), ("/sign-in", "sign-in", sign_in)]
         for path, name, ready in pages:
             for width, height, suffix in [(1280, 900, ""), (375, 812, "phone")]:
                 page = signed_in(path, width, height)

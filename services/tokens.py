@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,10 +21,27 @@ from services.tables import ServiceTables, Tx
 
 Role = Literal["admin", "athlete", "coach"]
 CACHE_SECONDS = 5.0
+#: a token's last use is written at most this often (per token and process)
+USE_RECORD_SECONDS = 60.0
 #: how long a one-time sign-in link can be opened
 SIGN_IN_LINK_MINUTES = 15
 DEVICE_LABEL = "device (sign-in link)"
 PREFIX = {"athlete": "tlk_", "coach": "tlc_", "admin": "tla_"}
+
+
+#: (marker in a User-Agent, name), first match wins: Edge and Chrome also say "Safari"
+BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+            ("Safari/", "Safari"))
+SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+           ("Windows", "Windows"), ("Mac OS", "macOS"), ("Linux", "Linux"))
+
+
+def device_label(user_agent: str | None, how: str) -> str:
+    """A short name for a device from its User-Agent: ``Chrome on Android (how)``."""
+    ua = user_agent or ""
+    browser = next((name for mark, name in BROWSERS if mark in ua), "a browser")
+    system = next((name for mark, name in SYSTEMS if mark in ua), None)
+    return f"{browser} on {system} ({how})" if system else f"{browser} ({how})"
 
 
 def token_hash(token: str) -> str:
@@ -54,6 +72,8 @@ class TokenStore:
         self.table = tables.name("tl_tokens")
         self._admin_hash = token_hash(admin_token) if admin_token else None
         self._cache: dict[str, tuple[Principal, float]] = {}
+        self._recorded: dict[str, float] = {}  # token id -> when its use was last written
+        self.use_record_seconds = USE_RECORD_SECONDS
         tables.execute(
             f"CREATE TABLE IF NOT EXISTS {self.table} ("
             "token_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL UNIQUE, role TEXT NOT NULL, "
@@ -129,15 +149,45 @@ class TokenStore:
         if not rows:
             return None
         row = rows[0]
-        principal = Principal(row["role"], row["principal_id"], row["token_id"])
-        self.tables.execute(  # at most once per CACHE_SECONDS a token and process
-            f"INSERT INTO {self.uses} (token_id, last_used_at) VALUES (%s, %s) "
-            "ON CONFLICT (token_id) DO UPDATE SET last_used_at = excluded.last_used_at",
-            (row["token_id"], datetime.now(UTC).isoformat()))
+        if row["role"] == "admin" and row["principal_id"] != self._admin_device_owner():
+            return None  # a device token of an earlier admin token: gone with it
+        principal = Principal(row["role"], row["principal_id"] if row["role"] != "admin"
+                              else None, row["token_id"])
+        self._record_use(row["token_id"])
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[digest] = (principal, time.monotonic() + CACHE_SECONDS)
         return principal
+
+    def _record_use(self, token_id: str) -> None:
+        """Write the token's last use, unless this process did within a minute."""
+        now = time.monotonic()
+        if now - self._recorded.get(token_id, -math.inf) < self.use_record_seconds:
+            return
+        self.tables.execute(
+            f"INSERT INTO {self.uses} (token_id, last_used_at) VALUES (%s, %s) "
+            "ON CONFLICT (token_id) DO UPDATE SET last_used_at = excluded.last_used_at",
+            (token_id, datetime.now(UTC).isoformat()))
+        if len(self._recorded) > 10_000:
+            self._recorded.clear()
+        self._recorded[token_id] = now
+
+    def _admin_device_owner(self) -> str | None:
+        """The ``principal_id`` of the admin's device tokens: tied to the configured admin
+        token, so that replacing it also ends the devices signed in with it."""
+        return f"admin:{self._admin_hash[:16]}" if self._admin_hash else None
+
+    def owner_of(self, principal: Principal) -> str | None:
+        """The ``principal_id`` the principal's tokens are stored under."""
+        return self._admin_device_owner() if principal.role == "admin" else principal.principal_id
+
+    def issue_device(self, principal: Principal, label: str) -> tuple[str, str]:
+        """A device token for whoever holds ``principal``'s token (a pasted token is
+        exchanged for one, so that the browser never keeps the token itself)."""
+        owner = self.owner_of(principal)
+        if owner is None:
+            raise ValueError("no principal to issue a device token for")
+        return self.issue(principal.role, owner, label)
 
     def list_for(self, principal_id: str) -> list[TokenInfo]:
         rows = self.tables.query(
@@ -160,7 +210,8 @@ class TokenStore:
             (token_hash(secret), athlete_id, issued_by, now.isoformat(), expires.isoformat()))
         return secret, expires
 
-    def redeem_sign_in_link(self, secret: str) -> tuple[str, str, str] | None:
+    def redeem_sign_in_link(self, secret: str,
+                            label: str = DEVICE_LABEL) -> tuple[str, str, str] | None:
         """Use a sign-in link once: a device token of its own for its athlete, as
         (athlete_id, token_id, token); None when unknown, used or expired."""
         digest, now = token_hash(secret), datetime.now(UTC).isoformat()
@@ -176,7 +227,7 @@ class TokenStore:
             athlete_id = str(rows[0]["athlete_id"])
             tx.execute(f"INSERT INTO {self.table} (token_hash, token_id, role, principal_id, "
                        "label, created_at) VALUES (%s, %s, %s, %s, %s, %s)",
-                       (token_hash(token), token_id, "athlete", athlete_id, DEVICE_LABEL, now))
+                       (token_hash(token), token_id, "athlete", athlete_id, label, now))
         return athlete_id, token_id, token
 
     def get(self, token_id: str) -> TokenInfo | None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Request
 
 from services.api import schemas as s
 from services.api.errors import ErrorOut
+from services.api.qr import qr_svg
 from services.api.security import Caller, CallerDep, RuntimeDep
 from services.api.views import coach_out
 from services.domain.errors import NotFound
+from services.domain.validation import check_text
+from services.tokens import device_label
 
 router = APIRouter(tags=["access"])
 sign_in_router = APIRouter(tags=["access"])  # public: the link's secret is the credential
@@ -59,6 +64,7 @@ def issue_coach_token(coach_id: str, body: s.TokenIn, caller: CallerDep) -> s.To
     if not (caller.role == "admin" or caller.principal.principal_id == coach_id):
         raise HTTPException(404, "no such coach")
     caller.runtime.app.coach(coach_id)
+    check_text(body.label, "label", max_len=200)
     token_id, token = caller.runtime.tokens.issue("coach", coach_id, body.label)
     return s.TokenIssued(token_id=token_id, token=token)
 
@@ -105,25 +111,51 @@ def roster(coach_id: str, caller: CallerDep) -> list[s.RosterEntry]:
 @router.post("/athletes/{athlete_id}/sign-in-links", status_code=201,
              response_model=s.SignInLinkOut,
              summary="A one-time sign-in link for the athlete's device (the admin, the athlete, "
-             "a coach with access); it expires after 15 minutes")
+             "a coach with access), with its QR code; it expires after 15 minutes")
 def issue_sign_in_link(athlete_id: str, request: Request,
                        caller: CallerDep) -> s.SignInLinkOut:
     caller.check_read(athlete_id)
     caller.runtime.app.athlete(athlete_id)
     who = f"{caller.role}:{caller.principal.principal_id or ''}"
     secret, expires = caller.runtime.tokens.issue_sign_in_link(athlete_id, who)
-    return s.SignInLinkOut(url=f"{request.base_url}sign-in#{secret}", secret=secret,
-                           expires_at=expires)
+    url = f"{request.base_url}sign-in#{secret}"
+    return s.SignInLinkOut(url=url, secret=secret, expires_at=expires, qr_svg=qr_svg(url))
 
 
-@sign_in_router.post("/sign-in/{secret}", status_code=201, response_model=s.SignedIn,
+@sign_in_router.post("/sign-in", status_code=201, response_model=s.SignedIn,
                      summary="Open a sign-in link: a device token of this device's own",
+                     description="The secret travels in the body, so that it stays out of "
+                     "URLs and access logs.",
                      responses={404: {"model": ErrorOut,
                                       "description": "Unknown, used or expired link"}})
-def sign_in(secret: str, runtime: RuntimeDep) -> s.SignedIn:
-    redeemed = runtime.tokens.redeem_sign_in_link(secret)
+def sign_in(body: s.SignInIn, runtime: RuntimeDep,
+            user_agent: Annotated[str | None, Header()] = None) -> s.SignedIn:
+    check_text(body.label, "label", max_len=200)
+    label = body.label or device_label(user_agent, "sign-in link")
+    redeemed = runtime.tokens.redeem_sign_in_link(body.secret, label)
     if redeemed is None:
-        raise HTTPException(404, "no such sign-in link, or it was used or has expired: ask "
-                            "for a new one")
+        raise HTTPException(404, "this sign-in link is unknown, was used already or has "
+                            "expired (a link opens once, within 15 minutes): ask for a new one")
     athlete_id, token_id, token = redeemed
-    return s.SignedIn(athlete_id=athlete_id, token_id=token_id, token=token)
+    return s.SignedIn(athlete_id=athlete_id, token_id=token_id, token=token, label=label)
+
+
+@router.post("/tokens/device", status_code=201, response_model=s.DeviceToken,
+             summary="Exchange the caller's token for a device token of this device's own",
+             description="A page signed in with a pasted token keeps only the device token, "
+             "revocable on its own (signing out), never the pasted one.  The admin's device "
+             "tokens end when the configured admin token changes.")
+def device_token(body: s.DeviceIn, caller: CallerDep,
+                 user_agent: Annotated[str | None, Header()] = None) -> s.DeviceToken:
+    check_text(body.label, "label", max_len=200)
+    label = body.label or device_label(user_agent, "signed in with a token")
+    token_id, token = caller.runtime.tokens.issue_device(caller.principal, label)
+    return s.DeviceToken(role=caller.role, principal_id=caller.principal.principal_id,
+                         token_id=token_id, token=token, label=label)
+
+
+@router.get("/me/tokens", response_model=list[s.TokenOut],
+            summary="The caller's own tokens and devices, without secrets")
+def my_tokens(caller: CallerDep) -> list[s.TokenOut]:
+    owner = caller.runtime.tokens.owner_of(caller.principal)
+    return [s.TokenOut(**vars(t)) for t in caller.runtime.tokens.list_for(owner)] if owner else []

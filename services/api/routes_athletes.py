@@ -10,7 +10,7 @@ from services.api import schemas as s
 from services.api.security import CallerDep
 from services.api.views import athlete_out
 from services.domain.errors import NotFound
-from services.domain.validation import to_kg
+from services.domain.validation import check_text, to_kg
 
 router = APIRouter(tags=["athletes"])
 
@@ -119,6 +119,7 @@ def change_settings(athlete_id: str, body: s.SettingsPatch, caller: CallerDep) -
 def issue_athlete_token(athlete_id: str, body: s.TokenIn, caller: CallerDep) -> s.TokenIssued:
     caller.check_write(athlete_id)
     caller.runtime.app.athlete(athlete_id)
+    check_text(body.label, "label", max_len=200)
     token_id, token = caller.runtime.tokens.issue("athlete", athlete_id, body.label)
     return s.TokenIssued(token_id=token_id, token=token)
 

@@ -1,5 +1,6 @@
 """The web pages: the dashboard (``/``), the week (``/week``: plan, check in, convert), the gym
-logging page (``/log``), their static files
+logging page (``/log``), signing a device in by link (``/sign-in``) and the devices with
+their sign-in links and QR codes (``/devices``), their static files
 (``/static``), ``/docs`` and ``/redoc`` from a vendored Swagger UI and ReDoc, so that nothing
 comes from a CDN.
 
@@ -37,7 +38,8 @@ from services.runtime import Runtime
 STATIC = Path(__file__).parent / "static"
 VENDOR = "/static/vendor"
 #: path -> file in ``static/``
-PAGES = {"/": "index.html", "/week": "week.html", "/log": "log.html"}
+PAGES = {"/": "index.html", "/week": "week.html", "/log": "log.html",
+         "/sign-in": "sign-in.html", "/devices": "devices.html"}
 #: placeholder in a page -> the markup every page shares (``static/_*.html``), put in once
 #: when the app is made
 INCLUDES = {"{{header}}": "_header.html", "{{signin}}": "_signin.html"}

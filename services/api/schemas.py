@@ -130,14 +130,39 @@ class TokenOut(BaseModel):
 class SignInLinkOut(BaseModel):
     url: str = Field(..., description="Open once, on the device to sign in, before it expires; "
                      "the secret is in the fragment (never sent to a server by a browser)")
-    secret: str = Field(..., description="The page sends it to `POST /sign-in/{secret}`")
+    secret: str = Field(..., description="The page sends it to `POST /sign-in`")
     expires_at: datetime
+    qr_svg: str = Field(..., description="The URL as a QR code to scan with the device: an "
+                        "SVG image, as a `data:image/svg+xml` URI")
+
+
+class SignInIn(Strict):
+    secret: str = Field(..., min_length=1, max_length=200,
+                        description="The part of the link after `#`")
+    label: str | None = Field(None, max_length=200, examples=["Ada's phone"],
+                              description="What to call the device; default: its browser and "
+                              "system, from its User-Agent")
+
+
+class DeviceIn(Strict):
+    label: str | None = Field(None, max_length=200, examples=["gym tablet"],
+                              description="What to call the device; default: its browser and "
+                              "system, from its User-Agent")
 
 
 class SignedIn(BaseModel):
     athlete_id: str
     token_id: str = Field(..., description="Sign out: `DELETE /tokens/{token_id}`")
     token: str = Field(..., description="This device's own token, shown once")
+    label: str
+
+
+class DeviceToken(BaseModel):
+    role: str
+    principal_id: str | None = Field(..., description="The athlete or coach; None: the admin")
+    token_id: str = Field(..., description="Sign out: `DELETE /tokens/{token_id}`")
+    token: str = Field(..., description="This device's own token, shown once")
+    label: str
 
 
 class CoachIn(Strict):

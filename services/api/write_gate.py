@@ -25,7 +25,7 @@ from services.tokens import Principal
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: writes without a bearer token: opening a sign-in link (its secret is the credential)
-PUBLIC_WRITE_PREFIX = "/sign-in/"
+PUBLIC_WRITES = frozenset({"/sign-in"})
 
 
 class TokenBuckets:
@@ -78,7 +78,7 @@ class WriteGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] not in WRITE_METHODS
-                or scope["path"].startswith(PUBLIC_WRITE_PREFIX)):
+                or scope["path"] in PUBLIC_WRITES):
             await self.app(scope, receive, send)
             return
         refusal = await self._refusal(scope)

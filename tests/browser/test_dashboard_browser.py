@@ -236,7 +236,8 @@ def test_a_wrong_token_is_refused(open_page: OpenPage, service: DemoService) -> 
     page.click("#signin-form button[type=submit]")
     page.wait_for_selector("#signin-error:has-text('not accepted')")
     assert page.is_hidden("#app")
-    assert page.evaluate("() => localStorage.getItem('trainledger.pastedToken')") is None
+    assert page.evaluate("() => JSON.stringify(localStorage)").find("tlk_not-a-token") < 0
+    assert page.evaluate("() => localStorage.getItem('trainledger.device')") is None
 
 
 #: ReDoc's side menu shows a logo from its CDN, hard-coded; the page's policy refuses it

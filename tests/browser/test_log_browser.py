@@ -11,6 +11,7 @@ real duration, read the summary.  Then the views: the session counts as training
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import date, datetime, timedelta
@@ -223,23 +224,32 @@ def test_log_edit_delete_offline_then_end_from_a_planned_slot(
 def test_the_sign_in_outlives_the_tab_and_an_old_tab_token_moves_over(
     open_page: OpenPage, service: DemoService,
 ) -> None:
-    # before: the token lived in the tab's sessionStorage under "trainledger.token"
+    # before: the raw token lived in the tab's sessionStorage under "trainledger.token"; it
+    # is exchanged for a device token of this browser's own, and no longer kept
     page = open_page("/log", None, 375, 812)
     page.evaluate("(t) => sessionStorage.setItem('trainledger.token', t)", service.athlete_token)
     page.reload()
     page.wait_for_selector("#pick:not([hidden])")
     stored = page.evaluate("() => [localStorage.getItem('trainledger.pastedToken'), "
-                           "sessionStorage.getItem('trainledger.token')]")
-    assert stored == [service.athlete_token, None]
+                           "sessionStorage.getItem('trainledger.token'), "
+                           "localStorage.getItem('trainledger.device')]")
+    assert stored[:2] == [None, None]
+    device = json.loads(stored[2])
+    assert device["token"] != service.athlete_token
+    assert service.athlete_token not in page.evaluate("() => JSON.stringify(localStorage)")
     # another tab of the same browser is signed in too
     tab = page.context.new_page()
     tab.goto(service.url + "/log")
     tab.wait_for_selector("#pick:not([hidden])")
     assert tab.is_hidden("#signin")
-    # signing out forgets it
+    # signing out revokes the device's token and forgets it; the athlete's token stays
     tab.click("#signout")
     tab.wait_for_selector("#signin:not([hidden])")
-    assert tab.evaluate("() => localStorage.getItem('trainledger.pastedToken')") is None
+    assert tab.evaluate("() => localStorage.getItem('trainledger.device')") is None
+    me = httpx.get(f"{service.url}/me", headers={"Authorization": f"Bearer {device['token']}"})
+    assert me.status_code == 401
+    assert httpx.get(f"{service.url}/me", headers={
+        "Authorization": f"Bearer {service.athlete_token}"}).status_code == 200
 
 
 def test_an_athlete_in_pounds_logs_and_reads_pounds(open_page: OpenPage,

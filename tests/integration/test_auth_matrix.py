@@ -34,7 +34,7 @@ from services.runtime import Runtime
 SQUAT = "squat.back_squats"
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # the pages and their files (services/api/routes_dashboard)
-PAGES = {"/", "/week", "/log", "/static"}
+PAGES = {"/", "/week", "/log", "/sign-in", "/devices", "/static"}
 OK, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = "2xx", 401, 403, 404
 
 #: Callers.  ``owner`` is athlete A, whose data the world holds; ``other`` is athlete B;
@@ -141,7 +141,9 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("DELETE", A + "/grants/{coach_id}/planning"): Spec("write"),
     ("GET", "/coaches/{coach_id}/athletes"): Spec("coach-tokens"),
     ("POST", A + "/sign-in-links"): Spec("comment"),  # whoever may read A
-    ("POST", "/sign-in/{secret}"): Spec("public"),  # a fresh link each time (World.fresh)
+    ("POST", "/sign-in"): Spec("public", {"secret": "{secret}"}),  # fresh each time (fresh)
+    ("POST", "/tokens/device"): Spec("anyone", {"label": "matrix"}),
+    ("GET", "/me/tokens"): Spec("anyone"),
     ("POST", "/sessions/{session_id}/comments"): Spec("comment", {"text": "Nice depth"}),
     ("POST", A + "/check-ins"): Spec("write", {"observed_at": "{an_hour_ago}", "values": [
         {"metric": "sleep_hours", "value": 7, "unit": "h"}]}),
@@ -385,7 +387,8 @@ def test_documentation_is_public(client: TestClient, path: str) -> None:
     assert client.get(path).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/", "/week", "/log", "/static/dashboard.js",
+@pytest.mark.parametrize("path", ["/", "/week", "/log", "/sign-in", "/devices",
+                                  "/static/dashboard.js", "/static/sign-in.js",
                                   "/static/week.js", "/static/readiness.js",
                                   "/static/vendor/uPlot.iife.min.js"])
 def test_pages_are_public(client: TestClient, path: str) -> None:

@@ -4,17 +4,45 @@
 "use strict";
 
 const TL = (() => {
-  // The token the user pasted, kept by this browser (localStorage) until they sign out.
-  // TODO(issue 14, item 1): replace it by the device token of a one-time sign-in link
-  // (POST /sign-in/{secret}) once that API is merged; the raw token must then never be kept.
-  const TOKEN_KEY = "trainledger.pastedToken";
-  const OLD_TAB_TOKEN_KEY = "trainledger.token";  // sessionStorage, before this version
+  // This browser's own device token, {token, token_id, role}, kept (localStorage) until Sign
+  // out.  It comes from a one-time sign-in link (/sign-in) or from exchanging a pasted token
+  // (POST /tokens/device): the pasted token itself is never kept.
+  const DEVICE_KEY = "trainledger.device";
+  const OLD_TOKEN_KEY = "trainledger.pastedToken";  // localStorage, earlier versions
+  const OLD_TAB_TOKEN_KEY = "trainledger.token";  // sessionStorage, before that
   const ATHLETE_KEY = "trainledger.athlete";
 
-  if (sessionStorage.getItem(OLD_TAB_TOKEN_KEY) && !localStorage.getItem(TOKEN_KEY)) {
-    localStorage.setItem(TOKEN_KEY, sessionStorage.getItem(OLD_TAB_TOKEN_KEY));
-  }
+  // a raw token an earlier version kept: exchanged for a device token by start(), then gone
+  let oldToken = localStorage.getItem(OLD_TOKEN_KEY) || sessionStorage.getItem(OLD_TAB_TOKEN_KEY);
+  localStorage.removeItem(OLD_TOKEN_KEY);
   sessionStorage.removeItem(OLD_TAB_TOKEN_KEY);
+
+  function device() {
+    try { return JSON.parse(localStorage.getItem(DEVICE_KEY)); } catch { return null; }
+  }
+
+  function keepDevice(d) {
+    localStorage.setItem(DEVICE_KEY, JSON.stringify(
+      { token: d.token, token_id: d.token_id, role: d.role || "athlete" }));
+  }
+
+  /** A device token of this browser's own for a pasted token; throws ApiError. */
+  async function exchange(pasted) {
+    const response = await fetch("/tokens/device", {
+      method: "POST", cache: "no-store", body: "{}",
+      headers: { Accept: "application/json", "Content-Type": "application/json",
+                 Authorization: `Bearer ${pasted}` },
+    });
+    let data = null;
+    try { data = await response.json(); } catch { /* not JSON */ }
+    if (!response.ok) {
+      throw new ApiError(response.status, response.status === 401
+        ? "That token was not accepted: check it, or ask for a sign-in link."
+        : (data && typeof data.detail === "string" ? data.detail : null));
+    }
+    keepDevice(data);
+    return data;
+  }
 
   class ApiError extends Error {
     constructor(status, detail) {
@@ -23,7 +51,7 @@ const TL = (() => {
     }
   }
 
-  const token = () => localStorage.getItem(TOKEN_KEY);
+  const token = () => (device() || {}).token || null;
 
   /** A JSON request with the bearer token; throws ApiError on a non-2xx answer. */
   async function api(path, { method = "GET", body, idempotencyKey } = {}) {
@@ -40,7 +68,10 @@ const TL = (() => {
     let data = null;
     try { data = await response.json(); } catch { /* not JSON */ }
     if (!response.ok) {
-      if (response.status === 401) signedOut("Your token was not accepted: sign in again.");
+      if (response.status === 401) {
+        signedOut("This device is signed out: its sign-in was revoked or has ended. Open a " +
+                  "new sign-in link on it, or sign in with a token.");
+      }
       const detail = data && data.detail;
       throw new ApiError(response.status,
         typeof detail === "string" ? detail : (detail ? JSON.stringify(detail) : null));
@@ -102,8 +133,25 @@ const TL = (() => {
   let onSignedOut = null;
 
   function signedOut(message) {
-    localStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(DEVICE_KEY);
     if (onSignedOut) onSignedOut(message);
+  }
+
+  /** Sign out: this device's token is revoked on the server, then forgotten here. */
+  async function signOut() {
+    const d = device();
+    if (d && d.token_id) {
+      try {
+        await api(`/tokens/${encodeURIComponent(d.token_id)}`, { method: "DELETE" });
+      } catch (err) {
+        if (err.status !== 401 && err.status !== 404 && err.status !== 409) {
+          signedOut(`Signed out here, but the server could not be told (${err.message}): ` +
+                    "revoke this device on the Devices page.");
+          return;
+        }
+      }
+    }
+    signedOut("Signed out: this device's token is revoked.");
   }
 
   /**
@@ -156,20 +204,35 @@ const TL = (() => {
       choose(localStorage.getItem(ATHLETE_KEY));
     }
 
+    async function signIn(pasted) {
+      try {
+        await exchange(pasted);
+      } catch (err) {
+        onSignedOut(err instanceof ApiError ? err.message
+          : `Could not reach trainledger: ${err.message}`);
+        return;
+      }
+      enter();
+    }
+
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const value = input.value.trim();
+      input.value = "";
       if (!value) return;
-      localStorage.setItem(TOKEN_KEY, value);
       error.textContent = "";
-      enter();
+      signIn(value);
     });
     select.addEventListener("change", () => choose(select.value));
-    signout.addEventListener("click", () => signedOut("Signed out."));
+    signout.addEventListener("click", signOut);
 
-    if (token()) enter();
+    const pasted = oldToken;
+    oldToken = null;
+    if (pasted && !token()) signIn(pasted);
+    else if (token()) enter();
     else onSignedOut("");
   }
 
-  return { api, write, newKey, el, fmt, $, start, localDay, athleteName, ApiError };
+  return { api, write, newKey, el, fmt, $, start, localDay, athleteName, ApiError, device,
+           keepDevice };
 })();
