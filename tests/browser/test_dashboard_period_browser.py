@@ -26,8 +26,10 @@ WIDTHS = pytest.mark.parametrize("width", [375, 1280])
 
 
 def loaded(page: Any, after: int = 0) -> None:
-    page.wait_for_function("(n) => window.trainledgerDashboard && "
-                           "window.trainledgerDashboard.refreshes > n", arg=after,
+    """A refresh after the ``after``-th has drawn what the controls ask for (a refresh the
+    3 s poll began before they changed doesn't count)."""
+    page.wait_for_function("(n) => { const d = window.trainledgerDashboard; "
+                           "return d && d.refreshes > n && d.shown === d.query; }", arg=after,
                            timeout=20_000)
 
 

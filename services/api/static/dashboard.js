@@ -511,6 +511,7 @@
     drawE1rm(v.strength);
     drawGoals(v.goals);
     state.refreshes += 1;
+    state.shown = q;  // the query of what the page now shows
     $("status").textContent = `Updated ${new Date().toLocaleTimeString()} · figures for ` +
       `${v.fatigue.day}` + (v.fatigue.recorded_by ? ` as recorded by ${v.fatigue.recorded_by}` :
       "") + " · updates by itself";
