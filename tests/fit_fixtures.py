@@ -14,7 +14,8 @@ as fitdecode names them) and the quirks it exercises.  Valid files:
 - ``weight``, ``weight_multi`` (two users), ``workout`` (repeat steps), ``monitoring``.
 
 Damaged: ``truncated`` (cut inside a record, session lost), ``zero_size`` (an unfinished
-recording: data size 0, no CRC), ``corrupt`` (flipped bits: CRC mismatch).
+recording: data size 0, no CRC; ``zero_size_ride`` without a sport message), ``corrupt``
+(flipped bits: CRC mismatch).
 """
 
 from __future__ import annotations
@@ -536,6 +537,23 @@ def zero_size() -> Fixture:
 
 
 @cache
+def zero_size_ride() -> Fixture:
+    """An unfinished ride with no sport message: data size 0, no CRC, the records' own
+    ``activity_type`` (cycling) the only word on its sport."""
+    w = FitWriter()
+    start = START + timedelta(days=8, hours=7)
+    t0 = fit_time(start)
+    _file_id(w, 4, start, product=3843, serial=SERIAL + 15)
+    _event(w, t0, 0)
+    for i in range(120):
+        w.message(1, 20, [(253, UINT32, t0 + 10 * i), (3, UINT8, _hr(i, 135, 12)),
+                          (5, UINT32, i * 8000), (42, ENUM, 2)])
+    return Fixture("zero_size_ride", w.finish(data_size=0, file_crc=False), "zero_size",
+                   "activity", "cycling", start, quirks=("data size 0", "no CRC",
+                                                         "no sport message"))
+
+
+@cache
 def corrupt() -> Fixture:
     data = bytearray(_run_file(START + timedelta(days=9), serial=SERIAL + 13)[0])
     for at in (len(data) // 2, len(data) // 2 + 301):
@@ -546,7 +564,7 @@ def corrupt() -> Fixture:
 
 BUILDERS: list[Callable[[], Fixture]] = [
     run, ride, strength, hrv, multisport, stryd, chained, weight, weight_multi, workout,
-    monitoring, truncated, zero_size, corrupt]
+    monitoring, truncated, zero_size, zero_size_ride, corrupt]
 
 
 def fixtures() -> list[Fixture]:

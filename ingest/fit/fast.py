@@ -218,6 +218,8 @@ def _walk(data: bytes, salvage: bool = False) -> _Walk:
                 break
             raise FitError(f"truncated FIT header ({n - pos} trailing bytes)", pos)
         body, end = _file_header(data, pos, w)
+        if salvage and end == body and n - body > 2 and data[body + 10 : body + 14] != b".FIT":
+            end = n  # data size 0 (an unfinished recording): its records run to the end
         if end + 2 > n and not salvage:
             raise FitError(
                 f"truncated FIT file: header announces {end + 2 - pos} bytes, {n - pos} are there",
@@ -1276,9 +1278,10 @@ def decode_fast(
     ``compute_crc`` is False, which skips the CRC entirely and reports True: for benchmarks).
 
     ``salvage``: when the data ends early (a record or a chained file's header cut off, a header
-    announcing more bytes than there are, the CRC missing) decode the complete records before
-    the cut instead of raising, and set ``truncated``; CRC mismatches do not raise either. Both
-    give ``crc_ok`` False. Bytes that do not start with a FIT header still raise FitError.
+    announcing more bytes than there are or none at all, the CRC missing) decode the complete
+    records before the cut instead of raising, and set ``truncated``; CRC mismatches do not
+    raise either. Both give ``crc_ok`` False. Bytes that do not start with a FIT header still
+    raise FitError.
     """
     try:
         return _decode(data, check_crc, compute_crc, salvage)

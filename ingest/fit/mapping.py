@@ -290,6 +290,26 @@ def _leg(row: dict[str, Any]) -> dict[str, Any]:
     return leg
 
 
+#: record.activity_type values that name a sport (the others: transition, sedentary, all)
+ACTIVITY_TYPE_SPORTS = ("generic", "running", "cycling", "fitness_equipment", "swimming",
+                        "walking")
+
+
+def _recorded_sport(fit: DecodedFit) -> dict[str, Any]:
+    """The sport of an activity without a session message: the ``sport`` message's, else
+    the records' most frequent ``activity_type``, else the first lap's, else generic."""
+    sport_row = fit.first("sport") or {}
+    if sport_row.get("sport") is not None:
+        return {k: str(sport_row[k]) for k in ("sport", "sub_sport") if k in sport_row}
+    types = fit.table("record").columns.get("activity_type")
+    if types is not None:
+        named = [str(t) for t in types.tolist() if str(t) in ACTIVITY_TYPE_SPORTS]
+        if named:
+            return {"sport": max(set(named), key=named.count)}
+    lap = fit.first("lap") or {}
+    return {"sport": str(lap.get("sport") or "generic")}
+
+
 def _reconstructed_leg(fit: DecodedFit) -> dict[str, Any] | None:
     """Totals from records and laps, for an activity whose session message is missing."""
     times = _finite(fit.table("record").columns.get("timestamp"))
@@ -297,22 +317,19 @@ def _reconstructed_leg(fit: DecodedFit) -> dict[str, Any] | None:
         laps = fit.table("lap").rows()
         if not laps:
             return None
-        from_laps = _leg({**laps[0], "total_elapsed_time": sum(
+        from_laps = _leg({**laps[0], **_recorded_sport(fit), "total_elapsed_time": sum(
             _num(x.get("total_elapsed_time")) or 0.0 for x in laps)})
         from_laps["reconstructed"] = True
         return from_laps
-    sport_row = fit.first("sport") or {}
     start, end = float(times.min()), float(times.max())
     finite_hr = _finite(fit.table("record").columns.get("heart_rate"))
     finite_dist = _finite(fit.table("record").columns.get("distance"))
     leg: dict[str, Any] = {
-        "sport": str(sport_row.get("sport", "generic")),
+        **_recorded_sport(fit),
         "started_at": datetime.fromtimestamp(start, UTC).isoformat(),
         "elapsed_s": round(end - start, 3),
         "reconstructed": True,
     }
-    if sport_row.get("sub_sport") is not None:
-        leg["sub_sport"] = str(sport_row["sub_sport"])
     if len(finite_hr):
         leg["avg_hr"] = round(float(finite_hr.mean()), 1)
         leg["max_hr"] = float(finite_hr.max())
