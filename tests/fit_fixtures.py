@@ -161,11 +161,11 @@ def _hr(i: int, base: int = 128, swing: int = 14) -> int:
 
 
 def _run_file(start: datetime = START, serial: int | None = SERIAL, n: int = 300,
-              step: int = 5) -> tuple[bytes, _Counted, int]:
+              step: int = 5, product: int = 4315) -> tuple[bytes, _Counted, int]:
     """The ``run`` fixture's bytes, its writer, and the byte offset where the summary starts."""
     w = _Counted()
     t0 = fit_time(start)
-    _file_id(w, 4, start, serial=serial)
+    _file_id(w, 4, start, serial=serial, product=product)
     # local 0 redefined: device_info with a NUL-padded name wider than its text
     w.message(0, 23, [(253, UINT32, t0), (0, UINT8, 0), (2, UINT16, GARMIN),
                       (3, UINT32Z, serial), (4, UINT16, 4315), (5, UINT16, 1520),
@@ -218,9 +218,19 @@ def _run_file(start: datetime = START, serial: int | None = SERIAL, n: int = 300
     return w.finish(), w, summary_at
 
 
-def activity(start: datetime = START, serial: int | None = SERIAL) -> bytes:
-    """A run like the ``run`` fixture, started at ``start`` by a device of ``serial``."""
-    return _run_file(start, serial)[0]
+def activity(start: datetime = START, serial: int | None = SERIAL,
+             product: int = 4315) -> bytes:
+    """A run like the ``run`` fixture, started at ``start`` by a device of ``serial`` (and
+    Garmin ``product``)."""
+    return _run_file(start, serial, product=product)[0]
+
+
+def partial_activity(start: datetime = START, serial: int | None = SERIAL,
+                     product: int = 4315) -> bytes:
+    """The first part of :func:`activity` as a recording cut short writes it: cut inside
+    its last lap message, no session message, no CRC."""
+    data, _, summary_at = _run_file(start, serial, product=product)
+    return data[: summary_at - 7]
 
 
 @cache
@@ -520,8 +530,8 @@ def monitoring() -> Fixture:
 @cache
 def truncated() -> Fixture:
     """The run cut inside its last lap message: no session, no activity, no CRC."""
-    data, _, summary_at = _run_file(START + timedelta(days=7), serial=SERIAL + 11)
-    return Fixture("truncated", data[: summary_at - 7], "truncated", "activity", "running",
+    data = partial_activity(START + timedelta(days=7), serial=SERIAL + 11)
+    return Fixture("truncated", data, "truncated", "activity", "running",
                    START + timedelta(days=7), quirks=("cut inside a record",))
 
 
