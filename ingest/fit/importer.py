@@ -96,11 +96,20 @@ def observation_commands(plans: list[ObservationPlan]) -> list[ObservationComman
 
 
 def load_notes(athlete: Athlete, activity: ActivityPlan) -> list[str]:
-    """What the session's load will rest on when no max HR is in effect on its day: the
-    file's own max/resting HR (offered for the profile), or nothing until it is rated."""
-    if athlete.profile_on(activity.started_at).get("max_hr"):
-        return []
+    """What the session's load will rest on when the profile lacks what it needs on its
+    day: power against the file's CP (FTP offered for the profile), the file's own
+    max/resting HR (offered too), or nothing until it is rated."""
+    profile = athlete.profile_on(activity.started_at)
     day = activity.started_at.date().isoformat()
+    power = activity.summary.get("power") or {}
+    if power and profile.get("ftp_w"):
+        return []
+    if power.get("cp_w"):
+        return [f"load from power: TSS against the file's CP ({power['cp_w']:g} W), no FTP in "
+                f"the profile on {day}; to use yours, PATCH /athletes/{athlete.id}/profile "
+                f"with ftp_w effective_at {day}"]
+    if profile.get("max_hr"):
+        return []
     found = activity.summary.get("file_hr")
     if found:
         rest = f", resting {found['resting_hr']:g} bpm" if found.get("resting_hr") else ""

@@ -7,7 +7,9 @@
   the set before; a set without one identified category is ``unidentified``, with the
   watch's candidate categories), the laps, the file's own max/resting HR (``file_hr``), and
   ``hrv`` R-R intervals, artefacts corrected, as RMSSD: on the session, and as an observation
-  when the activity is a resting reading (15 min or less).
+  when the activity is a resting reading (15 min or less); power (native, or Stryd's
+  developer field) as average, maximum and Normalized Power with the file's CP, and the
+  developer fields the file holds (``developer``).
 - ``weight`` files: body-mass and body-composition observations (on a multi-user scale, only
   the user whose profile matches the athlete's sex, when exactly one does: ``for_athlete``).
 - ``workout`` files: a planned session with the workout's steps as its prescription.
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ingest.fit.decoded import DecodedFit
+from projections.science.load import normalized_power
 from projections.science.recovery import interpolate_artefacts, rmssd
 from services.domain.exercises import FIT_CATEGORY_CODES, UNKNOWN_FIT_CATEGORY, exercise_for_fit
 from services.domain.validation import clean_device_text
@@ -160,6 +163,68 @@ def hr_histogram(fit: DecodedFit) -> dict[int, float]:
     ok = np.isfinite(bpm) & np.isfinite(dt) & (dt > 0) & (dt <= MAX_GAP_S) & (bpm > 0)
     seconds = np.bincount(bpm[ok].astype(np.int64), weights=dt[ok])
     return {int(b): round(float(s), 3) for b, s in enumerate(seconds) if s > 0}
+
+
+DEVELOPER = "developer:"
+#: names a critical power or threshold has as a developer field (Stryd: "CP")
+CP_NAMES = ("cp", "critical power", "criticalpower")
+
+
+def developer_fields(fit: DecodedFit) -> dict[str, Any]:
+    """The developer fields the file holds (e.g. Stryd's Power, Form Power, Leg Spring
+    Stiffness on records, CP on the session): the session's values as they are, the
+    records' as their mean and maximum."""
+    out: dict[str, Any] = {}
+    session = fit.first("session") or {}
+    values = {k[len(DEVELOPER):]: v for k, v in session.items() if k.startswith(DEVELOPER)}
+    if values:
+        out["session"] = values
+    columns = fit.table("record").columns
+    series = {}
+    for key, column in columns.items():
+        finite = _finite(column) if key.startswith(DEVELOPER) else np.array([])
+        if len(finite):
+            series[key[len(DEVELOPER):]] = {"mean": round(float(finite.mean()), 3),
+                                            "max": round(float(finite.max()), 3)}
+    if series:
+        out["record"] = series
+    return out
+
+
+def power_of(fit: DecodedFit) -> dict[str, Any] | None:
+    """Power from the records (``power``, else a developer field named Power, as Stryd
+    writes it): average, maximum and Normalized Power over the time recorded (held from one
+    record to the next; gaps over 30 s are pauses), and the file's threshold for a
+    power-based load: a developer CP field, else the session's ``threshold_power``."""
+    records = fit.table("record")
+    t = records.columns.get("timestamp")
+    source = "power" if "power" in records.columns else next(
+        (k for k in records.columns if k.lower() == f"{DEVELOPER}power"), None)
+    watts = records.columns.get(source) if source else None
+    if t is None or watts is None or t.dtype.kind not in "fiu" or watts.dtype.kind not in "fiu":
+        return None
+    order = np.argsort(t, kind="stable")
+    t, watts = t[order], watts[order]
+    dt = np.diff(t)
+    ok = np.isfinite(watts[:-1]) & np.isfinite(dt) & (dt > 0) & (dt <= MAX_GAP_S)
+    per_second = np.repeat(watts[:-1][ok], np.round(dt[ok]).astype(np.int64))
+    normalized = normalized_power(per_second.tolist())
+    if normalized is None:
+        return None
+    out: dict[str, Any] = {"from": source, "avg_w": round(float(per_second.mean()), 1),
+                           "max_w": float(np.nanmax(watts)), "np_w": round(normalized, 1),
+                           "seconds": len(per_second)}
+    session = fit.first("session") or {}
+    for key, value in session.items():
+        if key.startswith(DEVELOPER) and key[len(DEVELOPER):].lower() in CP_NAMES \
+                and (cp := _num(value)) and 50 <= cp <= 800:
+            out["cp_w"], out["cp_from"] = cp, key
+            break
+    else:
+        threshold = _num(session.get("threshold_power"))
+        if threshold and 50 <= threshold <= 800:
+            out["cp_w"], out["cp_from"] = threshold, "threshold_power"
+    return out
 
 
 def hrv_of(fit: DecodedFit) -> dict[str, Any] | None:
@@ -391,6 +456,14 @@ def plan_activity(fit: DecodedFit, device: dict[str, Any]) -> ActivityPlan | Non
     hr_settings = file_hr(fit)
     if hr_settings is not None:
         summary["file_hr"] = hr_settings
+    power = power_of(fit)
+    if power is not None:
+        summary["power"] = power
+        if summary["avg_power_w"] is None and len(legs) == 1:
+            summary["avg_power_w"] = power["avg_w"]
+    developer = developer_fields(fit)
+    if developer:
+        summary["developer"] = developer
     plan = ActivityPlan(identity, started, ended, sport, summary, strength_sets(fit))
     hrv = hrv_of(fit)
     if hrv is not None:
