@@ -3,7 +3,10 @@
 Value rules (identical across backends; see README.md in this folder):
 
 - Field names are those of the FIT profile bundled with fitdecode (SDK 21.171). Fields the
-  profile does not know (``unknown_N``) and developer fields are dropped.
+  profile does not know (``unknown_N``) are dropped.  Developer fields of one numeric value
+  whose ``field_description`` names them are kept as ``developer:<field name>`` (raw value,
+  no scale, as fitdecode gives them; after the message's own fields, the first of a name
+  wins); arrays, strings and bytes are dropped.
 - Numbers with a scale or offset in the profile are float64; other integers are ``int``.
 - Invalid values are omitted from ``rows()``; in ``columns`` they are NaN (float columns)
   or None (object columns).
