@@ -329,6 +329,31 @@ def strength() -> Fixture:
                                       "unknown category 65534", "arrays"))
 
 
+def strength_recording(start: datetime, serial: int | None = SERIAL) -> tuple[bytes, int]:
+    """A strength session as the watch records it, a record every 5 s between its sets
+    (``STRENGTH_SETS``), and the length of its first part: up to the fourth set, cut inside
+    the next record (salvage reads three sets)."""
+    w = _Counted()
+    t0 = fit_time(start)
+    _file_id(w, 4, start, product=4024, serial=serial)
+    _event(w, t0, 0)
+    t, cut_at = t0, 0
+    for index, (cats, subs, reps, kg, work, rest) in enumerate(STRENGTH_SETS):
+        if index == 3:
+            cut_at = len(w.body) + 14 + 3
+        for ts in range(t, t + round(work) + round(rest or 0), 5):
+            w.message(1, 20, [(253, UINT32, ts), (3, UINT8, _hr(ts - t0, 105, 20))])
+        w.message(7, 225, [(254, UINT32, t + round(work)), (0, UINT32, round(work * 1000)),
+                           (3, UINT16, reps), (4, UINT16, None if kg is None else round(kg * 16)),
+                           (5, UINT8, 1), (6, UINT32, t), (7, UINT16, cats),
+                           (8, UINT16, subs), (9, UINT16, 0), (10, UINT16, index)])
+        t += round(work) + round(rest or 0)
+    _event(w, t, 4)
+    _session(w, t0, t, 10, 20, timer=t - t0, distance=None, avg_hr=108, max_hr=131)
+    _activity(w, t, t - t0)
+    return w.finish(), cut_at
+
+
 def rr_intervals(seed: int = 13, n: int = 330) -> list[float]:
     """A resting R-R series (s): 60 bpm or so, with breathing (sinus) arrhythmia."""
     rng = random.Random(seed)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import bearer, new_athlete
 from fastapi.testclient import TestClient
-from fit_fixtures import START, activity, by_name, partial_activity
+from fit_fixtures import START, activity, by_name, partial_activity, strength_recording
 
 from ingest.fit.importer import FitResult, import_fit
 from services.domain.base import Context, Source
@@ -117,6 +117,38 @@ def test_salvage_rate_relabel_then_the_complete_file(client: TestClient,
     again = upload(client, athlete_id, token, whole, "copy-of-strength.fit")
     assert again["status"] == "duplicate", again
     assert salvage(runtime, athlete_id, cut, "strength.fit").status == "duplicate"
+
+
+def test_the_complete_file_adds_its_sets_and_keeps_the_athletes_edits(
+        client: TestClient, runtime: Runtime) -> None:
+    athlete_id, token = new_athlete(client)
+    whole, cut_at = strength_recording(START + timedelta(days=40))
+    first = salvage(runtime, athlete_id, whole[:cut_at], "gym.fit")
+    assert first.status == "imported", first
+    session_id = first.session_ids[0]
+    partial = runtime.app.session(session_id)
+    assert partial.sport == "generic"  # nothing in the first part says what it was
+    first_set, second_set, _ = list(partial.sets)
+    me = bearer(token)
+    for r in (client.patch(f"/sessions/{session_id}/sets/{first_set}", headers=me,
+                           json={"exercise_id": "bench_press.barbell_bench_press"}),
+              client.delete(f"/sessions/{session_id}/sets/{second_set}", headers=me),
+              client.patch(f"/sessions/{session_id}", headers=me, json={"max_hr": 170})):
+        assert r.status_code == 200, r.text
+
+    done = salvage(runtime, athlete_id, whole, "gym.fit")
+    assert done.status == "updated", done
+    assert done.sets == 6
+    session = runtime.app.session(session_id)
+    assert len(session.sets) == 5  # six from the watch, one the athlete removed
+    assert second_set not in session.sets
+    assert session.sets[first_set]["exercise_id"] == "bench_press.barbell_bench_press"
+    assert session.sport == "training"  # the device's word, the athlete never changed it
+    assert session.title is not None
+    assert session.title.startswith("Training")
+    assert session.max_hr == 170  # the athlete's
+    assert session.avg_hr == 108  # the complete file's
+    assert session.ended_at == START + timedelta(days=40, seconds=577)
 
 
 @pytest.mark.parametrize("serial", [None, 3_456_700_001], ids=["no-serial", "serial"])
