@@ -1319,6 +1319,7 @@ def _decode(data: bytes, check_crc: bool, compute_crc: bool, salvage: bool) -> D
     tables: dict[str, Table] = {}
     last_ts: np.ndarray | None = None  # made when needed
     first = {g: min(int(idx[0]) for _, idx in items) for g, items in by_global.items()}
+    names: dict[int, str] = {}
     for g in sorted(by_global, key=first.__getitem__):
         if g in fast_parts:
             parts = fast_parts[g]
@@ -1335,8 +1336,11 @@ def _decode(data: bytes, check_crc: bool, compute_crc: bool, salvage: bool) -> D
                 last_ts = _last_timestamps(n, set_ts, w.segment_first)
             t = _slow_table(g, slow_parts[g], w.definitions, compressed, seg_of, last_ts)
         tables[t.name] = t
-        if any(la.dev for la, _ in by_global[g]):
-            _developer_columns(t, by_global[g], buf, starts, described(tables))
+        names[g] = t.name
+    fields = described(tables)  # a field_description may follow the first messages using it
+    for g, items in by_global.items():
+        if fields and any(la.dev for la, _ in items):
+            _developer_columns(tables[names[g]], items, buf, starts, fields)
     return DecodedFit(tables, len(w.segment_first), len(data), ok, w.truncated)
 
 
