@@ -151,17 +151,19 @@ def test_the_complete_file_adds_its_sets_and_keeps_the_athletes_edits(
     assert session.ended_at == START + timedelta(days=40, seconds=577)
 
 
-@pytest.mark.parametrize("serial", [None, 3_456_700_001], ids=["no-serial", "serial"])
+@pytest.mark.parametrize(("serial", "complete_serial"),
+                         [(None, None), (3_456_700_001, 3_456_700_001), (None, 3_456_700_002)],
+                         ids=["no-serial", "serial", "serial-only-in-the-complete-file"])
 def test_the_same_activity_is_recognised_with_or_without_a_serial(
-        runtime: Runtime, serial: int | None) -> None:
+        runtime: Runtime, serial: int | None, complete_serial: int | None) -> None:
     athlete_id = str(runtime.app.register_athlete(Context(Source("admin")),
                                                   {"name": "Runner", "max_hr": 188}).id)
     start = START + timedelta(days=20)
     first = salvage(runtime, athlete_id, partial_activity(start, serial), "cut.fit")
     assert first.status == "imported", first
     # the complete file starts 40 s later (the device restarted its recording clock)
-    done = salvage(runtime, athlete_id, activity(start + timedelta(seconds=40), serial),
-                   "whole.fit")
+    done = salvage(runtime, athlete_id,
+                   activity(start + timedelta(seconds=40), complete_serial), "whole.fit")
     assert done.status == "updated", done
     assert done.session_ids == first.session_ids
     session = runtime.app.session(first.session_ids[0])
