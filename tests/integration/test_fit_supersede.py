@@ -8,14 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import bearer, new_athlete
 from fastapi.testclient import TestClient
-from fit_fixtures import START, activity, by_name, partial_activity, strength_recording
+from fit_fixtures import (
+    SERIAL,
+    START,
+    activity,
+    by_name,
+    partial_activity,
+    strength_recording,
+)
+from support_cli import run_cli
 
 from ingest.fit.importer import FitResult, import_fit
+from services.config import Settings
 from services.domain.base import Context, Source
 from services.domain.exercises import is_unidentified
 from services.runtime import Runtime
@@ -24,7 +34,7 @@ from services.workers import Workers
 SOURCE = Source("admin", principal_id="cli")  # as `trainledger import --salvage` records
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def intake(runtime: Runtime) -> Iterator[None]:
     """The in-process intake worker, which applies uploaded files."""
     workers = Workers(runtime, relay=False, views=[], log_feed=False).start()
@@ -60,6 +70,7 @@ def strength_cut_short() -> tuple[bytes, bytes]:
     return data[: len(data) - 600], data
 
 
+@pytest.mark.usefixtures("intake")
 def test_salvage_rate_relabel_then_the_complete_file(client: TestClient,
                                                      runtime: Runtime) -> None:
     athlete_id, token = new_athlete(client, max_hr=190, resting_hr=50)
@@ -191,3 +202,27 @@ def test_other_devices_and_starts_are_other_activities(runtime: Runtime) -> None
     assert [r.status for r in (first, later, other, serial, other_serial)] == ["imported"] * 5
     ids = {r.session_ids[0] for r in (first, later, other, serial, other_serial)}
     assert len(ids) == 5
+
+
+def test_the_cli_salvages_a_zero_size_file_then_updates_it(settings: Settings,
+                                                           tmp_path: Path) -> None:
+    unfinished = by_name("zero_size")
+    assert unfinished.started is not None
+    path = unfinished.write(tmp_path)
+    complete = tmp_path / "complete.fit"  # the same recording, finished
+    complete.write_bytes(activity(unfinished.started, SERIAL + 12))
+    assert run_cli(settings, "athletes", "add", "Cli").returncode == 0
+    refused = run_cli(settings, "import", str(path))
+    assert refused.returncode == 1
+    assert f"rejected  {path}: unfinished recording: the FIT header gives a data size of 0" \
+        in refused.stdout
+    assert "import it with --salvage" in refused.stdout
+    salvaged = run_cli(settings, "import", "--salvage", str(path))
+    assert salvaged.returncode == 0, salvaged.stdout + salvaged.stderr
+    assert "imported: 1" in salvaged.stdout
+    made = next(line for line in salvaged.stdout.splitlines() if line.startswith("created"))
+    session_id = made.split()[2]
+    done = run_cli(settings, "import", str(complete))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"updated   session {session_id}" in done.stdout
+    assert "updated: 1" in done.stdout
