@@ -6,8 +6,9 @@ used to test ours where the corpus is not needed:
 - fast == fitdecode and fitparse == fitdecode, value for value;
 - the quirks are really there (compressed timestamps, big-endian definitions, developer
   fields, components, redefined local numbers, a 12-byte header, chained files);
-- damaged fixtures raise FitError from every backend; salvage reads the truncated and the
-  zero-size one up to their last complete record.
+- damaged fixtures raise FitError from every backend (a zero-size header with the same
+  reason from each); salvage reads the truncated and the zero-size ones up to their last
+  complete record.
 """
 
 from __future__ import annotations
