@@ -23,6 +23,7 @@ from fit_fixtures import (
     strength_recording,
 )
 from support_cli import run_cli
+from support_oracle import assert_rebuilt_equal, check_views
 
 from ingest.fit.importer import FitResult, import_fit
 from services.config import Settings
@@ -124,6 +125,8 @@ def test_salvage_rate_relabel_then_the_complete_file(client: TestClient,
     assert rows[0]["load"] == pytest.approx(7 * session.duration_min, abs=0.05)
     day = [d for d in view["days"] if d["load"]]
     assert [d["load"] for d in day] == [pytest.approx(rows[0]["load"])]  # counted once
+    check_views(runtime, athlete_id, [])  # every view as the oracle folds the history
+    assert_rebuilt_equal(runtime)  # and the read model as a replay of the log builds it
 
     again = upload(client, athlete_id, token, whole, "copy-of-strength.fit")
     assert again["status"] == "duplicate", again
