@@ -295,3 +295,16 @@ def test_an_empty_file_with_a_zero_size_header_is_not_unfinished() -> None:
     assert empty[4:8] == bytes(4)
     assert decode(empty).segments == 1
     assert decode(empty + by_name("run").data).segments == 2  # then a chained file
+
+
+@pytest.mark.parametrize("backend", ["fast", "fitdecode", "fitparse"])
+def test_every_backend_keeps_developer_fields(backend: Any) -> None:
+    fit = decode(by_name("stryd").data, backend=backend)
+    assert fit.first("session")["developer:CP"] == 290  # type: ignore[index]
+    records = fit.table("record").rows()
+    assert len(records) == 200
+    assert {k for k in records[0] if k.startswith("developer:")} == {
+        "developer:Power", "developer:Form Power", "developer:Leg Spring Stiffness"}
+    assert [r["developer:Power"] for r in records[:3]] == [265, 266, 268]
+    assert records[0]["developer:Leg Spring Stiffness"] == pytest.approx(9.5)
+    assert not any(k.startswith("developer:") for k in fit.first("file_id") or {})
