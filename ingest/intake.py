@@ -153,7 +153,7 @@ class ImportStore:
     def _imported_before(self, athlete_id: str, content_hash: str) -> str | None:
         rows = self.db.query(
             f"SELECT import_id FROM {self.table} WHERE athlete_id = %s AND content_hash = %s "
-            "AND status = 'imported' LIMIT 1", (athlete_id, content_hash))
+            "AND status IN ('imported', 'updated') LIMIT 1", (athlete_id, content_hash))
         return rows[0]["import_id"] if rows else None
 
 

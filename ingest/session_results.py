@@ -10,8 +10,9 @@ from services.commands import ImportOutcome
 
 
 def session_results(app: TrainingLog, outcome: ImportOutcome) -> list[dict[str, Any]]:
-    """One entry per session of the import: ``session_id``, ``status`` (``created`` or
-    ``existing``: recorded by an earlier import) and ``load_source``, the load that feeds
+    """One entry per session of the import: ``session_id``, ``status`` (``created``,
+    ``updated``: a partial session completed, or ``existing``: recorded by an earlier
+    import) and ``load_source``, the load that feeds
     fatigue as the views compute it (``srpe``, ``trimp_edwards`` or ``none``)."""
     out: list[dict[str, Any]] = []
     for session_id, status in outcome.sessions.items():

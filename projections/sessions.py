@@ -8,11 +8,13 @@ and the volume load (Σ reps × kg over working sets).  The formulas are in
 :mod:`projections.science.load`.
 
 The load that feeds fatigue (``load``) is the session-RPE load; a session without an RPE
-(a device import before the athlete rated it) falls back to Edwards TRIMP, which also counts
-weighted minutes (weights 1-5 against CR-10's 0-10), so a device-only history still has a
-load series.  ``load_source`` says which was used; ``trimp_edwards (file max HR)`` when no
-max HR was in the profile on that day and the device file's own (``file_hr`` in the device
-summary) was taken.
+(a device import before the athlete rated it) falls back to power, TSS from its Normalized
+Power against the profile's FTP on that day (``ftp_w``), else the file's CP (Allen & Coggan
+2010), then to Edwards TRIMP, which also counts weighted minutes (weights 1-5 against
+CR-10's 0-10), so a device-only history still has a load series.  ``load_source`` says which
+was used: ``srpe``, ``power_tss``, ``power_tss (file CP)``, ``trimp_edwards``,
+``trimp_edwards (file max HR)`` (no max HR in the profile on that day: the device file's
+own, ``file_hr`` in the device summary) or ``none``.
 
 Minutes are timer time (pauses left out) for a device import: a session imported before
 timer time was recorded as its duration still has the file's elapsed time, and is counted
@@ -30,6 +32,7 @@ from projections.science.load import (
     banister_trimp_histogram,
     edwards_trimp,
     edwards_trimp_avg,
+    power_tss,
     session_rpe_load,
 )
 from services.domain.athlete import Athlete
@@ -81,6 +84,21 @@ def hr_settings(profile: dict[str, Any], session: TrainingSession
             "resting_hr": from_file.get("resting_hr")}, True
 
 
+def power_load(profile: dict[str, Any], session: TrainingSession,
+               minutes: float | None) -> tuple[float | None, str]:
+    """TSS from the session's Normalized Power (device summary ``power``) against the
+    profile's FTP in effect on its day, else the file's CP; with the threshold's source."""
+    power = (session.device or {}).get("power") or {}
+    normalized = power.get("np_w")
+    if not normalized or not minutes:
+        return None, ""
+    if profile.get("ftp_w"):
+        return round(power_tss(minutes, normalized, float(profile["ftp_w"])), 2), ""
+    if power.get("cp_w"):
+        return round(power_tss(minutes, normalized, float(power["cp_w"])), 2), " (file CP)"
+    return None, ""
+
+
 def volume_load(sets: Iterable[dict[str, Any]]) -> float:
     """Σ reps × load (kg) over working sets (warm-ups and sets without load or reps out)."""
     return sum((s.get("reps") or 0) * (s.get("load_kg") or 0) for s in sets
@@ -97,8 +115,11 @@ def session_load(athlete: Athlete, session: TrainingSession) -> SessionRow:
             if session.session_rpe is not None and minutes is not None else None)
     hr, from_file = hr_settings(profile, session)
     banister, edwards = _trimps(session, hr, minutes, athlete.settings.get("hr_zone_bounds_pct"))
+    tss, threshold = power_load(profile, session, minutes)
     if srpe is not None:
         load, source = srpe, "srpe"
+    elif tss is not None:
+        load, source = tss, "power_tss" + threshold
     elif edwards is not None:
         load, source = edwards, "trimp_edwards" + (" (file max HR)" if from_file else "")
     else:

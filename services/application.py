@@ -42,6 +42,7 @@ from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
 from services.keyed_mapper import AthleteKeyMapper, owner_of
 from services.keyring import KeyErased
+from services.same_activity import activity_keys, same_activity, supersedes
 from services.slots import match_slot
 
 T = TypeVar("T", bound=TrainingAggregate)
@@ -732,24 +733,32 @@ class TrainingLog(Application[UUID]):
     def record_import(self, source: Source, athlete_id: str, import_key: str,
                       command: ImportCommand) -> ImportOutcome:
         """Record an import's sessions and observations, all or nothing.  Ids derive from
-        each session's key and each observation's identity: what exists is left alone."""
+        each session's key and each observation's identity: what exists is left alone, but
+        for a device session that the complete file of a partial one updates in place
+        (:mod:`services.same_activity`)."""
         athlete = self.athlete(athlete_id)
         for _ in range(MAX_ATTEMPTS):
             outcome = ImportOutcome()
             plans: dict[UUID, WeeklyPlan | None] = {}
             new: list[TrainingAggregate] = []
             for i, (key, session) in enumerate(command.sessions):
-                session_id = self.id_for("session", key)
-                if session_id in self.repository:
-                    outcome.sessions[str(session_id)] = "existing"
-                    continue
                 ctx = Context(source, key, import_key)
+                session_id, existing = self._recorded_as(athlete_id, key, session)
                 try:
-                    new.append(self._build_session(ctx, athlete, session_id, session, plans))
+                    if existing is None:
+                        new.append(self._build_session(ctx, athlete, session_id, session,
+                                                       plans))
+                        outcome.sessions[str(session_id)] = "created"
+                    elif (not existing.discarded
+                          and supersedes(session.device, existing.device)):
+                        self._replace_device(ctx, athlete, existing, session)
+                        new.append(existing)
+                        outcome.sessions[str(existing.id)] = "updated"
+                    else:
+                        outcome.sessions[str(existing.id)] = "existing"
                 except DomainError as exc:
                     exc.field = f"sessions[{i}].{exc.field}" if exc.field else f"sessions[{i}]"
                     raise
-                outcome.sessions[str(session_id)] = "created"
             for obs in command.observations:
                 obs_id = uuid5(NAMESPACE_URL,
                                f"trainledger:fit-observation:{athlete_id}:{obs.identity}")
@@ -768,6 +777,56 @@ class TrainingLog(Application[UUID]):
             return outcome
         raise ConcurrencyConflict("the week's plan is being changed by someone else; retry")
 
+    def _recorded_as(self, athlete_id: str, key: str, command: SessionCommand
+                     ) -> tuple[UUID, TrainingSession | None]:
+        """The id a new session of ``key`` gets, and the session that already records it:
+        the one of that key, or for a device session the same activity
+        (:func:`services.same_activity.same_activity`), found by its start's minute."""
+        own = self.id_for("session", key)
+        if own in self.repository:
+            return own, self.session(own)
+        if not command.device:
+            return own, None
+        slots = [self.id_for("session", k) for k in
+                 activity_keys(athlete_id, command.started_at, command.device)]
+        for slot in slots:
+            if slot in self.repository:
+                found = self.session(slot)
+                if same_activity(found, command.started_at, command.device):
+                    return slot, found
+        return (own if slots[0] in self.repository else slots[0]), None
+
+    def _replace_device(self, ctx: Context, athlete: Athlete, session: TrainingSession,
+                        command: SessionCommand) -> None:
+        """The complete file's device data over the partial session's: summary, end,
+        duration, the sets it adds; HR, sport and title unless the athlete amended them;
+        sets the athlete removed stay removed."""
+        history = list(self.events.get(session.id))
+        amended = {k for e in history if isinstance(e, TrainingSession.DetailsAmended)
+                   for k in e.changes}
+        removed = {e.set_id for e in history if isinstance(e, TrainingSession.SetRemoved)}
+        end = dict(command.end or {})
+        inner = replace(ctx, request_id=None, fingerprint=None)
+        changes = {k: v for k, v in {"duration_min": end.get("duration_min"),
+                                     "avg_hr": end.get("avg_hr"), "max_hr": end.get("max_hr"),
+                                     "sport": command.sport, "title": command.title}.items()
+                   if (k == "duration_min" or k not in amended) and v is not None
+                   and getattr(session, k) != v}
+        ended_at = in_zone(end.get("ended_at"), session.timezone, "ended_at") or session.ended_at
+        assert ended_at is not None
+        session.replace_device(inner, dict(command.device or {}), ended_at, changes)
+        for i, fields in enumerate(command.sets or []):
+            key = f"{session.id}:{i}"  # as _build_session gave the partial file's sets
+            if self.set_id_for(session.id, key) in set(session.sets) | removed:
+                continue  # what the partial file gave, as the athlete left it
+            try:
+                self.add_set(inner, session, lambda: athlete, key,
+                             {**fields, "performed_at": fields.get("performed_at")
+                              or session.started_at})
+            except DomainError as exc:
+                exc.field = f"sets[{i}].{exc.field}" if exc.field else f"sets[{i}]"
+                raise
+
     def session(self, session_id: UUID | str) -> TrainingSession:
         return self.load(TrainingSession, session_id, "session")
 
@@ -783,9 +842,7 @@ class TrainingLog(Application[UUID]):
         resolve the exercise, convert the load to kg; returns the set's id.
 
         The athlete is read only when needed: a custom exercise, or a load without a unit."""
-        set_id = fields.pop("set_id", None) or str(
-            uuid5(NAMESPACE_URL, f"trainledger:set:{session.id}:{key}")
-        )
+        set_id = fields.pop("set_id", None) or self.set_id_for(session.id, key)
         fields.setdefault("reps", None)
         exercise_id = fields["exercise_id"]
         if not isinstance(exercise_id, str) or is_custom_exercise_id(exercise_id):
@@ -800,6 +857,11 @@ class TrainingLog(Application[UUID]):
         )
         session.log_set(ctx, set_id, **fields)
         return set_id
+
+    @staticmethod
+    def set_id_for(session_id: UUID, key: str) -> str:
+        """The id of the set that the request (or import position) ``key`` logs."""
+        return str(uuid5(NAMESPACE_URL, f"trainledger:set:{session_id}:{key}"))
 
     def log_set(
         self, ctx: Context, session_id: str, fields: dict[str, Any], access: Access = ANYONE

@@ -230,7 +230,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-PROFILE_FLAGS = ("sex", "birth_year", "max_hr", "resting_hr", "timezone", "mass_unit",
+PROFILE_FLAGS = ("sex", "birth_year", "max_hr", "resting_hr", "ftp_w", "timezone", "mass_unit",
                  "distance_unit", "first_day_of_week")
 
 
@@ -486,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--body-mass", type=float, help="in --mass-unit (default kg)")
     add.add_argument("--max-hr", type=int, help="maximum heart rate, bpm")
     add.add_argument("--resting-hr", type=int, help="resting heart rate, bpm")
+    add.add_argument("--ftp-w", type=int, help="functional threshold power (or CP), W")
     add.add_argument("--timezone", help="e.g. Europe/London (default UTC)")
     add.add_argument("--mass-unit", choices=("kg", "lb"), help="unit shown and entered")
     add.add_argument("--distance-unit", choices=("km", "mi"), help="unit shown and entered")

@@ -84,8 +84,9 @@ class ImportCommand:
 
 @dataclass
 class ImportOutcome:
-    """What an import made: each session's id (in the command's order) with ``created``
-    or ``existing`` (an earlier import recorded it), and the new observations' ids."""
+    """What an import made: each session's id (in the command's order) with ``created``,
+    ``existing`` (an earlier import recorded it) or ``updated`` (the complete file of a
+    partial session replaced its device data), and the new observations' ids."""
 
     sessions: dict[str, str] = field(default_factory=dict)
     observations: list[str] = field(default_factory=list)
@@ -93,3 +94,7 @@ class ImportOutcome:
     @property
     def created(self) -> list[str]:
         return [k for k, v in self.sessions.items() if v == "created"]
+
+    @property
+    def updated(self) -> list[str]:
+        return [k for k, v in self.sessions.items() if v == "updated"]

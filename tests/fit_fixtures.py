@@ -14,7 +14,8 @@ as fitdecode names them) and the quirks it exercises.  Valid files:
 - ``weight``, ``weight_multi`` (two users), ``workout`` (repeat steps), ``monitoring``.
 
 Damaged: ``truncated`` (cut inside a record, session lost), ``zero_size`` (an unfinished
-recording: data size 0, no CRC), ``corrupt`` (flipped bits: CRC mismatch).
+recording: data size 0, no CRC; ``zero_size_ride`` without a sport message), ``corrupt``
+(flipped bits: CRC mismatch).
 """
 
 from __future__ import annotations
@@ -190,9 +191,9 @@ def _hr(i: int, base: int = 128, swing: int = 14) -> int:
 
 
 def _run_file(start: datetime = START, serial: int | None = SERIAL, n: int = 300,
-              step: int = 5) -> tuple[bytes, _Counted, int]:
+              step: int = 5, product: int = 4315) -> tuple[bytes, _Counted, int]:
     """The ``run`` fixture's bytes, its writer, and the byte offset where the summary starts."""
-    w, t0 = _recording(start, serial)
+    w, t0 = _recording(start, serial, product)
     # local 0 redefined: device_info with a NUL-padded name wider than its text
     w.message(0, 23, [(253, UINT32, t0), (0, UINT8, 0), (2, UINT16, GARMIN),
                       (3, UINT32Z, serial), (4, UINT16, 4315), (5, UINT16, 1520),
@@ -242,10 +243,19 @@ def _run_file(start: datetime = START, serial: int | None = SERIAL, n: int = 300
     return w.finish(), w, summary_at
 
 
-def activity(start: datetime = START, serial: int | None = SERIAL, n: int = 300) -> bytes:
-    """A run like the ``run`` fixture, started at ``start`` by a device of ``serial``, with
-    ``n`` records (5 s apart; about 24 bytes each)."""
-    return _run_file(start, serial, n)[0]
+def activity(start: datetime = START, serial: int | None = SERIAL, n: int = 300,
+             product: int = 4315) -> bytes:
+    """A run like the ``run`` fixture, started at ``start`` by a device of ``serial`` (and
+    Garmin ``product``), with ``n`` records (5 s apart; about 24 bytes each)."""
+    return _run_file(start, serial, n, product=product)[0]
+
+
+def partial_activity(start: datetime = START, serial: int | None = SERIAL,
+                     product: int = 4315) -> bytes:
+    """The first part of :func:`activity` as a recording cut short writes it: cut inside
+    its last lap message, no session message, no CRC."""
+    data, _, summary_at = _run_file(start, serial, product=product)
+    return data[: summary_at - 7]
 
 
 @cache
@@ -339,6 +349,31 @@ def strength() -> Fixture:
     return _valid("strength", w, "activity", "training", start,
                   ("set messages", "candidate categories", "unknown category 65534", "arrays"))
 
+
+
+def strength_recording(start: datetime, serial: int | None = SERIAL) -> tuple[bytes, int]:
+    """A strength session as the watch records it, a record every 5 s between its sets
+    (``STRENGTH_SETS``), and the length of its first part: up to the fourth set, cut inside
+    the next record (salvage reads three sets)."""
+    w = _Counted()
+    t0 = fit_time(start)
+    _file_id(w, 4, start, product=4024, serial=serial)
+    _event(w, t0, 0)
+    t, cut_at = t0, 0
+    for index, (cats, subs, reps, kg, work, rest) in enumerate(STRENGTH_SETS):
+        if index == 3:
+            cut_at = len(w.body) + 14 + 3
+        for ts in range(t, t + round(work) + round(rest or 0), 5):
+            w.message(1, 20, [(253, UINT32, ts), (3, UINT8, _hr(ts - t0, 105, 20))])
+        w.message(7, 225, [(254, UINT32, t + round(work)), (0, UINT32, round(work * 1000)),
+                           (3, UINT16, reps), (4, UINT16, None if kg is None else round(kg * 16)),
+                           (5, UINT8, 1), (6, UINT32, t), (7, UINT16, cats),
+                           (8, UINT16, subs), (9, UINT16, 0), (10, UINT16, index)])
+        t += round(work) + round(rest or 0)
+    _event(w, t, 4)
+    _session(w, t0, t, 10, 20, timer=t - t0, distance=None, avg_hr=108, max_hr=131)
+    _activity(w, t, t - t0)
+    return w.finish(), cut_at
 
 
 def rr_intervals(seed: int = 13, n: int = 330) -> list[float]:
@@ -521,8 +556,8 @@ def monitoring() -> Fixture:
 @cache
 def truncated() -> Fixture:
     """The run cut inside its last lap message: no session, no activity, no CRC."""
-    data, _, summary_at = _run_file(START + timedelta(days=7), serial=SERIAL + 11)
-    return Fixture("truncated", data[: summary_at - 7], "truncated", "activity", "running",
+    data = partial_activity(START + timedelta(days=7), serial=SERIAL + 11)
+    return Fixture("truncated", data, "truncated", "activity", "running",
                    START + timedelta(days=7), quirks=("cut inside a record",))
 
 
@@ -538,6 +573,23 @@ def zero_size() -> Fixture:
 
 
 @cache
+def zero_size_ride() -> Fixture:
+    """An unfinished ride with no sport message: data size 0, no CRC, the records' own
+    ``activity_type`` (cycling) the only word on its sport."""
+    w = FitWriter()
+    start = START + timedelta(days=8, hours=7)
+    t0 = fit_time(start)
+    _file_id(w, 4, start, product=3843, serial=SERIAL + 15)
+    _event(w, t0, 0)
+    for i in range(120):
+        w.message(1, 20, [(253, UINT32, t0 + 10 * i), (3, UINT8, _hr(i, 135, 12)),
+                          (5, UINT32, i * 8000), (42, ENUM, 2)])
+    return Fixture("zero_size_ride", w.finish(data_size=0, file_crc=False), "zero_size",
+                   "activity", "cycling", start, quirks=("data size 0", "no CRC",
+                                                         "no sport message"))
+
+
+@cache
 def corrupt() -> Fixture:
     data = bytearray(_run_file(START + timedelta(days=9), serial=SERIAL + 13)[0])
     for at in (len(data) // 2, len(data) // 2 + 301):
@@ -548,7 +600,7 @@ def corrupt() -> Fixture:
 
 BUILDERS: list[Callable[[], Fixture]] = [
     run, ride, strength, hrv, multisport, stryd, chained, weight, weight_multi, workout,
-    monitoring, truncated, zero_size, corrupt]
+    monitoring, truncated, zero_size, zero_size_ride, corrupt]
 
 
 def fixtures() -> list[Fixture]:

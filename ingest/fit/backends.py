@@ -134,16 +134,29 @@ def decode_fitdecode(data: bytes, check_crc: bool = True) -> DecodedFit:
     return DecodedFit(tables_from_rows(named), segments, len(data), crc_ok)
 
 
+def developer_value(name: Any, value: Any) -> tuple[str, Any] | None:
+    """A developer field as the row keeps it: ``developer:<name>`` with its number, for a
+    named field of one numeric value (arrays, strings and bytes are dropped)."""
+    if not name or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return f"developer:{name}", value
+
+
 def _fitdecode_row(frame: Any) -> tuple[str, dict[str, Any]]:
     row: dict[str, Any] = {}
+    developer: list[tuple[str, Any]] = []
     for fd in frame.fields:
         field = fd.field
         if field is None or fd.value is None:
             continue
         if getattr(field, "field_type", "") == "devfield":
+            if (kept := developer_value(field.name, fd.value)) is not None:
+                developer.append(kept)
             continue
         if fd.name not in row:
             row[fd.name] = fd.value
+    for key, value in developer:
+        row.setdefault(key, value)
     mt = frame.def_mesg.mesg_type
     name = mt.name if mt is not None else f"mesg_{frame.def_mesg.global_mesg_num}"
     return name, row
@@ -384,7 +397,12 @@ def decode_fitparse(data: bytes, check_crc: bool = True) -> DecodedFit:
             offset = m.header.time_offset
             ts = None if offset is None else renderer.compressed_timestamp(offset)
             num = m.def_mesg.mesg_num
-            named.append((renderer.name(num), renderer.message(num, natives, ts)))
+            row = renderer.message(num, natives, ts)
+            for f in m.fields:
+                if isinstance(f.field_def, DevFieldDefinition) and f.raw_value is not None \
+                        and (kept := developer_value(f.field_def.name, f.raw_value)):
+                    row.setdefault(*kept)
+            named.append((renderer.name(num), row))
         segments = ff.segments
     except FitError:
         raise

@@ -3,7 +3,10 @@
 Value rules (identical across backends; see README.md in this folder):
 
 - Field names are those of the FIT profile bundled with fitdecode (SDK 21.171). Fields the
-  profile does not know (``unknown_N``) and developer fields are dropped.
+  profile does not know (``unknown_N``) are dropped.  Developer fields of one numeric value
+  whose ``field_description`` names them are kept as ``developer:<field name>`` (raw value,
+  no scale, as fitdecode gives them; after the message's own fields, the first of a name
+  wins); arrays, strings and bytes are dropped.
 - Numbers with a scale or offset in the profile are float64; other integers are ``int``.
 - Invalid values are omitted from ``rows()``; in ``columns`` they are NaN (float columns)
   or None (object columns).
@@ -165,6 +168,23 @@ class DecodedFit:
         return head.rows()[0]
 
 
+def unfinished_recording(data: bytes, salvaged: bool = False) -> FitError | None:
+    """The fault of a file whose header gives a data size of 0 with records after it (a
+    recording the device never finished: it fills the size in at the end), as an error
+    naming it; None for any other file.  Every backend answers it alike, before decoding."""
+    if len(data) < 12 or data[8:12] != b".FIT" or data[0] not in (12, 14):
+        return None
+    start = data[0]
+    follow = len(data) - start
+    if int.from_bytes(data[4:8], "little") or follow <= 2 \
+            or data[start + 10 : start + 14] == b".FIT":  # an empty file, then a chained one
+        return None
+    what = (f"unfinished recording: the FIT header gives a data size of 0, yet {follow} "
+            "bytes follow it")
+    return FitError(what + ("; only the fast backend salvages it" if salvaged else
+                            "; import it with --salvage to read its complete records"), 4)
+
+
 def resolve_backend(backend: str | None) -> Backend:
     """The backend to use: the argument, else $TRAINLEDGER_FIT_BACKEND, else "fast"."""
     name = backend if backend is not None else os.environ.get(BACKEND_ENV) or DEFAULT_BACKEND
@@ -189,8 +209,16 @@ def decode(
     ``crc_ok`` False (a wrong CRC on complete data: ``crc_ok`` False, ``truncated`` False).
     Bytes that are not a FIT file (no FIT header) still raise. Only the fast backend salvages
     truncated data; fitdecode and fitparse take ``salvage`` as ``check_crc=False``.
+
+    A header that gives a data size of 0 with records after it (an unfinished recording)
+    raises the same reason from every backend (:func:`unfinished_recording`); with
+    ``salvage`` the fast backend reads it to its last complete record (``truncated``).
     """
     name = resolve_backend(backend)
+    if not salvage or name != "fast":
+        fault = unfinished_recording(data, salvaged=salvage)
+        if fault is not None:
+            raise fault
     if name == "fast":
         from ingest.fit import fast
 

@@ -174,6 +174,7 @@ class _Layout:
     dev_size: int
     size: int  # whole record, header byte included
     lid: int
+    dev: tuple[tuple[int, int, int], ...] = ()  # (field number, size, developer data index)
 
 
 @dataclass
@@ -218,6 +219,8 @@ def _walk(data: bytes, salvage: bool = False) -> _Walk:
                 break
             raise FitError(f"truncated FIT header ({n - pos} trailing bytes)", pos)
         body, end = _file_header(data, pos, w)
+        if salvage and end == body and n - body > 2 and data[body + 10 : body + 14] != b".FIT":
+            end = n  # data size 0 (an unfinished recording): its records run to the end
         if end + 2 > n and not salvage:
             raise FitError(
                 f"truncated FIT file: header announces {end + 2 - pos} bytes, {n - pos} are there",
@@ -348,11 +351,12 @@ def _parse_definition(
     if 0 in dev_sizes:
         raise FitError("developer field declared with size 0", p)
     dev = sum(dev_sizes)
-    key = (gnum, big, fields, dev)
+    dev_fields = tuple(zip(data[end + 1 : q : 3], dev_sizes, data[end + 3 : q : 3], strict=True))
+    key = (gnum, big, fields, dev_fields)
     lay = layouts.get(key)
     if lay is None:
         size = 1 + sum(sizes) + dev
-        lay = _Layout(gnum, ">" if big else "<", fields, dev, size, len(w.layouts))
+        lay = _Layout(gnum, ">" if big else "<", fields, dev, size, len(w.layouts), dev_fields)
         layouts[key] = lay
         w.layouts.append(lay)
     return lay
@@ -1276,9 +1280,10 @@ def decode_fast(
     ``compute_crc`` is False, which skips the CRC entirely and reports True: for benchmarks).
 
     ``salvage``: when the data ends early (a record or a chained file's header cut off, a header
-    announcing more bytes than there are, the CRC missing) decode the complete records before
-    the cut instead of raising, and set ``truncated``; CRC mismatches do not raise either. Both
-    give ``crc_ok`` False. Bytes that do not start with a FIT header still raise FitError.
+    announcing more bytes than there are or none at all, the CRC missing) decode the complete
+    records before the cut instead of raising, and set ``truncated``; CRC mismatches do not
+    raise either. Both give ``crc_ok`` False. Bytes that do not start with a FIT header still
+    raise FitError.
     """
     try:
         return _decode(data, check_crc, compute_crc, salvage)
@@ -1314,6 +1319,7 @@ def _decode(data: bytes, check_crc: bool, compute_crc: bool, salvage: bool) -> D
     tables: dict[str, Table] = {}
     last_ts: np.ndarray | None = None  # made when needed
     first = {g: min(int(idx[0]) for _, idx in items) for g, items in by_global.items()}
+    names: dict[int, str] = {}
     for g in sorted(by_global, key=first.__getitem__):
         if g in fast_parts:
             parts = fast_parts[g]
@@ -1330,7 +1336,58 @@ def _decode(data: bytes, check_crc: bool, compute_crc: bool, salvage: bool) -> D
                 last_ts = _last_timestamps(n, set_ts, w.segment_first)
             t = _slow_table(g, slow_parts[g], w.definitions, compressed, seg_of, last_ts)
         tables[t.name] = t
+        names[g] = t.name
+    fields = described(tables)  # a field_description may follow the first messages using it
+    for g, items in by_global.items():
+        if fields and any(la.dev for la, _ in items):
+            _developer_columns(tables[names[g]], items, buf, starts, fields)
     return DecodedFit(tables, len(w.segment_first), len(data), ok, w.truncated)
+
+
+_BASE_TYPE_CODES = {name: code for code, name in
+                    _profile.FIELD_TYPES["fit_base_type"].enum.items()}
+
+
+def described(tables: dict[str, Table]) -> dict[tuple[int, int], tuple[str, int]]:
+    """(developer data index, field number) -> (field name, base type id), from the
+    ``field_description`` messages read so far (a later one of a field wins)."""
+    out = {}
+    for row in tables["field_description"].rows() if "field_description" in tables else ():
+        index, num = row.get("developer_data_index"), row.get("field_definition_number")
+        name, base = row.get("field_name"), row.get("fit_base_type_id")
+        base = _BASE_TYPE_CODES.get(base, base) if isinstance(base, str) else base
+        if isinstance(index, int) and isinstance(num, int) and name and isinstance(base, int):
+            out[(index, num)] = (str(name), base)
+    return out
+
+
+def _developer_columns(table: Table, items: list[tuple[_Layout, np.ndarray]],
+                       buf: np.ndarray, starts: np.ndarray,
+                       fields: dict[tuple[int, int], tuple[str, int]]) -> None:
+    """Add the message type's numeric one-value developer fields to ``table`` as columns
+    ``developer:<field name>`` (the first valid field of a name in a message wins)."""
+    order = np.sort(np.concatenate([idx for _, idx in items]))
+    n = len(table)
+    for lay, idx in items:
+        rec, rows, off = None, np.searchsorted(order, idx), lay.size - lay.dev_size
+        for num, size, index in lay.dev:
+            name, bt = fields.get((index, num), ("", _BYTE))
+            code, bsize, invalid = _NUMPY.get(bt, ("", 0, None))
+            if name and bt not in (_BYTE, _STRING) and size == bsize:
+                rec = _rows(buf, starts[idx], lay.size) if rec is None else rec
+                v = np.ascontiguousarray(rec[:, off : off + size]).view(
+                    np.dtype(lay.endian + code))[:, 0]
+                ok = ~np.isnan(v) if invalid is None else v != invalid
+                key = f"developer:{name}"
+                if key not in table.columns:
+                    table.columns[key] = np.full(n, np.nan)
+                    table.kinds[key] = "float" if code[0] == "f" else "int"
+                col = table.columns[key]
+                free = ok & np.isnan(col[rows])
+                col[rows[free]] = v[free].astype(np.float64)
+            off += size
+    for key in [k for k in table.columns if k.startswith("developer:")]:
+        table.kinds[key], table.columns[key] = finish_column(table.kinds[key], table.columns[key])
 
 
 def _crc_ok(data: bytes, buf: np.ndarray, w: _Walk, check: bool, compute: bool) -> bool:

@@ -4,7 +4,8 @@ Decoding and planning are pure (see :mod:`ingest.fit.mapping`); this module appl
 one session with its device summary, sets and end, plus observations, saved in one
 transaction.  Ids derive from the athlete and the activity's identity, so the same activity
 arriving again (same bytes, a re-export, a chained copy) answers ``duplicate`` with the
-existing ids and records nothing.
+existing ids and records nothing; the complete file of an activity imported partial
+(salvaged) updates that session in place (``updated``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from services.domain.validation import clean_device_text
 
 @dataclass
 class FitResult:
-    status: str  # imported | duplicate | skipped | rejected
+    status: str  # imported | updated | duplicate | skipped | rejected
     reason: str | None = None
     file_type: str | None = None
     session_ids: list[str] = field(default_factory=list)
@@ -49,7 +50,8 @@ class FitResult:
     planned_session_ids: list[str] = field(default_factory=list)
     sets: int = 0
     notes: list[str] = field(default_factory=list)  # what was not recorded, and why
-    #: each session made or found: session_id, status (created / existing), load_source
+    #: each session made or found: session_id, status (created / updated / existing),
+    #: load_source
     sessions: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -104,11 +106,20 @@ def observation_commands(plans: list[ObservationPlan]) -> list[ObservationComman
 
 
 def load_notes(athlete: Athlete, activity: ActivityPlan) -> list[str]:
-    """What the session's load will rest on when no max HR is in effect on its day: the
-    file's own max/resting HR (offered for the profile), or nothing until it is rated."""
-    if athlete.profile_on(activity.started_at).get("max_hr"):
-        return []
+    """What the session's load will rest on when the profile lacks what it needs on its
+    day: power against the file's CP (FTP offered for the profile), the file's own
+    max/resting HR (offered too), or nothing until it is rated."""
+    profile = athlete.profile_on(activity.started_at)
     day = activity.started_at.date().isoformat()
+    power = activity.summary.get("power") or {}
+    if power and profile.get("ftp_w"):
+        return []
+    if power.get("cp_w"):
+        return [f"load from power: TSS against the file's CP ({power['cp_w']:g} W), no FTP in "
+                f"the profile on {day}; to use yours, PATCH /athletes/{athlete.id}/profile "
+                f"with ftp_w effective_at {day}"]
+    if profile.get("max_hr"):
+        return []
     found = activity.summary.get("file_hr")
     if found:
         rest = f", resting {found['resting_hr']:g} bpm" if found.get("resting_hr") else ""
@@ -176,10 +187,14 @@ def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
                        session_ids=list(outcome.sessions),
                        observation_ids=outcome.observations,
                        sessions=session_results(app, outcome))
-    if activity is not None and outcome.created:
+    if activity is not None and (outcome.created or outcome.updated):
         result.sets = len(activity.sets)
         result.notes = activity.notes + load_notes(athlete, activity)
-    if not outcome.created and not outcome.observations:
+    if outcome.updated:
+        result.status, result.reason = "updated", (
+            "the complete file of a partial session: its device data replaced, what the "
+            "athlete entered kept")
+    elif not outcome.created and not outcome.observations:
         result.status, result.reason = "duplicate", "already imported"
     elif activity is not None and activity.summary.get("partial"):
         result.reason = "partial: the file was cut short; its complete records were imported"

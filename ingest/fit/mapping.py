@@ -7,7 +7,9 @@
   the set before; a set without one identified category is ``unidentified``, with the
   watch's candidate categories), the laps, the file's own max/resting HR (``file_hr``), and
   ``hrv`` R-R intervals, artefacts corrected, as RMSSD: on the session, and as an observation
-  when the activity is a resting reading (15 min or less).
+  when the activity is a resting reading (15 min or less); power (native, or Stryd's
+  developer field) as average, maximum and Normalized Power with the file's CP, and the
+  developer fields the file holds (``developer``).
 - ``weight`` files: body-mass and body-composition observations (on a multi-user scale, only
   the user whose profile matches the athlete's sex, when exactly one does: ``for_athlete``).
 - ``workout`` files: a planned session with the workout's steps as its prescription.
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ingest.fit.decoded import DecodedFit
+from projections.science.load import normalized_power
 from projections.science.recovery import interpolate_artefacts, rmssd
 from services.domain.exercises import FIT_CATEGORY_CODES, UNKNOWN_FIT_CATEGORY, exercise_for_fit
 from services.domain.validation import clean_device_text
@@ -162,6 +165,68 @@ def hr_histogram(fit: DecodedFit) -> dict[int, float]:
     ok = np.isfinite(bpm) & np.isfinite(dt) & (dt > 0) & (dt <= MAX_GAP_S) & (bpm > 0)
     seconds = np.bincount(bpm[ok].astype(np.int64), weights=dt[ok])
     return {int(b): round(float(s), 3) for b, s in enumerate(seconds) if s > 0}
+
+
+DEVELOPER = "developer:"
+#: names a critical power or threshold has as a developer field (Stryd: "CP")
+CP_NAMES = ("cp", "critical power", "criticalpower")
+
+
+def developer_fields(fit: DecodedFit) -> dict[str, Any]:
+    """The developer fields the file holds (e.g. Stryd's Power, Form Power, Leg Spring
+    Stiffness on records, CP on the session): the session's values as they are, the
+    records' as their mean and maximum."""
+    out: dict[str, Any] = {}
+    session = fit.first("session") or {}
+    values = {k[len(DEVELOPER):]: v for k, v in session.items() if k.startswith(DEVELOPER)}
+    if values:
+        out["session"] = values
+    columns = fit.table("record").columns
+    series = {}
+    for key, column in columns.items():
+        finite = _finite(column) if key.startswith(DEVELOPER) else np.array([])
+        if len(finite):
+            series[key[len(DEVELOPER):]] = {"mean": round(float(finite.mean()), 3),
+                                            "max": round(float(finite.max()), 3)}
+    if series:
+        out["record"] = series
+    return out
+
+
+def power_of(fit: DecodedFit) -> dict[str, Any] | None:
+    """Power from the records (``power``, else a developer field named Power, as Stryd
+    writes it): average, maximum and Normalized Power over the time recorded (held from one
+    record to the next; gaps over 30 s are pauses), and the file's threshold for a
+    power-based load: a developer CP field, else the session's ``threshold_power``."""
+    records = fit.table("record")
+    t = records.columns.get("timestamp")
+    source = "power" if "power" in records.columns else next(
+        (k for k in records.columns if k.lower() == f"{DEVELOPER}power"), None)
+    watts = records.columns.get(source) if source else None
+    if t is None or watts is None or t.dtype.kind not in "fiu" or watts.dtype.kind not in "fiu":
+        return None
+    order = np.argsort(t, kind="stable")
+    t, watts = t[order], watts[order]
+    dt = np.diff(t)
+    ok = np.isfinite(watts[:-1]) & np.isfinite(dt) & (dt > 0) & (dt <= MAX_GAP_S)
+    per_second = np.repeat(watts[:-1][ok], np.round(dt[ok]).astype(np.int64))
+    normalized = normalized_power(per_second.tolist())
+    if normalized is None:
+        return None
+    out: dict[str, Any] = {"from": source, "avg_w": round(float(per_second.mean()), 1),
+                           "max_w": float(np.nanmax(watts)), "np_w": round(normalized, 1),
+                           "seconds": len(per_second)}
+    session = fit.first("session") or {}
+    for key, value in session.items():
+        if key.startswith(DEVELOPER) and key[len(DEVELOPER):].lower() in CP_NAMES \
+                and (cp := _num(value)) and 50 <= cp <= 800:
+            out["cp_w"], out["cp_from"] = cp, key
+            break
+    else:
+        threshold = _num(session.get("threshold_power"))
+        if threshold and 50 <= threshold <= 800:
+            out["cp_w"], out["cp_from"] = threshold, "threshold_power"
+    return out
 
 
 def hrv_of(fit: DecodedFit) -> dict[str, Any] | None:
@@ -298,6 +363,26 @@ def _leg(row: dict[str, Any]) -> dict[str, Any]:
     return leg
 
 
+#: record.activity_type values that name a sport (the others: transition, sedentary, all)
+ACTIVITY_TYPE_SPORTS = ("generic", "running", "cycling", "fitness_equipment", "swimming",
+                        "walking")
+
+
+def _recorded_sport(fit: DecodedFit) -> dict[str, Any]:
+    """The sport of an activity without a session message: the ``sport`` message's, else
+    the records' most frequent ``activity_type``, else the first lap's, else generic."""
+    sport_row = fit.first("sport") or {}
+    if sport_row.get("sport") is not None:
+        return {k: str(sport_row[k]) for k in ("sport", "sub_sport") if k in sport_row}
+    types = fit.table("record").columns.get("activity_type")
+    if types is not None:
+        named = [str(t) for t in types.tolist() if str(t) in ACTIVITY_TYPE_SPORTS]
+        if named:
+            return {"sport": max(set(named), key=named.count)}
+    lap = fit.first("lap") or {}
+    return {"sport": str(lap.get("sport") or "generic")}
+
+
 def _reconstructed_leg(fit: DecodedFit) -> dict[str, Any] | None:
     """Totals from records and laps, for an activity whose session message is missing."""
     times = _finite(fit.table("record").columns.get("timestamp"))
@@ -305,22 +390,19 @@ def _reconstructed_leg(fit: DecodedFit) -> dict[str, Any] | None:
         laps = fit.table("lap").rows()
         if not laps:
             return None
-        from_laps = _leg({**laps[0], "total_elapsed_time": sum(
+        from_laps = _leg({**laps[0], **_recorded_sport(fit), "total_elapsed_time": sum(
             _num(x.get("total_elapsed_time")) or 0.0 for x in laps)})
         from_laps["reconstructed"] = True
         return from_laps
-    sport_row = fit.first("sport") or {}
     start, end = float(times.min()), float(times.max())
     finite_hr = _finite(fit.table("record").columns.get("heart_rate"))
     finite_dist = _finite(fit.table("record").columns.get("distance"))
     leg: dict[str, Any] = {
-        "sport": str(sport_row.get("sport", "generic")),
+        **_recorded_sport(fit),
         "started_at": datetime.fromtimestamp(start, UTC).isoformat(),
         "elapsed_s": round(end - start, 3),
         "reconstructed": True,
     }
-    if sport_row.get("sub_sport") is not None:
-        leg["sub_sport"] = str(sport_row["sub_sport"])
     if len(finite_hr):
         leg["avg_hr"] = round(float(finite_hr.mean()), 1)
         leg["max_hr"] = float(finite_hr.max())
@@ -382,6 +464,14 @@ def plan_activity(fit: DecodedFit, device: dict[str, Any]) -> ActivityPlan | Non
     hr_settings = file_hr(fit)
     if hr_settings is not None:
         summary["file_hr"] = hr_settings
+    power = power_of(fit)
+    if power is not None:
+        summary["power"] = power
+        if summary["avg_power_w"] is None and len(legs) == 1:
+            summary["avg_power_w"] = power["avg_w"]
+    developer = developer_fields(fit)
+    if developer:
+        summary["developer"] = developer
     plan = ActivityPlan(identity, started, ended, sport, summary, strength_sets(fit))
     hrv = hrv_of(fit)
     if hrv is not None:

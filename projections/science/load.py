@@ -158,3 +158,40 @@ def edwards_trimp_avg(minutes: float, hr_avg: float, hr_max: float,
     if minutes < 0:
         raise ValueError(f"duration must be >= 0 minutes, got {minutes}")
     return minutes * edwards_zone_weight(hr_avg, hr_max, bounds_pct)
+
+
+NP_WINDOW_S = 30  # Coggan's rolling average
+
+
+def normalized_power(watts_per_second: Sequence[float]) -> float | None:
+    """Normalized Power (W) of a power series sampled once a second.
+
+    Source: Allen H, Coggan A. Training and Racing with a Power Meter, 2nd ed. Boulder, CO:
+    VeloPress; 2010, ch. 7: the 30-second rolling average of power, each raised to the
+    fourth power, averaged, and the fourth root taken.  None under 30 s of samples.
+    """
+    if len(watts_per_second) < NP_WINDOW_S:
+        return None
+    window = sum(watts_per_second[:NP_WINDOW_S])
+    fourth = (window / NP_WINDOW_S) ** 4
+    for i in range(NP_WINDOW_S, len(watts_per_second)):
+        window += watts_per_second[i] - watts_per_second[i - NP_WINDOW_S]
+        fourth += (max(window, 0.0) / NP_WINDOW_S) ** 4
+    return float((fourth / (len(watts_per_second) - NP_WINDOW_S + 1)) ** 0.25)
+
+
+def power_tss(minutes: float, normalized_w: float, threshold_w: float) -> float:
+    """Training Stress Score from power: hours × IF² × 100, IF = NP / FTP.
+
+    Source: Allen H, Coggan A. Training and Racing with a Power Meter, 2nd ed. (2010),
+    ch. 7: TSS = (s × NP × IF) / (FTP × 3600) × 100, which is hours × IF² × 100; an hour at
+    FTP scores 100.  ``threshold_w`` is the FTP, or a critical power standing in for it (as
+    Stryd's running power does).  Raises ValueError unless the threshold is positive and
+    the duration not negative.
+    """
+    if threshold_w <= 0:
+        raise ValueError(f"the threshold power must be > 0 W, got {threshold_w}")
+    if minutes < 0:
+        raise ValueError(f"duration must be >= 0 minutes, got {minutes}")
+    intensity = normalized_w / threshold_w
+    return minutes / 60 * intensity**2 * 100

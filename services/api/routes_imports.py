@@ -29,7 +29,7 @@ class ImportOut(BaseModel):
     import_id: str
     athlete_id: str
     kind: str
-    status: Literal["pending", "imported", "duplicate", "skipped", "rejected"]
+    status: Literal["pending", "imported", "updated", "duplicate", "skipped", "rejected"]
     reason: str | None
     result: dict[str, object]
     submitted_at: str

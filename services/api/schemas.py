@@ -57,6 +57,9 @@ class ProfileFields(Strict):
     body_mass: float | None = Field(None, description="In the athlete's mass unit", examples=[72.5])
     max_hr: int | None = Field(None, examples=[188])
     resting_hr: int | None = Field(None, examples=[52])
+    ftp_w: int | None = Field(None, examples=[250], description=(
+        "Functional threshold power (W), or critical power; with `effective_at` on a patch, "
+        "from then on (power-based load, TSS)"))
     timezone: str | None = Field(None, examples=["Europe/London"])
     mass_unit: MassUnit | None = None
     distance_unit: Literal["km", "mi"] | None = None

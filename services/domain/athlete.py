@@ -30,6 +30,7 @@ DEFAULT_PROFILE: dict[str, Any] = {
     "body_mass_kg": None,
     "max_hr": None,
     "resting_hr": None,
+    "ftp_w": None,  # functional threshold power (or CP), for power-based load
     "timezone": "UTC",
     "mass_unit": "kg",
     "distance_unit": "km",
@@ -70,6 +71,8 @@ def validate_profile(changes: dict[str, Any], this_year: int) -> None:
         check_range(changes["max_hr"], 100, 250, "max_hr")
     if changes.get("resting_hr") is not None:
         check_range(changes["resting_hr"], 20, 120, "resting_hr")
+    if changes.get("ftp_w") is not None:
+        check_range(changes["ftp_w"], 20, 800, "ftp_w")
     if "timezone" in changes:
         check_timezone(changes["timezone"])
     if "mass_unit" in changes:

@@ -265,6 +265,22 @@ class TrainingSession(Commented):
         def apply(self, agg: TrainingSession) -> None:
             agg.device = self.summary
 
+    class DeviceReplaced(TrainingAggregate.Event):
+        """The complete file of an activity replaced what its partial (salvaged) file said:
+        the device summary, the end and the session fields in ``changes`` (duration, and
+        HR, sport or title unless the athlete amended them).  The athlete's RPE, notes,
+        link and set amendments stand."""
+
+        summary: dict[str, Any]
+        ended_at: datetime
+        changes: dict[str, Any]
+
+        def apply(self, agg: TrainingSession) -> None:
+            agg.device = self.summary
+            agg.ended_at = self.ended_at
+            for key, value in self.changes.items():
+                setattr(agg, key, value)
+
     class ObjectiveLinked(TrainingAggregate.Event):
         objective_id: str | None
         planned_session_id: str | None
@@ -531,6 +547,20 @@ class TrainingSession(Commented):
     def record_device(self, ctx: Context, summary: dict[str, Any]) -> None:
         self._require_not_discarded()
         self._record(self.DeviceRecorded, ctx, summary=summary)
+
+    def replace_device(self, ctx: Context, summary: dict[str, Any], ended_at: datetime,
+                       changes: dict[str, Any]) -> None:
+        """Take a complete file's device data over a partial one's (see DeviceReplaced)."""
+        self._require_not_discarded()
+        check_not_future(ended_at, ctx.now, "ended_at")
+        if ended_at < self.started_at:
+            raise InvalidValue("the session cannot end before it started", "ended_at")
+        unknown = set(changes) - set(AMENDABLE_SESSION_FIELDS)
+        if unknown:
+            raise InvalidValue("this field of a session cannot be replaced", sorted(unknown)[0])
+        validate_session_fields(changes)
+        self._record(self.DeviceReplaced, ctx, summary=summary, ended_at=ended_at,
+                     changes=changes)
 
     def discard(self, ctx: Context, reason: str | None) -> None:
         if self.seen_request(ctx):

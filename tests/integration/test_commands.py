@@ -82,7 +82,8 @@ def test_create_athlete_converts_body_mass_from_lb(client: TestClient, runtime: 
     athlete = ok(client.get(f"/athletes/{athlete_id}", headers=bearer(token)))
     assert athlete["profile"] == {
         "name": "Bo", "sex": "unspecified", "birth_year": 1990, "body_mass_kg": 79.8323,
-        "max_hr": None, "resting_hr": None, "timezone": "Europe/Paris", "mass_unit": "lb",
+        "max_hr": None, "resting_hr": None, "ftp_w": None, "timezone": "Europe/Paris",
+        "mass_unit": "lb",
         "distance_unit": "km", "first_day_of_week": "sunday",
     }
     assert athlete["settings"]["atl_days"] == 7

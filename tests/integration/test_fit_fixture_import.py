@@ -237,15 +237,29 @@ def test_salvage_imports_the_readable_part_of_a_truncated_activity(runtime: Runt
     assert again.status == "duplicate"
 
 
-def test_a_zero_size_header_is_rejected_naming_the_file(runtime: Runtime) -> None:
-    fixture = by_name("zero_size")
+@pytest.mark.parametrize(("name", "sport"), [("zero_size", "running"),
+                                              ("zero_size_ride", "cycling")])
+def test_a_zero_size_header_is_rejected_naming_the_fault_or_salvaged(
+        runtime: Runtime, name: str, sport: str) -> None:
+    fixture = by_name(name)
     athlete_id = athlete(runtime)
     before = events(runtime)
     result = imported(runtime, athlete_id, fixture)
     assert result.status == "rejected"
     assert result.reason
-    assert result.reason.startswith(fixture.filename)
+    assert result.reason.startswith(f"{fixture.filename}: unfinished recording: the FIT header "
+                                    "gives a data size of 0")
+    assert "import it with --salvage" in result.reason
     assert events(runtime) == before
+    salvaged = imported(runtime, athlete_id, fixture, salvage=True)
+    assert salvaged.status == "imported", salvaged
+    assert salvaged.reason
+    assert salvaged.reason.startswith("partial")
+    session = runtime.app.session(salvaged.session_ids[0])
+    assert session.device is not None
+    assert session.device["partial"] is True
+    assert session.sport == sport  # no session message: the sport message or the records'
+    assert session.started_at == fixture.started
 
 
 @pytest.fixture

@@ -8,27 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from kafka_broker import publish_everything
+from support_oracle import assert_rebuilt_equal, check_views, settle
 
 from ingest.kafka_transport import KafkaTransport
-from projections.analytics import VIEWS
-from projections.facts import plain
-from projections.history import entities, load_history
-from projections.history_facts import HistoryFacts
 from projections.kafka_feed import KafkaFeed
-from projections.replay import replay
-from projections.stored_facts import StoredFacts
-from services.cli_replay import scratch_tables
 from services.config import Settings
 from services.domain.base import Context, Source
 from services.domain.errors import DomainError
@@ -204,42 +196,6 @@ class Story:
         erase_athlete(self.rt, str(other.id))
 
 
-def settle(rt: Runtime, athlete_id: str) -> None:
-    model = rt.views["training"]
-    rt.feed.catch_up(model)
-    model.settle(rt.tables, athlete_id)  # type: ignore[attr-defined]
-
-
-def check_views(rt: Runtime, athlete_id: str, days: list[int], catch_up: bool = True,
-                ) -> None:
-    if catch_up:
-        settle(rt, athlete_id)
-    rt.feed.catch_up(rt.directory.view)  # the oracle lists the aggregates from it
-    stored = StoredFacts(rt.tables, athlete_id)
-    history = load_history(rt.app, athlete_id, entities(rt.tables, athlete_id))
-    assert history is not None
-    oracle = HistoryFacts(history)
-    today = local_day(datetime.now(UTC), stored.timezone)
-    for offset in [0, *days]:
-        day = today - timedelta(days=offset)
-        for name, compute in VIEWS.items():
-            got, want = plain(compute(stored, day)), compute(oracle, day)
-            assert got == want, (name, day.isoformat(), _diff(got, want))
-
-
-def _diff(got: Any, want: Any, path: str = "") -> str:
-    """Where two answers first differ."""
-    if isinstance(got, dict) and isinstance(want, dict):
-        for key in sorted(set(got) | set(want)):
-            if got.get(key) != want.get(key):
-                return _diff(got.get(key), want.get(key), f"{path}.{key}")
-    if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
-        for i, (g, w) in enumerate(zip(got, want, strict=True)):
-            if g != w:
-                return _diff(g, w, f"{path}[{i}]")
-    return f"{path}: {got!r} != {want!r}"
-
-
 def test_the_read_model_equals_the_oracle(runtime: Runtime, request: pytest.FixtureRequest,
                                           ) -> None:
     store = request.node.callspec.params["runtime"]
@@ -264,22 +220,6 @@ def test_the_read_model_equals_the_oracle(runtime: Runtime, request: pytest.Fixt
     runtime.feed.catch_up_all()
     runtime.feed.idle()
     assert_rebuilt_equal(runtime)
-
-
-def assert_rebuilt_equal(runtime: Runtime) -> None:
-    """The live read model equals one rebuilt from the log, row for row."""
-    model = runtime.views["training"]
-    scratch, target = scratch_tables(Path(tempfile.mkdtemp()))
-    try:
-        replay(runtime.app, target, [model])
-        for table in model.tables:  # table by table, to say which differs
-            rows = sorted(map(repr, target.query(f"SELECT * FROM {target.name(table)}")))
-            live = sorted(map(repr, runtime.tables.query(
-                f"SELECT * FROM {runtime.tables.name(table)}")))
-            assert rows == live, (table, sorted(set(rows) ^ set(live))[:4])
-        assert model.content_hash(target) == model.content_hash(runtime.tables)
-    finally:
-        scratch.close()
 
 
 @pytest.mark.kafka

@@ -6,8 +6,9 @@ used to test ours where the corpus is not needed:
 - fast == fitdecode and fitparse == fitdecode, value for value;
 - the quirks are really there (compressed timestamps, big-endian definitions, developer
   fields, components, redefined local numbers, a 12-byte header, chained files);
-- damaged fixtures raise FitError from every backend; salvage reads the truncated and the
-  zero-size one up to their last complete record.
+- damaged fixtures raise FitError from every backend (a zero-size header with the same
+  reason from each); salvage reads the truncated and the zero-size ones up to their last
+  complete record.
 """
 
 from __future__ import annotations
@@ -256,3 +257,54 @@ def test_cuts_of_valid_fixtures_only_raise_fit_error_or_salvage(name: str) -> No
             decode(data[:cut])
         fit = decode(data[:cut], salvage=True)
         assert fit.truncated
+
+
+@pytest.mark.parametrize("name", ["zero_size", "zero_size_ride"])
+def test_a_zero_size_header_is_named_alike_by_every_backend(name: str) -> None:
+    data = by_name(name).data
+    reasons = set()
+    for backend in ("fast", "fitdecode", "fitparse"):
+        with pytest.raises(FitError) as info:
+            decode(data, backend=backend)  # type: ignore[arg-type]
+        reasons.add(str(info.value))
+    assert len(reasons) == 1, reasons
+    reason = reasons.pop()
+    assert f"data size of 0, yet {len(data) - 14} bytes follow" in reason
+    assert "--salvage" in reason
+
+
+def test_a_zero_size_header_salvages_to_its_last_complete_record() -> None:
+    fit = decode(by_name("zero_size").data, salvage=True)
+    assert fit.truncated
+    assert not fit.crc_ok
+    whole = decode(by_name("run").data)  # the same recording, finished
+    assert len(fit.table("record")) == len(whole.table("record")) == 300
+    assert len(fit.table("lap")) == 3
+    assert len(fit.table("session")) == 0
+    cut = by_name("zero_size_ride").data
+    assert len(decode(cut[:-3], salvage=True).table("record")) == 119  # last one cut
+    for backend in ("fitdecode", "fitparse"):  # they do not salvage; they say so alike
+        with pytest.raises(FitError, match="only the fast backend salvages it"):
+            decode(cut, backend=backend, salvage=True)  # type: ignore[arg-type]
+
+
+def test_an_empty_file_with_a_zero_size_header_is_not_unfinished() -> None:
+    from ingest.fit.encode import FitWriter
+
+    empty = FitWriter().finish()
+    assert empty[4:8] == bytes(4)
+    assert decode(empty).segments == 1
+    assert decode(empty + by_name("run").data).segments == 2  # then a chained file
+
+
+@pytest.mark.parametrize("backend", ["fast", "fitdecode", "fitparse"])
+def test_every_backend_keeps_developer_fields(backend: Any) -> None:
+    fit = decode(by_name("stryd").data, backend=backend)
+    assert fit.first("session")["developer:CP"] == 290  # type: ignore[index]
+    records = fit.table("record").rows()
+    assert len(records) == 200
+    assert {k for k in records[0] if k.startswith("developer:")} == {
+        "developer:Power", "developer:Form Power", "developer:Leg Spring Stiffness"}
+    assert [r["developer:Power"] for r in records[:3]] == [265, 266, 268]
+    assert records[0]["developer:Leg Spring Stiffness"] == pytest.approx(9.5)
+    assert not any(k.startswith("developer:") for k in fit.first("file_id") or {})

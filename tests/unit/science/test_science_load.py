@@ -1,4 +1,5 @@
-"""Session load formulas: session-RPE (Foster 2001), Banister TRIMP, Edwards TRIMP."""
+"""Session load formulas: session-RPE (Foster 2001), Banister TRIMP, Edwards TRIMP, Normalized
+Power and TSS (Allen & Coggan 2010)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from projections.science.load import (
     edwards_trimp_avg,
     edwards_zone_weight,
     heart_rate_reserve_fraction,
+    normalized_power,
+    power_tss,
     session_rpe_load,
 )
 
@@ -132,3 +135,30 @@ def test_edwards_with_the_athletes_own_zone_bounds() -> None:
     default = [50, 60, 70, 80, 90, 100]
     for bpm in range(80, 215):
         assert edwards_zone_weight(bpm, 200, default) == edwards_zone_weight(bpm, 200)
+
+
+def test_normalized_power_worked_example() -> None:
+    # Steady power: every 30-s average is 250 W, so NP = 250 W.
+    assert normalized_power([250.0] * 3600) == pytest.approx(250.0)
+    # Hand-worked, 60 s at 200 W then 60 s at 100 W (1-s samples): 91 rolling 30-s
+    # averages (ending at seconds 29..119): 31 at 200 W, 29 straddling the change (ending
+    # at i = 60..88: (200 (89 - i) + 100 (i - 59)) / 30 W), 31 at 100 W.  NP = (mean of
+    # their fourth powers)^(1/4) = 166.81 W, against an average power of 150 W.
+    straddling = sum(((200 * (89 - i) + 100 * (i - 59)) / 30) ** 4 for i in range(60, 89))
+    expected = ((31 * 200**4 + straddling + 31 * 100**4) / 91) ** 0.25
+    assert expected == pytest.approx(166.81, abs=0.01)
+    assert normalized_power([200.0] * 60 + [100.0] * 60) == pytest.approx(expected)
+    assert normalized_power([300.0] * 29) is None  # under one 30-s window
+
+
+def test_power_tss_worked_example() -> None:
+    # Allen & Coggan (2010), ch. 7: an hour at FTP is 100 TSS by definition.
+    assert power_tss(60, 250, 250) == pytest.approx(100)
+    # TSS = (s × NP × IF) / (FTP × 3600) × 100 = hours × IF² × 100: a 2-hour ride at
+    # NP 200 W with FTP 250 W is IF 0.8, so (7200 × 200 × 0.8) / (250 × 3600) × 100 = 128.
+    assert power_tss(120, 200, 250) == pytest.approx(7200 * 200 * 0.8 / (250 * 3600) * 100)
+    assert power_tss(120, 200, 250) == pytest.approx(128)
+    # A 45-min run at NP 276 W against a critical power of 290 W: IF 0.9517, 67.9 TSS.
+    assert power_tss(45, 276, 290) == pytest.approx(0.75 * (276 / 290) ** 2 * 100)
+    with pytest.raises(ValueError, match="threshold"):
+        power_tss(60, 200, 0)

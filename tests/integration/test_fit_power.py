@@ -1,0 +1,121 @@
+"""Power from a device file, on both stores, with the ``stryd`` fixture (a run with Stryd's
+developer fields: Power, Form Power, Leg Spring Stiffness on records, CP 290 W on the
+session): the developer fields are kept, Normalized Power is on the session, and the load
+that feeds fatigue takes sRPE first, then power (TSS against the profile's FTP on the
+session's day, else the file's CP), then TRIMP, with ``load_source`` saying which.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from conftest import bearer, new_athlete
+from fastapi.testclient import TestClient
+from fit_fixtures import STRYD_FIELDS, by_name
+
+from ingest.fit.importer import FitResult, import_fit
+from projections.science.load import normalized_power
+from services.domain.base import Source
+from services.runtime import Runtime
+
+SOURCE = Source("admin", principal_id="cli")
+STRYD = by_name("stryd")
+
+
+def stryd_watts_per_second() -> list[float]:
+    """The fixture's power, as written: 200 records 5 s apart, each held until the next."""
+    watts = [265 + round(20 * math.sin(i / 15)) for i in range(200)]
+    return [float(w) for w in watts[:-1] for _ in range(5)]
+
+
+def imported(rt: Runtime, athlete_id: str) -> FitResult:
+    return import_fit(rt.app, rt.artifacts, SOURCE, athlete_id, STRYD.data, STRYD.filename)
+
+
+def load_row(client: TestClient, athlete_id: str, token: str,
+             session_id: str) -> dict[str, Any]:
+    r = client.get(f"/athletes/{athlete_id}/views/load", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    row: dict[str, Any] = next(x for x in r.json()["sessions"] if x["session_id"] == session_id)
+    return row
+
+
+def test_developer_fields_and_normalized_power_are_kept(client: TestClient,
+                                                         runtime: Runtime) -> None:
+    athlete_id, _ = new_athlete(client)
+    result = imported(runtime, athlete_id)
+    device = runtime.app.session(result.session_ids[0]).device or {}
+    developer = device["developer"]
+    assert developer["session"] == {"CP": 290}
+    assert set(developer["record"]) == {name for _, name, _, _, native in STRYD_FIELDS
+                                        if native == 20}
+    assert developer["record"]["Power"]["max"] == 285
+    power = device["power"]
+    assert power["from"] == "developer:Power"
+    assert power["cp_w"] == 290
+    assert power["cp_from"] == "developer:CP"
+    assert power["seconds"] == 995
+    expected = normalized_power(stryd_watts_per_second())
+    assert expected is not None
+    assert power["np_w"] == pytest.approx(expected, abs=0.05)
+    assert device["avg_power_w"] == pytest.approx(sum(stryd_watts_per_second()) / 995, abs=0.05)
+
+
+def test_the_load_takes_srpe_then_power_then_trimp(client: TestClient,
+                                                    runtime: Runtime) -> None:
+    athlete_id, token = new_athlete(client, max_hr=190, resting_hr=50)
+    result = imported(runtime, athlete_id)
+    session_id = result.session_ids[0]
+    assert any(n.startswith("load from power: TSS against the file's CP (290 W)")
+               for n in result.notes), result.notes
+    session = runtime.app.session(session_id)
+    assert session.duration_min == pytest.approx(995 / 60, abs=0.01)
+    minutes = 995 / 60  # timer time, as the views count it
+    np_w = (session.device or {})["power"]["np_w"]
+    # power before TRIMP (a max HR is in the profile): TSS = hours × (NP / CP)² × 100
+    row = load_row(client, athlete_id, token, session_id)
+    assert row["load_source"] == "power_tss (file CP)"
+    assert row["load"] == pytest.approx(minutes / 60 * (np_w / 290) ** 2 * 100, abs=0.01)
+    assert row["trimp_edwards"] > 0  # still computed, not what feeds fatigue
+    # an FTP from after the session leaves it on the file's CP...
+    me = bearer(token)
+    started = session.started_at
+    r = client.patch(f"/athletes/{athlete_id}/profile", headers=me, json={
+        "ftp_w": 250, "effective_at": (started + timedelta(days=1)).isoformat()})
+    assert r.status_code == 200, r.text
+    row = load_row(client, athlete_id, token, session_id)
+    assert row["load_source"] == "power_tss (file CP)"
+    # ...one in effect on its day is the threshold
+    r = client.patch(f"/athletes/{athlete_id}/profile", headers=me, json={
+        "ftp_w": 260, "effective_at": (started - timedelta(days=1)).isoformat()})
+    assert r.status_code == 200, r.text
+    row = load_row(client, athlete_id, token, session_id)
+    assert row["load_source"] == "power_tss"
+    assert row["load"] == pytest.approx(minutes / 60 * (np_w / 260) ** 2 * 100, abs=0.01)
+    # the athlete's rating comes first
+    r = client.patch(f"/sessions/{session_id}", headers=me, json={"session_rpe": 6})
+    assert r.status_code == 200, r.text
+    row = load_row(client, athlete_id, token, session_id)
+    assert row["load_source"] == "srpe"
+    assert row["load"] == pytest.approx(6 * minutes, abs=0.01)
+
+
+def test_without_power_the_load_is_trimp(client: TestClient, runtime: Runtime) -> None:
+    athlete_id, token = new_athlete(client, max_hr=190, ftp_w=250)
+    run = by_name("run")
+    result = import_fit(runtime.app, runtime.artifacts, SOURCE, athlete_id, run.data,
+                        run.filename)
+    assert "power" not in (runtime.app.session(result.session_ids[0]).device or {})
+    assert load_row(client, athlete_id, token, result.session_ids[0])["load_source"] \
+        == "trimp_edwards"
+
+
+def test_ftp_is_checked(client: TestClient) -> None:
+    athlete_id, token = new_athlete(client)
+    r = client.patch(f"/athletes/{athlete_id}/profile", headers=bearer(token),
+                     json={"ftp_w": 5000})
+    assert r.status_code == 422, r.text
+    assert "ftp_w" in r.text
