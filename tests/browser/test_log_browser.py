@@ -342,3 +342,42 @@ def test_a_session_logged_after_the_gym_gets_its_real_times(
                          headers={"Authorization": f"Bearer {token}"}).json()["sessions"]
     assert [r["day"] for r in executed if r["session_id"] == session_id] == [
         start.date().isoformat()]
+
+
+@ON_STORES
+def test_a_planned_slot_shows_its_prescription_and_logs_from_it(
+    open_page: OpenPage, service: DemoService, width: int,
+) -> None:
+    title = f"Prescribed {width}"
+    slot_id, _ = plan_today(service, title)
+    week = api(service, "GET", f"/athletes/{service.athlete_id}/plans")
+    monday = next(p["week_start"] for p in week
+                  if any(s["planned_session_id"] == slot_id for s in p["sessions"]))
+    steps = [{"kind": "strength", "exercise_id": RDL, "sets": 3, "reps": 5, "load": 120,
+              "load_unit": "kg", "rest_s": 150},
+             {"kind": "endurance", "duration_s": 600,
+              "target": {"type": "heart_rate", "low": 120, "high": 140}}]
+    api(service, "PUT", f"/athletes/{service.athlete_id}/plans/{monday}/sessions/{slot_id}"
+        "/prescription", json={"steps": steps})
+    options = {"has_touch": True, "is_mobile": True} if width < 400 else {}
+    page = open_page("/log", service.athlete_token, width, 812 if width < 400 else 900,
+                     **options)
+    page.click(f"#plan-slots button[data-slot='{slot_id}']")
+    page.wait_for_selector("#prescription-steps li >> nth=0 >> strong:text-is('Romanian deadlift')")
+    lines = page.locator("#prescription-steps li").all_inner_texts()
+    assert len(lines) == 2
+    assert "Romanian deadlift" in lines[0]
+    assert "3 × 5 @ 120 kg, rest 2:30" in lines[0]
+    assert "0 of 3 done" in lines[0]
+    assert "10:00 min @ HR 120–140 bpm" in lines[1]
+    fits_a_phone(page, width)
+
+    # "Log it" picks the step's exercise, reps and load; the set counts toward the step
+    page.click("#prescription-steps li >> nth=0 >> button")
+    assert page.inner_text("#exercise-chosen") == "Exercise: Romanian deadlift"
+    assert (page.input_value("#reps"), page.input_value("#load")) == ("5", "120")
+    page.click("#log-set")
+    page.wait_for_selector("#prescription-steps li >> nth=0 >> text=1 of 3 done")
+    session_id = page.evaluate("() => window.trainledgerLog.active.session_id")
+    sets = api(service, "GET", f"/sessions/{session_id}")["sets"]
+    assert [(s["exercise_id"], s["reps"], s["load_kg"]) for s in sets] == [(RDL, 5, 120.0)]

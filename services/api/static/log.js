@@ -12,7 +12,8 @@
 
   const state = {
     athlete: null, unit: "kg", sessions: [], plan: null, goals: new Map(), active: null,
-    exercise: null, editing: null, names: new Map(), searchTimer: null, searchSeq: 0,
+    exercise: null, editing: null, names: new Map(), known: new Map(), searchTimer: null,
+    searchSeq: 0,
     found: [], prs: [], rest: { until: 0, timer: null },
   };
   window.trainledgerLog = state;
@@ -46,8 +47,9 @@
   function nameOf(id) {
     if (!state.names.has(id)) {
       const custom = state.athlete.custom_exercises[id];
-      state.names.set(id, custom ? Promise.resolve(custom.name) :
-        api(`/exercises/${encodeURIComponent(id)}`).then((e) => e.name, () => id));
+      state.names.set(id, (custom ? Promise.resolve(custom.name) :
+        api(`/exercises/${encodeURIComponent(id)}`).then((e) => e.name, () => id))
+        .then((name) => { state.known.set(id, name); return name; }));
     }
     return state.names.get(id);
   }
@@ -174,10 +176,57 @@
     $("h-active").textContent = `${session.title || "Session"}${ended ? " (ended)" : ""}`;
     $("end-form").hidden = ended;
     fillDetails(session);
+    renderPrescription(session);
     cancelEdit();
     renderSets();
     renderRecent();
     $("exercise-q").focus();
+  }
+
+  /** "3:00" from seconds. */
+  const clock = (s) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}`;
+  const TARGET_TEXT = {
+    heart_rate: (t) => `HR ${t.low}–${t.high} bpm`,
+    pace: (t) => `pace ${clock(t.low)}–${clock(t.high)} /km`,
+    power: (t) => `${t.low}–${t.high} W`,
+  };
+
+  /** One prescribed step as a line; a strength step's button picks its exercise, reps and
+   * load for the next set. */
+  function prescribedStep(step) {
+    if (step.kind === "endurance") {
+      const amount = step.duration_s != null ? `${clock(step.duration_s)} min` :
+        `${fmt(step.distance_m / 1000, 2)} km`;
+      const target = step.target ? ` @ ${TARGET_TEXT[step.target.type](step.target)}` : "";
+      const kind = step.intensity && step.intensity !== "active" ? ` (${step.intensity})` : "";
+      return el("li", {}, `${step.name ? `${step.name}: ` : ""}${amount}${target}${kind}`);
+    }
+    const load = step.load_kg != null ? ` @ ${fmt(fromKg(step.load_kg))} ${state.unit}` : "";
+    const rest = step.rest_s != null ? `, rest ${clock(step.rest_s)}` : "";
+    const done = state.active.sets.filter((x) => x.exercise_id === step.exercise_id &&
+      x.set_type !== "warmup").length;
+    const name = el("strong", {}, state.known.get(step.exercise_id) ||
+      step.exercise_id.replace(/[._]/g, " "));  // until named
+    nameOf(step.exercise_id).then((n) => { name.textContent = n; });
+    const use = el("button", { type: "button", class: "small",
+      "aria-label": "Log this step's next set" }, "Log it");
+    use.addEventListener("click", async () => {
+      choose({ id: step.exercise_id, name: await nameOf(step.exercise_id) }, { keepNumbers: true });
+      fill({ reps: step.reps, load_kg: step.load_kg ?? null, rpe: null });
+      $("reps").focus();
+    });
+    return el("li", {}, el("span", { class: "what" }, name,
+      ` ${step.sets} × ${step.reps}${load}${rest} · ${done} of ${step.sets} done`),
+    el("span", { class: "actions" }, use));
+  }
+
+  /** The planned slot's prescription (the plan API's ``prescription``), when it has one. */
+  function renderPrescription(session) {
+    const slot = state.plan && session.planned_session_id &&
+      state.plan.sessions.find((x) => x.planned_session_id === session.planned_session_id);
+    const steps = (slot && slot.prescription) || [];
+    $("prescription").hidden = steps.length === 0;
+    $("prescription-steps").replaceChildren(...steps.map(prescribedStep));
   }
 
   function renderFacts() {
@@ -219,6 +268,7 @@
 
   function renderSets() {
     renderFacts();
+    renderPrescription(state.active);
     const pending = TLQueue.forSession(state.active.session_id).map(
       (p) => setItem({ ...p.body, load_kg: p.body.load == null ? null :
         p.body.load * (p.body.load_unit === "lb" ? LB : 1) }, p.key));
@@ -262,6 +312,7 @@
   function choose(exercise, { keepNumbers = false } = {}) {
     state.exercise = exercise;
     state.names.set(exercise.id, Promise.resolve(exercise.name));
+    state.known.set(exercise.id, exercise.name);
     $("exercise-chosen").replaceChildren("Exercise: ", el("strong", {}, exercise.name));
     $("exercise-results").replaceChildren();
     $("exercise-q").value = "";
