@@ -276,7 +276,7 @@ def test_end_session_refuses(client: TestClient, runtime: Runtime, world: World,
     pytest.param({"session_rpe": 11}, "session_rpe", id="rpe"),
     pytest.param({"sport": None}, "sport", id="sport-null"),
     pytest.param({"max_hr": 5}, "max_hr", id="max-hr"),
-    pytest.param({"started_at": "2020-01-01T00:00:00Z"}, "started_at", id="not-amendable"),
+    pytest.param({"started_at": TOMORROW}, "started_at", id="start-in-the-future"),
 ])
 def test_amend_session_refuses(client: TestClient, runtime: Runtime, world: World,
                                body: dict[str, Any], field: str) -> None:
