@@ -2,10 +2,14 @@
 
 Each worker process opens the store itself, reads the whole notification log without
 decoding it, and keeps the events of its share of the athletes: the owner named in clear in
-each stored payload (``EventMapper.sealed_owner``) picks the worker.  It decodes and folds
-only those, and rebuilds their views into a scratch database of its own.  The parent then
-copies every worker's rows into the target.  Views are per athlete, so the rows are those a
-single process would write (the replay test compares the hashes).
+each stored payload (``EventMapper.sealed_owner``) picks the worker, athletes dealt out in
+turn in the order they first appear in the log (every worker reads the same log, so all
+deal alike; histories of similar length balance, where a hash of the id left one of two
+workers with most of them).  A worker decodes and folds only its share and rebuilds their
+views: into a scratch database of its own, whose rows the parent copies into the target as
+each worker finishes; on a SQLite target the first worker writes into the target itself,
+so one copy fewer.  Views are per athlete, so the rows are those a single process would
+write (the replay test compares the hashes).
 
 Used for the whole history from the store only; a store holding payloads written before
 they named their owner (no prefix), a ``source`` other than the log, or a view that applies
@@ -19,7 +23,6 @@ import multiprocessing
 import sqlite3
 import tempfile
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +43,12 @@ class NotPartitionable(Exception):
 
 @dataclass(frozen=True)
 class Parallel:
-    """How a worker process opens the store, and a scratch database of its own (each with
-    a function that closes it)."""
+    """How a worker process opens the store, and a SQLite database file (its scratch
+    database, or a SQLite target), each with a function that closes it."""
 
     parts: int
     open_store: Callable[[], tuple[EventSource, Callable[[], None]]]
-    open_scratch: Callable[[Path], tuple[ServiceTables, Callable[[], None]]]
+    open_db: Callable[[Path], tuple[ServiceTables, Callable[[], None]]]
 
 
 def rebuild_in_parts(parallel: Parallel, head: int, target: ServiceTables,
@@ -57,11 +60,13 @@ def rebuild_in_parts(parallel: Parallel, head: int, target: ServiceTables,
     positions = ctx.Array("q", parallel.parts)
     opening = ctx.Lock()  # one worker at a time opens the store (its checks write, too)
     began = time.perf_counter()
+    direct = None if target.is_postgres else Path(target.datastore.pool.db_name)
     with tempfile.TemporaryDirectory(prefix="trainledger-rebuild-") as tmp:
-        folders = [Path(tmp) / f"part{k}" for k in range(parallel.parts)]
+        files = [direct if k == 0 and direct is not None else Path(tmp) / f"part{k}.sqlite3"
+                 for k in range(parallel.parts)]
         workers = [ctx.Process(target=_part, name=f"trainledger-rebuild-{k}",
-                               args=(parallel, k, head, views, until, folders[k], positions,
-                                     opening))
+                               args=(parallel, k, head, views, until, files[k],
+                                     files[k] == direct, positions, opening))
                    for k in range(parallel.parts)]
         for worker in workers:
             worker.start()
@@ -78,8 +83,8 @@ def rebuild_in_parts(parallel: Parallel, head: int, target: ServiceTables,
                     _stop(workers)
                     raise RuntimeError(f"rebuild worker {k} failed (exit status "
                                        f"{worker.exitcode})")
-                # merged while the others still fold: the copy overlaps their work
-                _merge(parallel, folders[k], target, views)
+                if files[k] != direct:  # copied while the others still fold
+                    _merge(parallel, files[k], target, views)
             progress(min(positions[:]), head, time.perf_counter() - began)
             time.sleep(0.05)
         progress(head, head, time.perf_counter() - began)
@@ -98,20 +103,22 @@ def _events_read(positions: Any, head: int) -> int:
 
 
 def _part(parallel: Parallel, part: int, head: int, views: Sequence[View], until: str | None,
-          folder: Path, positions: Any, opening: Any) -> None:
-    """A worker: fold and rebuild its share of the athletes into its scratch database."""
+          file: Path, into_target: bool, positions: Any, opening: Any) -> None:
+    """A worker: fold and rebuild its share of the athletes into ``file`` (its scratch
+    database, or the target itself, whose tables the parent made and emptied)."""
     from projections.replay import Folded, fold_or_park  # the parent imported it already
 
     gc.disable()  # as in one process: millions of long-lived objects, no cycles
     with opening:
         store, close_store = parallel.open_store()
-    folder.mkdir(parents=True)
-    scratch, close_scratch = parallel.open_scratch(folder)
+    db, close_db = parallel.open_db(file)
     try:
-        create_tracking(scratch)
-        for view in views:
-            view.create(scratch)
+        if not into_target:
+            create_tracking(db)
+            for view in views:
+                view.create(db)
         folded, held = Folded(until), set[str]()
+        dealt: dict[str, int] = {}  # owner -> worker, in turn as owners first appear
         start = 0
         while start < head:
             batch = store.recorder.select_notifications(start=start, limit=CHUNK, stop=head,
@@ -124,30 +131,31 @@ def _part(parallel: Parallel, part: int, head: int, views: Sequence[View], until
                 owner = store.mapper.sealed_owner(notification)
                 if owner is None:
                     raise NotPartitionable(f"event {notification.id} names no owner")
-                if zlib.crc32(owner.encode()) % parallel.parts == part:
+                worker = dealt.setdefault(owner, len(dealt) % parallel.parts)
+                if worker == part:
                     mine.append(notification)
             for item in deliveries(store, mine):
-                fold_or_park(folded, item, held, scratch, views)
+                fold_or_park(folded, item, held, db, views)
             positions[part] = start
         positions[part] = head
-        with scratch.transaction() as tx:
+        with db.transaction() as tx:
             for view in views:
                 view.rebuild(tx, folded)
     except NotPartitionable:
         raise SystemExit(UNNAMED_OWNER) from None
     finally:
-        close_scratch()
+        close_db()
         close_store()
 
 
-def _merge(parallel: Parallel, folder: Path, target: ServiceTables,
+def _merge(parallel: Parallel, file: Path, target: ServiceTables,
            views: Sequence[View]) -> None:
     """Copy a worker's rows into the target, in one transaction."""
     tables = [t for view in views for t in view.tables] + [dead_letters.TABLE]
     if not target.is_postgres:
-        _merge_sqlite(folder, target, tables)
+        _merge_sqlite(file, target, tables)
         return
-    scratch, close = parallel.open_scratch(folder)
+    scratch, close = parallel.open_db(file)
     try:
         with scratch.transaction(commit=False) as source, target.transaction() as tx:
             raw = getattr(source.cursor, "sqlite_cursor", source.cursor)
@@ -164,13 +172,13 @@ def _merge(parallel: Parallel, folder: Path, target: ServiceTables,
         close()
 
 
-def _merge_sqlite(folder: Path, target: ServiceTables, tables: Sequence[str]) -> None:
+def _merge_sqlite(file: Path, target: ServiceTables, tables: Sequence[str]) -> None:
     """SQLite to SQLite: the worker's database attached to a connection of the target's,
     and each table copied by ``INSERT … SELECT`` inside SQLite (no row crosses into Python)."""
-    path = target.datastore.pool.db_name
-    connection = sqlite3.connect(path, isolation_level=None, timeout=60)
+    connection = sqlite3.connect(target.datastore.pool.db_name, isolation_level=None,
+                                 timeout=60)
     try:
-        connection.execute("ATTACH DATABASE ? AS part", (str(_scratch_file(folder)),))
+        connection.execute("ATTACH DATABASE ? AS part", (str(file),))
         connection.execute("BEGIN IMMEDIATE")
         for table in tables:
             columns = ", ".join(row[1] for row in
@@ -185,11 +193,3 @@ def _merge_sqlite(folder: Path, target: ServiceTables, tables: Sequence[str]) ->
         raise
     finally:
         connection.close()
-
-
-def _scratch_file(folder: Path) -> Path:
-    """The worker's scratch database file (``services.cli_replay.scratch`` names it)."""
-    files = sorted(folder.glob("*.sqlite3"))
-    if len(files) != 1:
-        raise RuntimeError(f"expected one scratch database in {folder}, found {files}")
-    return files[0]

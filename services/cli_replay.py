@@ -39,10 +39,12 @@ def scratch_tables(directory: Path) -> tuple[TrainingLog, ServiceTables]:
     return app, ServiceTables(app)
 
 
-def scratch(directory: Path) -> tuple[ServiceTables, Callable[[], None]]:
-    """A scratch database for a rebuild worker, and how to close it."""
-    app, tables = scratch_tables(directory)
-    return tables, app.close
+def sqlite_file(path: Path) -> tuple[ServiceTables, Callable[[], None]]:
+    """A rebuild worker's SQLite database (its scratch one, or the target), and how to
+    close it."""
+    app = TrainingLog(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                           "SQLITE_DBNAME": str(path)})
+    return ServiceTables(app), app.close
 
 
 def source_opener(settings: Settings) -> Callable[[], tuple[TrainingLog, Callable[[], None]]]:
@@ -57,7 +59,7 @@ def source_opener(settings: Settings) -> Callable[[], tuple[TrainingLog, Callabl
 
 def in_parts(settings: Settings, jobs: int | None) -> Parallel:
     """Rebuild workers: ``jobs``, by default one per core."""
-    return Parallel(jobs or os.cpu_count() or 1, source_opener(settings), scratch)
+    return Parallel(jobs or os.cpu_count() or 1, source_opener(settings), sqlite_file)
 
 
 def progress(done: int, total: int, seconds: float) -> None:
