@@ -38,6 +38,7 @@ from support_cli import run_cli
 from ingest.fit.importer import FitResult, import_fit
 from services.config import Settings
 from services.domain.base import Context, Source
+from services.domain.session import TrainingSession
 from services.domain.weeks import week_start
 from services.runtime import Runtime
 from services.workers import Workers
@@ -215,6 +216,18 @@ def test_an_activity_links_to_the_planned_session_of_its_day_and_sport(
     assert session.planned_role == "volume"
 
 
+def salvaged_session(rt: Runtime, athlete_id: str, fixture: Fixture) -> TrainingSession:
+    """The session ``--salvage`` makes of a damaged fixture, checked to be flagged partial."""
+    salvaged = imported(rt, athlete_id, fixture, salvage=True)
+    assert salvaged.status == "imported", salvaged
+    assert salvaged.reason
+    assert salvaged.reason.startswith("partial")
+    session = rt.app.session(salvaged.session_ids[0])
+    assert session.device is not None
+    assert session.device["partial"] is True
+    return session
+
+
 def test_salvage_imports_the_readable_part_of_a_truncated_activity(runtime: Runtime) -> None:
     fixture = by_name("truncated")
     athlete_id = athlete(runtime)
@@ -222,13 +235,7 @@ def test_salvage_imports_the_readable_part_of_a_truncated_activity(runtime: Runt
     assert refused.status == "rejected"
     assert refused.reason
     assert refused.reason.startswith(fixture.filename)
-    salvaged = imported(runtime, athlete_id, fixture, salvage=True)
-    assert salvaged.status == "imported", salvaged
-    assert salvaged.reason
-    assert salvaged.reason.startswith("partial")
-    session = runtime.app.session(salvaged.session_ids[0])
-    assert session.device is not None
-    assert session.device["partial"] is True
+    session = salvaged_session(runtime, athlete_id, fixture)
     assert session.device["reconstructed"] is True  # its session message was cut off
     assert session.sport == "running"  # from the sport message
     assert session.ended_at is not None
@@ -251,13 +258,7 @@ def test_a_zero_size_header_is_rejected_naming_the_fault_or_salvaged(
                                     "gives a data size of 0")
     assert "import it with --salvage" in result.reason
     assert events(runtime) == before
-    salvaged = imported(runtime, athlete_id, fixture, salvage=True)
-    assert salvaged.status == "imported", salvaged
-    assert salvaged.reason
-    assert salvaged.reason.startswith("partial")
-    session = runtime.app.session(salvaged.session_ids[0])
-    assert session.device is not None
-    assert session.device["partial"] is True
+    session = salvaged_session(runtime, athlete_id, fixture)
     assert session.sport == sport  # no session message: the sport message or the records'
     assert session.started_at == fixture.started
 
