@@ -118,8 +118,10 @@ def ten_years(activities: int, years: int, rng: random.Random,
     """The archive's bytes and how many distinct activities it holds."""
     ff = fixtures()
     first = datetime(2016, 1, 4, 6, 30, tzinfo=UTC)
-    span = timedelta(days=365 * years)
-    starts = sorted(first + span * rng.random() for _ in range(activities))
+    # one watch records one activity at a time: at most one run a day (a run lasts up to
+    # about two hours), at a random time of the morning or afternoon
+    days = rng.sample(range(365 * years), min(activities, 365 * years))
+    starts = sorted(first + timedelta(days=d, minutes=rng.randrange(0, 600)) for d in days)
     garmin: dict[str, bytes] = {}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
@@ -139,7 +141,7 @@ def ten_years(activities: int, years: int, rng: random.Random,
                 part.writestr(name, data)
         out.writestr("DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip",
                      inner.getvalue())
-    return buffer.getvalue(), activities
+    return buffer.getvalue(), len(starts)
 
 
 def import_archive_end_to_end(archive: bytes, activities: int, sample: int,
