@@ -62,7 +62,7 @@ def demo_service(data_dir: Path, database_url: str | None = None) -> Iterator[De
         demo = seed_demo(rt.app)
         _, token = rt.tokens.issue("athlete", demo.athlete_id, "dashboard screenshot")
         rt.feed.catch_up_all()
-        workers = Workers(rt, relay=False, intake=False).start()
+        workers = Workers(rt, relay=False).start()  # as `trainledger serve`: uploads applied
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))

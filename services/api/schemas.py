@@ -529,6 +529,9 @@ class SessionOut(BaseModel):
     duration_min: float | None
     avg_hr: float | None
     max_hr: float | None
+    hr_histogram: dict[str, float] | None = Field(None, description=(
+        "Seconds at each heart rate (bpm, as text) a device file recorded; null for a "
+        "session logged by hand"))
     partial: bool = Field(False, description=(
         "Imported from a file cut short (salvaged): only its complete records were read; "
         "importing the complete file later updates this session"))

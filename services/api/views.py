@@ -90,6 +90,7 @@ def session_out(t: TrainingSession) -> s.SessionOut:
         avg_hr=t.avg_hr,
         max_hr=t.max_hr,
         partial=bool((t.device or {}).get("partial")),
+        hr_histogram=(t.device or {}).get("hr_histogram") or None,
         notes=t.notes,
         sets=[set_out(x) for x in t.sets.values()],
         comments=t.comment_list(),

@@ -6,15 +6,20 @@ gives for the same query."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from fit_fixtures import activity
 from support_browser import (  # noqa: F401
+    FRESH_ON_STORES,
     OpenPage,
     api,
     assert_fits_a_phone,
     browser,
+    fresh_demo,
+    open_fresh,
     open_page,
     service,
     view,
@@ -168,3 +173,48 @@ def test_an_empty_chart_says_no_data_yet(open_page: OpenPage, service: DemoServi
     assert page.inner_text("#session-weeks").startswith("No sessions yet")
     assert page.is_visible("#prs-empty")
     assert_fits_a_phone(page)
+
+
+@FRESH_ON_STORES
+def test_an_imported_sessions_detail_shows_its_laps_and_heart_rate(
+        browser: Any, fresh_demo: DemoService, width: int) -> None:
+    svc, problems = fresh_demo, []
+    started = (datetime.now(UTC) - timedelta(days=2)).replace(hour=7, minute=0, second=0,
+                                                               microsecond=0)
+    upload = httpx.post(f"{svc.url}/athletes/{svc.athlete_id}/imports/fit",
+                        params={"wait": 60}, files=[("files", ("run.fit", activity(started)))],
+                        headers={"Authorization": f"Bearer {svc.athlete_token}"}, timeout=90)
+    assert upload.status_code == 202, upload.text
+    (answer,) = upload.json()
+    assert answer["status"] == "imported", answer
+    session_id = next(s["session_id"] for s in api(
+        svc, "GET", f"/athletes/{svc.athlete_id}/sessions?limit=10")
+        if datetime.fromisoformat(s["started_at"]) == started)
+    laps = api(svc, "GET", f"/sessions/{session_id}/laps")
+    histogram = api(svc, "GET", f"/sessions/{session_id}")["hr_histogram"]
+    assert laps
+    assert histogram
+
+    page = open_fresh(browser, svc, "/", svc.athlete_token, width, problems)
+    loaded(page)
+    item = page.locator(f"#sessions details[data-session='{session_id}']")
+    item.locator("summary").click()
+    item.locator(".detail .lap-table tbody tr").first.wait_for(timeout=10_000)
+    assert item.locator(".detail .lap-table tbody tr").count() == len(laps)
+    first = item.locator(".detail .lap-table tbody tr").first.locator("td").all_inner_texts()
+    time_, distance, _, avg_hr, _ = first  # the lap's number is the row's header
+    assert abs(float(time_.removesuffix(" min")) - laps[0]["timer_s"] / 60) <= 0.051  # 1 decimal
+    assert abs(float(distance.removesuffix(" km")) - laps[0]["distance_m"] / 1000) <= 0.0051
+    assert avg_hr == (f"{round(laps[0]['avg_hr'])}" if laps[0]["avg_hr"] else "–")
+    bands = item.locator(".detail .hr-bands li")
+    expected = {int(bpm) // 10 * 10 for bpm in histogram}
+    assert {int(b) for b in bands.evaluate_all("(els) => els.map((e) => e.dataset.band)")} \
+        == expected
+    total = sum(histogram.values()) / 60
+    shown = sum(float(t.split()[0]) for t in
+                item.locator(".detail .hr-bands .band-time").all_inner_texts())
+    assert abs(shown - total) <= len(expected)  # each band rounded to the minute
+    if width < 600:
+        assert_fits_a_phone(page)
+    page.context.close()
+    assert problems == []

@@ -370,10 +370,50 @@
     return parts.join(" ");
   }
 
+  /** Time in 10-bpm bands of a device's heart-rate histogram, as bars. */
+  function hrBands(histogram) {
+    const bands = new Map();
+    for (const [bpm, seconds] of Object.entries(histogram || {})) {
+      const low = Math.floor(Number(bpm) / 10) * 10;
+      bands.set(low, (bands.get(low) || 0) + seconds);
+    }
+    const total = [...bands.values()].reduce((a, b) => a + b, 0);
+    if (!total) return "";
+    const rows = [...bands.entries()].sort((a, b) => a[0] - b[0]).map(([low, seconds]) => {
+      const bar = el("span", { class: "bar" });
+      bar.style.width = `${(60 * seconds / total).toFixed(1)}%`;  // CSSOM: allowed by the CSP
+      return el("li", { "data-band": low }, el("span", { class: "band" }, `${low}–${low + 9} bpm`),
+        bar, el("span", { class: "band-time" }, `${fmt(seconds / 60, 0)} min`));
+    });
+    return el("div", { class: "hr-bands" }, el("h4", {}, "Heart rate"),
+      el("ul", { "aria-label": "Time in heart-rate bands" }, ...rows));
+  }
+
+  /** The laps a device file recorded, as a table. */
+  function lapTable(laps) {
+    if (!laps.length) return "";
+    const pace = (l) => (l.pace_s_per_km ? `${Math.floor(l.pace_s_per_km / 60)}:` +
+      `${String(Math.round(l.pace_s_per_km % 60)).padStart(2, "0")} /km` : "–");
+    return el("div", { class: "laps" }, el("h4", {}, `Laps (${laps.length})`),
+      el("table", { class: "lap-table" },
+        el("thead", {}, el("tr", {}, ...["Lap", "Time", "Distance", "Pace", "Avg HR",
+          "Power"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, ...laps.map((l, i) => el("tr", {},
+          el("th", { scope: "row" }, String(i + 1)),
+          el("td", { "data-label": "Time" }, l.timer_s != null ? `${fmt(l.timer_s / 60, 1)} min` : "–"),
+          el("td", { "data-label": "Distance" }, l.distance_m != null ?
+            `${fmt(l.distance_m / 1000, 2)} km` : "–"),
+          el("td", { "data-label": "Pace" }, pace(l)),
+          el("td", { "data-label": "Avg HR" }, l.avg_hr != null ? fmt(l.avg_hr, 0) : "–"),
+          el("td", { "data-label": "Power" }, l.avg_power_w != null ?
+            `${fmt(l.avg_power_w, 0)} W` : "–"))))));
+  }
+
   async function sessionDetail(holder, row, names) {
     holder.replaceChildren(el("p", { class: "hint" }, "Loading…"));
     try {
-      const s = await api(`/sessions/${encodeURIComponent(row.session_id)}`);
+      const id = encodeURIComponent(row.session_id);
+      const [s, laps] = await Promise.all([api(`/sessions/${id}`), api(`/sessions/${id}/laps`)]);
       holder.replaceChildren(
         el("p", {}, `${row.classification}: ${row.reason}`),
         el("p", { class: "hint" }, [`${fmt(row.minutes, 0)} min`,
@@ -383,6 +423,7 @@
           s.avg_hr ? `avg HR ${fmt(s.avg_hr, 0)}` : null].filter(Boolean).join(" · ")),
         s.sets.length ? el("ol", { class: "sets" }, ...s.sets.map((x) =>
           el("li", {}, setLine(x, names)))) : el("p", { class: "hint" }, "No sets."),
+        lapTable(laps), hrBands(s.hr_histogram),
         s.notes ? el("p", {}, `Notes: ${s.notes}`) : "");
     } catch (err) {
       holder.replaceChildren(el("p", { class: "error" }, `Could not load: ${err.message}`));
