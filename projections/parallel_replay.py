@@ -30,10 +30,9 @@ from typing import Any
 
 from projections import dead_letters
 from projections.base import View, create_tracking
-from projections.source import EventSource, deliveries
+from projections.source import EventSource, deliveries, stored_chunks
 from services.tables import ServiceTables
 
-CHUNK = 5000
 UNNAMED_OWNER = 3  # a worker's exit status: a payload names no owner; rebuild in one process
 
 
@@ -119,13 +118,7 @@ def _part(parallel: Parallel, part: int, head: int, views: Sequence[View], until
                 view.create(db)
         folded, held = Folded(until), set[str]()
         dealt: dict[str, int] = {}  # owner -> worker, in turn as owners first appear
-        start = 0
-        while start < head:
-            batch = store.recorder.select_notifications(start=start, limit=CHUNK, stop=head,
-                                                        inclusive_of_start=False)
-            if not batch:
-                break
-            start = batch[-1].id
+        for batch in stored_chunks(store, head):
             mine = []
             for notification in batch:
                 owner = store.mapper.sealed_owner(notification)
@@ -136,7 +129,7 @@ def _part(parallel: Parallel, part: int, head: int, views: Sequence[View], until
                     mine.append(notification)
             for item in deliveries(store, mine):
                 fold_or_park(folded, item, held, db, views)
-            positions[part] = start
+            positions[part] = batch[-1].id
         positions[part] = head
         with db.transaction() as tx:
             for view in views:

@@ -34,10 +34,9 @@ from projections.base import (
 from projections.directory import CREATIONS
 from projections.history import KINDS, AthleteHistory, assemble
 from projections.parallel_replay import NotPartitionable, Parallel, rebuild_in_parts
-from projections.source import Delivery, EventSource, describe
+from projections.source import CHUNK, Delivery, EventSource, describe, stored_chunks
 from services.tables import ServiceTables
 
-CHUNK = 5000
 log = logging.getLogger("trainledger.projections")
 
 
@@ -146,13 +145,8 @@ class ReplayResult:
 def notifications(store: EventSource, chunk: int = CHUNK) -> Iterator[list[Delivery]]:
     """The whole log as deliveries (domain events, or why not), in order, a chunk at a
     time."""
-    start, head = 0, int(store.recorder.max_notification_id() or 0)
-    while start < head:
-        batch = store.recorder.select_notifications(start=start, limit=chunk, stop=head,
-                                                    inclusive_of_start=False)
-        if not batch:
-            break
-        start = batch[-1].id
+    head = int(store.recorder.max_notification_id() or 0)
+    for batch in stored_chunks(store, head, chunk):
         yield readable(store, batch)
 
 

@@ -13,7 +13,7 @@ other failure to read an event is a :class:`Delivery` with its error, for the vi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -21,6 +21,8 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent
 
 from services.keyring import KeyErased
+
+CHUNK = 5000  # notifications read at a time
 
 
 class EventRecorder(Protocol):
@@ -101,3 +103,17 @@ def domain_event(source: EventSource, stored: StoredEvent) -> Any | None:
         return source.mapper.to_domain_event(stored)
     except KeyErased:
         return None
+
+
+def stored_chunks(store: EventSource, head: int,
+                  chunk: int = CHUNK) -> Iterator[Sequence[Notification]]:
+    """The notification log up to ``head`` as stored (nothing decoded), ``chunk`` at a
+    time, in order."""
+    start = 0
+    while start < head:
+        batch = store.recorder.select_notifications(start=start, limit=chunk, stop=head,
+                                                    inclusive_of_start=False)
+        if not batch:
+            return
+        start = batch[-1].id
+        yield batch
