@@ -86,32 +86,12 @@ def open_page(browser: Any, service: DemoService) -> Iterator[OpenPage]:
     contexts: list[Any] = []
     problems: list[str] = []
 
-    def local_only(route: Any) -> None:
-        if route.request.url.startswith(service.url):
-            route.continue_()
-        else:
-            problems.append(f"request outside the service: {route.request.url}")
-            route.abort()
-
     def open_(path: str, token: str | None, width: int = 1280, height: int = 900,
               allow: str | None = None, **options: Any) -> Any:
         """``allow``: a regular expression of console errors the test expects."""
         context = browser.new_context(viewport={"width": width, "height": height}, **options)
         contexts.append(context)
-        context.route("**/*", local_only)
-        page = context.new_page()
-
-        def console(message: Any) -> None:
-            if message.type == "error" and not (allow and re.search(allow, message.text)):
-                problems.append(f"console {message.type}: {message.text}")
-
-        page.on("console", console)
-        page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
-        page.goto(service.url + path)
-        if token is not None:
-            page.fill("#token", token)
-            page.click("#signin-form button[type=submit]")
-        return page
+        return watched_page(context, service.url, path, token, problems, allow)
 
     yield open_
     for context in contexts:
@@ -167,29 +147,38 @@ FRESH_ON_STORES = pytest.mark.parametrize(("fresh_demo", "width"), [
     ("sqlite", 375), ("sqlite", 1280), ("postgres", 375)], indirect=["fresh_demo"])
 
 
-def open_fresh(browser: Any, svc: DemoService, path: str, token: str | None, width: int,
-               problems: list[str], allow: str | None = None) -> Any:
-    """A page on ``svc`` (not the module's service) in a context of its own, as ``open_page``
-    opens them: signed in with ``token`` unless it is None; ``allow``: a regular expression
-    of console errors the test expects."""
-    phone = width < 600
-    context = browser.new_context(viewport={"width": width, "height": 900},
-                                  has_touch=phone, is_mobile=phone)
-
+def watched_page(context: Any, url: str, path: str, token: str | None, problems: list[str],
+                 allow: str | None = None) -> Any:
+    """A page of ``context`` at ``url + path``, signed in with ``token`` unless it is None.
+    Into ``problems``: a request anywhere but ``url`` (refused), an uncaught error, a console
+    error unless ``allow`` (a regular expression) matches it."""
     def local_only(route: Any) -> None:
-        if route.request.url.startswith(svc.url):
+        if route.request.url.startswith(url):
             route.continue_()
         else:
             problems.append(f"request outside the service: {route.request.url}")
             route.abort()
 
+    def console(message: Any) -> None:
+        if message.type == "error" and not (allow and re.search(allow, message.text)):
+            problems.append(f"console {message.type}: {message.text}")
+
     context.route("**/*", local_only)
     page = context.new_page()
-    page.on("console", lambda m: problems.append(f"console: {m.text}")
-            if m.type == "error" and not (allow and re.search(allow, m.text)) else None)
+    page.on("console", console)
     page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
-    page.goto(svc.url + path)
+    page.goto(url + path)
     if token is not None:
         page.fill("#token", token)
         page.click("#signin-form button[type=submit]")
     return page
+
+
+def open_fresh(browser: Any, svc: DemoService, path: str, token: str | None, width: int,
+               problems: list[str], allow: str | None = None) -> Any:
+    """A page on ``svc`` (not the module's service) in a context of its own, as ``open_page``
+    opens them (:func:`watched_page`)."""
+    phone = width < 600
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  has_touch=phone, is_mobile=phone)
+    return watched_page(context, svc.url, path, token, problems, allow)
