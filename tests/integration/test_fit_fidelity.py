@@ -5,16 +5,14 @@ and sets the watch could not identify."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from conftest import bearer, new_athlete
 from fastapi.testclient import TestClient
 from fit_samples import corpus_dir, require_corpus
+from support_files import run_cli as bare_cli
 from support_fit_fidelity import (
     COROS_RUN,
     EDGE_RIDE,
@@ -200,15 +198,9 @@ def test_a_session_imported_with_elapsed_time_is_counted_by_its_timer_time(
 
 def test_the_cli_prints_the_notes_of_an_import(settings: Settings) -> None:
     require_corpus()
-    run = [sys.executable, "-m", "services.cli", "--data-dir", str(settings.data_dir)]
-    env: dict[str, Any] = {"TRAINLEDGER_ADMIN_TOKEN": "x", "PATH": "/usr/bin:/bin"}
-    if settings.database_url:
-        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
-    added = subprocess.run([*run, "athletes", "add", "Cli"], capture_output=True, text=True,
-                           env=env, check=False)
+    added = bare_cli(settings, "athletes", "add", "Cli")
     assert added.returncode == 0, added.stderr
-    done = subprocess.run([*run, "import", str(corpus_dir() / LONG_HRV)], capture_output=True,
-                          text=True, env=env, check=False)
+    done = bare_cli(settings, "import", str(corpus_dir() / LONG_HRV))
     assert done.returncode == 0, done.stderr
     assert "no HRV observation: the activity lasted 64 min" in done.stdout
     assert "no load yet: no max HR in the profile on 2017-01-26 nor in the file" in done.stdout

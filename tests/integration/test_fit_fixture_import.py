@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from fit_fixtures import (
     write_all,
 )
 from support_cli import run_cli
+from support_files import run_cli as bare_cli
 
 from ingest.fit.importer import FitResult, import_fit
 from services.config import Settings
@@ -323,26 +322,18 @@ def test_upload_answers_per_file(client: TestClient) -> None:
 
 
 def test_cli_imports_a_folder_and_reports_as_json(settings: Settings, tmp_path: Path) -> None:
-    run = [sys.executable, "-m", "services.cli", "--data-dir", str(settings.data_dir)]
-    env: dict[str, Any] = {"TRAINLEDGER_ADMIN_TOKEN": "x", "PATH": "/usr/bin:/bin"}
-    if settings.database_url:
-        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
-    added = subprocess.run([*run, "athletes", "add", "Cli"], capture_output=True, text=True,
-                           env=env, check=False)
+    added = bare_cli(settings, "athletes", "add", "Cli")
     assert added.returncode == 0, added.stderr
     folder = tmp_path / "device"
     write_all(folder, ["run", "ride", "strength", "hrv"])
-    done = subprocess.run([*run, "import", str(folder), "--json"], capture_output=True,
-                          text=True, env=env, check=False)
+    done = bare_cli(settings, "import", str(folder), "--json")
     assert done.returncode == 0, done.stderr
     assert [r["status"] for r in json.loads(done.stdout)] == ["imported"] * 4
-    again = subprocess.run([*run, "import", str(folder), "--json"], capture_output=True,
-                           text=True, env=env, check=False)
+    again = bare_cli(settings, "import", str(folder), "--json")
     assert {r["status"] for r in json.loads(again.stdout)} == {"duplicate"}
     for damaged in damaged_fixtures():
         path = damaged.write(tmp_path / "bad")
-        bad = subprocess.run([*run, "import", str(path)], capture_output=True, text=True,
-                             env=env, check=False)
+        bad = bare_cli(settings, "import", str(path))
         assert bad.returncode == 1, (damaged.name, bad.stdout, bad.stderr)
         assert damaged.filename in bad.stdout
         assert "Traceback" not in bad.stderr

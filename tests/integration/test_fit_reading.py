@@ -4,13 +4,11 @@ is the same import.  No corpus needed: the bytes are made up (rejected as not FI
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 from conftest import bearer, new_athlete
 from fastapi.testclient import TestClient
+from support_files import run_cli as bare_cli
 
 from ingest.fit.batch import import_files
 from ingest.fit.importer import FitResult
@@ -39,23 +37,15 @@ def test_files_are_read_one_at_a_time(runtime: Runtime, tmp_path: Path) -> None:
 
 def test_the_cli_refuses_a_file_over_the_limit_naming_it(settings: Settings,
                                                          tmp_path: Path) -> None:
-    run = [sys.executable, "-m", "services.cli", "--data-dir", str(settings.data_dir)]
-    env: dict[str, Any] = {"TRAINLEDGER_ADMIN_TOKEN": "x", "PATH": "/usr/bin:/bin",
-                           "TRAINLEDGER_MAX_FIT_FILE": "1000"}
-    if settings.database_url:
-        env["TRAINLEDGER_DATABASE_URL"] = settings.database_url
-    added = subprocess.run([*run, "athletes", "add", "Cli"], capture_output=True, text=True,
-                           env=env, check=False)
+    added = bare_cli(settings, "athletes", "add", "Cli")
     assert added.returncode == 0, added.stderr
     big = tmp_path / "big.fit"
     big.write_bytes(b"\0" * 1001)
-    done = subprocess.run([*run, "import", str(big)], capture_output=True, text=True, env=env,
-                          check=False)
+    done = bare_cli(settings, "import", str(big), TRAINLEDGER_MAX_FIT_FILE="1000")
     assert done.returncode == 1
     assert f"{big}: larger than 1000 bytes (TRAINLEDGER_MAX_FIT_FILE)" in done.stdout
     assert "Traceback" not in done.stderr
-    bad = subprocess.run([*run, "import", str(big)], capture_output=True, text=True,
-                         env={**env, "TRAINLEDGER_MAX_FIT_FILE": "lots"}, check=False)
+    bad = bare_cli(settings, "import", str(big), TRAINLEDGER_MAX_FIT_FILE="lots")
     assert bad.returncode != 0
     assert "TRAINLEDGER_MAX_FIT_FILE" in bad.stderr
     assert "Traceback" not in bad.stderr
