@@ -10,6 +10,8 @@ from uuid import UUID, uuid4
 
 from services.domain.base import Context, TrainingAggregate
 from services.domain.errors import InvalidValue, StateConflict
+from services.domain.exercises import get_exercise
+from services.domain.prescription import check_prescription
 from services.domain.validation import (
     check_choice,
     check_range,
@@ -242,8 +244,13 @@ class Athlete(TrainingAggregate):
         validate_settings(changes)
         self._record(self.SettingsChanged, ctx, changes=changes)
 
+    def knows_exercise(self, exercise_id: str) -> bool:
+        """A catalogue exercise or one of the athlete's own."""
+        return get_exercise(exercise_id) is not None or exercise_id in self.custom_exercises
+
     def save_week_template(self, ctx: Context, sessions: list[dict[str, Any]]) -> None:
-        """``sessions``: role, day (1-7), title, sport, objective_id each."""
+        """``sessions``: role, day (1-7), title, sport, objective_id each, and an optional
+        ``prescription`` (checked as a slot's; copied into each week planned from it)."""
         if self.seen_request(ctx):
             return
         if not sessions or len(sessions) > MAX_TEMPLATE_SESSIONS:
@@ -260,8 +267,10 @@ class Athlete(TrainingAggregate):
             check_text(slot.get("sport"), f"{field}.sport", max_len=60)
             if slot["role"] == "volume" and slot.get("objective_id"):
                 raise InvalidValue("a volume session has no objective", f"{field}.objective_id")
-            kept.append({k: slot.get(k) for k in ("role", "day", "title", "sport",
-                                                  "objective_id")})
+            made = {k: slot.get(k) for k in ("role", "day", "title", "sport", "objective_id")}
+            steps = check_prescription(slot.get("prescription") or [], self.knows_exercise,
+                                       field=f"{field}.prescription")
+            kept.append({**made, "prescription": steps} if steps else made)
         self._record(self.WeekTemplateSaved, ctx, sessions=kept)
 
     def grant_coach(self, ctx: Context, coach_id: str) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from services.domain.errors import InvalidValue
 from services.domain.exercises import get_exercise, is_custom_exercise_id, is_unidentified
-from services.domain.validation import check_choice, check_range, check_text
+from services.domain.validation import check_choice, check_range, check_text, to_kg
 
 MAX_STEPS = 50
 MAX_PRESCRIBED_KG = 655.34  # the most a FIT workout step's exercise_weight holds
@@ -139,6 +139,24 @@ def check_prescription(steps: Any, known_exercise: Callable[[str], bool] | None 
             check_text(step["name"], f"{where}.name", max_len=60)
             made["name"] = step["name"]
         out.append(made)
+    return out
+
+
+def steps_in_kg(steps: Any, mass_unit: str, field: str) -> Any:
+    """Steps as entered (a strength step's ``load`` in its ``load_unit``, else
+    ``mass_unit``) with each load as ``load_kg``; anything else is left for
+    ``check_prescription`` to refuse."""
+    if not isinstance(steps, list):
+        return steps
+    out = []
+    for i, step in enumerate(steps):
+        if isinstance(step, dict) and "load" in step:
+            step = dict(step)
+            unit = step.pop("load_unit", None) or mass_unit
+            load = step.pop("load")
+            step["load_kg"] = None if load is None else to_kg(load, unit,
+                                                              f"{field}[{i}].load_unit")
+        out.append(step)
     return out
 
 
