@@ -36,7 +36,7 @@ from services.domain.plan import (
     week_template,
     workout_created_at,
 )
-from services.domain.prescription import step_report, steps_in_kg
+from services.domain.prescription import session_step_report, steps_in_kg
 from services.domain.session import TIME_FIELDS, TrainingSession
 from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
@@ -591,8 +591,9 @@ class TrainingLog(Application[UUID]):
         return next((k for k in plan.sessions if slot_serial(k) == serial), None)
 
     def prescribed_steps(self, session: TrainingSession) -> list[dict[str, Any]] | None:
-        """How the session did its slot's prescription, step by step (``step_report``);
-        None when it fills no slot or the slot has no prescription."""
+        """How the session did its slot's prescription, step by step
+        (``session_step_report``); None when it fills no slot or the slot has no
+        prescription."""
         if not session.planned_session_id:
             return None
         plan = self._week_plan(self.athlete(session.athlete_id),
@@ -600,8 +601,7 @@ class TrainingLog(Application[UUID]):
         slot = plan.sessions.get(session.planned_session_id) if plan else None
         if not slot or not slot.get("prescription"):
             return None
-        return step_report(slot["prescription"], list(session.sets.values()),
-                           (session.device or {}).get("lap_rows") or [])
+        return session_step_report(slot["prescription"], session)
 
     def _week_plan(self, athlete: Athlete, day: date,
                    plans: dict[UUID, WeeklyPlan | None]) -> WeeklyPlan | None:

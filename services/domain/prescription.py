@@ -19,11 +19,14 @@ field (``steps[2].reps``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.domain.errors import InvalidValue
 from services.domain.exercises import get_exercise, is_custom_exercise_id, is_unidentified
 from services.domain.validation import check_choice, check_range, check_text, to_kg
+
+if TYPE_CHECKING:
+    from services.domain.session import TrainingSession
 
 MAX_STEPS = 50
 MAX_PRESCRIBED_KG = 655.34  # the most a FIT workout step's exercise_weight holds
@@ -249,3 +252,22 @@ def step_report(steps: list[dict[str, Any]], sets: list[dict[str, Any]],
             done = _endurance_done(step, found)
         out.append({"step": i, "prescribed": step, **done})
     return out
+
+
+def session_step_report(steps: list[dict[str, Any]],
+                        session: TrainingSession) -> list[dict[str, Any]]:
+    """``step_report`` of a recorded session: its sets, and its laps when imported.  The
+    session API (``prescribed_steps``) and the execution view both call this."""
+    return step_report(steps, list(session.sets.values()),
+                       (session.device or {}).get("lap_rows") or [])
+
+
+def as_prescribed(report: list[dict[str, Any]]) -> dict[str, Any]:
+    """A step report in short: how many steps were done, partial or missed, and the
+    session's status against its prescription (``done``: every step done; ``missed``:
+    none started; else ``partial``)."""
+    counts = {k: sum(1 for r in report if r["status"] == k)
+              for k in ("done", "partial", "missed")}
+    status = ("done" if counts["done"] == len(report)
+              else "missed" if counts["missed"] == len(report) else "partial")
+    return {"steps": counts, "status": status}
