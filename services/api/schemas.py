@@ -568,6 +568,9 @@ class LapOut(BaseModel):
     pace_s_per_km: float | None = Field(None, description="1000 / avg_speed_m_s")
     avg_power_w: float | None = None
     max_power_w: float | None = None
+    power_from: str | None = Field(
+        None, examples=["developer:Power"], description="set when the lap message gives no "
+        "power: the records' field its average and maximum were computed from")
     wkt_step_index: int | None = Field(None, description="the workout step it was run for")
 
 

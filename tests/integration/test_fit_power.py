@@ -31,6 +31,24 @@ def stryd_watts_per_second() -> list[float]:
     return [float(w) for w in watts[:-1] for _ in range(5)]
 
 
+def test_laps_take_their_power_from_the_records_when_the_lap_has_none(
+        client: TestClient, runtime: Runtime) -> None:
+    """Stryd's power is a developer field of the records, not in the lap messages: each
+    lap's average (each record held until the next) and maximum come from its records."""
+    athlete_id, token = new_athlete(client)
+    session_id = imported(runtime, athlete_id).session_ids[0]
+    r = client.get(f"/sessions/{session_id}/laps", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    watts = [265 + round(20 * math.sin(i / 15)) for i in range(200)]
+    laps = r.json()
+    assert len(laps) == 2
+    for lap, mine in zip(laps, (watts[:100], watts[100:]), strict=True):
+        assert lap["avg_power_w"] == pytest.approx(sum(mine[:-1]) / 99, abs=0.001)
+        assert lap["max_power_w"] == max(mine)
+        assert lap["timer_s"] == 495
+        assert lap["power_from"] == "developer:Power"
+
+
 def imported(rt: Runtime, athlete_id: str) -> FitResult:
     return import_fit(rt.app, rt.artifacts, SOURCE, athlete_id, STRYD.data, STRYD.filename)
 
