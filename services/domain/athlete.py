@@ -47,13 +47,15 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "acwr_method": "ewma",  # or "rolling_coupled", "rolling_uncoupled"
     "hr_zone_bounds_pct": [50, 60, 70, 80, 90, 100],  # Edwards zones, % of max HR
     "lthr": None,
-    "ftp_w": None,
     # conversion readiness criteria (see projections/readiness.py)
     "readiness_adherence_pct": 90,
     "readiness_acwr_low": 0.8,
     "readiness_acwr_high": 1.3,
     "readiness_tsb_min": -30,
 }
+#: settings earlier versions took and never used: stored changes of them are left out
+#: (``ftp_w``: the profile's, with its effective date, is the FTP power-based load uses)
+RETIRED_SETTINGS = ("ftp_w",)
 
 
 def validate_profile(changes: dict[str, Any], this_year: int) -> None:
@@ -86,6 +88,9 @@ def validate_profile(changes: dict[str, Any], this_year: int) -> None:
 
 
 def validate_settings(changes: dict[str, Any]) -> None:
+    if "ftp_w" in changes:
+        raise InvalidValue("not a setting: the FTP is the profile's ftp_w, with the date it "
+                           "takes effect (effective_at)", "ftp_w")
     unknown = set(changes) - set(DEFAULT_SETTINGS)
     if unknown:
         raise InvalidValue("unknown setting", sorted(unknown)[0])
@@ -115,8 +120,6 @@ def validate_settings(changes: dict[str, Any]) -> None:
             check_range(changes[key], low, high, key)
     if changes.get("lthr") is not None:
         check_range(changes["lthr"], 60, 230, "lthr")
-    if changes.get("ftp_w") is not None:
-        check_range(changes["ftp_w"], 20, 800, "ftp_w")
 
 
 class Athlete(TrainingAggregate):
@@ -156,7 +159,8 @@ class Athlete(TrainingAggregate):
         changes: dict[str, Any]
 
         def apply(self, agg: Athlete) -> None:
-            agg.settings = {**agg.settings, **self.changes}
+            agg.settings = {**agg.settings, **{k: v for k, v in self.changes.items()
+                                               if k not in RETIRED_SETTINGS}}
 
     class CoachGranted(TrainingAggregate.Event):
         coach_id: str

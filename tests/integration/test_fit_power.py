@@ -18,7 +18,9 @@ from fit_fixtures import STRYD_FIELDS, by_name
 
 from ingest.fit.importer import FitResult, import_fit
 from projections.science.load import normalized_power
-from services.domain.base import Source
+from services.domain.athlete import Athlete
+from services.domain.base import Context, Source
+from services.domain.errors import InvalidValue
 from services.runtime import Runtime
 
 SOURCE = Source("admin", principal_id="cli")
@@ -137,3 +139,26 @@ def test_ftp_is_checked(client: TestClient) -> None:
                      json={"ftp_w": 5000})
     assert r.status_code == 422, r.text
     assert "ftp_w" in r.text
+
+
+def test_one_ftp_the_profiles(client: TestClient, runtime: Runtime) -> None:
+    """The settings' ``ftp_w`` is gone (it was never used): the API refuses it naming the
+    field, a stored setting of an earlier version is left out of the athlete's settings,
+    and the load takes the profile's FTP alone."""
+    athlete_id, token = new_athlete(client, max_hr=190)
+    r = client.patch(f"/athletes/{athlete_id}/settings", headers=bearer(token),
+                     json={"ftp_w": 250})
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["ftp_w"]
+    with pytest.raises(InvalidValue, match="the profile's ftp_w"):
+        runtime.app.change_settings(Context(SOURCE), athlete_id, {"ftp_w": 250})
+    athlete = runtime.app.athlete(athlete_id)  # what an earlier version stored
+    athlete._record(Athlete.SettingsChanged, Context(SOURCE),
+                    changes={"ftp_w": 150, "atl_days": 9})
+    runtime.app.save(athlete)
+    shown = client.get(f"/athletes/{athlete_id}", headers=bearer(token)).json()["settings"]
+    assert "ftp_w" not in shown
+    assert shown["atl_days"] == 9
+    session_id = imported(runtime, athlete_id).session_ids[0]
+    assert load_row(client, athlete_id, token, session_id)["load_source"] \
+        == "power_tss (file CP)"  # not 150 W from the settings
