@@ -543,6 +543,12 @@ class SessionOut(BaseModel):
     partial: bool = Field(False, description=(
         "Imported from a file cut short (salvaged): only its complete records were read; "
         "importing the complete file later updates this session"))
+    power_tss: float | None = Field(None, examples=[74.3], description=(
+        "Training Stress Score from the file's power (Normalized Power against "
+        "`power_tss_from`), whether or not it is the session's load (`GET .../views/load`); "
+        "null without power, or without an FTP or CP.  In `GET /sessions/{id}` and the list"))
+    power_tss_from: Literal["ftp_w", "file CP"] | None = Field(None, description=(
+        "`ftp_w`: the profile's FTP on the session's day; `file CP`: the file's CP"))
     notes: str | None
     sets: list[SetOut]
     comments: list[dict[str, Any]] = Field(
