@@ -361,7 +361,9 @@ def _lap_power(power: tuple[str, np.ndarray, np.ndarray], start: datetime,
     developer field (Stryd) is not in the lap message.  Nothing when no record falls in."""
     source, t, watts = power
     first = start.timestamp()
-    last = end.timestamp() if end is not None else first + float(lap.get("elapsed_s") or 0)
+    if end is None and not lap.get("elapsed_s"):
+        return {}  # no end to the lap: its records are not known
+    last = end.timestamp() if end is not None else first + float(lap["elapsed_s"])
     inside = (t >= first) & (t <= last)
     t, watts = t[inside], watts[inside]
     finite = watts[np.isfinite(watts)]
