@@ -11,7 +11,7 @@ oracle, :mod:`projections.history_facts`) or resume from a stored state (the rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from projections.science.fatigue import (
 from projections.science.strength import e1rm
 from services.domain.exercises import is_unidentified
 from services.domain.plan import WeeklyPlan
+from services.domain.prescription import as_prescribed, session_step_report
 from services.domain.session import TrainingSession
 from services.domain.weeks import local_day
 
@@ -214,14 +215,21 @@ def strength_marks(sets: Iterable[dict[str, Any]], bests: dict[str, float]) -> l
 # ------------------------------------------------------------------ weeks
 
 
+#: a session by id, as recorded (None: not known)
+Performed = Callable[[str], TrainingSession | None]
+
+
 def week_row(plan: WeeklyPlan, sessions: Sequence[SessionRow], day: date | None,
-             ) -> dict[str, Any]:
+             performed: Performed) -> dict[str, Any]:
     """Planned vs done for a plan's week, as of ``day`` (None: the whole week).
 
     A slot is done by a session of that week linked to it (a session of another week does
     not make up for it); training slots count as done when that session was training.
     Cancelled slots are out; in the week of ``day``, slots on later days are not due yet, and
-    a slot of ``day`` itself is not missed while its day lasts.
+    a slot of ``day`` itself is not missed while its day lasts.  ``prescribed``: each slot
+    with a prescription and a session that did it, the session's steps done, partial and
+    missed, and its status (``services.domain.prescription.as_prescribed``, from the step
+    report the session API gives; ``performed`` gives the session).
     """
     end = plan.week_start + timedelta(days=6)
     if day is not None and day < end:
@@ -242,4 +250,17 @@ def week_row(plan: WeeklyPlan, sessions: Sequence[SessionRow], day: date | None,
         "converted": sum(1 for s in slots if s.get("converted")),
         "missed": [s.get("title") or s["role"] for s in due if s not in done
                    and not (day is not None and s.get("day") == day.isoformat())],
+        "prescribed": [r for r in (_prescribed(s, by_slot[s["planned_session_id"]], performed)
+                                   for s in slots if s.get("prescription")
+                                   and s["planned_session_id"] in by_slot) if r],
     }
+
+
+def _prescribed(slot: dict[str, Any], row: SessionRow, performed: Performed,
+                ) -> dict[str, Any] | None:
+    session = performed(row.session_id)
+    if session is None:
+        return None
+    return {"planned_session_id": slot["planned_session_id"], "session_id": row.session_id,
+            "title": slot.get("title") or slot["role"],
+            **as_prescribed(session_step_report(slot["prescription"], session))}

@@ -50,10 +50,12 @@ class SessionRow:
     classification: str = "workout"
     reason: str = ""
     block_start: date | None = None  # first day of the block of sessions it belongs to
+    power_tss: float | None = None  # TSS from power, whichever load was chosen
 
     LOAD_FIELDS = ("session_id", "day", "sport", "planned_role", "objective_id",
                    "planned_session_id", "minutes", "session_rpe", "sets", "volume_load_kg",
-                   "srpe_load", "trimp_banister", "trimp_edwards", "load", "load_source")
+                   "srpe_load", "trimp_banister", "trimp_edwards", "power_tss", "load",
+                   "load_source")
 
     def as_dict(self) -> dict[str, Any]:
         """The row of the ``load`` view."""

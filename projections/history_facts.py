@@ -31,6 +31,7 @@ from projections.sessions import session_load
 from projections.strength import e1rm_row, record_row
 from services.domain.goal import Goal
 from services.domain.plan import WeeklyPlan
+from services.domain.session import TrainingSession
 from services.domain.weeks import week_start
 
 
@@ -38,6 +39,10 @@ class HistoryFacts(AthleteFacts):
     def __init__(self, history: AthleteHistory) -> None:
         self.history = history
         self.athlete = history.athlete
+
+    @cached_property
+    def _by_id(self) -> dict[str, TrainingSession]:
+        return {str(s.id): s for s in self.history.sessions}
 
     @cached_property
     def _sessions(self) -> list[SessionRow]:
@@ -185,7 +190,8 @@ class HistoryFacts(AthleteFacts):
             end = plan.week_start + timedelta(days=6)
             rows = self.sessions(end, plan.week_start)
             out.append(WeekRow(plan.week_start, week_row(
-                plan, rows, until if plan.week_start == current else None)))
+                plan, rows, until if plan.week_start == current else None,
+                self._by_id.get)))
         return out
 
     def weeks_out(self, until: date) -> list[dict[str, Any]]:

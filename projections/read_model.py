@@ -54,6 +54,7 @@ from projections.chunks import CHUNKS, Source
 from projections.derive import (
     USUAL_SESSIONS,
     WINDOW,
+    Performed,
     fatigue_days,
     sequence_sessions,
     strength_marks,
@@ -110,7 +111,7 @@ KINDS: dict[type[Any], str] = {Athlete: "athlete", TrainingSession: "session",
 CLASSES = {kind: cls for cls, kind in KINDS.items()}
 BEGINNING = ""  # a dirty mark before every key
 #: the layout of the tables below: a change of it rebuilds the read model from the log
-LAYOUT = "2026-12-03.2"
+LAYOUT = "2026-12-03.3"  # .3: weeks list their prescribed slots
 LAYOUT_TABLE = "tl_rm_layout"
 
 DDL = {
@@ -727,6 +728,9 @@ def _settle_weeks(tx: Tx, athlete: Athlete, since: str, loaded: Loaded | None = 
             "AND sort_key >= %s ORDER BY sort_key", (athlete_id, since))]
     tx.execute(f"DELETE FROM {tx.name(WEEKS)} WHERE athlete_id = %s AND week_start >= %s",
                (athlete_id, since))
+    performed: Performed = (
+        {str(x.id): x for x in loaded.sessions}.get if loaded is not None
+        else lambda session_id: stored_session(tx, session_id))
     rows = []
     for plan in plans:
         end = plan.week_start + timedelta(days=6)
@@ -736,12 +740,19 @@ def _settle_weeks(tx: Tx, athlete: Athlete, since: str, loaded: Loaded | None = 
                               key=lambda r: (r.started_at, r.session_id))
         else:
             sessions = stored_sessions(tx, athlete_id, end, plan.week_start)
-        row = week_row(plan, sessions, None)
+        row = week_row(plan, sessions, None, performed)
         rows.append((athlete_id, plan.week_start.isoformat(), int(row["converted"] > 0),
                      json.dumps(row)))
     tx.executemany(f"INSERT INTO {tx.name(WEEKS)} (athlete_id, week_start, converted, row_json) "
                    "VALUES (%s, %s, %s, %s)", rows)
     chunks.rewrite(tx, SERIES["weeks"], "weeks", athlete_id, since)
+
+
+def stored_session(db: Reader, session_id: str) -> TrainingSession | None:
+    """A session's state as the read model keeps it (None: not known)."""
+    rows = db.query(f"SELECT state FROM {db.name(STATES)} WHERE entity_id = %s AND "
+                    "kind = 'session'", (session_id,))
+    return decode_state(TrainingSession, rows[0]["state"]) if rows else None
 
 
 def stored_sessions(db: Reader, athlete_id: str, until: date,

@@ -99,6 +99,14 @@ def power_load(profile: dict[str, Any], session: TrainingSession,
     return None, ""
 
 
+def session_tss(athlete: Athlete, session: TrainingSession) -> tuple[float | None, str | None]:
+    """The session's power TSS (``power_load`` with the profile of its day) and what it is
+    against: ``ftp_w`` (the profile's) or ``file CP``; (None, None) without power."""
+    tss, threshold = power_load(athlete.profile_on(session.started_at), session,
+                                _minutes(session))
+    return (None, None) if tss is None else (tss, "file CP" if threshold else "ftp_w")
+
+
 def volume_load(sets: Iterable[dict[str, Any]]) -> float:
     """Σ reps × load (kg) over working sets (warm-ups and sets without load or reps out)."""
     return sum((s.get("reps") or 0) * (s.get("load_kg") or 0) for s in sets
@@ -129,5 +137,5 @@ def session_load(athlete: Athlete, session: TrainingSession) -> SessionRow:
         session.planned_role, session.objective_id, session.planned_session_id,
         round(minutes, 2) if minutes is not None else None, session.session_rpe,
         len(session.sets), round(volume, 2), srpe, banister, edwards, load, source,
-        session.started_at,
+        session.started_at, power_tss=tss,
     )

@@ -29,6 +29,7 @@ from projections.read_model import (
     day_from_row,
     load_athlete,
     span_query,
+    stored_session,
     stored_sessions,
 )
 from projections.states import decode_state
@@ -179,7 +180,7 @@ class StoredFacts(AthleteFacts):
         for plan in self.plans(current):
             if plan.week_start == current:
                 return [week_row(plan, self.sessions(current + timedelta(days=6), current),
-                                 until)]
+                                 until, lambda session_id: stored_session(self.db, session_id))]
         return []
 
     def weeks_out(self, until: date) -> RawRows:

@@ -36,7 +36,7 @@ from services.domain.plan import (
     week_template,
     workout_created_at,
 )
-from services.domain.prescription import step_report
+from services.domain.prescription import session_step_report, steps_in_kg
 from services.domain.session import TIME_FIELDS, TrainingSession
 from services.domain.validation import check_aware, to_kg
 from services.domain.weeks import local_day, week_start
@@ -421,11 +421,16 @@ class TrainingLog(Application[UUID]):
             self._check_objective(
                 athlete_id, slot.get("objective_id"), f"sessions[{i}].objective_id"
             )
+        slots = [{**slot, "prescription": steps_in_kg(
+            slot.get("prescription"), athlete.profile["mass_unit"],
+            f"sessions[{i}].prescription")}
+            for i, slot in enumerate(slots)]
         plan_id = plan_id_for(athlete_id, week_start_day)
         try:
             existing = self.load(WeeklyPlan, plan_id, "plan")
         except NotFound:
-            plan = WeeklyPlan.plan(ctx, athlete_id, week_start_day, slots)
+            plan = WeeklyPlan.plan(ctx, athlete_id, week_start_day, slots,
+                                   athlete.knows_exercise)
             try:
                 self.save(plan)
             except IntegrityError:
@@ -455,9 +460,14 @@ class TrainingLog(Application[UUID]):
                            access: Access = ANYONE) -> Athlete:
         """The athlete's own week, used when a week is planned without sessions."""
         access.check(athlete_id, "athlete")
+        athlete = self.athlete(athlete_id)
         for i, slot in enumerate(sessions):
             self._check_objective(athlete_id, slot.get("objective_id"),
                                   f"sessions[{i}].objective_id")
+        sessions = [{**slot, "prescription": steps_in_kg(
+            slot.get("prescription"), athlete.profile["mass_unit"],
+            f"sessions[{i}].prescription")}
+            for i, slot in enumerate(sessions)]
         return self._change(Athlete, athlete_id, "athlete", access,
                             lambda a: a.save_week_template(ctx, sessions))
 
@@ -477,22 +487,10 @@ class TrainingLog(Application[UUID]):
         ``load_unit``, else the athlete's mass unit (stored as ``load_kg``)."""
         access.check(athlete_id, "plan")
         athlete = self.athlete(athlete_id)
-        converted = []
-        for i, step in enumerate(steps):
-            step = dict(step) if isinstance(step, dict) else step
-            if isinstance(step, dict) and "load" in step:
-                unit = step.pop("load_unit", None) or athlete.profile["mass_unit"]
-                load = step.pop("load")
-                step["load_kg"] = None if load is None else to_kg(
-                    load, unit, f"steps[{i}].load_unit")
-            converted.append(step)
-
-        def known(exercise_id: str) -> bool:
-            return (get_exercise(exercise_id) is not None
-                    or exercise_id in athlete.custom_exercises)
-
+        converted = steps_in_kg(steps, athlete.profile["mass_unit"], "steps")
         return self._change(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan", access,
-                            lambda p: p.prescribe(ctx, planned_session_id, converted, known))
+                            lambda p: p.prescribe(ctx, planned_session_id, converted,
+                                                  athlete.knows_exercise))
 
     def plan(self, athlete_id: str, week_start_day: date) -> WeeklyPlan:
         return self.load(WeeklyPlan, plan_id_for(athlete_id, week_start_day), "plan")
@@ -507,13 +505,16 @@ class TrainingLog(Application[UUID]):
     ) -> str:
         access.check(athlete_id, "plan")
         self._check_objective(athlete_id, slot.get("objective_id"), "objective_id")
+        athlete = self.athlete(athlete_id)
+        slot = {**slot, "prescription": steps_in_kg(
+            slot.get("prescription"), athlete.profile["mass_unit"], "session.prescription")}
         added: list[str] = []
         self._change(
             WeeklyPlan,
             plan_id_for(athlete_id, week_start_day),
             "plan",
             access,
-            lambda p: added.append(p.add_session(ctx, slot)),
+            lambda p: added.append(p.add_session(ctx, slot, athlete.knows_exercise)),
         )
         return added[-1]
 
@@ -590,8 +591,9 @@ class TrainingLog(Application[UUID]):
         return next((k for k in plan.sessions if slot_serial(k) == serial), None)
 
     def prescribed_steps(self, session: TrainingSession) -> list[dict[str, Any]] | None:
-        """How the session did its slot's prescription, step by step (``step_report``);
-        None when it fills no slot or the slot has no prescription."""
+        """How the session did its slot's prescription, step by step
+        (``session_step_report``); None when it fills no slot or the slot has no
+        prescription."""
         if not session.planned_session_id:
             return None
         plan = self._week_plan(self.athlete(session.athlete_id),
@@ -599,8 +601,7 @@ class TrainingLog(Application[UUID]):
         slot = plan.sessions.get(session.planned_session_id) if plan else None
         if not slot or not slot.get("prescription"):
             return None
-        return step_report(slot["prescription"], list(session.sets.values()),
-                           (session.device or {}).get("lap_rows") or [])
+        return session_step_report(slot["prescription"], session)
 
     def _week_plan(self, athlete: Athlete, day: date,
                    plans: dict[UUID, WeeklyPlan | None]) -> WeeklyPlan | None:

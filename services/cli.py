@@ -30,6 +30,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from projections.sessions import session_tss
 from services import cli_data, cli_dead_letters, cli_replay
 from services.backup import BackupError
 from services.config import ConfigError, Settings, masked_url
@@ -265,21 +266,24 @@ def cmd_athletes_list(args: argparse.Namespace) -> int:
     return 0
 
 
-SESSIONS_ROW = "{:36s}  {:16s}  {:18s}  {:>8s}  {:18s}  {}"
+SESSIONS_ROW = "{:36s}  {:16s}  {:18s}  {:>8s}  {:>6s}  {:18s}  {}"
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
     rt = _existing_runtime(args)
     try:
         athlete_id = resolve_athlete(rt, args.athlete)
-        print(SESSIONS_ROW.format("id", "date", "sport", "duration", "status", "title"))
+        print(SESSIONS_ROW.format("id", "date", "sport", "duration", "TSS", "status", "title"))
+        athlete = rt.app.athlete(athlete_id)
         for row in rt.directory.list("session", athlete_id, limit=args.limit):
             s = rt.app.session(row["entity_id"])
+            tss, _ = session_tss(athlete, s)
             started = s.started_at.astimezone(ZoneInfo(s.timezone))
             minutes = "-" if s.duration_min is None else f"{s.duration_min:.0f} min"
             status = f"{s.status}, partial" if (s.device or {}).get("partial") else s.status
             print(SESSIONS_ROW.format(str(s.id), f"{started:%Y-%m-%d %H:%M}", s.sport[:18],
-                                      minutes, status, s.title or ""))
+                                      minutes, "-" if tss is None else f"{tss:.0f}", status,
+                                      s.title or ""))
     finally:
         rt.close()
     return 0

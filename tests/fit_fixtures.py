@@ -438,7 +438,8 @@ STRYD_FIELDS = [(0, "Power", "Watts", UINT16, 20), (1, "Form Power", "Watts", UI
 
 @cache
 def stryd() -> Fixture:
-    """A Forerunner run with a Stryd pod: power as developer fields, CP on the session."""
+    """A Forerunner run with a Stryd pod: power as developer fields, CP on the session; two
+    laps, 100 records each, without power."""
     start = START + timedelta(days=6, hours=2)
     w, t0 = _recording(start, SERIAL + 5)
     n, step = 200, 5
@@ -458,8 +459,11 @@ def stryd() -> Fixture:
                   [(0, UINT16, 0, power), (1, UINT16, 0, round(power * 0.27)),
                    (2, FLOAT32, 0, 9.5 + (i % 10) / 20)])
         dist += 3.4 * step
+    half = n // 2 * step  # two laps without power: it is only in the records' Stryd field
+    _lap(w, 0, t0, t0 + half - step, distance=dist / 2, avg_hr=150, max_hr=160)
+    _lap(w, 1, t0 + half, t0 + (n - 1) * step, distance=dist / 2, avg_hr=150, max_hr=163)
     _summary(w, t0, t0 + (n - 1) * step, 1, 0, distance=dist, avg_hr=150, max_hr=163,
-             dev=((3, UINT16, 0, 290),))
+             laps=2, dev=((3, UINT16, 0, 290),))
     return _valid("stryd", w, "activity", "running", start, ("developer fields",))
 
 

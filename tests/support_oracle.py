@@ -27,7 +27,9 @@ def settle(rt: Runtime, athlete_id: str) -> None:
 
 
 def check_views(rt: Runtime, athlete_id: str, days: list[int], catch_up: bool = True,
-                ) -> None:
+                ) -> int:
+    """Every view, today and ``days`` back, served and folded alike; returns how many
+    prescribed slots (``execution`` weeks' ``prescribed``) they compared."""
     if catch_up:
         settle(rt, athlete_id)
     rt.feed.catch_up(rt.directory.view)  # the oracle lists the aggregates from it
@@ -36,11 +38,15 @@ def check_views(rt: Runtime, athlete_id: str, days: list[int], catch_up: bool = 
     assert history is not None
     oracle = HistoryFacts(history)
     today = local_day(datetime.now(UTC), stored.timezone)
+    prescribed = 0
     for offset in [0, *days]:
         day = today - timedelta(days=offset)
         for name, compute in VIEWS.items():
             got, want = plain(compute(stored, day)), compute(oracle, day)
             assert got == want, (name, day.isoformat(), _diff(got, want))
+            if name == "execution":
+                prescribed += sum(len(w["prescribed"]) for w in want["weeks"])
+    return prescribed
 
 
 def _diff(got: Any, want: Any, path: str = "") -> str:

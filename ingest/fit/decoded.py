@@ -182,7 +182,8 @@ def unfinished_recording(data: bytes, salvaged: bool = False) -> FitError | None
     what = (f"unfinished recording: the FIT header gives a data size of 0, yet {follow} "
             "bytes follow it")
     return FitError(what + ("; only the fast backend salvages it" if salvaged else
-                            "; import it with --salvage to read its complete records"), 4)
+                            "; import it with --salvage (upload: salvage=true) to read its "
+                            "complete records"), 4)
 
 
 def resolve_backend(backend: str | None) -> Backend:

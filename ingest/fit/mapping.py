@@ -193,11 +193,9 @@ def developer_fields(fit: DecodedFit) -> dict[str, Any]:
     return out
 
 
-def power_of(fit: DecodedFit) -> dict[str, Any] | None:
-    """Power from the records (``power``, else a developer field named Power, as Stryd
-    writes it): average, maximum and Normalized Power over the time recorded (held from one
-    record to the next; gaps over 30 s are pauses), and the file's threshold for a
-    power-based load: a developer CP field, else the session's ``threshold_power``."""
+def power_records(fit: DecodedFit) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """(field, times, watts) of the records' power, by time: ``power``, else a developer
+    field named Power, as Stryd writes it."""
     records = fit.table("record")
     t = records.columns.get("timestamp")
     source = "power" if "power" in records.columns else next(
@@ -206,10 +204,26 @@ def power_of(fit: DecodedFit) -> dict[str, Any] | None:
     if t is None or watts is None or t.dtype.kind not in "fiu" or watts.dtype.kind not in "fiu":
         return None
     order = np.argsort(t, kind="stable")
-    t, watts = t[order], watts[order]
+    return str(source), t[order], watts[order]
+
+
+def _per_second(t: np.ndarray, watts: np.ndarray) -> np.ndarray:
+    """Power second by second: each record's held to the next (gaps over 30 s are pauses)."""
     dt = np.diff(t)
     ok = np.isfinite(watts[:-1]) & np.isfinite(dt) & (dt > 0) & (dt <= MAX_GAP_S)
-    per_second = np.repeat(watts[:-1][ok], np.round(dt[ok]).astype(np.int64))
+    return np.repeat(watts[:-1][ok], np.round(dt[ok]).astype(np.int64))
+
+
+def power_of(fit: DecodedFit) -> dict[str, Any] | None:
+    """Power from the records (``power``, else a developer field named Power, as Stryd
+    writes it): average, maximum and Normalized Power over the time recorded (held from one
+    record to the next; gaps over 30 s are pauses), and the file's threshold for a
+    power-based load: a developer CP field, else the session's ``threshold_power``."""
+    found = power_records(fit)
+    if found is None:
+        return None
+    source, t, watts = found
+    per_second = _per_second(t, watts)
     normalized = normalized_power(per_second.tolist())
     if normalized is None:
         return None
@@ -311,14 +325,15 @@ def _candidates(row: dict[str, Any]) -> list[dict[str, Any]]:
 
 def lap_rows(fit: DecodedFit) -> list[dict[str, Any]]:
     """Each lap's start, timer and elapsed time, distance, average and maximum HR, speed and
-    power, and the workout step it was run for (fields the file does not give are left
-    out)."""
+    power (a lap without power: from its records, ``_lap_power``), and the workout step it
+    was run for (fields the file does not give are left out)."""
     numbers = {"total_timer_time": "timer_s", "total_elapsed_time": "elapsed_s",
                "total_distance": "distance_m", "avg_heart_rate": "avg_hr",
                "max_heart_rate": "max_hr", "enhanced_avg_speed": "avg_speed_m_s",
                "avg_speed": "avg_speed_m_s", "avg_power": "avg_power_w",
                "max_power": "max_power_w"}
     laps = []
+    power = None
     for row in fit.table("lap").rows()[:MAX_LAPS]:
         lap: dict[str, Any] = {}
         start = _when(row.get("start_time"))
@@ -328,11 +343,36 @@ def lap_rows(fit: DecodedFit) -> list[dict[str, Any]]:
             value = _num(row.get(old))
             if value is not None and new not in lap:
                 lap[new] = round(value, 3)
+        if "avg_power_w" not in lap and start is not None:
+            power = power if power is not None else power_records(fit) or ()
+            if power:
+                lap.update(_lap_power(power, start, _when(row.get("timestamp")), lap))
         step = row.get("wkt_step_index")  # the workout step the lap was run for
         if isinstance(step, int) and not isinstance(step, bool):
             lap["wkt_step_index"] = step
         laps.append(lap)
     return laps
+
+
+def _lap_power(power: tuple[str, np.ndarray, np.ndarray], start: datetime,
+               end: datetime | None, lap: dict[str, Any]) -> dict[str, Any]:
+    """A lap's average and maximum power from the records within it (from its start to its
+    end, else to its start plus its elapsed time), for a lap that gives none: power from a
+    developer field (Stryd) is not in the lap message.  Nothing when no record falls in."""
+    source, t, watts = power
+    first = start.timestamp()
+    if end is None and not lap.get("elapsed_s"):
+        return {}  # no end to the lap: its records are not known
+    last = end.timestamp() if end is not None else first + float(lap["elapsed_s"])
+    inside = (t >= first) & (t <= last)
+    t, watts = t[inside], watts[inside]
+    finite = watts[np.isfinite(watts)]
+    if not len(finite):
+        return {}
+    per_second = _per_second(t, watts)
+    average = per_second.mean() if len(per_second) else finite.mean()
+    return {"avg_power_w": round(float(average), 3), "max_power_w": float(finite.max()),
+            "power_from": source}
 
 
 def _weighted_avg_hr(legs: list[dict[str, Any]]) -> float | None:

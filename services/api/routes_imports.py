@@ -64,9 +64,16 @@ class FitUploadOut(BaseModel):
              max_body_size=MAX_FIT_UPLOAD,
              summary="Upload FIT files (multipart, field `files`); each is queued for intake",
              description="Answers per file. `wait` (s) holds the answer until the intake has "
-                         "decided (imported / duplicate / skipped / rejected).")
+                         "decided (imported / duplicate / skipped / rejected).  `salvage=true` "
+                         "reads damaged files as `trainledger import --salvage` does.")
 async def upload_fit(athlete_id: str, caller: CallerDep, files: list[UploadFile],
-                     wait: float = Query(0, ge=0, le=60)) -> list[FitUploadOut]:
+                     wait: float = Query(0, ge=0, le=60),
+                     salvage: bool = Query(False, description=(
+                         "Import the readable part of a file cut short, or of an unfinished "
+                         "recording whose header gives a data size of 0: its complete "
+                         "records, as a session flagged `partial` (its complete file, "
+                         "imported later, updates it in place).  Without it such a file is "
+                         "rejected, naming the fault."))) -> list[FitUploadOut]:
     await run_in_threadpool(caller.check_write, athlete_id)
     answers: list[FitUploadOut] = []
     accepted: list[tuple[int, str, bytes]] = []
@@ -86,7 +93,8 @@ async def upload_fit(athlete_id: str, caller: CallerDep, files: list[UploadFile]
     for index, name, data in accepted:
         key = f"{caller.ctx.request_id}:{index}" if caller.ctx.request_id else None
         record = await run_in_threadpool(caller.runtime.imports.submit, athlete_id, "fit",
-                                         fit_payload(name, data), caller.ctx.source, key,
+                                         fit_payload(name, data, salvage),
+                                         caller.ctx.source, key,
                                          fit_content_hash(data))
         queued.append((index, record.import_id))
         answers[index] = FitUploadOut(file=name, status="pending",

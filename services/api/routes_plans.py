@@ -26,7 +26,8 @@ router = APIRouter(tags=["plans"])
 )
 def plan_week(athlete_id: str, body: s.PlanIn, caller: CallerDep) -> s.PlanOut:
     access = caller.plan_access(athlete_id)
-    slots = [x.model_dump() for x in body.sessions] if body.sessions is not None else None
+    slots = (None if body.sessions is None
+             else [x.model_dump(exclude_none=True) for x in body.sessions])
     plan = caller.runtime.app.plan_week(
         caller.ctx,
         athlete_id,
@@ -55,7 +56,7 @@ def save_week_template(athlete_id: str, body: s.WeekTemplateIn,
                        caller: CallerDep) -> s.WeekTemplateOut:
     access = caller.plan_access(athlete_id)
     athlete = caller.runtime.app.save_week_template(
-        caller.ctx, athlete_id, [x.model_dump() for x in body.sessions],
+        caller.ctx, athlete_id, [x.model_dump(exclude_none=True) for x in body.sessions],
         access=access)
     return s.WeekTemplateOut(athlete_id=athlete_id, custom=True,
                              sessions=week_template(athlete))
@@ -87,7 +88,7 @@ def add_planned_session(
     access = caller.plan_access(athlete_id)
     app = caller.runtime.app
     app.add_planned_session(
-        caller.ctx, athlete_id, week_start, body.model_dump(), access=access
+        caller.ctx, athlete_id, week_start, body.model_dump(exclude_none=True), access=access
     )
     return plan_out(app.plan(athlete_id, week_start))
 

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.api import schemas as s
 from services.api.security import CallerDep
-from services.api.views import laps_out, session_out, set_out
+from services.api.views import laps_out, session_out, set_out, with_tss
 from services.domain.session import TrainingSession
 
 router = APIRouter(tags=["sessions"])
@@ -43,7 +43,9 @@ def list_sessions(
     app = caller.runtime.app
     rows = caller.runtime.directory.list("session", athlete_id, limit=limit, offset=offset)
     sessions = [app.session(r["entity_id"]) for r in rows]
-    return [session_out(x) for x in sessions if include_discarded or not x.discarded]
+    athlete = app.athlete(athlete_id) if sessions else None
+    return [with_tss(session_out(x), athlete, x) for x in sessions
+            if include_discarded or not x.discarded]
 
 
 def _readable(session_id: str, caller: CallerDep) -> TrainingSession:
@@ -55,7 +57,8 @@ def _readable(session_id: str, caller: CallerDep) -> TrainingSession:
 @router.get("/sessions/{session_id}", response_model=s.SessionOut)
 def get_session(session_id: str, caller: CallerDep) -> s.SessionOut:
     session = _readable(session_id, caller)
-    out = session_out(session)
+    out = with_tss(session_out(session), caller.runtime.app.athlete(session.athlete_id),
+                   session)
     out.prescribed_steps = caller.runtime.app.prescribed_steps(session)
     return out
 

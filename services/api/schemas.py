@@ -85,7 +85,6 @@ class SettingsPatch(Strict):
     acwr_method: Literal["ewma", "rolling_coupled", "rolling_uncoupled"] | None = None
     hr_zone_bounds_pct: list[float] | None = None
     lthr: int | None = None
-    ftp_w: int | None = None
     readiness_adherence_pct: float | None = Field(
         None, description="Conversion readiness: minimum training adherence over 3 weeks (%)")
     readiness_acwr_low: float | None = Field(None, description="Readiness: lowest ACWR")
@@ -269,6 +268,36 @@ class GoalOut(BaseModel):
 # ------------------------------------------------------------------ plans
 
 
+class StrengthStepIn(Strict):
+    kind: Literal["strength"]
+    name: str | None = None
+    exercise_id: str = Field(..., examples=["squat.back_squats"])
+    sets: int = Field(..., examples=[5], description="1-50")
+    reps: int = Field(..., examples=[5], description="Per set, 1-1000")
+    load: float | None = Field(None, examples=[100], description="Per rep; in `load_unit`")
+    load_unit: MassUnit | None = Field(None, description="Default: the athlete's mass unit")
+    rest_s: int | None = Field(None, examples=[180],
+                               description="Rest after each set; omitted: until you go on")
+
+
+class TargetIn(Strict):
+    type: Literal["heart_rate", "pace", "power"]
+    low: float = Field(..., description="bpm, seconds per km, or watts")
+    high: float
+
+
+class EnduranceStepIn(Strict):
+    kind: Literal["endurance"]
+    name: str | None = None
+    duration_s: int | None = Field(None, examples=[600])
+    distance_m: float | None = Field(None, description="Instead of duration_s")
+    target: TargetIn | None = None
+    intensity: Literal["warmup", "active", "recovery", "rest", "cooldown"] | None = None
+
+
+Step = Annotated[StrengthStepIn | EnduranceStepIn, Field(discriminator="kind")]
+
+
 class SlotIn(Strict):
     role: Literal["training", "volume"]
     objective_id: str | None = None
@@ -278,6 +307,9 @@ class SlotIn(Strict):
         None, examples=["running"],
         description="Only a recorded session of this sport matches the slot (any if omitted)",
     )
+    prescription: list[Step] | None = Field(
+        None, max_length=50, description="The slot's steps, as `PUT .../prescription` takes "
+        "them (recorded as its `SlotPrescribed`)")
 
 
 class PlanIn(Strict):
@@ -307,37 +339,10 @@ class SlotPatch(Strict):
     objective_id: str | None = Field(None, description="Training sessions only")
 
 
-class StrengthStepIn(Strict):
-    kind: Literal["strength"]
-    name: str | None = None
-    exercise_id: str = Field(..., examples=["squat.back_squats"])
-    sets: int = Field(..., examples=[5], description="1-50")
-    reps: int = Field(..., examples=[5], description="Per set, 1-1000")
-    load: float | None = Field(None, examples=[100], description="Per rep; in `load_unit`")
-    load_unit: MassUnit | None = Field(None, description="Default: the athlete's mass unit")
-    rest_s: int | None = Field(None, examples=[180],
-                               description="Rest after each set; omitted: until you go on")
-
-
-class TargetIn(Strict):
-    type: Literal["heart_rate", "pace", "power"]
-    low: float = Field(..., description="bpm, seconds per km, or watts")
-    high: float
-
-
-class EnduranceStepIn(Strict):
-    kind: Literal["endurance"]
-    name: str | None = None
-    duration_s: int | None = Field(None, examples=[600])
-    distance_m: float | None = Field(None, description="Instead of duration_s")
-    target: TargetIn | None = None
-    intensity: Literal["warmup", "active", "recovery", "rest", "cooldown"] | None = None
-
-
 class PrescriptionIn(Strict):
     """The slot's steps, in order; an empty list clears the prescription."""
 
-    steps: list[Annotated[StrengthStepIn | EnduranceStepIn, Field(discriminator="kind")]] = (
+    steps: list[Step] = (
         Field(..., max_length=50, examples=[[
             {"kind": "strength", "exercise_id": "squat.back_squats", "sets": 5, "reps": 5,
              "load": 100, "rest_s": 180},
@@ -351,6 +356,9 @@ class TemplateSlotIn(Strict):
     title: str | None = None
     sport: str | None = None
     objective_id: str | None = Field(None, description="Training sessions only")
+    prescription: list[Step] | None = Field(
+        None, max_length=50, description="Steps copied into each week planned from the "
+        "template (as `PUT .../prescription` takes them)")
 
 
 class WeekTemplateIn(Strict):
@@ -535,6 +543,12 @@ class SessionOut(BaseModel):
     partial: bool = Field(False, description=(
         "Imported from a file cut short (salvaged): only its complete records were read; "
         "importing the complete file later updates this session"))
+    power_tss: float | None = Field(None, examples=[74.3], description=(
+        "Training Stress Score from the file's power (Normalized Power against "
+        "`power_tss_from`), whether or not it is the session's load (`GET .../views/load`); "
+        "null without power, or without an FTP or CP.  In `GET /sessions/{id}` and the list"))
+    power_tss_from: Literal["ftp_w", "file CP"] | None = Field(None, description=(
+        "`ftp_w`: the profile's FTP on the session's day; `file CP`: the file's CP"))
     notes: str | None
     sets: list[SetOut]
     comments: list[dict[str, Any]] = Field(
@@ -559,6 +573,9 @@ class LapOut(BaseModel):
     pace_s_per_km: float | None = Field(None, description="1000 / avg_speed_m_s")
     avg_power_w: float | None = None
     max_power_w: float | None = None
+    power_from: str | None = Field(
+        None, examples=["developer:Power"], description="set when the lap message gives no "
+        "power: the records' field its average and maximum were computed from")
     wkt_step_index: int | None = Field(None, description="the workout step it was run for")
 
 

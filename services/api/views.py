@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.sessions import session_tss
 from services.api import schemas as s
 from services.domain.athlete import Athlete
 from services.domain.coach import Coach
@@ -72,6 +73,14 @@ def laps_out(t: TrainingSession) -> list[s.LapOut]:
     return out
 
 
+def with_tss(out: s.SessionOut, athlete: Athlete | None,
+             t: TrainingSession) -> s.SessionOut:
+    """``out`` with the session's power TSS (``projections.sessions.session_tss``)."""
+    if athlete is not None:
+        out.power_tss, out.power_tss_from = session_tss(athlete, t)  # type: ignore[assignment]
+    return out
+
+
 def session_out(t: TrainingSession) -> s.SessionOut:
     return s.SessionOut(
         session_id=str(t.id),
@@ -95,6 +104,8 @@ def session_out(t: TrainingSession) -> s.SessionOut:
         sets=[set_out(x) for x in t.sets.values()],
         comments=t.comment_list(),
         prescribed_steps=None,
+        power_tss=None,  # with_tss: it needs the athlete's profile
+        power_tss_from=None,
         version=t.version,
     )
 

@@ -10,6 +10,8 @@ from uuid import UUID, uuid4
 
 from services.domain.base import Context, TrainingAggregate
 from services.domain.errors import InvalidValue, StateConflict
+from services.domain.exercises import get_exercise
+from services.domain.prescription import check_prescription
 from services.domain.validation import (
     check_choice,
     check_range,
@@ -45,13 +47,15 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "acwr_method": "ewma",  # or "rolling_coupled", "rolling_uncoupled"
     "hr_zone_bounds_pct": [50, 60, 70, 80, 90, 100],  # Edwards zones, % of max HR
     "lthr": None,
-    "ftp_w": None,
     # conversion readiness criteria (see projections/readiness.py)
     "readiness_adherence_pct": 90,
     "readiness_acwr_low": 0.8,
     "readiness_acwr_high": 1.3,
     "readiness_tsb_min": -30,
 }
+#: settings earlier versions took and never used: stored changes of them are left out
+#: (``ftp_w``: the profile's, with its effective date, is the FTP power-based load uses)
+RETIRED_SETTINGS = ("ftp_w",)
 
 
 def validate_profile(changes: dict[str, Any], this_year: int) -> None:
@@ -84,6 +88,9 @@ def validate_profile(changes: dict[str, Any], this_year: int) -> None:
 
 
 def validate_settings(changes: dict[str, Any]) -> None:
+    if "ftp_w" in changes:
+        raise InvalidValue("not a setting: the FTP is the profile's ftp_w, with the date it "
+                           "takes effect (effective_at)", "ftp_w")
     unknown = set(changes) - set(DEFAULT_SETTINGS)
     if unknown:
         raise InvalidValue("unknown setting", sorted(unknown)[0])
@@ -113,8 +120,6 @@ def validate_settings(changes: dict[str, Any]) -> None:
             check_range(changes[key], low, high, key)
     if changes.get("lthr") is not None:
         check_range(changes["lthr"], 60, 230, "lthr")
-    if changes.get("ftp_w") is not None:
-        check_range(changes["ftp_w"], 20, 800, "ftp_w")
 
 
 class Athlete(TrainingAggregate):
@@ -154,7 +159,8 @@ class Athlete(TrainingAggregate):
         changes: dict[str, Any]
 
         def apply(self, agg: Athlete) -> None:
-            agg.settings = {**agg.settings, **self.changes}
+            agg.settings = {**agg.settings, **{k: v for k, v in self.changes.items()
+                                               if k not in RETIRED_SETTINGS}}
 
     class CoachGranted(TrainingAggregate.Event):
         coach_id: str
@@ -242,8 +248,13 @@ class Athlete(TrainingAggregate):
         validate_settings(changes)
         self._record(self.SettingsChanged, ctx, changes=changes)
 
+    def knows_exercise(self, exercise_id: str) -> bool:
+        """A catalogue exercise or one of the athlete's own."""
+        return get_exercise(exercise_id) is not None or exercise_id in self.custom_exercises
+
     def save_week_template(self, ctx: Context, sessions: list[dict[str, Any]]) -> None:
-        """``sessions``: role, day (1-7), title, sport, objective_id each."""
+        """``sessions``: role, day (1-7), title, sport, objective_id each, and an optional
+        ``prescription`` (checked as a slot's; copied into each week planned from it)."""
         if self.seen_request(ctx):
             return
         if not sessions or len(sessions) > MAX_TEMPLATE_SESSIONS:
@@ -260,8 +271,10 @@ class Athlete(TrainingAggregate):
             check_text(slot.get("sport"), f"{field}.sport", max_len=60)
             if slot["role"] == "volume" and slot.get("objective_id"):
                 raise InvalidValue("a volume session has no objective", f"{field}.objective_id")
-            kept.append({k: slot.get(k) for k in ("role", "day", "title", "sport",
-                                                  "objective_id")})
+            made = {k: slot.get(k) for k in ("role", "day", "title", "sport", "objective_id")}
+            steps = check_prescription(slot.get("prescription") or [], self.knows_exercise,
+                                       field=f"{field}.prescription")
+            kept.append({**made, "prescription": steps} if steps else made)
         self._record(self.WeekTemplateSaved, ctx, sessions=kept)
 
     def grant_coach(self, ctx: Context, coach_id: str) -> None:

@@ -39,8 +39,8 @@ def week_template(athlete: Any) -> list[dict[str, Any]]:
 
 def template_slots(template: list[dict[str, Any]], week_start: date,
                    objective_ids: list[str] | None) -> list[dict[str, Any]]:
-    """A template's slots on the days of one week; training slots without an objective take
-    ``objective_ids`` in order."""
+    """A template's slots on the days of one week, with their prescriptions; training slots
+    without an objective take ``objective_ids`` in order."""
     objectives = list(objective_ids or [])
     out = []
     for t in template:
@@ -49,7 +49,7 @@ def template_slots(template: list[dict[str, Any]], week_start: date,
             objective = objectives.pop(0)
         out.append({"role": t["role"], "objective_id": objective,
                     "day": week_start + timedelta(days=t["day"] - 1), "title": t.get("title"),
-                    "sport": t.get("sport")})
+                    "sport": t.get("sport"), "prescription": t.get("prescription")})
     return out
 
 
@@ -191,11 +191,10 @@ class WeeklyPlan(Commented):
         field: str = "sessions",
         sport: str | None = None,
         steps: list[dict[str, Any]] | None = None,
-        prescription: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """A planned session; ``sport`` narrows which recorded session it matches, ``steps``
-        are a device workout's steps, ``prescription`` the planned steps (a repeated week's:
-        ``services.domain.prescription``)."""
+        are a device workout's steps.  Its prescription is an event of its own
+        (``SlotPrescribed``)."""
         check_choice(role, PLANNED_ROLES, f"{field}.role")
         check_text(title, f"{field}.title", max_len=200)
         check_text(sport, f"{field}.sport", max_len=60)
@@ -213,8 +212,6 @@ class WeeklyPlan(Commented):
             "cancelled": False,
             **({"sport": sport} if sport else {}),
             **({"steps": steps} if steps else {}),
-            **({"prescription": check_prescription(prescription, field=f"{field}.prescription")}
-               if prescription else {}),
         }
 
     @classmethod
@@ -224,8 +221,11 @@ class WeeklyPlan(Commented):
         athlete_id: str,
         week_start: date,
         slots: list[dict[str, Any]],
+        known_exercise: Callable[[str], bool] | None = None,
     ) -> WeeklyPlan:
-        """``slots``: dicts with role, objective_id, day and title (see ``make_slot``)."""
+        """``slots``: dicts with role, objective_id, day and title (see ``make_slot``), and
+        each an optional ``prescription``, recorded as the PUT records it (``SlotPrescribed``
+        after ``Planned``)."""
         if not slots:
             raise InvalidValue("a plan needs at least one session", "sessions")
         if len(slots) > MAX_SESSIONS_PER_WEEK:
@@ -242,11 +242,10 @@ class WeeklyPlan(Commented):
                 field=f"sessions[{i}]",
                 sport=s.get("sport"),
                 steps=s.get("steps"),
-                prescription=s.get("prescription"),
             )
             for i, s in enumerate(slots)
         ]
-        return cls._start(
+        plan = cls._start(
             cls.Planned,
             ctx,
             plan_id,
@@ -254,6 +253,10 @@ class WeeklyPlan(Commented):
             week_start=week_start.isoformat(),
             sessions=sessions,
         )
+        for i, (slot, made) in enumerate(zip(slots, sessions, strict=True)):
+            plan._prescribe(ctx, made["planned_session_id"], slot.get("prescription") or [],
+                            known_exercise, f"sessions[{i}].prescription")
+        return plan
 
     def slot(self, planned_session_id: str) -> dict[str, Any]:
         try:
@@ -283,8 +286,10 @@ class WeeklyPlan(Commented):
         if self.sessions.get(planned_session_id, {}).get("session_id") == session_id:
             self._record(self.SlotFreed, ctx, planned_session_id=planned_session_id)
 
-    def add_session(self, ctx: Context, slot: dict[str, Any]) -> str:
-        """Add a session to the plan; returns its planned_session_id."""
+    def add_session(self, ctx: Context, slot: dict[str, Any],
+                    known_exercise: Callable[[str], bool] | None = None) -> str:
+        """Add a session to the plan (with its ``prescription``, if any: ``SlotPrescribed``
+        after ``SessionAdded``); returns its planned_session_id."""
         key = ctx.request_id or str(len(self.sessions))
         new_id = str(uuid5(self.id, f"added:{key}"))
         if self.seen_request(ctx):
@@ -303,6 +308,8 @@ class WeeklyPlan(Commented):
             steps=slot.get("steps"),
         )
         self._record(self.SessionAdded, ctx, slot=made)
+        self._prescribe(ctx, new_id, slot.get("prescription") or [], known_exercise,
+                        "session.prescription")
         return new_id
 
     def revise_session(self, ctx: Context, planned_session_id: str,
@@ -345,11 +352,15 @@ class WeeklyPlan(Commented):
         """Set the slot's prescription (checked: ``check_prescription``); no steps clear it."""
         if self.seen_request(ctx):
             return
-        slot = self.slot(planned_session_id)
-        if slot["cancelled"]:
+        if self.slot(planned_session_id)["cancelled"]:
             raise StateConflict("this planned session is cancelled", "planned_session_id")
-        checked = check_prescription(steps, known_exercise)
-        if checked == slot.get("prescription", []):
+        self._prescribe(ctx, planned_session_id, steps, known_exercise, "steps")
+
+    def _prescribe(self, ctx: Context, planned_session_id: str, steps: list[dict[str, Any]],
+                   known_exercise: Callable[[str], bool] | None, field: str) -> None:
+        """The one path of a prescription: checked, then ``SlotPrescribed`` if it changes."""
+        checked = check_prescription(steps, known_exercise, field=field)
+        if checked == self.sessions[planned_session_id].get("prescription", []):
             return
         self._record(self.SlotPrescribed, ctx, planned_session_id=planned_session_id,
                      steps=checked)

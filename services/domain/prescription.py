@@ -19,11 +19,14 @@ field (``steps[2].reps``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.domain.errors import InvalidValue
 from services.domain.exercises import get_exercise, is_custom_exercise_id, is_unidentified
-from services.domain.validation import check_choice, check_range, check_text
+from services.domain.validation import check_choice, check_range, check_text, to_kg
+
+if TYPE_CHECKING:
+    from services.domain.session import TrainingSession
 
 MAX_STEPS = 50
 MAX_PRESCRIBED_KG = 655.34  # the most a FIT workout step's exercise_weight holds
@@ -142,6 +145,24 @@ def check_prescription(steps: Any, known_exercise: Callable[[str], bool] | None 
     return out
 
 
+def steps_in_kg(steps: Any, mass_unit: str, field: str) -> Any:
+    """Steps as entered (a strength step's ``load`` in its ``load_unit``, else
+    ``mass_unit``) with each load as ``load_kg``; anything else is left for
+    ``check_prescription`` to refuse."""
+    if not isinstance(steps, list):
+        return steps
+    out = []
+    for i, step in enumerate(steps):
+        if isinstance(step, dict) and "load" in step:
+            step = dict(step)
+            unit = step.pop("load_unit", None) or mass_unit
+            load = step.pop("load")
+            step["load_kg"] = None if load is None else to_kg(load, unit,
+                                                              f"{field}[{i}].load_unit")
+        out.append(step)
+    return out
+
+
 def file_step_indexes(steps: list[dict[str, Any]]) -> list[int]:
     """The ``workout_step`` index each step starts at in its exported workout file (a
     strength step is three: work, rest, repeat)."""
@@ -231,3 +252,22 @@ def step_report(steps: list[dict[str, Any]], sets: list[dict[str, Any]],
             done = _endurance_done(step, found)
         out.append({"step": i, "prescribed": step, **done})
     return out
+
+
+def session_step_report(steps: list[dict[str, Any]],
+                        session: TrainingSession) -> list[dict[str, Any]]:
+    """``step_report`` of a recorded session: its sets, and its laps when imported.  The
+    session API (``prescribed_steps``) and the execution view both call this."""
+    return step_report(steps, list(session.sets.values()),
+                       (session.device or {}).get("lap_rows") or [])
+
+
+def as_prescribed(report: list[dict[str, Any]]) -> dict[str, Any]:
+    """A step report in short: how many steps were done, partial or missed, and the
+    session's status against its prescription (``done``: every step done; ``missed``:
+    none started; else ``partial``)."""
+    counts = {k: sum(1 for r in report if r["status"] == k)
+              for k in ("done", "partial", "missed")}
+    status = ("done" if counts["done"] == len(report)
+              else "missed" if counts["missed"] == len(report) else "partial")
+    return {"steps": counts, "status": status}

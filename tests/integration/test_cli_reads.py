@@ -54,7 +54,8 @@ def test_athletes_by_id_prefix_or_name_and_tables_with_headers(settings: Setting
     for who in (ids["Bo Berg"], ids["Bo Berg"][:8], "Bo Berg"):
         done = run_cli(settings, "sessions", "--athlete", who)
         assert done.returncode == 0, done.stderr
-        assert done.stdout.split() == ["id", "date", "sport", "duration", "status", "title"]
+        assert done.stdout.split() == ["id", "date", "sport", "duration", "TSS", "status",
+                                         "title"]
     for who, message in (("Bo", "no athlete 'Bo'"), ("", "several athletes")):
         done = run_cli(settings, "sessions", *(["--athlete", who] if who else []))
         assert done.returncode == 2
@@ -68,12 +69,13 @@ def test_sessions_lists_id_date_sport_duration_status_title(settings: Settings) 
     assert "week" not in demo.stderr  # no progress lines into a pipe
     lines = run_cli(settings, "sessions", "--athlete", "Demo Athlete", "--limit", "3"
                     ).stdout.splitlines()
-    assert lines[0].split() == ["id", "date", "sport", "duration", "status", "title"]
+    assert lines[0].split() == ["id", "date", "sport", "duration", "TSS", "status",
+                                         "title"]
     assert len(lines) == 4
     first = lines[1].split()
     assert len(first[0]) == 36  # the full id
     assert first[3] in ("strength_training", "walking")  # date and time take two
-    assert first[4:7] == [first[4], "min", "ended"]
+    assert first[4:8] == [first[4], "min", "-", "ended"]  # no power: no TSS
 
 
 def test_every_option_has_help_without_markup() -> None:

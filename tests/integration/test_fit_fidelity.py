@@ -132,6 +132,7 @@ def test_laps_with_their_times_distance_heart_rate_and_pace(client: TestClient) 
         "started_at": "2013-08-16T18:05:10Z", "timer_s": 1207.35, "elapsed_s": 1207.35,
         "distance_m": 9220.46, "avg_hr": 139.0, "max_hr": 153.0, "avg_speed_m_s": 7.637,
         "pace_s_per_km": 130.9, "avg_power_w": 252.0, "max_power_w": 458.0,
+        "power_from": None,  # the lap's own power
         "wkt_step_index": None}  # a ride not run from a workout
     # auth as for the session itself
     _, stranger = new_athlete(client, "Stranger")

@@ -375,3 +375,47 @@ def test_a_salvaged_session_is_marked_partial_in_the_api_and_the_cli(
     rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
     assert "partial" in rows[salvaged.session_ids[0]]
     assert "partial" not in rows[whole.session_ids[0]]
+
+
+@pytest.mark.usefixtures("intake")
+@pytest.mark.parametrize("name", ["truncated", "zero_size"])
+def test_upload_salvages_a_damaged_file_with_salvage_true(client: TestClient,
+                                                         runtime: Runtime, name: str) -> None:
+    """``POST .../imports/fit?salvage=true``: the upload's ``--salvage``, in the OpenAPI."""
+    fixture = by_name(name)
+    athlete_id, token = new_athlete(client)
+
+    def upload(**params: Any) -> dict[str, Any]:
+        r = client.post(f"/athletes/{athlete_id}/imports/fit", params={"wait": 30, **params},
+                        files=[("files", (fixture.filename, fixture.data))],
+                        headers=bearer(token))
+        assert r.status_code == 202, r.text
+        (answer,) = r.json()
+        return dict(answer)
+
+    refused = upload()
+    assert refused["status"] == "rejected", refused
+    assert refused["reason"].startswith(fixture.filename)
+    if name == "zero_size":
+        assert "salvage=true" in refused["reason"]
+    assert runtime.directory.list("session", athlete_id, limit=10) == []
+    salvaged = upload(salvage="true")
+    assert salvaged["status"] == "imported", salvaged
+    (session_id,) = salvaged["request"]["result"]["session_ids"]
+    r = client.get(f"/sessions/{session_id}", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert r.json()["partial"] is True
+    assert r.json()["started_at"].startswith(fixture.started.isoformat()[:19])
+    again = upload(salvage="true")
+    assert again["status"] == "duplicate", again
+    r = client.post(f"/athletes/{athlete_id}/imports/fit", params={"salvage": "maybe"},
+                    files=[("files", (fixture.filename, fixture.data))], headers=bearer(token))
+    assert r.status_code == 422, r.text
+    assert "salvage" in r.text
+
+    operation = client.get("/openapi.json").json()["paths"][
+        "/athletes/{athlete_id}/imports/fit"]["post"]
+    (param,) = [p for p in operation["parameters"] if p["name"] == "salvage"]
+    assert param["in"] == "query"
+    assert param["schema"]["default"] is False
+    assert "partial" in param["description"]

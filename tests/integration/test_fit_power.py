@@ -15,11 +15,15 @@ import pytest
 from conftest import bearer, new_athlete
 from fastapi.testclient import TestClient
 from fit_fixtures import STRYD_FIELDS, by_name
+from support_cli import run_cli
 
 from ingest.fit.importer import FitResult, import_fit
 from projections.science.load import normalized_power
-from services.domain.base import Source
-from services.runtime import Runtime
+from services.config import Settings
+from services.domain.athlete import Athlete
+from services.domain.base import Context, Source
+from services.domain.errors import InvalidValue
+from services.runtime import Runtime, open_runtime
 
 SOURCE = Source("admin", principal_id="cli")
 STRYD = by_name("stryd")
@@ -29,6 +33,52 @@ def stryd_watts_per_second() -> list[float]:
     """The fixture's power, as written: 200 records 5 s apart, each held until the next."""
     watts = [265 + round(20 * math.sin(i / 15)) for i in range(200)]
     return [float(w) for w in watts[:-1] for _ in range(5)]
+
+
+def test_laps_take_their_power_from_the_records_when_the_lap_has_none(
+        client: TestClient, runtime: Runtime) -> None:
+    """Stryd's power is a developer field of the records, not in the lap messages: each
+    lap's average (each record held until the next) and maximum come from its records."""
+    athlete_id, token = new_athlete(client)
+    session_id = imported(runtime, athlete_id).session_ids[0]
+    r = client.get(f"/sessions/{session_id}/laps", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    watts = [265 + round(20 * math.sin(i / 15)) for i in range(200)]
+    laps = r.json()
+    assert len(laps) == 2
+    for lap, mine in zip(laps, (watts[:100], watts[100:]), strict=True):
+        assert lap["avg_power_w"] == pytest.approx(sum(mine[:-1]) / 99, abs=0.001)
+        assert lap["max_power_w"] == max(mine)
+        assert lap["timer_s"] == 495
+        assert lap["power_from"] == "developer:Power"
+
+
+def tss_of(client: TestClient, token: str, session_id: str) -> tuple[Any, Any]:
+    """(power_tss, power_tss_from) of the session in the session API, alone and listed."""
+    r = client.get(f"/sessions/{session_id}", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    one = r.json()
+    r = client.get(f"/athletes/{one['athlete_id']}/sessions", headers=bearer(token))
+    listed = next(x for x in r.json() if x["session_id"] == session_id)
+    assert (listed["power_tss"], listed["power_tss_from"]) == (
+        one["power_tss"], one["power_tss_from"])
+    return one["power_tss"], one["power_tss_from"]
+
+
+def test_trainledger_sessions_shows_tss(settings: Settings) -> None:
+    rt = open_runtime(settings)
+    try:
+        athlete_id = str(rt.app.register_athlete(Context(SOURCE), {"name": "Rider"}).id)
+        session_id = imported(rt, athlete_id).session_ids[0]
+        tss = (rt.app.session(session_id).device or {})["power"]
+    finally:
+        rt.close()
+    done = run_cli(settings, "sessions")
+    assert done.returncode == 0, done.stderr
+    header, row = done.stdout.splitlines()
+    assert header.split() == ["id", "date", "sport", "duration", "TSS", "status", "title"]
+    minutes = 995 / 60
+    assert row.split()[6] == f"{minutes / 60 * (tss['np_w'] / 290) ** 2 * 100:.0f}"
 
 
 def imported(rt: Runtime, athlete_id: str) -> FitResult:
@@ -79,6 +129,8 @@ def test_the_load_takes_srpe_then_power_then_trimp(client: TestClient,
     row = load_row(client, athlete_id, token, session_id)
     assert row["load_source"] == "power_tss (file CP)"
     assert row["load"] == pytest.approx(minutes / 60 * (np_w / 290) ** 2 * 100, abs=0.01)
+    assert tss_of(client, token, session_id) == (row["load"], "file CP") == (
+        row["power_tss"], "file CP")
     assert row["trimp_edwards"] > 0  # still computed, not what feeds fatigue
     # an FTP from after the session leaves it on the file's CP...
     me = bearer(token)
@@ -101,6 +153,9 @@ def test_the_load_takes_srpe_then_power_then_trimp(client: TestClient,
     row = load_row(client, athlete_id, token, session_id)
     assert row["load_source"] == "srpe"
     assert row["load"] == pytest.approx(6 * minutes, abs=0.01)
+    tss = minutes / 60 * (np_w / 260) ** 2 * 100  # TSS stays a column of its own
+    assert row["power_tss"] == pytest.approx(tss, abs=0.01)
+    assert tss_of(client, token, session_id) == (row["power_tss"], "ftp_w")
 
 
 def test_without_power_the_load_is_trimp(client: TestClient, runtime: Runtime) -> None:
@@ -109,8 +164,9 @@ def test_without_power_the_load_is_trimp(client: TestClient, runtime: Runtime) -
     result = import_fit(runtime.app, runtime.artifacts, SOURCE, athlete_id, run.data,
                         run.filename)
     assert "power" not in (runtime.app.session(result.session_ids[0]).device or {})
-    assert load_row(client, athlete_id, token, result.session_ids[0])["load_source"] \
-        == "trimp_edwards"
+    row = load_row(client, athlete_id, token, result.session_ids[0])
+    assert (row["load_source"], row["power_tss"]) == ("trimp_edwards", None)
+    assert tss_of(client, token, result.session_ids[0]) == (None, None)
 
 
 def test_ftp_is_checked(client: TestClient) -> None:
@@ -119,3 +175,26 @@ def test_ftp_is_checked(client: TestClient) -> None:
                      json={"ftp_w": 5000})
     assert r.status_code == 422, r.text
     assert "ftp_w" in r.text
+
+
+def test_one_ftp_the_profiles(client: TestClient, runtime: Runtime) -> None:
+    """The settings' ``ftp_w`` is gone (it was never used): the API refuses it naming the
+    field, a stored setting of an earlier version is left out of the athlete's settings,
+    and the load takes the profile's FTP alone."""
+    athlete_id, token = new_athlete(client, max_hr=190)
+    r = client.patch(f"/athletes/{athlete_id}/settings", headers=bearer(token),
+                     json={"ftp_w": 250})
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["ftp_w"]
+    with pytest.raises(InvalidValue, match="the profile's ftp_w"):
+        runtime.app.change_settings(Context(SOURCE), athlete_id, {"ftp_w": 250})
+    athlete = runtime.app.athlete(athlete_id)  # what an earlier version stored
+    athlete._record(Athlete.SettingsChanged, Context(SOURCE),
+                    changes={"ftp_w": 150, "atl_days": 9})
+    runtime.app.save(athlete)
+    shown = client.get(f"/athletes/{athlete_id}", headers=bearer(token)).json()["settings"]
+    assert "ftp_w" not in shown
+    assert shown["atl_days"] == 9
+    session_id = imported(runtime, athlete_id).session_ids[0]
+    assert load_row(client, athlete_id, token, session_id)["load_source"] \
+        == "power_tss (file CP)"  # not 150 W from the settings

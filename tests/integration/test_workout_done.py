@@ -120,3 +120,73 @@ def test_each_prescribed_step_is_reported_done_partial_or_missed(runtime: Runtim
         other = upload(client, a, "other.fit", done_activity(
             at(week + timedelta(days=4), 7), RUNNING, 4004, laps=[(600, 1500, None)]))
         assert report(client, a, other["session_ids"][0])["prescribed_steps"] is None
+
+
+def in_view(a: Athlete, week: date, **params: str) -> list[dict[str, Any]]:
+    """The execution view's prescribed slots of ``week``."""
+    weeks = a.view("execution", **params)["weeks"]
+    found: list[dict[str, Any]] = next(
+        w for w in weeks if w["week_start"] == week.isoformat())["prescribed"]
+    return found
+
+
+def summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the session API's step report says in short."""
+    counts = {k: [s["status"] for s in steps].count(k) for k in ("done", "partial", "missed")}
+    status = ("done" if counts["done"] == len(steps) else
+              "missed" if counts["missed"] == len(steps) else "partial")
+    return {"steps": counts, "status": status}
+
+
+def test_the_execution_view_reports_each_prescribed_slot(runtime: Runtime) -> None:
+    """Per week, each slot with a prescription and a session that did it: its steps done,
+    partial and missed, as ``GET /sessions/{id}`` reports them, from the read model (a past
+    week's stored row, the week of ``on`` computed), equal to the oracle (``as_of``); a set
+    logged, a relink or a new prescription changes it."""
+    with served(runtime) as client:
+        a = Athlete(client)
+        week = past_monday()
+        slots = week_with_prescriptions(client, a, week)
+        assert in_view(a, week) == []
+        gym = upload(client, a, "gym.fit", done_activity(
+            at(week, 10), STRENGTH_TRAINING, 4101,
+            sets=[(SQUAT, 5, 100, None), (SQUAT, 5, 100, None), (SQUAT, 5, 100, None),
+                  (BENCH, 8, 60, None)]))["session_ids"][0]
+        run = upload(client, a, "run.fit", done_activity(
+            at(week + timedelta(days=2), 7), RUNNING, 4102,
+            laps=[(600, 1500, 0), (500, 2000, 1), (100, 250, 2)]))["session_ids"][0]
+        upload(client, a, "other.fit", done_activity(  # a slot without prescription
+            at(week + timedelta(days=4), 7), RUNNING, 4103, laps=[(600, 1500, None)]))
+
+        def expected(*done: tuple[str, str]) -> list[dict[str, Any]]:
+            return [{"planned_session_id": slot, "session_id": sid, "title": "training",
+                     **summary(report(client, a, sid)["prescribed_steps"])}
+                    for slot, sid in done]
+
+        want = expected((slots[0], gym), (slots[1], run))
+        assert [w["status"] for w in want] == ["partial", "partial"]
+        assert want[0]["steps"] == {"done": 1, "partial": 1, "missed": 1}
+        assert in_view(a, week) == want
+        assert in_view(a, week, as_of=datetime.now(UTC).isoformat()) == want  # the oracle
+        tuesday = (week + timedelta(days=1)).isoformat()  # that week as of its Tuesday
+        assert in_view(a, week, on=tuesday) == want[:1]
+        assert in_view(a, week, on=tuesday, as_of=datetime.now(UTC).isoformat()) == want[:1]
+
+        for _ in range(2):  # bench done, deadlift done: every step done
+            ok(client.post(f"/sessions/{gym}/sets", json={
+                "exercise_id": BENCH, "reps": 8, "load": 60, "load_unit": "kg"},
+                headers=a.me), 201)
+        ok(client.post(f"/sessions/{gym}/sets", json={
+            "exercise_id": DEADLIFT, "reps": 5, "load": 140, "load_unit": "kg"},
+            headers=a.me), 201)
+        want = expected((slots[0], gym), (slots[1], run))
+        assert want[0] == {**want[0], "steps": {"done": 3, "partial": 0, "missed": 0},
+                           "status": "done"}
+        assert in_view(a, week) == want
+        ok(client.post(f"/sessions/{run}/link", json={}, headers=a.me))  # unlinked
+        assert in_view(a, week) == want[:1]
+        ok(client.put(f"/athletes/{a.id}/plans/{week}/sessions/{slots[0]}/prescription",
+                      json={"steps": GYM[2:]}, headers=a.me))
+        assert in_view(a, week) == expected((slots[0], gym))
+        assert in_view(a, week)[0]["steps"] == {"done": 1, "partial": 0, "missed": 0}
+        assert in_view(a, week, as_of=datetime.now(UTC).isoformat()) == in_view(a, week)

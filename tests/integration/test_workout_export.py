@@ -127,6 +127,60 @@ def test_bad_steps_are_refused_naming_the_field(client: TestClient,
     assert r.status_code == 404, r.text
 
 
+def test_a_prescription_comes_in_the_plan_body_and_the_week_template(
+        client: TestClient, runtime: Runtime) -> None:
+    """``POST /plans`` and ``PUT /week-template`` take each slot's ``prescription``, checked
+    as the PUT checks it; the plan records it as the PUT does (``SlotPrescribed``)."""
+    a = Athlete(client, mass_unit="lb")
+    week = a.week(1)
+    plan = a.post(f"/athletes/{a.id}/plans", {"week_start": week.isoformat(), "sessions": [
+        {"role": "training", "day": week.isoformat(), "prescription": STRENGTH},
+        {"role": "volume", "title": "Run", "prescription": RUN},
+        {"role": "volume"}]})
+    assert [s.get("prescription") for s in plan["sessions"]] == [
+        [stored(s) for s in STRENGTH], [stored(s) for s in RUN], None]
+    history = ok(client.get(f"/athletes/{a.id}/plans/{week}/history", headers=a.me))
+    assert [e["type"] for e in history] == ["Planned", "SlotPrescribed", "SlotPrescribed"]
+    assert all("prescription" not in s for s in history[0]["payload"]["sessions"])
+    added = a.post(f"/athletes/{a.id}/plans/{week}/sessions",
+                   {"role": "volume", "prescription": RUN[:1]})
+    assert added["sessions"][-1]["prescription"] == [stored(RUN[0])]
+
+    before = runtime.app.recorder.max_notification_id()
+    bad = [({"role": "volume", "prescription": [{**STRENGTH[0], "sets": 0}]},
+            "sessions[1].prescription[0].sets"),
+           ({"role": "volume", "prescription": [RUN[0], {"kind": "endurance"}]},
+            "sessions[1].prescription[1]"),
+           ({"role": "volume", "prescription": [{**STRENGTH[0], "exercise_id": "nope"}]},
+            "sessions[1].prescription[0].exercise_id")]
+    for slot, field in bad:
+        r = client.post(f"/athletes/{a.id}/plans", headers=a.me, json={
+            "week_start": a.week(2).isoformat(), "sessions": [{"role": "volume"}, slot]})
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [field], r.json()
+        r = client.put(f"/athletes/{a.id}/week-template", headers=a.me,
+                       json={"sessions": [{"role": "volume", "day": 1}, {**slot, "day": 2}]})
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [field], r.json()
+    r = client.post(f"/athletes/{a.id}/plans/{week}/sessions", headers=a.me,
+                    json={"role": "volume", "prescription": [{**RUN[0], "duration_s": 0}]})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "session.prescription[0].duration_s"
+    assert runtime.app.recorder.max_notification_id() == before
+
+    template = a.post(f"/athletes/{a.id}/week-template", {"sessions": [
+        {"role": "training", "day": 1, "prescription": STRENGTH},
+        {"role": "volume", "day": 6}]}, method="PUT")
+    assert template["sessions"][0]["prescription"] == [stored(s) for s in STRENGTH]
+    for offset in (2, 3):  # each week planned from the template gets a copy
+        made = a.plan(a.week(offset))
+        assert [s.get("prescription") for s in made["sessions"]] == [
+            [stored(s) for s in STRENGTH], None]
+        history = ok(client.get(f"/athletes/{a.id}/plans/{a.week(offset)}/history",
+                                headers=a.me))
+        assert [e["type"] for e in history] == ["Planned", "SlotPrescribed"]
+
+
 def test_every_planned_slot_exports_as_a_workout_file(client: TestClient) -> None:
     a, week, slots = planned(client, mass_unit="lb")
     ok(prescribe(a, week, slots[0], STRENGTH))
