@@ -84,7 +84,6 @@ class SettingsPatch(Strict):
     ctl_days: int | None = None
     acwr_method: Literal["ewma", "rolling_coupled", "rolling_uncoupled"] | None = None
     hr_zone_bounds_pct: list[float] | None = None
-    lthr: int | None = None
     readiness_adherence_pct: float | None = Field(
         None, description="Conversion readiness: minimum training adherence over 3 weeks (%)")
     readiness_acwr_low: float | None = Field(None, description="Readiness: lowest ACWR")

@@ -46,7 +46,6 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "ctl_days": 42,
     "acwr_method": "ewma",  # or "rolling_coupled", "rolling_uncoupled"
     "hr_zone_bounds_pct": [50, 60, 70, 80, 90, 100],  # Edwards zones, % of max HR
-    "lthr": None,
     # conversion readiness criteria (see projections/readiness.py)
     "readiness_adherence_pct": 90,
     "readiness_acwr_low": 0.8,
@@ -54,8 +53,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "readiness_tsb_min": -30,
 }
 #: settings earlier versions took and never used: stored changes of them are left out
-#: (``ftp_w``: the profile's, with its effective date, is the FTP power-based load uses)
-RETIRED_SETTINGS = ("ftp_w",)
+#: (``ftp_w``: the profile's, with its effective date, is the FTP power-based load uses;
+#: ``lthr``: no calculation takes a lactate-threshold heart rate)
+RETIRED_SETTINGS = ("ftp_w", "lthr")
 
 
 def validate_profile(changes: dict[str, Any], this_year: int) -> None:
@@ -91,6 +91,9 @@ def validate_settings(changes: dict[str, Any]) -> None:
     if "ftp_w" in changes:
         raise InvalidValue("not a setting: the FTP is the profile's ftp_w, with the date it "
                            "takes effect (effective_at)", "ftp_w")
+    if "lthr" in changes:
+        raise InvalidValue("not a setting: no calculation uses a lactate-threshold heart rate "
+                           "(heart-rate load takes the profile's max_hr and resting_hr)", "lthr")
     unknown = set(changes) - set(DEFAULT_SETTINGS)
     if unknown:
         raise InvalidValue("unknown setting", sorted(unknown)[0])
@@ -118,8 +121,6 @@ def validate_settings(changes: dict[str, Any]) -> None:
                            ("readiness_acwr_high", 0, 5), ("readiness_tsb_min", -300, 300)):
         if key in changes:
             check_range(changes[key], low, high, key)
-    if changes.get("lthr") is not None:
-        check_range(changes["lthr"], 60, 230, "lthr")
 
 
 class Athlete(TrainingAggregate):

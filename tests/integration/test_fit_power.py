@@ -198,3 +198,20 @@ def test_one_ftp_the_profiles(client: TestClient, runtime: Runtime) -> None:
     session_id = imported(runtime, athlete_id).session_ids[0]
     assert load_row(client, athlete_id, token, session_id)["load_source"] \
         == "power_tss (file CP)"  # not 150 W from the settings
+
+
+def test_no_lthr_setting(client: TestClient, runtime: Runtime) -> None:
+    """The settings' ``lthr`` was stored and never read: refused naming the field, and a
+    stored one is left out of the athlete's settings."""
+    athlete_id, token = new_athlete(client, max_hr=190)
+    r = client.patch(f"/athletes/{athlete_id}/settings", headers=bearer(token),
+                     json={"lthr": 170})
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["lthr"]
+    with pytest.raises(InvalidValue, match="lactate-threshold"):
+        runtime.app.change_settings(Context(SOURCE), athlete_id, {"lthr": 170})
+    athlete = runtime.app.athlete(athlete_id)  # what an earlier version stored
+    athlete._record(Athlete.SettingsChanged, Context(SOURCE), changes={"lthr": 170})
+    runtime.app.save(athlete)
+    shown = client.get(f"/athletes/{athlete_id}", headers=bearer(token)).json()["settings"]
+    assert "lthr" not in shown
