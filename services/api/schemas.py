@@ -275,6 +275,8 @@ class StrengthStepIn(Strict):
     reps: int = Field(..., examples=[5], description="Per set, 1-1000")
     load: float | None = Field(None, examples=[100], description="Per rep; in `load_unit`")
     load_unit: MassUnit | None = Field(None, description="Default: the athlete's mass unit")
+    load_kg: float | None = Field(None, description="Instead of `load`: in kg, as a plan or "
+                                  "template answers it (so an answer can be sent back)")
     rest_s: int | None = Field(None, examples=[180],
                                description="Rest after each set; omitted: until you go on")
 

@@ -147,12 +147,15 @@ def check_prescription(steps: Any, known_exercise: Callable[[str], bool] | None 
 
 def steps_in_kg(steps: Any, mass_unit: str, field: str) -> Any:
     """Steps as entered (a strength step's ``load`` in its ``load_unit``, else
-    ``mass_unit``) with each load as ``load_kg``; anything else is left for
-    ``check_prescription`` to refuse."""
+    ``mass_unit``; or ``load_kg``, as answers give it) with each load as ``load_kg``;
+    anything else is left for ``check_prescription`` to refuse."""
     if not isinstance(steps, list):
         return steps
     out = []
     for i, step in enumerate(steps):
+        if isinstance(step, dict) and "load" in step and "load_kg" in step:
+            raise InvalidValue("give load (in load_unit) or load_kg, not both",
+                               f"{field}[{i}].load_kg")
         if isinstance(step, dict) and "load" in step:
             step = dict(step)
             unit = step.pop("load_unit", None) or mass_unit

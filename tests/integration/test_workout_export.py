@@ -181,6 +181,26 @@ def test_a_prescription_comes_in_the_plan_body_and_the_week_template(
         assert [e["type"] for e in history] == ["Planned", "SlotPrescribed"]
 
 
+def test_a_template_read_back_can_be_sent_back(client: TestClient) -> None:
+    """A template (or plan) answers a strength step's load as ``load_kg``; sent back as it
+    came (read, change, write), it is taken as it is, and ``load`` with ``load_kg`` is a 422
+    naming the field."""
+    a = Athlete(client, mass_unit="lb")
+    a.post(f"/athletes/{a.id}/week-template", {"sessions": [
+        {"role": "training", "day": 1, "prescription": STRENGTH}]}, method="PUT")
+    read = ok(client.get(f"/athletes/{a.id}/week-template", headers=a.me))
+    sessions = [{k: v for k, v in s.items() if k in ("role", "day", "prescription")}
+                for s in read["sessions"]]
+    sessions.append({"role": "volume", "day": 6})
+    again = a.post(f"/athletes/{a.id}/week-template", {"sessions": sessions}, method="PUT")
+    assert again["sessions"][0]["prescription"] == [stored(s) for s in STRENGTH]
+    r = client.put(f"/athletes/{a.id}/week-template", headers=a.me, json={"sessions": [
+        {"role": "training", "day": 1,
+         "prescription": [{**STRENGTH[0], "load_kg": 100}]}]})
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["sessions[0].prescription[0].load_kg"]
+
+
 def test_every_planned_slot_exports_as_a_workout_file(client: TestClient) -> None:
     a, week, slots = planned(client, mass_unit="lb")
     ok(prescribe(a, week, slots[0], STRENGTH))
