@@ -342,17 +342,6 @@
       `Flags: ${fatigue.flags.map((f) => f.replace(/_/g, " ")).join(", ")}` : "";
   }
 
-  function drawReadiness(readiness) {
-    TLReadiness.draw(readiness);
-    const rec = readiness.recommended;
-    $("recommended").textContent = rec ?
-      `Convert ${rec.title || "the volume session"}` +
-      (rec.day ? ` on ${rec.day}` : "") + ` (week of ${rec.week_start}).` : "";
-    const last = readiness.conversions[readiness.conversions.length - 1];
-    $("conversions").textContent = last ?
-      `Last conversion, week of ${last.week_start}: ${last.response}.` : "";
-  }
-
   // ------------------------------------------------------------------ refresh and polling
 
   // ------------------------------------------------------------------ sessions and records
@@ -544,7 +533,7 @@
     drawRecords(v.strength, names);
     $("title").textContent = TL.athleteName(athlete);
     drawTiles(v.fatigue, v.execution);
-    drawReadiness(v.readiness);
+    TLReadiness.draw(v.readiness);
     drawFitness(v.fatigue);
     drawAcwr(v.fatigue, athlete.settings);
     drawLoad(v.load);
