@@ -1,0 +1,39 @@
+# ruff: noqa: F811  (the fixtures come from support_browser, by name)
+"""The header every page shares, at phone (375 px) and desktop (1280 px) width: the menu's five
+links on one line, all in view, and no page wider than the screen."""
+
+from __future__ import annotations
+
+import pytest
+from support_browser import OpenPage, browser, open_page, service  # noqa: F401
+
+from bench.dashboard_screenshot import DemoService
+
+#: the menu's links (their top edges and extents), the header's height, the page's width
+HEADER_JS = """() => {
+  const links = [...document.querySelectorAll('header.top nav a')]
+    .map((a) => a.getBoundingClientRect());
+  return {
+    tops: [...new Set(links.map((r) => Math.round(r.top)))],
+    left: Math.min(...links.map((r) => r.left)),
+    right: Math.max(...links.map((r) => r.right)),
+    header: document.querySelector('header.top').getBoundingClientRect().height,
+    scroll: document.scrollingElement.scrollWidth,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("path", ["/", "/week", "/log", "/devices"])
+def test_the_menu_is_one_line_that_fits_the_screen(open_page: OpenPage, service: DemoService,
+                                                    path: str, width: int) -> None:
+    phone = width < 600
+    page = open_page(path, service.athlete_token, width=width, has_touch=phone, is_mobile=phone)
+    page.wait_for_selector("#who:not([hidden])")
+    seen = page.evaluate(HEADER_JS)
+    assert len(seen["tops"]) == 1, f"the menu wraps: link tops at {seen['tops']}"
+    assert seen["left"] >= 0, f"a menu link is out of view: {seen}"
+    assert seen["right"] <= width, f"a menu link is out of view: {seen}"
+    assert seen["scroll"] <= width, f"scrolls sideways: {seen['scroll']} px wide"
+    # one row of 44 px targets on a desktop; on a phone the brand and the athlete, then the menu
+    assert seen["header"] <= (2 if phone else 1) * 48 + 12, seen
