@@ -194,6 +194,10 @@ def test_an_imported_sessions_detail_shows_its_laps_and_heart_rate(
     histogram = api(svc, "GET", f"/sessions/{session_id}")["hr_histogram"]
     assert laps
     assert histogram
+    # a strength session ended without a set logged: there, and only there, "No sets."
+    empty = api(svc, "POST", f"/athletes/{svc.athlete_id}/sessions", json={
+        "started_at": (started + timedelta(hours=10)).isoformat(), "planned_role": "unplanned",
+        "end": {"duration_min": 30, "session_rpe": 5}})["session_id"]
 
     page = open_fresh(browser, svc, "/", svc.athlete_token, width, problems)
     loaded(page)
@@ -206,6 +210,11 @@ def test_an_imported_sessions_detail_shows_its_laps_and_heart_rate(
     assert abs(float(time_.removesuffix(" min")) - laps[0]["timer_s"] / 60) <= 0.051  # 1 decimal
     assert abs(float(distance.removesuffix(" km")) - laps[0]["distance_m"] / 1000) <= 0.0051
     assert avg_hr == (f"{round(laps[0]['avg_hr'])}" if laps[0]["avg_hr"] else "–")
+    assert "sets" not in item.locator(".detail").inner_text().lower()  # a run: its laps
+    strength = page.locator(f"#sessions details[data-session='{empty}']")
+    strength.locator("summary").click()
+    strength.locator(".detail .no-sets").wait_for(timeout=10_000)
+    assert strength.locator(".detail .no-sets").inner_text() == "No sets."
     bands = item.locator(".detail .hr-bands li")
     expected = {int(bpm) // 10 * 10 for bpm in histogram}
     assert {int(b) for b in bands.evaluate_all("(els) => els.map((e) => e.dataset.band)")} \

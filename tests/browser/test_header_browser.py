@@ -1,6 +1,6 @@
 # ruff: noqa: F811  (the fixtures come from support_browser, by name)
 """The header every page shares, at phone (375 px) and desktop (1280 px) width: the menu's five
-links on one line, all in view, and no page wider than the screen."""
+links on one line, all in view and each a 44 px tap target, and no page wider than the screen."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ HEADER_JS = """() => {
     tops: [...new Set(links.map((r) => Math.round(r.top)))],
     left: Math.min(...links.map((r) => r.left)),
     right: Math.max(...links.map((r) => r.right)),
+    smallest: Math.min(...links.flatMap((r) => [r.width, r.height])),
     header: document.querySelector('header.top').getBoundingClientRect().height,
     scroll: document.scrollingElement.scrollWidth,
   };
@@ -34,6 +35,7 @@ def test_the_menu_is_one_line_that_fits_the_screen(open_page: OpenPage, service:
     assert len(seen["tops"]) == 1, f"the menu wraps: link tops at {seen['tops']}"
     assert seen["left"] >= 0, f"a menu link is out of view: {seen}"
     assert seen["right"] <= width, f"a menu link is out of view: {seen}"
+    assert seen["smallest"] >= 44, f"a menu link is under 44 px: {seen}"
     assert seen["scroll"] <= width, f"scrolls sideways: {seen['scroll']} px wide"
     # one row of 44 px targets on a desktop; on a phone the brand and the athlete, then the menu
     assert seen["header"] <= (2 if phone else 1) * 48 + 12, seen

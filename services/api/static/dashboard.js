@@ -398,6 +398,10 @@
             `${fmt(l.avg_power_w, 0)} W` : "–"))))));
   }
 
+  /** Sports logged as sets (a FIT strength activity is "training"): only their sessions say
+   *  "No sets." when they have none; a run shows its laps and says nothing about sets. */
+  const SET_SPORTS = new Set(["strength_training", "training"]);
+
   async function sessionDetail(holder, row, names) {
     holder.replaceChildren(el("p", { class: "hint" }, "Loading…"));
     try {
@@ -411,7 +415,8 @@
           row.volume_load_kg ? `volume ${massText(row.volume_load_kg)}` : null,
           s.avg_hr ? `avg HR ${fmt(s.avg_hr, 0)}` : null].filter(Boolean).join(" · ")),
         s.sets.length ? el("ol", { class: "sets" }, ...s.sets.map((x) =>
-          el("li", {}, setLine(x, names)))) : el("p", { class: "hint" }, "No sets."),
+          el("li", {}, setLine(x, names)))) :
+          SET_SPORTS.has(s.sport) ? el("p", { class: "hint no-sets" }, "No sets.") : "",
         lapTable(laps), hrBands(s.hr_histogram),
         s.notes ? el("p", {}, `Notes: ${s.notes}`) : "");
     } catch (err) {
