@@ -4,11 +4,11 @@ their sign-in links and QR codes (``/devices``), their static files
 (``/static``), ``/docs`` and ``/redoc`` from a vendored Swagger UI and ReDoc, so that nothing
 comes from a CDN.
 
-The pages are plain HTML, CSS and JavaScript in ``static/`` (no build step; the markup pages share, ``INCLUDES``, is put in when the app is made); they call the
-API with the bearer token the user signs in with.  They hold no data, so they are public,
-like ``/docs``.  ``GET /athletes/{id}/revision`` is the cheap number the dashboard polls: it
-changes whenever one of the athlete's events reaches the read side, and then the dashboard
-re-reads the views.
+The pages are plain HTML, CSS and JavaScript in ``static/`` (no build step; the markup pages
+share, ``INCLUDES``, is put in when the app is made); they call the API with the bearer token
+the user signs in with. They hold no data, so they are public, like ``/docs``. ``GET
+/athletes/{id}/revision`` is the cheap number the dashboard polls: it changes whenever one of
+the athlete's events reaches the read side, and then the dashboard re-reads the views.
 """
 
 from __future__ import annotations

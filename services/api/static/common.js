@@ -26,10 +26,13 @@ const TL = (() => {
       { token: d.token, token_id: d.token_id, role: d.role || "athlete" }));
   }
 
-  /** A device token of this browser's own for a pasted token; throws ApiError. */
+  /** A device token of this browser's own for a pasted token, ending the one it held
+   *  (another tab's sign-in, or one kept through a failed start): throws ApiError. */
   async function exchange(pasted) {
+    const held = device();
     const response = await fetch("/tokens/device", {
-      method: "POST", cache: "no-store", body: "{}",
+      method: "POST", cache: "no-store",
+      body: JSON.stringify(held && held.token ? { replaces: held.token } : {}),
       headers: { Accept: "application/json", "Content-Type": "application/json",
                  Authorization: `Bearer ${pasted}` },
     });
