@@ -162,8 +162,6 @@ class SignedIn(BaseModel):
     token_id: str = Field(..., description="Sign out: `DELETE /tokens/{token_id}`")
     token: str = Field(..., description="This device's own token, shown once")
     label: str
-    replaced: str | None = Field(None, description="The id of the device token `replaces` "
-                                 "revoked; None when it revoked none")
 
 
 class DeviceToken(BaseModel):
