@@ -175,6 +175,33 @@ def test_an_empty_chart_says_no_data_yet(open_page: OpenPage, service: DemoServi
     assert_fits_a_phone(page)
 
 
+@WIDTHS
+def test_a_first_session_is_charted_on_a_scale_of_days(open_page: OpenPage, service: DemoService,
+                                                       width: int) -> None:
+    """A new athlete's one session: each chart spans about a week around it (uPlot alone
+    spans a single day over 1000 days, its axis reading 2027, 2028, 2029)."""
+    created = api(service, "POST", "/athletes", json={"name": "First Session"})
+    athlete = f"/athletes/{created['athlete']['athlete_id']}"
+    started = datetime.now(UTC) - timedelta(hours=2)
+    monday = started.date() - timedelta(days=started.weekday())
+    api(service, "POST", f"{athlete}/plans", json={"week_start": monday.isoformat()})
+    api(service, "POST", f"{athlete}/sessions", json={
+        "started_at": started.isoformat(), "planned_role": "unplanned",
+        "sets": [{"exercise_id": "squat.back_squats", "reps": 5, "load": 60, "rpe": 7}],
+        "end": {"duration_min": 45, "session_rpe": 7}})
+    page = open_page("/", created["token"], width, 900, **phone(width))
+    loaded(page)
+    spans = page.evaluate("""() => Object.fromEntries(Object.entries(
+        window.trainledgerDashboard.charts).map(([k, u]) => [k,
+          [u.data[0].length, (u.scales.x.max - u.scales.x.min) / 86400]]))""")
+    assert spans["e1rm"][0] == 1, spans  # the one day with a set
+    assert spans["weeks"] == [1, 7], spans  # the one planned week
+    for name, (_, days) in spans.items():
+        assert 1 <= days <= 15, f"{name} spans {days:.0f} days: {spans}"
+    if width < 600:
+        assert_fits_a_phone(page)
+
+
 @FRESH_ON_STORES
 def test_an_imported_sessions_detail_shows_its_laps_and_heart_rate(
         browser: Any, fresh_demo: DemoService, width: int) -> None:

@@ -61,6 +61,16 @@
     container.dataset.empty = empty ? "yes" : "no";
   }
 
+  /** The days a chart spans: its data's, ``tail`` seconds past the last, and a week around
+   *  a single day (a new athlete's first session), which uPlot would widen by 86400 of its
+   *  own units: 1000 days of seconds. */
+  function dayRange(u, min, max, tail = 0) {
+    const xs = u.data[0];
+    if (!xs.length) return [min, max];
+    const [first, last] = [xs[0], xs[xs.length - 1]];
+    return first === last && !tail ? [first - 3 * DAY, last + 3 * DAY] : [first, last + tail];
+  }
+
   /** Draw (or update) a chart in a container; ``key`` names it in ``state``. */
   function chart(key, container, opts, data, store = state.charts,
                  empty = "No data yet: log a session on the Log page to see it here.") {
@@ -75,7 +85,10 @@
     if (old) old.destroy();
     const series = opts.series.map((s, i) => (i === 0 && !s.value ? { ...s, value: dayValue } : s));
     const hooks = { ...(opts.hooks || {}), setCursor: [latest] };
-    const u = new uPlot({ ...size(container), tzDate, ...opts, series, hooks }, data, container);
+    const scales = { ...opts.scales, x: { time: true,  // (uPlot passes the scale's key 4th)
+      range: (self, min, max) => dayRange(self, min, max), ...(opts.scales || {}).x } };
+    const u = new uPlot({ ...size(container), tzDate, ...opts, series, hooks, scales }, data,
+      container);
     u.shape = shape;
     store[key] = u;
     latest(u);
@@ -188,7 +201,7 @@
         bar("Converted", COLORS.converted, 2),
       ],
       scales: {
-        x: { time: true, range: (_u, min, max) => [min, max + 7 * DAY] },
+        x: { time: true, range: (u, min, max) => dayRange(u, min, max, 7 * DAY) },
         y: { range: (_u, _min, max) => [0, Math.max(max || 0, 4) + 0.5] },
       },
       axes: [{}, { size: 40, incrs: [1, 2, 5, 10] }],
