@@ -137,6 +137,9 @@ def test_sessions_records_legends(open_page: OpenPage, service: DemoService,
                         "[data-record='heaviest_kg'] td").all_inner_texts()
     assert cell[1].endswith(f"{squat['value']:g} kg")
     assert cell[3].endswith(squat["set"]["day"])
+    volume = page.locator("#pr-rows tr[data-exercise='squat.back_squats']"
+                          "[data-record='set_volume_kg'] td").first
+    assert volume.inner_text() == "Best set volume"
 
     # legends: the latest values without hovering, the hovered day's values on hover
     legend = page.locator("#chart-fitness .u-legend").inner_text()

@@ -122,6 +122,10 @@ const TL = (() => {
     return String(Number(value.toFixed(digits)));  // 62.5, not 62.50
   }
 
+  /** A day (YYYY-MM-DD) as the pages show it: "Wed 2 Dec". */
+  const dayLabel = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString("en-GB",
+    { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+
   const athleteName = (a) => (a.profile && a.profile.name) || a.athlete_id.slice(0, 8);
 
   /** The day (YYYY-MM-DD) of a moment in a time zone. */
@@ -236,6 +240,6 @@ const TL = (() => {
     else onSignedOut("");
   }
 
-  return { api, write, newKey, el, fmt, $, start, localDay, athleteName, ApiError, device,
-           keepDevice };
+  return { api, write, newKey, el, fmt, $, start, localDay, dayLabel, athleteName, ApiError,
+           device, keepDevice };
 })();

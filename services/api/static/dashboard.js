@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { api, el, fmt, $ } = TL;
+  const { api, el, fmt, $, dayLabel } = TL;
   const POLL_MS = 3000;
   const DAY = 86400;
   const VIEWS = ["fatigue", "load", "execution", "strength", "goals", "readiness"];
@@ -323,7 +323,7 @@
     }
     if (!list.length) {
       holder.replaceChildren(el("p", { class: "empty-next" }, "No goals yet: set an " +
-        "objective on the This week page."));
+        "objective on the Week page."));
     }
     list.forEach((g, i) => {
       const unit = g.unit ? ` ${g.unit}` : "";
@@ -359,8 +359,6 @@
 
   // ------------------------------------------------------------------ sessions and records
 
-  const dayLabel = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString("en-GB",
-    { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
   const massText = (kg) => `${fmt(inUnit(kg))} ${state.unit}`;
 
   function setLine(x, names) {
@@ -460,7 +458,7 @@
     const order = [...weeks.keys()].sort().reverse();
     if (!order.length) {
       holder.replaceChildren(el("p", { class: "empty-next" },
-        "No sessions yet: plan the week (This week) and log a session (Log)."));
+        "No sessions yet: plan the week (Week) and log a session (Log)."));
       return;
     }
     holder.replaceChildren(...order.map((start) => {
@@ -488,7 +486,7 @@
     }));
   }
 
-  const RECORDS = { heaviest_kg: "Heaviest", e1rm_kg: "Best e1RM", best_set_volume_kg: "Best set volume" };
+  const RECORDS = { heaviest_kg: "Heaviest", e1rm_kg: "Best e1RM", set_volume_kg: "Best set volume" };
 
   function drawRecords(strength, names) {
     const standing = new Map();

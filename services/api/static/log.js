@@ -107,7 +107,8 @@
 
   function slotLabel(slot) {
     const kind = slot.role === "training" ? "Training" : "Volume";
-    const when = slot.day === today() ? "today" : slot.day ? `planned ${slot.day}` : "this week";
+    const when = slot.day === today() ? "today" : slot.day ? `planned ${TL.dayLabel(slot.day)}`
+      : "this week";
     const goal = slot.objective_id && state.goals.get(slot.objective_id);
     return [slot.title || kind, slot.title ? kind.toLowerCase() : null, when,
       goal ? `for “${goal}”` : null].filter(Boolean).join(" · ");
@@ -318,8 +319,8 @@
     $("exercise-q").value = "";
     const last = lastTime(exercise.id);
     $("last-time").replaceChildren(...(last ? [
-      el("span", { class: "label" }, `Last time (${last.day}): `),
-      last.sets.map(describeSet).join(", ")] : ["No earlier sets of this exercise."]));
+      el("span", { class: "label" }, `Last time (${TL.dayLabel(last.day)}): `),
+      last.sets.map(describeSet).join(", ")] : ["First time: no sets of it in earlier sessions."]));
     if (keepNumbers) return;
     const here = state.active.sets.filter((x) => x.exercise_id === exercise.id);
     const template = here[here.length - 1] ||
