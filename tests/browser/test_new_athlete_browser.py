@@ -63,6 +63,9 @@ def test_a_new_athletes_first_week(open_page: OpenPage, service: DemoService,
     page.fill("#session-rpe", "7")
     page.click("#end")
     page.wait_for_selector("#summary:not([hidden])")
+    # the slot was training, but with no objective the views count it as a workout
+    assert page.inner_text("#summary [data-fact=kind]") == \
+        "training, without an objective: counts as a workout"
     fits(page, width)
 
     # the dashboard: the session with its set; no record yet, and why

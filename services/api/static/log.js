@@ -698,6 +698,10 @@
     }
   }
 
+  /** The session's kind as the views classify it: training needs an objective. */
+  const kindText = (session) => (session.planned_role === "training" && !session.objective_id ?
+    "training, without an objective: counts as a workout" : session.planned_role);
+
   async function showSummary(session) {
     stopRest();
     const working = session.sets.filter((s) => s.set_type !== "warmup");
@@ -705,7 +709,7 @@
     const facts = [["Duration", `${fmt(session.duration_min, 0)} min`],
       ["Sets", `${working.length} working, ${session.sets.length - working.length} warm-up`],
       ["Volume", `${fmt(fromKg(volume), 0)} ${state.unit}`],
-      ["Session RPE", fmt(session.session_rpe)], ["Kind", session.planned_role]];
+      ["Session RPE", fmt(session.session_rpe)], ["Kind", kindText(session)]];
     $("summary-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k),
       el("dd", { "data-fact": k.toLowerCase().replace(" ", "-") }, v)]));
     const byExercise = new Map();
