@@ -75,6 +75,10 @@ def test_a_new_athletes_first_week(open_page: OpenPage, service: DemoService,
     assert "first working set (reps and load, on the Log page) sets the bar" in " ".join(
         page.inner_text("#prs-empty").split())
     item = page.locator("#sessions details.session").first
+    # what was planned, then what it counts as: no bare "training" beside "workout"
+    assert re.fullmatch(f"{DAY_LABEL} · strength training · planned as training\\s+workout · "
+                        r"load \d+", item.locator("summary").inner_text().strip()), \
+        item.locator("summary").inner_text()
     item.locator("summary").click()
     item.locator(".detail ol.sets li").first.wait_for(timeout=10_000)
     assert item.locator(".detail .no-sets").count() == 0

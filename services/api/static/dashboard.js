@@ -475,7 +475,9 @@
           const item = el("details", { class: "session", "data-session": r.session_id,
             "data-classification": r.classification || "" },
           el("summary", {}, el("span", {}, `${dayLabel(r.day)} · ` +
-            `${(r.sport || "session").replace(/_/g, " ")} · ${r.planned_role || "unplanned"}`),
+            `${(r.sport || "session").replace(/_/g, " ")} · ` +
+            (r.planned_role && r.planned_role !== "unplanned" ? `planned as ${r.planned_role}`
+              : "unplanned")),
           el("span", { class: `badge ${r.classification === "training" ? "done" : ""}` },
             `${r.classification || "–"} · load ${fmt(r.load, 0)}`)), detail);
           item.addEventListener("toggle", () => {
