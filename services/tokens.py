@@ -26,6 +26,8 @@ USE_RECORD_SECONDS = 60.0
 #: how long a one-time sign-in link can be opened
 SIGN_IN_LINK_MINUTES = 15
 DEVICE_LABEL = "device (sign-in link)"
+#: ``kind`` of a device's own token (from a sign-in link or an exchanged pasted token)
+DEVICE = "device"
 PREFIX = {"athlete": "tlk_", "coach": "tlc_", "admin": "tla_"}
 
 
@@ -86,22 +88,46 @@ class TokenStore:
         self.uses = tables.name("tl_token_uses")
         tables.execute(f"CREATE TABLE IF NOT EXISTS {self.uses} ("
                        "token_id TEXT PRIMARY KEY, last_used_at TEXT NOT NULL)")
+        self._add_kind_column()
         self.links = tables.name("tl_sign_in_links")
         tables.execute(
             f"CREATE TABLE IF NOT EXISTS {self.links} (secret_hash TEXT PRIMARY KEY, "
             "athlete_id TEXT NOT NULL, issued_by TEXT NOT NULL, created_at TEXT NOT NULL, "
             "expires_at TEXT NOT NULL, used_at TEXT)")
 
+    def _add_kind_column(self) -> None:
+        """Stores from before ``kind``: add it, and mark the device tokens they hold by the
+        labels :func:`device_label` gave them."""
+        if self.tables.is_postgres:
+            columns = {r["column_name"] for r in self.tables.query(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = 'tl_tokens'", (self.tables.schema,))}
+        else:
+            columns = {r["name"] for r in self.tables.query("PRAGMA table_info(tl_tokens)")}
+        if "kind" in columns:
+            return
+        exists = "IF NOT EXISTS " if self.tables.is_postgres else ""  # two processes starting
+        with self.tables.transaction() as tx:
+            tx.execute(f"ALTER TABLE {self.table} ADD COLUMN {exists}kind TEXT")
+            tx.execute(f"UPDATE {self.table} SET kind = %s WHERE label LIKE %s OR label LIKE %s",
+                       (DEVICE, "%(sign-in link)", "%(signed in with a token)"))
+
     def issue(self, role: Role, principal_id: str, label: str | None = None) -> tuple[str, str]:
         """Create a token; returns (token_id, token).  The token is not stored."""
         token = PREFIX[role] + secrets.token_urlsafe(32)
         token_id = str(uuid4())
-        self.tables.execute(
-            f"INSERT INTO {self.table} (token_hash, token_id, role, principal_id, label, "
-            "created_at) VALUES (%s, %s, %s, %s, %s, %s)",
-            (token_hash(token), token_id, role, principal_id, label, datetime.now(UTC).isoformat()),
-        )
+        with self.tables.transaction() as tx:
+            self._insert(tx, token, token_id, role, principal_id, label, None)
         return token_id, token
+
+    def _insert(self, tx: Tx, token: str, token_id: str, role: Role, principal_id: str,
+                label: str | None, kind: str | None) -> None:
+        tx.execute(
+            f"INSERT INTO {self.table} (token_hash, token_id, role, principal_id, label, "
+            "created_at, kind) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (token_hash(token), token_id, role, principal_id, label,
+             datetime.now(UTC).isoformat(), kind),
+        )
 
     def reissue(self, role: Role, principal_id: str, label: str) -> tuple[str, str]:
         """Issue a token that replaces the principal's live tokens labelled ``label`` (a
@@ -181,13 +207,32 @@ class TokenStore:
         """The ``principal_id`` the principal's tokens are stored under."""
         return self._admin_device_owner() if principal.role == "admin" else principal.principal_id
 
-    def issue_device(self, principal: Principal, label: str) -> tuple[str, str]:
+    def issue_device(self, principal: Principal, label: str,
+                     replaces: str | None = None) -> tuple[str, str, str | None]:
         """A device token for whoever holds ``principal``'s token (a pasted token is
-        exchanged for one, so that the browser never keeps the token itself)."""
+        exchanged for one, so that the browser never keeps the token itself), as (token_id,
+        token, replaced).  ``replaces``: the device token the browser held until now (it signs
+        in again), revoked in the same transaction if it is a live device token of the same
+        owner; ``replaced`` is its id, None when there was none to revoke."""
         owner = self.owner_of(principal)
         if owner is None:
             raise ValueError("no principal to issue a device token for")
-        return self.issue(principal.role, owner, label)
+        token = PREFIX[principal.role] + secrets.token_urlsafe(32)
+        token_id, replaced = str(uuid4()), None
+        with self.tables.transaction() as tx:
+            if replaces:
+                rows = tx.query(f"SELECT token_id FROM {self.table} WHERE token_hash = %s "
+                                "AND principal_id = %s AND role = %s AND kind = %s "
+                                "AND revoked_at IS NULL",
+                                (token_hash(replaces), owner, principal.role, DEVICE))
+                if rows:
+                    replaced = str(rows[0]["token_id"])
+                    tx.execute(f"UPDATE {self.table} SET revoked_at = %s WHERE token_id = %s",
+                               (datetime.now(UTC).isoformat(), replaced))
+            self._insert(tx, token, token_id, principal.role, owner, label, DEVICE)
+        if replaced is not None:
+            self._forget_cached(replaced)
+        return token_id, token, replaced
 
     def list_for(self, principal_id: str) -> list[TokenInfo]:
         rows = self.tables.query(
@@ -225,9 +270,7 @@ class TokenStore:
                                       (now, digest)) != 1:
                 return None
             athlete_id = str(rows[0]["athlete_id"])
-            tx.execute(f"INSERT INTO {self.table} (token_hash, token_id, role, principal_id, "
-                       "label, created_at) VALUES (%s, %s, %s, %s, %s, %s)",
-                       (token_hash(token), token_id, "athlete", athlete_id, label, now))
+            self._insert(tx, token, token_id, "athlete", athlete_id, label, DEVICE)
         return athlete_id, token_id, token
 
     def get(self, token_id: str) -> TokenInfo | None:
@@ -249,11 +292,14 @@ class TokenStore:
         return {"tl_tokens": tx.execute(f"DELETE FROM {self.table} WHERE principal_id = %s",
                                         (athlete_id,)), "tl_sign_in_links": links}
 
-    def revoke(self, token_id: str) -> bool:
-        """Revoke a token; False when it was unknown or already revoked."""
+    def _forget_cached(self, token_id: str) -> None:
         for digest, (principal, _) in list(self._cache.items()):
             if principal.token_id == token_id:
                 self._cache.pop(digest, None)
+
+    def revoke(self, token_id: str) -> bool:
+        """Revoke a token; False when it was unknown or already revoked."""
+        self._forget_cached(token_id)
         return (
             self.tables.execute(
                 f"UPDATE {self.table} SET revoked_at = %s "

@@ -116,9 +116,11 @@ def api(svc: DemoService, method: str, path: str, **kwargs: Any) -> Any:
 
 
 
-#: Every visible control smaller than 44 × 44 px (WCAG 2.5.5), described.
+#: Every visible control smaller than 44 × 44 px (WCAG 2.5.5), described; a checkbox or a
+#: radio button counts by its ``label.choice``, the tap target.
 SMALL_TARGETS_JS = """() => [...document.querySelectorAll(
-    'a[href], button, input:not([type=hidden]), select, summary, textarea')]
+    'a[href], button, input:not([type=hidden]):not(label.choice > input), select, summary, ' +
+    'textarea, label.choice')]
   .filter((e) => !e.classList.contains('skip') && e.getClientRects().length)
   .map((e) => [e, e.getBoundingClientRect()])
   .filter(([, r]) => r.width > 0 && (r.height < 44 || r.width < 44))

@@ -143,15 +143,17 @@ def sign_in(body: s.SignInIn, runtime: RuntimeDep,
 @router.post("/tokens/device", status_code=201, response_model=s.DeviceToken,
              summary="Exchange the caller's token for a device token of this device's own",
              description="A page signed in with a pasted token keeps only the device token, "
-             "revocable on its own (signing out), never the pasted one.  The admin's device "
-             "tokens end when the configured admin token changes.")
+             "revocable on its own (signing out), never the pasted one; signing in again, it "
+             "sends the device token it held (`replaces`), which is revoked.  The admin's "
+             "device tokens end when the configured admin token changes.")
 def device_token(body: s.DeviceIn, caller: CallerDep,
                  user_agent: Annotated[str | None, Header()] = None) -> s.DeviceToken:
     check_text(body.label, "label", max_len=200)
     label = body.label or device_label(user_agent, "signed in with a token")
-    token_id, token = caller.runtime.tokens.issue_device(caller.principal, label)
+    token_id, token, replaced = caller.runtime.tokens.issue_device(caller.principal, label,
+                                                                  body.replaces)
     return s.DeviceToken(role=caller.role, principal_id=caller.principal.principal_id,
-                         token_id=token_id, token=token, label=label)
+                         token_id=token_id, token=token, label=label, replaced=replaced)
 
 
 @router.get("/me/tokens", response_model=list[s.TokenOut],

@@ -4,12 +4,11 @@ their sign-in links and QR codes (``/devices``), their static files
 (``/static``), ``/docs`` and ``/redoc`` from a vendored Swagger UI and ReDoc, so that nothing
 comes from a CDN.
 
-The pages are plain HTML, CSS and JavaScript in ``static/`` (no build step; the header and
-the sign-in form every page shares are put in when the app is made); they call the
-API with the bearer token the user signs in with.  They hold no data, so they are public,
-like ``/docs``.  ``GET /athletes/{id}/revision`` is the cheap number the dashboard polls: it
-changes whenever one of the athlete's events reaches the read side, and then the dashboard
-re-reads the views.
+The pages are plain HTML, CSS and JavaScript in ``static/`` (no build step; the markup pages
+share, ``INCLUDES``, is put in when the app is made); they call the API with the bearer token
+the user signs in with. They hold no data, so they are public, like ``/docs``. ``GET
+/athletes/{id}/revision`` is the cheap number the dashboard polls: it changes whenever one of
+the athlete's events reaches the read side, and then the dashboard re-reads the views.
 """
 
 from __future__ import annotations
@@ -40,9 +39,11 @@ VENDOR = "/static/vendor"
 #: path -> file in ``static/``
 PAGES = {"/": "index.html", "/week": "week.html", "/log": "log.html",
          "/sign-in": "sign-in.html", "/devices": "devices.html"}
-#: placeholder in a page -> the markup every page shares (``static/_*.html``), put in once
-#: when the app is made
-INCLUDES = {"{{header}}": "_header.html", "{{signin}}": "_signin.html"}
+#: placeholder in a page -> the markup pages share (``static/_*.html``), put in once when
+#: the app is made: the ``<head>`` boilerplate, the header, the sign-in form and the readiness
+#: panel (dashboard and week)
+INCLUDES = {"{{head}}": "_head.html", "{{header}}": "_header.html",
+            "{{signin}}": "_signin.html", "{{readiness}}": "_readiness.html"}
 #: The pages load scripts and styles from this origin only and talk only to it.
 PAGE_HEADERS = {
     "Content-Security-Policy": (

@@ -149,6 +149,10 @@ class DeviceIn(Strict):
     label: str | None = Field(None, max_length=200, examples=["gym tablet"],
                               description="What to call the device; default: its browser and "
                               "system, from its User-Agent")
+    replaces: str | None = Field(
+        None, max_length=200, description="The device token this browser held until now (it "
+        "signs in again): revoked if it is a live device token of the caller's own, ignored "
+        "otherwise, so that a browser keeps one entry on /devices")
 
 
 class SignedIn(BaseModel):
@@ -164,6 +168,8 @@ class DeviceToken(BaseModel):
     token_id: str = Field(..., description="Sign out: `DELETE /tokens/{token_id}`")
     token: str = Field(..., description="This device's own token, shown once")
     label: str
+    replaced: str | None = Field(None, description="The id of the device token `replaces` "
+                                 "revoked; None when it revoked none")
 
 
 class CoachIn(Strict):

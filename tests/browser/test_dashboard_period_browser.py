@@ -137,6 +137,9 @@ def test_sessions_records_legends(open_page: OpenPage, service: DemoService,
                         "[data-record='heaviest_kg'] td").all_inner_texts()
     assert cell[1].endswith(f"{squat['value']:g} kg")
     assert cell[3].endswith(squat["set"]["day"])
+    volume = page.locator("#pr-rows tr[data-exercise='squat.back_squats']"
+                          "[data-record='set_volume_kg'] td").first
+    assert volume.inner_text() == "Best set volume"
 
     # legends: the latest values without hovering, the hovered day's values on hover
     legend = page.locator("#chart-fitness .u-legend").inner_text()
@@ -175,6 +178,33 @@ def test_an_empty_chart_says_no_data_yet(open_page: OpenPage, service: DemoServi
     assert_fits_a_phone(page)
 
 
+@WIDTHS
+def test_a_first_session_is_charted_on_a_scale_of_days(open_page: OpenPage, service: DemoService,
+                                                       width: int) -> None:
+    """A new athlete's one session: each chart spans about a week around it (uPlot alone
+    spans a single day over 1000 days, its axis reading 2027, 2028, 2029)."""
+    created = api(service, "POST", "/athletes", json={"name": "First Session"})
+    athlete = f"/athletes/{created['athlete']['athlete_id']}"
+    started = datetime.now(UTC) - timedelta(hours=2)
+    monday = started.date() - timedelta(days=started.weekday())
+    api(service, "POST", f"{athlete}/plans", json={"week_start": monday.isoformat()})
+    api(service, "POST", f"{athlete}/sessions", json={
+        "started_at": started.isoformat(), "planned_role": "unplanned",
+        "sets": [{"exercise_id": "squat.back_squats", "reps": 5, "load": 60, "rpe": 7}],
+        "end": {"duration_min": 45, "session_rpe": 7}})
+    page = open_page("/", created["token"], width, 900, **phone(width))
+    loaded(page)
+    spans = page.evaluate("""() => Object.fromEntries(Object.entries(
+        window.trainledgerDashboard.charts).map(([k, u]) => [k,
+          [u.data[0].length, (u.scales.x.max - u.scales.x.min) / 86400]]))""")
+    assert spans["e1rm"][0] == 1, spans  # the one day with a set
+    assert spans["weeks"] == [1, 7], spans  # the one planned week
+    for name, (_, days) in spans.items():
+        assert 1 <= days <= 15, f"{name} spans {days:.0f} days: {spans}"
+    if width < 600:
+        assert_fits_a_phone(page)
+
+
 @FRESH_ON_STORES
 def test_an_imported_sessions_detail_shows_its_laps_and_heart_rate(
         browser: Any, fresh_demo: DemoService, width: int) -> None:
@@ -194,6 +224,10 @@ def test_an_imported_sessions_detail_shows_its_laps_and_heart_rate(
     histogram = api(svc, "GET", f"/sessions/{session_id}")["hr_histogram"]
     assert laps
     assert histogram
+    # a strength session ended without a set logged: there, and only there, "No sets."
+    empty = api(svc, "POST", f"/athletes/{svc.athlete_id}/sessions", json={
+        "started_at": (started + timedelta(hours=10)).isoformat(), "planned_role": "unplanned",
+        "end": {"duration_min": 30, "session_rpe": 5}})["session_id"]
 
     page = open_fresh(browser, svc, "/", svc.athlete_token, width, problems)
     loaded(page)
@@ -206,6 +240,11 @@ def test_an_imported_sessions_detail_shows_its_laps_and_heart_rate(
     assert abs(float(time_.removesuffix(" min")) - laps[0]["timer_s"] / 60) <= 0.051  # 1 decimal
     assert abs(float(distance.removesuffix(" km")) - laps[0]["distance_m"] / 1000) <= 0.0051
     assert avg_hr == (f"{round(laps[0]['avg_hr'])}" if laps[0]["avg_hr"] else "–")
+    assert "sets" not in item.locator(".detail").inner_text().lower()  # a run: its laps
+    strength = page.locator(f"#sessions details[data-session='{empty}']")
+    strength.locator("summary").click()
+    strength.locator(".detail .no-sets").wait_for(timeout=10_000)
+    assert strength.locator(".detail .no-sets").inner_text() == "No sets."
     bands = item.locator(".detail .hr-bands li")
     expected = {int(bpm) // 10 * 10 for bpm in histogram}
     assert {int(b) for b in bands.evaluate_all("(els) => els.map((e) => e.dataset.band)")} \

@@ -23,6 +23,7 @@ import httpx
 from support_browser import (  # noqa: F401  (fixtures, by name)
     ON_STORES,
     OpenPage,
+    assert_fits_a_phone,
     browser,
     open_page,
     service,
@@ -31,22 +32,6 @@ from support_browser import (  # noqa: F401  (fixtures, by name)
 from bench.dashboard_screenshot import DemoService
 
 RDL = "deadlift.romanian_deadlift"
-
-#: Visible controls smaller than 44 px in either direction (checkboxes and radios count by
-#: their label, which is the tap target).
-SMALL_TARGETS_JS = """() => {
-  const small = [];
-  const targets = document.querySelectorAll(
-    "button, a, select, input:not([type=checkbox]):not([type=radio]), label.choice");
-  for (const node of targets) {
-    const r = node.getBoundingClientRect();
-    if (!r.width || !r.height || r.right < 0 || node.closest("[hidden]")) continue;
-    if (r.width < 44 || r.height < 44) {
-      small.push(`${node.tagName}#${node.id}.${node.className} ${r.width}x${r.height}`);
-    }
-  }
-  return small;
-}"""
 
 
 def api(svc: DemoService, method: str, path: str, **kwargs: Any) -> Any:
@@ -82,10 +67,8 @@ def plan_today(svc: DemoService, title: str) -> tuple[str, str]:
 
 
 def fits_a_phone(page: Any, width: int) -> None:
-    if width > 400:
-        return
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
-    assert page.evaluate(SMALL_TARGETS_JS) == []
+    if width <= 400:
+        assert_fits_a_phone(page, width)
 
 
 def choose(page: Any, query: str, name: str) -> None:

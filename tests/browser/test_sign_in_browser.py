@@ -198,3 +198,34 @@ def test_a_coach_issues_a_link_without_seeing_the_athletes_devices(
     assert "first token" in own.nth(0).inner_text()
     assert "this device" in own.nth(1).inner_text()
     assert problems == []
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_signing_in_again_on_a_browser_keeps_one_device(browser: Any, store_service: DemoService,
+                                                        width: int) -> None:
+    """Two tabs of one browser both showing the sign-in form (one opened before the other
+    signed in): the token pasted in each leaves one device token, listed once."""
+    svc, problems = store_service, []
+    admin = {"Authorization": f"Bearer {svc.admin_token}"}
+    listed = httpx.get(f"{svc.url}/athletes/{svc.athlete_id}/tokens", headers=admin).json()
+    others = {t["token_id"] for t in listed if not t["revoked_at"]}  # other browsers'
+    first = open_fresh(browser, svc, "/devices", None, width, problems)
+    second = first.context.new_page()
+    second.goto(f"{svc.url}/week")
+    second.wait_for_selector("#signin:not([hidden])")
+    for tab in (first, second):
+        tab.fill("#token", svc.athlete_token)
+        tab.click("#signin-form button[type=submit]")
+        tab.wait_for_selector("#app:not([hidden])")
+    device = json.loads(stored(second)["trainledger.device"])
+    first.reload()  # the first tab goes on with the device token the second one kept
+    first.locator(f"li.device[data-token-id='{device['token_id']}']").wait_for()
+    shown = first.locator("#devices li.device").evaluate_all(
+        "(items) => items.map((li) => li.dataset.tokenId)")
+    assert [t for t in shown if t not in others] == [device["token_id"]]  # this browser, once
+    mine = first.locator(f"li.device[data-token-id='{device['token_id']}']")
+    assert "this device" in mine.inner_text()
+    if width == 375:
+        assert_fits_a_phone(first)
+    first.context.close()
+    assert problems == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import segno
 from conftest import ADMIN, ADMIN_TOKEN, bearer, new_athlete
@@ -127,6 +128,65 @@ def test_a_pasted_token_is_exchanged_for_a_device_token(client: TestClient) -> N
     assert client.post("/tokens/device", json={}, headers=bearer("tlk_nope")).status_code == 401
     assert client.post("/tokens/device", json={"label": "x" * 201},
                        headers=bearer(token)).status_code == 422
+
+
+def exchange(client: TestClient, token: str, replaces: str | None = None) -> dict[str, Any]:
+    r = client.post("/tokens/device", json={"replaces": replaces} if replaces else {},
+                    headers=bearer(token))
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def live_tokens(client: TestClient, athlete_id: str) -> set[str]:
+    listed = client.get(f"/athletes/{athlete_id}/tokens", headers=ADMIN).json()
+    return {t["token_id"] for t in listed if not t["revoked_at"]}
+
+
+def test_signing_in_again_ends_the_browsers_device_token(client: TestClient) -> None:
+    athlete_id, token = new_athlete(client)
+    before = live_tokens(client, athlete_id)
+    first = exchange(client, token)
+    assert first["replaced"] is None
+    second = exchange(client, token, replaces=first["token"])
+    assert second["replaced"] == first["token_id"]
+    assert client.get("/me", headers=bearer(first["token"])).status_code == 401
+    assert client.get("/me", headers=bearer(second["token"])).status_code == 200
+    assert live_tokens(client, athlete_id) == before | {second["token_id"]}  # one per browser
+    # a token from a sign-in link is a device token too
+    linked = client.post("/sign-in", json={"secret": issue(client, athlete_id, ADMIN)}).json()
+    third = exchange(client, token, replaces=linked["token"])
+    assert third["replaced"] == linked["token_id"]
+
+    # never revoked: the pasted token itself (not a device token), another athlete's device
+    # token, one already revoked, an unknown one
+    other_id, other_token = new_athlete(client, "Grace")
+    others = exchange(client, other_token)
+    for replaces in (token, others["token"], first["token"], "tlk_unknown"):
+        assert exchange(client, token, replaces=replaces)["replaced"] is None, replaces
+    assert client.get("/me", headers=bearer(token)).status_code == 200
+    assert client.get("/me", headers=bearer(others["token"])).status_code == 200
+    assert others["token_id"] in live_tokens(client, other_id)
+    # nor a device token of the same athlete held by a coach's or the admin's sign-in
+    assert exchange(client, ADMIN_TOKEN, replaces=third["token"])["replaced"] is None
+    assert client.get("/me", headers=bearer(third["token"])).status_code == 200
+
+
+def test_device_tokens_of_a_store_from_before_their_kind_are_recognised(
+        settings: Settings) -> None:
+    rt = open_runtime(settings)
+    try:
+        with TestClient(create_app(rt)) as client:
+            _, token = new_athlete(client)
+            old = client.post("/tokens/device", json={}, headers=bearer(token)).json()
+        rt.tables.execute(f"ALTER TABLE {rt.tables.name('tl_tokens')} DROP COLUMN kind")
+    finally:
+        rt.close()
+    rt = open_runtime(settings)  # as an upgrade finds the store: the column comes back
+    try:
+        with TestClient(create_app(rt)) as client:
+            assert exchange(client, token, replaces=old["token"])["replaced"] == old["token_id"]
+    finally:
+        rt.close()
 
 
 def test_the_admins_device_tokens_end_with_the_admin_token(settings: Settings) -> None:

@@ -26,10 +26,13 @@ const TL = (() => {
       { token: d.token, token_id: d.token_id, role: d.role || "athlete" }));
   }
 
-  /** A device token of this browser's own for a pasted token; throws ApiError. */
+  /** A device token of this browser's own for a pasted token, ending the one it held
+   *  (another tab's sign-in, or one kept through a failed start): throws ApiError. */
   async function exchange(pasted) {
+    const held = device();
     const response = await fetch("/tokens/device", {
-      method: "POST", cache: "no-store", body: "{}",
+      method: "POST", cache: "no-store",
+      body: JSON.stringify(held && held.token ? { replaces: held.token } : {}),
       headers: { Accept: "application/json", "Content-Type": "application/json",
                  Authorization: `Bearer ${pasted}` },
     });
@@ -118,6 +121,10 @@ const TL = (() => {
     if (typeof value !== "number") return String(value);
     return String(Number(value.toFixed(digits)));  // 62.5, not 62.50
   }
+
+  /** A day (YYYY-MM-DD) as the pages show it: "Wed 2 Dec". */
+  const dayLabel = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString("en-GB",
+    { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
 
   const athleteName = (a) => (a.profile && a.profile.name) || a.athlete_id.slice(0, 8);
 
@@ -233,6 +240,6 @@ const TL = (() => {
     else onSignedOut("");
   }
 
-  return { api, write, newKey, el, fmt, $, start, localDay, athleteName, ApiError, device,
-           keepDevice };
+  return { api, write, newKey, el, fmt, $, start, localDay, dayLabel, athleteName, ApiError,
+           device, keepDevice };
 })();

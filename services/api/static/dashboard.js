@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { api, el, fmt, $ } = TL;
+  const { api, el, fmt, $, dayLabel } = TL;
   const POLL_MS = 3000;
   const DAY = 86400;
   const VIEWS = ["fatigue", "load", "execution", "strength", "goals", "readiness"];
@@ -61,6 +61,16 @@
     container.dataset.empty = empty ? "yes" : "no";
   }
 
+  /** The days a chart spans: its data's, ``tail`` seconds past the last, and a week around
+   *  a single day (a new athlete's first session), which uPlot would widen by 86400 of its
+   *  own units: 1000 days of seconds. */
+  function dayRange(u, min, max, tail = 0) {
+    const xs = u.data[0];
+    if (!xs.length) return [min, max];
+    const [first, last] = [xs[0], xs[xs.length - 1]];
+    return first === last && !tail ? [first - 3 * DAY, last + 3 * DAY] : [first, last + tail];
+  }
+
   /** Draw (or update) a chart in a container; ``key`` names it in ``state``. */
   function chart(key, container, opts, data, store = state.charts,
                  empty = "No data yet: log a session on the Log page to see it here.") {
@@ -75,7 +85,10 @@
     if (old) old.destroy();
     const series = opts.series.map((s, i) => (i === 0 && !s.value ? { ...s, value: dayValue } : s));
     const hooks = { ...(opts.hooks || {}), setCursor: [latest] };
-    const u = new uPlot({ ...size(container), tzDate, ...opts, series, hooks }, data, container);
+    const scales = { ...opts.scales, x: { time: true,  // (uPlot passes the scale's key 4th)
+      range: (self, min, max) => dayRange(self, min, max), ...(opts.scales || {}).x } };
+    const u = new uPlot({ ...size(container), tzDate, ...opts, series, hooks, scales }, data,
+      container);
     u.shape = shape;
     store[key] = u;
     latest(u);
@@ -188,7 +201,7 @@
         bar("Converted", COLORS.converted, 2),
       ],
       scales: {
-        x: { time: true, range: (_u, min, max) => [min, max + 7 * DAY] },
+        x: { time: true, range: (u, min, max) => dayRange(u, min, max, 7 * DAY) },
         y: { range: (_u, _min, max) => [0, Math.max(max || 0, 4) + 0.5] },
       },
       axes: [{}, { size: 40, incrs: [1, 2, 5, 10] }],
@@ -310,7 +323,7 @@
     }
     if (!list.length) {
       holder.replaceChildren(el("p", { class: "empty-next" }, "No goals yet: set an " +
-        "objective on the This week page."));
+        "objective on the Week page."));
     }
     list.forEach((g, i) => {
       const unit = g.unit ? ` ${g.unit}` : "";
@@ -342,23 +355,10 @@
       `Flags: ${fatigue.flags.map((f) => f.replace(/_/g, " ")).join(", ")}` : "";
   }
 
-  function drawReadiness(readiness) {
-    TLReadiness.draw(readiness);
-    const rec = readiness.recommended;
-    $("recommended").textContent = rec ?
-      `Convert ${rec.title || "the volume session"}` +
-      (rec.day ? ` on ${rec.day}` : "") + ` (week of ${rec.week_start}).` : "";
-    const last = readiness.conversions[readiness.conversions.length - 1];
-    $("conversions").textContent = last ?
-      `Last conversion, week of ${last.week_start}: ${last.response}.` : "";
-  }
-
   // ------------------------------------------------------------------ refresh and polling
 
   // ------------------------------------------------------------------ sessions and records
 
-  const dayLabel = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString("en-GB",
-    { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
   const massText = (kg) => `${fmt(inUnit(kg))} ${state.unit}`;
 
   function setLine(x, names) {
@@ -409,6 +409,10 @@
             `${fmt(l.avg_power_w, 0)} W` : "–"))))));
   }
 
+  /** Sports logged as sets (a FIT strength activity is "training"): only their sessions say
+   *  "No sets." when they have none; a run shows its laps and says nothing about sets. */
+  const SET_SPORTS = new Set(["strength_training", "training"]);
+
   async function sessionDetail(holder, row, names) {
     holder.replaceChildren(el("p", { class: "hint" }, "Loading…"));
     try {
@@ -422,7 +426,8 @@
           row.volume_load_kg ? `volume ${massText(row.volume_load_kg)}` : null,
           s.avg_hr ? `avg HR ${fmt(s.avg_hr, 0)}` : null].filter(Boolean).join(" · ")),
         s.sets.length ? el("ol", { class: "sets" }, ...s.sets.map((x) =>
-          el("li", {}, setLine(x, names)))) : el("p", { class: "hint" }, "No sets."),
+          el("li", {}, setLine(x, names)))) :
+          SET_SPORTS.has(s.sport) ? el("p", { class: "hint no-sets" }, "No sets.") : "",
         lapTable(laps), hrBands(s.hr_histogram),
         s.notes ? el("p", {}, `Notes: ${s.notes}`) : "");
     } catch (err) {
@@ -453,7 +458,7 @@
     const order = [...weeks.keys()].sort().reverse();
     if (!order.length) {
       holder.replaceChildren(el("p", { class: "empty-next" },
-        "No sessions yet: plan the week (This week) and log a session (Log)."));
+        "No sessions yet: plan the week (Week) and log a session (Log)."));
       return;
     }
     holder.replaceChildren(...order.map((start) => {
@@ -470,7 +475,9 @@
           const item = el("details", { class: "session", "data-session": r.session_id,
             "data-classification": r.classification || "" },
           el("summary", {}, el("span", {}, `${dayLabel(r.day)} · ` +
-            `${(r.sport || "session").replace(/_/g, " ")} · ${r.planned_role || "unplanned"}`),
+            `${(r.sport || "session").replace(/_/g, " ")} · ` +
+            (r.planned_role && r.planned_role !== "unplanned" ? `planned as ${r.planned_role}`
+              : "unplanned")),
           el("span", { class: `badge ${r.classification === "training" ? "done" : ""}` },
             `${r.classification || "–"} · load ${fmt(r.load, 0)}`)), detail);
           item.addEventListener("toggle", () => {
@@ -481,7 +488,7 @@
     }));
   }
 
-  const RECORDS = { heaviest_kg: "Heaviest", e1rm_kg: "Best e1RM", best_set_volume_kg: "Best set volume" };
+  const RECORDS = { heaviest_kg: "Heaviest", e1rm_kg: "Best e1RM", set_volume_kg: "Best set volume" };
 
   function drawRecords(strength, names) {
     const standing = new Map();
@@ -544,7 +551,7 @@
     drawRecords(v.strength, names);
     $("title").textContent = TL.athleteName(athlete);
     drawTiles(v.fatigue, v.execution);
-    drawReadiness(v.readiness);
+    TLReadiness.draw(v.readiness);
     drawFitness(v.fatigue);
     drawAcwr(v.fatigue, athlete.settings);
     drawLoad(v.load);

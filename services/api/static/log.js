@@ -107,7 +107,8 @@
 
   function slotLabel(slot) {
     const kind = slot.role === "training" ? "Training" : "Volume";
-    const when = slot.day === today() ? "today" : slot.day ? `planned ${slot.day}` : "this week";
+    const when = slot.day === today() ? "today" : slot.day ? `planned ${TL.dayLabel(slot.day)}`
+      : "this week";
     const goal = slot.objective_id && state.goals.get(slot.objective_id);
     return [slot.title || kind, slot.title ? kind.toLowerCase() : null, when,
       goal ? `for “${goal}”` : null].filter(Boolean).join(" · ");
@@ -318,8 +319,8 @@
     $("exercise-q").value = "";
     const last = lastTime(exercise.id);
     $("last-time").replaceChildren(...(last ? [
-      el("span", { class: "label" }, `Last time (${last.day}): `),
-      last.sets.map(describeSet).join(", ")] : ["No earlier sets of this exercise."]));
+      el("span", { class: "label" }, `Last time (${TL.dayLabel(last.day)}): `),
+      last.sets.map(describeSet).join(", ")] : ["First time: no sets of it in earlier sessions."]));
     if (keepNumbers) return;
     const here = state.active.sets.filter((x) => x.exercise_id === exercise.id);
     const template = here[here.length - 1] ||
@@ -697,6 +698,10 @@
     }
   }
 
+  /** The session's kind as the views classify it: training needs an objective. */
+  const kindText = (session) => (session.planned_role === "training" && !session.objective_id ?
+    "training, without an objective: counts as a workout" : session.planned_role);
+
   async function showSummary(session) {
     stopRest();
     const working = session.sets.filter((s) => s.set_type !== "warmup");
@@ -704,7 +709,7 @@
     const facts = [["Duration", `${fmt(session.duration_min, 0)} min`],
       ["Sets", `${working.length} working, ${session.sets.length - working.length} warm-up`],
       ["Volume", `${fmt(fromKg(volume), 0)} ${state.unit}`],
-      ["Session RPE", fmt(session.session_rpe)], ["Kind", session.planned_role]];
+      ["Session RPE", fmt(session.session_rpe)], ["Kind", kindText(session)]];
     $("summary-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k),
       el("dd", { "data-fact": k.toLowerCase().replace(" ", "-") }, v)]));
     const byExercise = new Map();

@@ -33,7 +33,8 @@ const TLReadiness = (() => {
   }
 
   /** The verdict (#verdict), its line with the next step (#verdict-line), the criteria rows
-   *  (#criteria). */
+   *  (#criteria), the session to convert (#recommended) and the last conversion
+   *  (#conversions): the panel of ``_readiness.html``. */
   function draw(readiness) {
     const verdict = $("verdict");
     verdict.textContent = VERDICTS[readiness.verdict] || readiness.verdict;
@@ -48,6 +49,13 @@ const TLReadiness = (() => {
         el("td", { class: "threshold", "data-label": "Needs" }, c.threshold),
         el("td", { class: `result ${kind}` }, label));
     }));
+    const rec = readiness.recommended;
+    $("recommended").textContent = rec ?
+      `Convert ${rec.title || "the volume session"}` +
+      (rec.day ? ` on ${rec.day}` : "") + ` (week of ${rec.week_start}).` : "";
+    const last = readiness.conversions[readiness.conversions.length - 1];
+    $("conversions").textContent = last ?
+      `Last conversion, week of ${last.week_start}: ${last.response}.` : "";
   }
 
   return { draw };

@@ -37,8 +37,7 @@
     return d.toISOString().slice(0, 10);
   }
 
-  const weekday = (day) => new Date(`${day}T00:00:00Z`).toLocaleDateString("en-GB",
-    { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  const weekday = TL.dayLabel;
 
   // ------------------------------------------------------------------ reading
 
