@@ -13,6 +13,7 @@ each row's day, the order of the rows, and an optional filter (``key`` for one e
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -60,21 +61,28 @@ def series_name(series: str, key: str | None) -> str:
 
 
 def rewrite(tx: Tx, source: Source, series: str, athlete_id: str, since: str,
-            key: str | None = None) -> None:
-    """Rebuild the chunks of the months from ``since`` (a day, or "" for all) on."""
+            key: str | None = None, rows: Iterable[tuple[str, str | None]] | None = None,
+            ) -> None:
+    """Rebuild the chunks of the months from ``since`` (a day, or "" for all) on.
+
+    ``rows``: the series' (day, JSON) rows from ``since`` on, in its order, when the caller
+    has them in memory (a rebuild); otherwise they are read from the source table."""
     name = series_name(series, key)
     start = month(since) if since else ""
     tx.execute(f"DELETE FROM {tx.name(CHUNKS)} WHERE athlete_id = %s AND series = %s AND "
                "month >= %s", (athlete_id, name, start))
-    params: list[str] = [athlete_id, *([key] if key is not None else []),
-                         f"{start}-01" if start else "", "9999-12-31"]
+    if rows is None:
+        params: list[str] = [athlete_id, *([key] if key is not None else []),
+                             f"{start}-01" if start else "", "9999-12-31"]
+        rows = ((r["day"], r["out"]) for r in
+                tx.query(source.rows_sql(tx.name(source.table), key is not None), params))
     by_month: dict[str, list[str]] = {}
-    for row in tx.query(source.rows_sql(tx.name(source.table), key is not None), params):
-        if row["out"] is not None:
-            by_month.setdefault(month(row["day"]), []).append(row["out"])
+    for day, out in rows:
+        if out is not None:
+            by_month.setdefault(month(day), []).append(out)
     tx.executemany(f"INSERT INTO {tx.name(CHUNKS)} (athlete_id, series, month, text) VALUES "
                    "(%s, %s, %s, %s)",
-                   [(athlete_id, name, m, ", ".join(rows)) for m, rows in by_month.items()])
+                   [(athlete_id, name, m, ", ".join(texts)) for m, texts in by_month.items()])
 
 
 def read(db: Reader, source: Source, series: str, athlete_id: str, until: date,
