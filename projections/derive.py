@@ -192,12 +192,12 @@ def strength_marks(sets: Iterable[dict[str, Any]], bests: dict[str, float]) -> l
     out = []
     for s in sets:
         reps, load, estimate = int(s["reps"]), float(s["load_kg"]), s["e1rm"]
-        candidates = [("heaviest_kg", 0.0, load), ("most_reps_at", load, float(reps)),
-                      ("set_volume_kg", 0.0, reps * load)]
+        candidates = [("heaviest_kg", 0.0, load, "heaviest_kg@0"),
+                      ("most_reps_at", load, float(reps), f"most_reps_at@{load:g}"),
+                      ("set_volume_kg", 0.0, reps * load, "set_volume_kg@0")]
         if estimate is not None:
-            candidates.append(("e1rm_kg", 0.0, estimate))
-        for seq, (kind, at, value) in enumerate(candidates):
-            key = f"{kind}@{at:g}"
+            candidates.append(("e1rm_kg", 0.0, estimate, "e1rm_kg@0"))
+        for seq, (kind, at, value, key) in enumerate(candidates):  # key: f"{kind}@{at:g}"
             previous = bests.get(key)
             if previous is not None and value <= previous:
                 continue

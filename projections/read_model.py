@@ -111,7 +111,7 @@ KINDS: dict[type[Any], str] = {Athlete: "athlete", TrainingSession: "session",
 CLASSES = {kind: cls for cls, kind in KINDS.items()}
 BEGINNING = ""  # a dirty mark before every key
 #: the layout of the tables below: a change of it rebuilds the read model from the log
-LAYOUT = "2026-12-03.2"
+LAYOUT = "2026-12-03.3"
 LAYOUT_TABLE = "tl_rm_layout"
 
 DDL = {
@@ -439,7 +439,19 @@ def mark_dirty(tx: Tx, athlete_id: str, part: str, since: str) -> None:
 
 
 def _set_json(s: dict[str, Any]) -> str:
-    return json.dumps({**s, "day": s["day"].isoformat()}, sort_keys=True)
+    """What a working set's columns don't hold (its reps, load, RPE, RIR and e1RM)."""
+    return json.dumps({k: s[k] for k in _SET_DETAILS})
+
+
+_SET_DETAILS = ("e1rm", "load_kg", "reps", "rir", "rpe")
+
+
+def _stored_set(row: dict[str, Any]) -> dict[str, Any]:
+    """A working set as :func:`projections.derive.working_sets` gives it, from its row."""
+    s: dict[str, Any] = json.loads(row["set_json"])
+    s.update(exercise_id=row["exercise_id"], session_id=row["session_id"],
+             set_id=row["set_id"], order=row["set_order"], day=date.fromisoformat(row["day"]))
+    return s
 
 
 def save_sets(tx: Tx, athlete_id: str, session_id: str, sets: Iterable[dict[str, Any]]) -> None:
@@ -601,14 +613,11 @@ def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str,
     if loaded is not None:
         sets = sorted(loaded.sets.get(exercise_id, []), key=lambda s: s["order"])
     else:
-        sets = []
         # a set at or after ``since`` falls on ``first_day`` or later (zones are within a day)
-        for row in tx.query(f"SELECT set_json FROM {tx.name(SETS)} WHERE athlete_id = %s AND "
-                            "exercise_id = %s AND day >= %s ORDER BY set_order",
-                            (*key, first_day)):
-            s = json.loads(row["set_json"])
-            s["day"] = date.fromisoformat(s["day"])
-            sets.append(s)
+        sets = [_stored_set(row) for row in tx.query(
+            f"SELECT session_id, set_id, exercise_id, set_order, day, set_json FROM "
+            f"{tx.name(SETS)} WHERE athlete_id = %s AND exercise_id = %s AND day >= %s "
+            "ORDER BY set_order", (*key, first_day))]
     later = [s for s in sets if s["order"] >= since]
     days = {s["order"]: s["day"].isoformat() for s in later}
     marks = [(*key, m.order, m.seq, days[m.order], m.kind, m.at, m.value, m.previous,
