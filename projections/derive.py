@@ -137,13 +137,15 @@ def daily_loads(rows: Iterable[SessionRow], first: date, last: date) -> list[flo
 # ------------------------------------------------------------------ strength
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+def utc_key(moment: datetime) -> str:
+    """A moment as a sortable string: UTC, fixed width (``YYYY-MM-DDTHH:MM:SS.ffffff``;
+    ``isoformat``: half the cost of ``strftime``, and called for every set)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def set_order(performed: str, started: str, session_id: str, position: int, set_id: str) -> str:
     """A set's place in time, as a sortable string: when it was performed, then when its
-    session started (both UTC, :func:`_utc`), then its session and its place in the order it
+    session started (both UTC, :func:`utc_key`), then its session and its place in the order it
     was logged (sets given no time of their own share the session's start), so one input
     always gives one order."""
     return f"{performed}|{started}|{session_id}|{position:05d}|{set_id}"
@@ -156,7 +158,7 @@ def working_sets(session: TrainingSession, only: set[str] | None = None,
     to failure; None more than 4 reps short)."""
     out = []
     session_id, started = str(session.id), session.started_at
-    started_utc, started_day = _utc(started), local_day(started, session.timezone)
+    started_utc, started_day = utc_key(started), local_day(started, session.timezone)
     for position, s in enumerate(session.sets.values()):
         if only is not None and s["set_id"] not in only:
             continue
@@ -169,7 +171,7 @@ def working_sets(session: TrainingSession, only: set[str] | None = None,
             "exercise_id": s["exercise_id"], "session_id": session_id,
             "set_id": s["set_id"], "reps": int(s["reps"]), "load_kg": float(s["load_kg"]),
             "rpe": s.get("rpe"), "rir": s.get("rir"),
-            "order": set_order(_utc(performed) if performed else started_utc, started_utc,
+            "order": set_order(utc_key(performed) if performed else started_utc, started_utc,
                             session_id, position, s["set_id"]),
             "day": local_day(performed, session.timezone) if performed else started_day,
             "e1rm": round(estimate, 2) if estimate is not None else None,

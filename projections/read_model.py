@@ -45,7 +45,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from projections import chunks
@@ -58,6 +58,7 @@ from projections.derive import (
     fatigue_days,
     sequence_sessions,
     strength_marks,
+    utc_key,
     week_row,
     working_sets,
 )
@@ -163,11 +164,6 @@ INDEXES = (
     (OBSERVATIONS, "athlete_id, metric, day"),
     (WEEKS, "athlete_id, converted, week_start"),
 )
-
-
-def utc_key(moment: datetime) -> str:
-    """A moment as a sortable string (UTC, fixed width)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def _sort_key(kind: str, aggregate: Any) -> str:
