@@ -690,9 +690,7 @@ def _settle_days(tx: Tx, athlete: Athlete, since: str, loaded: Loaded | None = N
     if loaded is not None:
         if not loaded.rows:
             return  # no session: no series
-        first, last = loaded.rows[0].day, loaded.rows[0].day
-        for r in loaded.rows:
-            first, last = min(first, r.day), max(last, r.day)
+        first, last = min(r.day for r in loaded.rows), max(r.day for r in loaded.rows)
         start, earlier = first, list[FatigueDay]()
         loads = daily_loads(loaded.rows, first, last)  # in start order, as stored
     else:
