@@ -18,6 +18,9 @@
 Rounds alternate raw and rebuild; reported: events/s of each (median over rounds, with the
 range) and rebuild / raw (target >= 50%), and the CPU time per event (this process and its
 rebuild workers), which other processes on a shared machine disturb less than the wall time.
+``--only raw|rebuild`` makes one run of either (a 1-process rebuild), e.g. to count its
+instructions with ``valgrind --tool=callgrind``; ``--only none`` opens the store and stops
+(the start-up's count, to subtract).
 """
 
 from __future__ import annotations
@@ -142,6 +145,9 @@ def main() -> None:
                         default=Path(tempfile.gettempdir()) / "trainledger-bench-projections")
     parser.add_argument("--fresh", action="store_true", help="regenerate the history")
     parser.add_argument("--jobs", type=int, help="rebuild processes (default: one per core)")
+    parser.add_argument("--only", choices=("raw", "rebuild", "none"),
+                        help="one run, once, no summary: e.g. under valgrind --tool=callgrind "
+                             "(instruction counts, deterministic on a shared machine)")
     args = parser.parse_args()
     store = args.store_dir / f"{args.events}"
     if args.fresh and store.exists():
@@ -157,6 +163,14 @@ def main() -> None:
         "rebuild, 1 process": (rebuild, [], []),
         f"rebuild, {parallel.parts} processes": (lambda app: rebuild(app, parallel), [], []),
     }
+    if args.only:
+        try:
+            if args.only != "none":
+                count, seconds = (raw_read if args.only == "raw" else rebuild)(rt.app)
+                print(f"{args.only}: {count:,} events in {seconds:.1f} s")
+        finally:
+            rt.close()
+        return
     try:
         for r in range(args.rounds):
             for name, (fn, out, cpu) in runs.items():
