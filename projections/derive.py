@@ -138,9 +138,12 @@ def daily_loads(rows: Iterable[SessionRow], first: date, last: date) -> list[flo
 
 
 def utc_key(moment: datetime) -> str:
-    """A moment as a sortable string: UTC, fixed width (``YYYY-MM-DDTHH:MM:SS.ffffff``;
-    ``isoformat``: half the cost of ``strftime``, and called for every set)."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    """A moment as a sortable string: UTC, fixed width (``YYYY-MM-DDTHH:MM:SS.ffffff``).
+    Every set has one: ``%`` formatting is the cheapest way (``strftime`` or ``isoformat``
+    without the offset cost twice as much)."""
+    m = moment.astimezone(UTC)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06d" % (  # noqa: UP031 - see above
+        m.year, m.month, m.day, m.hour, m.minute, m.second, m.microsecond)
 
 
 def set_order(performed: str, started: str, session_id: str, position: int, set_id: str) -> str:
