@@ -16,13 +16,18 @@
    the CLI's default).
 
 Rounds alternate raw and rebuild; reported: events/s of each (median over rounds, with the
-range) and rebuild / raw (target >= 50%).
+range) and rebuild / raw (target >= 50%), and the CPU time per event (this process and its
+rebuild workers), which other processes on a shared machine disturb less than the wall time.
+``--only raw|rebuild`` makes one run of either (a 1-process rebuild), e.g. to count its
+instructions with ``valgrind --tool=callgrind``; ``--only none`` opens the store and stops
+(the start-up's count, to subtract).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import resource
 import shutil
 import statistics
 import tempfile
@@ -140,6 +145,9 @@ def main() -> None:
                         default=Path(tempfile.gettempdir()) / "trainledger-bench-projections")
     parser.add_argument("--fresh", action="store_true", help="regenerate the history")
     parser.add_argument("--jobs", type=int, help="rebuild processes (default: one per core)")
+    parser.add_argument("--only", choices=("raw", "rebuild", "none"),
+                        help="one run, once, no summary: e.g. under valgrind --tool=callgrind "
+                             "(instruction counts, deterministic on a shared machine)")
     args = parser.parse_args()
     store = args.store_dir / f"{args.events}"
     if args.fresh and store.exists():
@@ -150,26 +158,45 @@ def main() -> None:
     settings = Settings(data_dir=store)
     rt = open_runtime(settings)
     parallel = in_parts(settings, args.jobs)
-    runs: dict[str, tuple[Any, list[float]]] = {
-        "raw read": (raw_read, []),
-        "rebuild, 1 process": (rebuild, []),
-        f"rebuild, {parallel.parts} processes": (lambda app: rebuild(app, parallel), []),
+    runs: dict[str, tuple[Any, list[float], list[float]]] = {
+        "raw read": (raw_read, [], []),
+        "rebuild, 1 process": (rebuild, [], []),
+        f"rebuild, {parallel.parts} processes": (lambda app: rebuild(app, parallel), [], []),
     }
+    if args.only:
+        try:
+            if args.only != "none":
+                count, seconds = (raw_read if args.only == "raw" else rebuild)(rt.app)
+                print(f"{args.only}: {count:,} events in {seconds:.1f} s")
+        finally:
+            rt.close()
+        return
     try:
         for r in range(args.rounds):
-            for name, (fn, out) in runs.items():
+            for name, (fn, out, cpu) in runs.items():
+                cpu_before = cpu_seconds()
                 count, seconds = fn(rt.app)
                 out.append(count / seconds)
+                cpu.append(1e6 * (cpu_seconds() - cpu_before) / count)
                 print(f"round {r + 1}: {name:22s} {count:,} events in {seconds:.1f} s = "
-                      f"{count / seconds:,.0f} events/s", flush=True)
+                      f"{count / seconds:,.0f} events/s, CPU {cpu[-1]:.1f} µs/event",
+                      flush=True)
     finally:
         rt.close()
     raw = statistics.median(runs["raw read"][1])
+    raw_cpu = statistics.median(runs["raw read"][2])
     print()
-    for name, (_, rates) in runs.items():
-        med = statistics.median(rates)
+    for name, (_, rates, cpu) in runs.items():
+        med, cpu_med = statistics.median(rates), statistics.median(cpu)
         print(f"{name:22s}: {med:,.0f} events/s (range {min(rates):,.0f}-{max(rates):,.0f}), "
-              f"{100 * med / raw:.0f}% of raw (target for a rebuild >= 50%)")
+              f"{100 * med / raw:.0f}% of raw (target for a rebuild >= 50%); CPU "
+              f"{cpu_med:.1f} µs/event, {cpu_med / raw_cpu:.2f}× raw's")
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (rebuild workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 if __name__ == "__main__":

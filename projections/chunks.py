@@ -15,6 +15,7 @@ each row's day, the order of the rows, and an optional filter (``key`` for one e
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -62,42 +63,53 @@ def series_name(series: str, key: str | None) -> str:
 
 
 def rewrite(tx: Tx, source: Source, series: str, athlete_id: str, since: str,
-            key: str | None = None) -> None:
+            key: str | None = None, rows: Iterable[tuple[str, str | None]] | None = None,
+            ) -> None:
     """Rebuild the chunks from ``since`` (a day, or "" for all) on: the months' from its
-    month, then the years' (:func:`_rewrite_years`)."""
+    month, then the years' (:func:`_rewrite_years`).
+
+    ``rows``: the series' (day, JSON) rows from ``since`` on, in its order, when the caller
+    has them in memory (a rebuild: the series has no chunks before ``since``, so none are
+    read); otherwise they are read from the source table."""
+    fresh = rows is not None
     name = series_name(series, key)
     start = month(since) if since else ""
     tx.execute(f"DELETE FROM {tx.name(CHUNKS)} WHERE athlete_id = %s AND series = %s AND "
                "(month >= %s OR month = %s)", (athlete_id, name, start, start[:4]))
-    params: list[str] = [athlete_id, *([key] if key is not None else []),
-                         f"{start}-01" if start else "", "9999-12-31"]
+    if rows is None:
+        params: list[str] = [athlete_id, *([key] if key is not None else []),
+                             f"{start}-01" if start else "", "9999-12-31"]
+        rows = ((r["day"], r["out"]) for r in
+                tx.query(source.rows_sql(tx.name(source.table), key is not None), params))
     by_month: dict[str, list[str]] = {}
-    for row in tx.query(source.rows_sql(tx.name(source.table), key is not None), params):
-        if row["out"] is not None:
-            by_month.setdefault(month(row["day"]), []).append(row["out"])
-    months = {m: ", ".join(rows) for m, rows in by_month.items()}
+    for day, out in rows:
+        if out is not None:
+            by_month.setdefault(month(day), []).append(out)
+    months = {m: ", ".join(texts) for m, texts in by_month.items()}
     tx.executemany(f"INSERT INTO {tx.name(CHUNKS)} (athlete_id, series, month, text) VALUES "
                    "(%s, %s, %s, %s)", [(athlete_id, name, m, t) for m, t in months.items()])
-    _rewrite_years(tx, name, athlete_id, start, months)
+    _rewrite_years(tx, name, athlete_id, start, months, fresh)
 
 
 def _rewrite_years(tx: Tx, name: str, athlete_id: str, start: str,
-                   months: dict[str, str]) -> None:
+                   months: dict[str, str], fresh: bool) -> None:
     """Join the month chunks of every year before the series' last into one chunk per year,
     from ``start``'s year on, and for any earlier year still without one (a year that was
     the last when it was written: its chunk is made once the series moves into the next).
     The last year stays in months (a write today rewrites no year's chunk), so a series has
-    the same chunks however its rows came, one at a time or rebuilt at once."""
+    the same chunks however its rows came, one at a time or rebuilt at once.  ``fresh``: no
+    chunk of the series is stored before ``start`` (a rebuild), so none is read."""
     chunks = tx.name(CHUNKS)
-    last = max(months, default=None) or tx.query(
-        f"SELECT MAX(month) AS m FROM {chunks} WHERE athlete_id = %s AND series = %s AND "
-        "length(month) = 7", (athlete_id, name))[0]["m"]
+    last = max(months, default=None)
+    if last is None and not fresh:
+        last = tx.query(f"SELECT MAX(month) AS m FROM {chunks} WHERE athlete_id = %s AND "
+                        "series = %s AND length(month) = 7", (athlete_id, name))[0]["m"]
     tx.execute(f"DELETE FROM {chunks} WHERE athlete_id = %s AND series = %s AND "  # the last
                "length(month) = 4 AND month >= %s", (athlete_id, name, (last or "")[:4]))
     if last is None:
         return
     first = start[:4]  # "": every year
-    if start:
+    if start and not fresh:
         open_month = tx.query(  # the first month of a year before the last without its chunk
             f"SELECT MIN(month) AS m FROM {chunks} c WHERE athlete_id = %s AND series = %s AND "
             "length(month) = 7 AND month < %s AND NOT EXISTS (SELECT 1 FROM "
@@ -108,7 +120,7 @@ def _rewrite_years(tx: Tx, name: str, athlete_id: str, start: str,
         return
     stored = tx.query(f"SELECT month, text FROM {chunks} WHERE athlete_id = %s AND "
                       "series = %s AND length(month) = 7 AND month >= %s AND month < %s",
-                      (athlete_id, name, first, start)) if start else []
+                      (athlete_id, name, first, start)) if start and not fresh else []
     by_year: dict[str, list[tuple[str, str]]] = {}
     for m, text in [*((r["month"], r["text"]) for r in stored), *months.items()]:
         if m[:4] < last[:4]:

@@ -63,8 +63,9 @@ class SessionRow:
         out["day"] = self.day.isoformat()
         return out
 
-    def to_json(self) -> dict[str, Any]:
-        return {**self.as_dict(), "started_at": self.started_at.isoformat(),
+    def to_json(self, row: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The whole row; ``row``: its :meth:`as_dict`, if the caller has it already."""
+        return {**(row or self.as_dict()), "started_at": self.started_at.isoformat(),
                 "classification": self.classification, "reason": self.reason,
                 "block_start": self.block_start.isoformat() if self.block_start else None}
 

@@ -45,7 +45,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from projections import chunks
@@ -55,9 +55,11 @@ from projections.derive import (
     USUAL_SESSIONS,
     WINDOW,
     Performed,
+    daily_loads,
     fatigue_days,
     sequence_sessions,
     strength_marks,
+    utc_key,
     week_row,
     working_sets,
 )
@@ -111,7 +113,7 @@ KINDS: dict[type[Any], str] = {Athlete: "athlete", TrainingSession: "session",
 CLASSES = {kind: cls for cls, kind in KINDS.items()}
 BEGINNING = ""  # a dirty mark before every key
 #: the layout of the tables below: a change of it rebuilds the read model from the log
-LAYOUT = "2026-12-03.3"  # .3: weeks list their prescribed slots
+LAYOUT = "2026-12-03.4"  # weeks list their prescribed slots; sets' JSON slimmed; years' chunks
 LAYOUT_TABLE = "tl_rm_layout"
 
 DDL = {
@@ -163,11 +165,6 @@ INDEXES = (
     (OBSERVATIONS, "athlete_id, metric, day"),
     (WEEKS, "athlete_id, converted, week_start"),
 )
-
-
-def utc_key(moment: datetime) -> str:
-    """A moment as a sortable string (UTC, fixed width)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def _sort_key(kind: str, aggregate: Any) -> str:
@@ -405,11 +402,12 @@ def save_observations(tx: Tx, athlete: Athlete, observations: Iterable[Observati
         by_day[(obs.metric, day)].append(value)
     tx.executemany(f"INSERT INTO {tx.name(OBSERVATIONS)} (observation_id, athlete_id, metric, "
                    "day, value) VALUES (%s, %s, %s, %s, %s)", rows)
+    means = [(athlete_id, m, d, *_day_mean(d, v)) for (m, d), v in sorted(by_day.items())]
     tx.executemany(f"INSERT INTO {tx.name(OBS_DAYS)} (athlete_id, metric, day, value, "
-                   "value_out) VALUES (%s, %s, %s, %s, %s)",
-                   [(athlete_id, m, d, *_day_mean(d, v)) for (m, d), v in by_day.items()])
+                   "value_out) VALUES (%s, %s, %s, %s, %s)", means)
     for metric in {m for m, _ in by_day}:
-        chunks.rewrite(tx, SERIES["obs_goal"], "obs_goal", athlete_id, BEGINNING, metric)
+        chunks.rewrite(tx, SERIES["obs_goal"], "obs_goal", athlete_id, BEGINNING, metric,
+                       rows=[(r[2], r[4]) for r in means if r[1] == metric])
 
 
 def _day_mean(day: str, values: list[float]) -> tuple[float, str]:
@@ -438,7 +436,19 @@ def mark_dirty(tx: Tx, athlete_id: str, part: str, since: str) -> None:
 
 
 def _set_json(s: dict[str, Any]) -> str:
-    return json.dumps({**s, "day": s["day"].isoformat()}, sort_keys=True)
+    """What a working set's columns don't hold (its reps, load, RPE, RIR and e1RM)."""
+    return json.dumps({k: s[k] for k in _SET_DETAILS})
+
+
+_SET_DETAILS = ("e1rm", "load_kg", "reps", "rir", "rpe")
+
+
+def _stored_set(row: dict[str, Any]) -> dict[str, Any]:
+    """A working set as :func:`projections.derive.working_sets` gives it, from its row."""
+    s: dict[str, Any] = json.loads(row["set_json"])
+    s.update(exercise_id=row["exercise_id"], session_id=row["session_id"],
+             set_id=row["set_id"], order=row["set_order"], day=date.fromisoformat(row["day"]))
+    return s
 
 
 def save_sets(tx: Tx, athlete_id: str, session_id: str, sets: Iterable[dict[str, Any]]) -> None:
@@ -482,14 +492,15 @@ def save_observation(tx: Tx, athlete: Athlete, obs: Observation) -> None:
 
 @dataclass
 class Loaded:
-    """An athlete's aggregates already in memory (a rebuild), so that settling from the
-    beginning reads none of them back."""
+    """A rebuild: the athlete's aggregates in memory and none of their series stored yet, so
+    every series settles from the beginning, from memory, reading nothing back."""
 
     athlete: Athlete
     sessions: list[TrainingSession]
     plans: list[WeeklyPlan]
     sets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by exercise
     rows: list[SessionRow] = field(default_factory=list)  # filled by the session settle
+    records: list[tuple[str, str, int, str]] = field(default_factory=list)  # day, order, seq, out
 
 
 def settle(tx: Tx, athlete_id: str, loaded: Loaded | None = None) -> None:
@@ -504,26 +515,37 @@ def settle(tx: Tx, athlete_id: str, loaded: Loaded | None = None) -> None:
                 for part, since in (("days", first_day.isoformat()), ("weeks", week_start(
                         first_day, athlete.profile["first_day_of_week"]).isoformat())):
                     marks[part] = min(marks.get(part, since), since)
+        records: str | None = None  # the records of every exercise: one series, once
         for part, since in marks.items():
             if part.startswith("obs:"):
                 chunks.rewrite(tx, SERIES["obs_goal"], "obs_goal", athlete_id, since,
                                part.split(":", 1)[1])
             if part.startswith("exercise:"):
-                exercise = part.split(":", 1)[1]
-                _settle_exercise(tx, athlete_id, exercise, since,
-                                 loaded.sets.get(exercise) if loaded else None)
+                changed = _settle_exercise(tx, athlete_id, part.split(":", 1)[1], since, loaded)
+                records = changed if records is None else min(records, changed)
+        if records is not None:
+            chunks.rewrite(tx, SERIES["records"], "records", athlete_id, records, rows=[
+                (day, out) for day, _, _, out in sorted(loaded.records)] if loaded else None)
         if "days" in marks:
-            _settle_days(tx, athlete, marks["days"])
+            _settle_days(tx, athlete, marks["days"], loaded)
         if "weeks" in marks:
             _settle_weeks(tx, athlete, marks["weeks"], loaded)
     tx.execute(f"DELETE FROM {tx.name(DIRTY)} WHERE athlete_id = %s", (athlete_id,))
+
+
+def _session_columns(athlete_id: str, r: SessionRow) -> tuple[Any, ...]:
+    """A session's row of ``tl_rm_sessions``: its JSON state and its two answers' rows."""
+    row = r.as_dict()
+    return (r.session_id, athlete_id, utc_key(r.started_at), row["day"], r.objective_id,
+            r.planned_role, r.volume_load_kg, json.dumps(r.to_json(row), sort_keys=True),
+            json.dumps(row), json.dumps(executed_row(r)))
 
 
 def _settle_sessions(tx: Tx, athlete: Athlete, since: str,
                      loaded: Loaded | None = None) -> date | None:
     """Session rows from ``since`` on; returns the earliest day that changed."""
     athlete_id = str(athlete.id)
-    if loaded is not None and since == BEGINNING:
+    if loaded is not None:
         sessions = loaded.sessions
     else:
         sessions = [decode_state(TrainingSession, r["state"]) for r in tx.query(
@@ -531,50 +553,50 @@ def _settle_sessions(tx: Tx, athlete: Athlete, since: str,
             "AND sort_key >= %s", (athlete_id, since))]
     rows = [session_load(athlete, s) for s in sessions if not s.discarded]
     rows.sort(key=lambda r: (r.started_at, r.session_id))
-    before_rows = tx.query(f"SELECT row_json FROM {tx.name(SESSIONS)} WHERE athlete_id = %s "
-                           "AND started_at < %s ORDER BY started_at DESC, session_id DESC "
-                           "LIMIT 1", (athlete_id, since))
-    before = SessionRow.from_json(json.loads(before_rows[0]["row_json"])) if before_rows \
-        else None
-    usual: dict[str, list[float]] = {}
-    for objective in {r.objective_id for r in rows if r.objective_id}:
-        recent = tx.query(f"SELECT volume_load_kg FROM {tx.name(SESSIONS)} WHERE athlete_id = %s "
-                          "AND objective_id = %s AND started_at < %s AND volume_load_kg > 0 "
-                          "ORDER BY started_at DESC, session_id DESC LIMIT %s",
-                          (athlete_id, objective, since, USUAL_SESSIONS))
-        usual[objective] = [float(r["volume_load_kg"]) for r in reversed(recent)]
-    sequence_sessions(rows, usual, before)
-    if loaded is not None and since == BEGINNING:
+    before, usual, days = None, dict[str, list[float]](), [r.day for r in rows]
+    if loaded is None:  # resumed from the rows stored before ``since``
+        before_rows = tx.query(f"SELECT row_json FROM {tx.name(SESSIONS)} WHERE athlete_id = %s "
+                               "AND started_at < %s ORDER BY started_at DESC, session_id DESC "
+                               "LIMIT 1", (athlete_id, since))
+        before = SessionRow.from_json(json.loads(before_rows[0]["row_json"])) if before_rows \
+            else None
+        for objective in {r.objective_id for r in rows if r.objective_id}:
+            recent = tx.query(f"SELECT volume_load_kg FROM {tx.name(SESSIONS)} WHERE "
+                              "athlete_id = %s AND objective_id = %s AND started_at < %s AND "
+                              "volume_load_kg > 0 ORDER BY started_at DESC, session_id DESC "
+                              "LIMIT %s", (athlete_id, objective, since, USUAL_SESSIONS))
+            usual[objective] = [float(r["volume_load_kg"]) for r in reversed(recent)]
+        old_days = tx.query(f"SELECT MIN(day) AS day FROM {tx.name(SESSIONS)} WHERE "
+                            "athlete_id = %s AND started_at >= %s", (athlete_id, since))
+        if old_days and old_days[0]["day"]:
+            days.append(date.fromisoformat(old_days[0]["day"]))
+        tx.execute(f"DELETE FROM {tx.name(SESSIONS)} WHERE athlete_id = %s AND "
+                   "started_at >= %s", (athlete_id, since))
+    else:
         loaded.rows = rows
-    old_days = tx.query(f"SELECT MIN(day) AS day FROM {tx.name(SESSIONS)} WHERE athlete_id = %s "
-                        "AND started_at >= %s", (athlete_id, since))
-    tx.execute(f"DELETE FROM {tx.name(SESSIONS)} WHERE athlete_id = %s AND started_at >= %s",
-               (athlete_id, since))
+    sequence_sessions(rows, usual, before)
+    stored = [_session_columns(athlete_id, r) for r in rows]
     tx.executemany(
         f"INSERT INTO {tx.name(SESSIONS)} (session_id, athlete_id, started_at, day, objective_id, "
         "planned_role, volume_load_kg, row_json, load_out, executed_out) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        [(r.session_id, athlete_id, utc_key(r.started_at), r.day.isoformat(), r.objective_id,
-          r.planned_role, r.volume_load_kg, json.dumps(r.to_json(), sort_keys=True),
-          json.dumps(r.as_dict()), json.dumps(executed_row(r))) for r in rows])
-    days = [r.day for r in rows]
-    if old_days and old_days[0]["day"]:
-        days.append(date.fromisoformat(old_days[0]["day"]))
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", stored)
     changed = min(days, default=None)
     if changed is not None:
-        for series in ("sessions", "executed"):
-            chunks.rewrite(tx, SERIES[series], series, athlete_id, changed.isoformat())
+        listed = sorted(stored, key=lambda c: (c[3], c[2], c[0]))  # day, started_at, id
+        for series, column in (("sessions", 8), ("executed", 9)):
+            chunks.rewrite(tx, SERIES[series], series, athlete_id, changed.isoformat(),
+                           rows=[(c[3], c[column]) for c in listed] if loaded else None)
     return changed
 
 
 def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str,
-                     known: list[dict[str, Any]] | None = None) -> None:
-    """Marks and daily e1RMs of one exercise from the set at ``since`` on (``known``: all
-    its working sets, already in memory)."""
+                     loaded: Loaded | None = None) -> str:
+    """Marks and daily e1RMs of one exercise from the set at ``since`` on; returns the day
+    from which the records series changed (the caller rewrites it once for all)."""
     key = (athlete_id, exercise_id)
-    stored = tx.query(f"SELECT last_order, bests FROM {tx.name(EXERCISES)} WHERE athlete_id = %s "
-                      "AND exercise_id = %s", key)
     bests: dict[str, float] = {}
+    stored = [] if loaded else tx.query(f"SELECT last_order, bests FROM {tx.name(EXERCISES)} "
+                                        "WHERE athlete_id = %s AND exercise_id = %s", key)
     if stored and stored[0]["last_order"] < since:
         bests = json.loads(stored[0]["bests"])  # the common case: a set after the latest
     elif since != BEGINNING:
@@ -585,55 +607,55 @@ def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str,
     # the day of ``since`` may hold earlier sets: its e1RM is taken again whole
     first_day = (date.fromisoformat(since[:10]) - timedelta(days=1)).isoformat() \
         if since != BEGINNING else BEGINNING
-    if known is not None and since == BEGINNING:
-        sets = sorted(known, key=lambda s: s["order"])
+    if loaded is not None:
+        sets = sorted(loaded.sets.get(exercise_id, []), key=lambda s: s["order"])
     else:
-        sets = []
         # a set at or after ``since`` falls on ``first_day`` or later (zones are within a day)
-        for row in tx.query(f"SELECT set_json FROM {tx.name(SETS)} WHERE athlete_id = %s AND "
-                            "exercise_id = %s AND day >= %s ORDER BY set_order",
-                            (*key, first_day)):
-            s = json.loads(row["set_json"])
-            s["day"] = date.fromisoformat(s["day"])
-            sets.append(s)
+        sets = [_stored_set(row) for row in tx.query(
+            f"SELECT session_id, set_id, exercise_id, set_order, day, set_json FROM "
+            f"{tx.name(SETS)} WHERE athlete_id = %s AND exercise_id = %s AND day >= %s "
+            "ORDER BY set_order", (*key, first_day))]
     later = [s for s in sets if s["order"] >= since]
-    marks = strength_marks(later, bests)
     days = {s["order"]: s["day"].isoformat() for s in later}
-    tx.execute(f"DELETE FROM {tx.name(MARKS)} WHERE athlete_id = %s AND exercise_id = %s "
-               "AND set_order >= %s", (*key, since))
+    marks = [(*key, m.order, m.seq, days[m.order], m.kind, m.at, m.value, m.previous,
+              json.dumps(m.ref), m.brzycki, json.dumps(record_row(m)) if m.previous is not None
+              else None) for m in strength_marks(later, bests)]
+    if loaded is None:
+        tx.execute(f"DELETE FROM {tx.name(MARKS)} WHERE athlete_id = %s AND exercise_id = %s "
+                   "AND set_order >= %s", (*key, since))
+    else:
+        loaded.records.extend((m[4], m[2], m[3], m[11]) for m in marks if m[11] is not None)
     tx.executemany(
         f"INSERT INTO {tx.name(MARKS)} (athlete_id, exercise_id, set_order, seq, day, kind, "
         "at_kg, value, previous, ref, brzycki, record_out) VALUES (%s, %s, %s, %s, %s, %s, "
-        "%s, %s, %s, %s, %s, %s)",
-        [(*key, m.order, m.seq, days[m.order], m.kind, m.at, m.value, m.previous,
-          json.dumps(m.ref), m.brzycki,
-          json.dumps(record_row(m)) if m.previous is not None else None) for m in marks])
+        "%s, %s, %s, %s, %s, %s)", marks)
     # per day: the best e1RM, and the working sets done so far
-    before = tx.query(f"SELECT sets_to_date FROM {tx.name(E1RM_DAYS)} WHERE athlete_id = %s "
-                      "AND exercise_id = %s AND day < %s ORDER BY day DESC LIMIT 1",
-                      (*key, first_day))
-    count = int(before[0]["sets_to_date"]) if before else 0
-    per_day: dict[str, list[Any]] = {}
+    count = 0
+    if loaded is None:
+        before = tx.query(f"SELECT sets_to_date FROM {tx.name(E1RM_DAYS)} WHERE "
+                          "athlete_id = %s AND exercise_id = %s AND day < %s ORDER BY day DESC "
+                          "LIMIT 1", (*key, first_day))
+        count = int(before[0]["sets_to_date"]) if before else 0
+        tx.execute(f"DELETE FROM {tx.name(E1RM_DAYS)} WHERE athlete_id = %s AND "
+                   "exercise_id = %s AND day >= %s", (*key, first_day))
+    per_day: dict[date, list[Any]] = {}
     for s in sorted(sets, key=lambda s: s["day"]):
-        entry = per_day.setdefault(s["day"].isoformat(), [None, 0])
+        entry = per_day.setdefault(s["day"], [None, 0])
         if s["e1rm"] is not None:
             entry[0] = max(entry[0] or 0.0, s["e1rm"])
         entry[1] += 1
     rows = []
-    for d, (best, n) in per_day.items():
+    for when, (best, n) in per_day.items():
         count += n
-        when = date.fromisoformat(d)
-        rows.append((*key, d, best, count,
+        rows.append((*key, when.isoformat(), best, count,
                      json.dumps(e1rm_row(when, best)) if best is not None else None,
                      json.dumps(value_row(when, best)) if best is not None else None))
-    tx.execute(f"DELETE FROM {tx.name(E1RM_DAYS)} WHERE athlete_id = %s AND exercise_id = %s "
-               "AND day >= %s", (*key, first_day))
     tx.executemany(f"INSERT INTO {tx.name(E1RM_DAYS)} (athlete_id, exercise_id, day, e1rm, "
                    "sets_to_date, out, value_out) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
     changed = min([first_day, *days.values()]) if first_day else BEGINNING
-    for series in ("e1rm", "e1rm_goal"):
-        chunks.rewrite(tx, SERIES[series], series, athlete_id, changed, exercise_id)
-    chunks.rewrite(tx, SERIES["records"], "records", athlete_id, changed)
+    for series, column in (("e1rm", 5), ("e1rm_goal", 6)):
+        chunks.rewrite(tx, SERIES[series], series, athlete_id, changed, exercise_id,
+                       rows=[(r[2], r[column]) for r in rows] if loaded else None)
     if later:
         tx.execute(f"INSERT INTO {tx.name(EXERCISES)} (athlete_id, exercise_id, last_order, "
                    "bests) VALUES (%s, %s, %s, %s) ON CONFLICT (athlete_id, exercise_id) DO "
@@ -649,6 +671,7 @@ def _settle_exercise(tx: Tx, athlete_id: str, exercise_id: str, since: str,
         tx.execute(f"UPDATE {tx.name(EXERCISES)} SET last_order = %s, bests = %s WHERE "
                    "athlete_id = %s AND exercise_id = %s",
                    (last or BEGINNING, json.dumps(bests, sort_keys=True), *key))
+    return changed
 
 
 def day_from_row(row: dict[str, Any]) -> FatigueDay:
@@ -662,16 +685,49 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _settle_days(tx: Tx, athlete: Athlete, since: str) -> None:
+def _settle_days(tx: Tx, athlete: Athlete, since: str, loaded: Loaded | None = None) -> None:
     """The load series from ``since`` to the last session's day."""
     athlete_id = str(athlete.id)
-    span = tx.query(span_query(tx.name(SESSIONS)), (athlete_id,) * 2)[0]
-    if span["first"] is None:
-        tx.execute(f"DELETE FROM {tx.name(DAYS)} WHERE athlete_id = %s", (athlete_id,))
-        for series in ("fatigue", "load_days"):
-            chunks.rewrite(tx, SERIES[series], series, athlete_id, BEGINNING)
-        return
-    first, last = date.fromisoformat(span["first"]), date.fromisoformat(span["last"])
+    if loaded is not None:
+        if not loaded.rows:
+            return  # no session: no series
+        first, last = min(r.day for r in loaded.rows), max(r.day for r in loaded.rows)
+        start, earlier = first, list[FatigueDay]()
+        loads = daily_loads(loaded.rows, first, last)  # in start order, as stored
+    else:
+        span = tx.query(span_query(tx.name(SESSIONS)), (athlete_id,) * 2)[0]
+        if span["first"] is None:
+            tx.execute(f"DELETE FROM {tx.name(DAYS)} WHERE athlete_id = %s", (athlete_id,))
+            for series in ("fatigue", "load_days"):
+                chunks.rewrite(tx, SERIES[series], series, athlete_id, BEGINNING)
+            return
+        first, last = date.fromisoformat(span["first"]), date.fromisoformat(span["last"])
+        start, earlier, loads = _resume_days(tx, athlete_id, since, first, last)
+    days = fatigue_days(first, loads, (start - first).days, earlier[-1] if earlier else None,
+                        [d.load for d in earlier], athlete.settings)
+    if loaded is None:
+        tx.execute(f"DELETE FROM {tx.name(DAYS)} WHERE athlete_id = %s AND (day >= %s OR "
+                   "day < %s OR day > %s)", (athlete_id, start.isoformat(), first.isoformat(),
+                                            last.isoformat()))
+    rows: list[tuple[Any, ...]] = [
+        (athlete_id, d.day.isoformat(), d.index, d.load, d.ctl, d.atl, d.tsb, d.ewma_acute,
+         d.ewma_chronic, d.acwr, d.monotony, d.strain, json.dumps(day_row(d)),
+         json.dumps(load_day(d))) for d in days]
+    tx.executemany(
+        f"INSERT INTO {tx.name(DAYS)} (athlete_id, day, idx, load, ctl, atl, tsb, ewma_acute, "
+        "ewma_chronic, acwr, monotony, strain, fatigue_out, load_out) VALUES (%s, %s, %s, %s, "
+        "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+    for series, column in (("fatigue", 12), ("load_days", 13)):
+        # from the start, all months (it may have moved); days past ``last`` went
+        chunks.rewrite(tx, SERIES[series], series, athlete_id,
+                       BEGINNING if start == first else min(start, last).isoformat(),
+                       rows=[(r[1], r[column]) for r in rows] if loaded else None)
+
+
+def _resume_days(tx: Tx, athlete_id: str, since: str, first: date, last: date,
+                 ) -> tuple[date, list[FatigueDay], list[float]]:
+    """Where the stored load series resumes (at ``since``, or earlier if it must), the
+    stored days before that it needs, and the loads of the days from there to ``last``."""
     stored_first = tx.query(f"SELECT MIN(day) AS day FROM {tx.name(DAYS)} WHERE "
                             "athlete_id = %s", (athlete_id,))[0]["day"]
     start = first if since == BEGINNING else max(first, date.fromisoformat(since))
@@ -693,21 +749,7 @@ def _settle_days(tx: Tx, athlete: Athlete, since: str) -> None:
                         (athlete_id, start.isoformat())):
         r = json.loads(row["row_json"])
         loads[(date.fromisoformat(r["day"]) - start).days] += r["load"]
-    days = fatigue_days(first, loads, (start - first).days, earlier[-1] if earlier else None,
-                        [d.load for d in earlier], athlete.settings)
-    tx.execute(f"DELETE FROM {tx.name(DAYS)} WHERE athlete_id = %s AND (day >= %s OR day < %s "
-               "OR day > %s)", (athlete_id, start.isoformat(), first.isoformat(),
-                                last.isoformat()))
-    tx.executemany(
-        f"INSERT INTO {tx.name(DAYS)} (athlete_id, day, idx, load, ctl, atl, tsb, ewma_acute, "
-        "ewma_chronic, acwr, monotony, strain, fatigue_out, load_out) VALUES (%s, %s, %s, %s, "
-        "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        [(athlete_id, d.day.isoformat(), d.index, d.load, d.ctl, d.atl, d.tsb, d.ewma_acute,
-          d.ewma_chronic, d.acwr, d.monotony, d.strain, json.dumps(day_row(d)),
-          json.dumps(load_day(d))) for d in days])
-    for series in ("fatigue", "load_days"):  # from the start, all months (it may have moved)
-        chunks.rewrite(tx, SERIES[series], series, athlete_id,  # days past ``last`` went
-                       BEGINNING if start == first else min(start, last).isoformat())
+    return start, earlier, loads
 
 
 def _settle_weeks(tx: Tx, athlete: Athlete, since: str, loaded: Loaded | None = None) -> None:
@@ -717,7 +759,7 @@ def _settle_weeks(tx: Tx, athlete: Athlete, since: str, loaded: Loaded | None = 
     if since != BEGINNING:
         since = week_start(date.fromisoformat(since), first_day).isoformat()
     by_week: dict[date, list[SessionRow]] | None = None
-    if loaded is not None and since == BEGINNING and loaded.rows:
+    if loaded is not None:
         plans = sorted(loaded.plans, key=lambda p: p.week_start)
         by_week = {}
         for r in loaded.rows:
@@ -726,8 +768,8 @@ def _settle_weeks(tx: Tx, athlete: Athlete, since: str, loaded: Loaded | None = 
         plans = [decode_state(WeeklyPlan, r["state"]) for r in tx.query(
             f"SELECT state FROM {tx.name(STATES)} WHERE athlete_id = %s AND kind = 'plan' "
             "AND sort_key >= %s ORDER BY sort_key", (athlete_id, since))]
-    tx.execute(f"DELETE FROM {tx.name(WEEKS)} WHERE athlete_id = %s AND week_start >= %s",
-               (athlete_id, since))
+        tx.execute(f"DELETE FROM {tx.name(WEEKS)} WHERE athlete_id = %s AND week_start >= %s",
+                   (athlete_id, since))
     performed: Performed = (
         {str(x.id): x for x in loaded.sessions}.get if loaded is not None
         else lambda session_id: stored_session(tx, session_id))
@@ -745,7 +787,8 @@ def _settle_weeks(tx: Tx, athlete: Athlete, since: str, loaded: Loaded | None = 
                      json.dumps(row)))
     tx.executemany(f"INSERT INTO {tx.name(WEEKS)} (athlete_id, week_start, converted, row_json) "
                    "VALUES (%s, %s, %s, %s)", rows)
-    chunks.rewrite(tx, SERIES["weeks"], "weeks", athlete_id, since)
+    chunks.rewrite(tx, SERIES["weeks"], "weeks", athlete_id, since,
+                   rows=[(r[1], r[3]) for r in rows] if loaded else None)
 
 
 def stored_session(db: Reader, session_id: str) -> TrainingSession | None:

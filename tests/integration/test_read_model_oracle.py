@@ -92,6 +92,8 @@ FOUND = [
     # year's only one discarded (the series' last year moves back), then one two years back
     ([(_session(800), True), (_session(400), True), (_session(3), True),
       ({"kind": "discard", "pick": 2}, True), (_session(700), True)], [0, 380, 790]),
+    # a session doing a prescribed slot (the first of the week's: every other is prescribed)
+    ([({**_session(0, plan=True), "hour": 8}, False)], [0, 7, 0]),
 ]
 
 
@@ -225,6 +227,7 @@ def test_the_read_model_equals_the_oracle(runtime: Runtime, request: pytest.Fixt
     @example(*FOUND[0])
     @example(*FOUND[1])
     @example(*FOUND[2])
+    @example(*FOUND[3])
     def run(steps: list[tuple[dict[str, Any], bool]], days: list[int]) -> None:
         examples.append(len(steps))
         played = Story(runtime)
