@@ -41,6 +41,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 from operator import itemgetter
 from typing import Any
 
@@ -53,7 +54,6 @@ from ingest.fit.backends import (
     component_raw,
     process_type,
     render,
-    resolve_subfield,
     scale_offset,
     table_from_rows,
 )
@@ -734,7 +734,7 @@ def _subfield_groups(
                     hit |= raw.valid & (raw.v == ref.raw_value)
         sel[(sel < 0) & hit] = si
     groups: list[tuple[Any, np.ndarray]] = []
-    for si in np.unique(sel).tolist():
+    for si in (np.flatnonzero(np.bincount(sel + 1)) - 1).tolist():  # np.unique imports numpy.ma
         rows = np.flatnonzero(sel == si)
         groups.append((fld if si < 0 else fld.subfields[si], rows))
     return groups
@@ -927,16 +927,15 @@ def _fast_table(
     from, per message index."""
     mt = _MESSAGES.get(gnum)
     name = mt.name if mt is not None else f"mesg_{gnum}"
-    all_idx = np.sort(np.concatenate([part.idx for part in parts]))
-    total = len(all_idx)
+    total = sum(len(part.idx) for part in parts)
+    positions = _positions([part.idx for part in parts])
     if mt is None:
         return Table(name, {}, {}, total)
     pieces: dict[str, list[_Piece]] = {}
     per_layout: list[list[_Slot]] = []
     acc_parts: dict[int, list[tuple[np.ndarray, np.ndarray, _Pending, int]]] = {}
-    for part in parts:
+    for part, pos in zip(parts, positions, strict=True):
         assert part.plan is not None
-        pos = None if len(parts) == 1 else np.searchsorted(all_idx, part.idx)
         block = part.plan.block
         if block.fields:
             values, has = _block_values(block, part.rec)
@@ -948,8 +947,7 @@ def _fast_table(
     for dest, acc in acc_parts.items():
         _accumulate(gnum, dest, acc, defs)
 
-    for part, slots in zip(parts, per_layout, strict=True):
-        pos = None if len(parts) == 1 else np.searchsorted(all_idx, part.idx)
+    for part, slots, pos in zip(parts, per_layout, positions, strict=True):
         _merge(mt, part, slots, pos, pieces, hr_start)
 
     columns: dict[str, np.ndarray] = {}
@@ -957,6 +955,17 @@ def _fast_table(
     for fname, col_parts in pieces.items():
         kinds[fname], columns[fname] = finish_column(*_column(col_parts, total))
     return Table(name, columns, kinds, total)
+
+
+def _positions(idxs: list[np.ndarray]) -> list[np.ndarray | None]:
+    """For each layout's message indices, their rows in the table (the messages of every layout
+    in file order); None for a table of one layout."""
+    if len(idxs) == 1:
+        return [None]
+    rank = np.empty(sum(len(idx) for idx in idxs), dtype=np.intp)
+    rank[np.argsort(np.concatenate(idxs))] = np.arange(len(rank))
+    bounds = np.cumsum([0, *(len(idx) for idx in idxs)]).tolist()
+    return [rank[a:b] for a, b in pairwise(bounds)]
 
 
 def _slots(
@@ -1624,7 +1633,7 @@ def _plain_row(
     wins (a field's components come before it); ``ts`` (if not -1) is the timestamp of a
     compressed header. ``known``: the fields of the message type by number."""
     row: dict[str, Any] = {}
-    natives: list[tuple[int, Any]] | None = None
+    natives: set[tuple[int, Any]] | None = None
     for (fld, same), raw in zip(fields, vals, strict=True):
         if fld is None or raw is None:
             continue
@@ -1634,8 +1643,8 @@ def _plain_row(
             continue
         f = fld
         if fld.subfields:
-            natives = natives or list(zip(nums, vals, strict=True))
-            f = resolve_subfield(fld, natives)
+            natives = natives or set(zip(nums, vals, strict=True))
+            f = _resolve_subfield(fld, natives)
         for c in f.components or ():
             try:
                 craw = component_raw(c, raw)
@@ -1643,8 +1652,8 @@ def _plain_row(
                 continue
             target = known[c.def_num]
             if target.subfields:
-                natives = natives or list(zip(nums, vals, strict=True))
-                target = resolve_subfield(target, natives)
+                natives = natives or set(zip(nums, vals, strict=True))
+                target = _resolve_subfield(target, natives)
             v = process_type(target.type.name, render(target, scale_offset(c, craw)))
             if v is not None and target.name not in row:
                 row[target.name] = v
@@ -1654,6 +1663,24 @@ def _plain_row(
     if ts >= 0 and "timestamp" not in row:
         row["timestamp"] = process_type(_TS_TYPE, ts)
     return row
+
+
+def _resolve_subfield(fld: Any, natives: set[tuple[int, Any]]) -> Any:
+    """``resolve_subfield`` with the message's (field number, raw value) pairs as a set."""
+    for sub, refs in _subfield_refs_of(fld):
+        for ref in refs:
+            if ref in natives:
+                return sub
+    return fld
+
+
+@cache
+def _subfield_refs_of(fld: Any) -> tuple[tuple[Any, tuple[tuple[int, Any], ...]], ...]:
+    """Each subfield of ``fld`` with the (field number, raw value) pairs that select it."""
+    return tuple(
+        (sub, tuple((ref.def_num, ref.raw_value) for ref in sub.ref_fields))
+        for sub in fld.subfields
+    )
 
 
 # the kind ``table_from_rows`` gives values of these types (ints: when below 2**53, else
