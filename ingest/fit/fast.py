@@ -41,7 +41,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from operator import itemgetter
 from typing import Any
 
@@ -449,9 +449,9 @@ _STRUCT_CODES = {
 @lru_cache(maxsize=4096)
 def _py_plan(
     endian: str, fields: tuple[tuple[int, int, int], ...]
-) -> tuple[struct.Struct, tuple[tuple[str, int, Any], ...]]:
-    """For plain-Python reads of a layout: a struct reader and each field's (kind, element
-    count, invalid value)."""
+) -> tuple[struct.Struct, tuple[tuple[str, int, Any], ...] | None, tuple[Any, ...]]:
+    """For plain-Python reads of a layout: a struct reader, each field's (kind, element count,
+    invalid value) -- None when every field is one number -- and each number's invalid value."""
     fmt = [endian]
     plan: list[tuple[str, int, Any]] = []
     for _num, size, bt in fields:
@@ -466,14 +466,21 @@ def _py_plan(
             count = size // bsize
             fmt.append(f"{count}{_STRUCT_CODES[code]}")
             plan.append(("num" if count == 1 else "arr", count, invalid))
-    return struct.Struct("".join(fmt)), tuple(plan)
+    numbers = all(kind == "num" for kind, _c, _i in plan)
+    invalids = tuple(invalid for _k, _c, invalid in plan)
+    return struct.Struct("".join(fmt)), None if numbers else tuple(plan), invalids
 
 
 def _read_python(lay: _Layout, data: bytes, starts: list[int]) -> list[list[Any]]:
     """The raw values of each message: None where invalid (NaN for floats), arrays and bytes as
     tuples, strings cut at the first NUL."""
-    st, plan = _py_plan(lay.endian, lay.fields)
+    st, plan, invalids = _py_plan(lay.endian, lay.fields)
     unpack = st.unpack_from
+    if plan is None:  # one number per field
+        return [
+            [None if x == bad or x != x else x for x, bad in zip(row, invalids, strict=True)]
+            for row in (unpack(data, start + 1) for start in starts)
+        ]
     out: list[list[Any]] = []
     for start in starts:
         flat = unpack(data, start + 1)
@@ -761,6 +768,14 @@ class _Plan:
     skip_raw: frozenset[int]  # block fields that no subfield refers to: no _Raw needed
 
 
+@cache
+def _field_names(gnum: int, num: int) -> tuple[str, ...]:
+    """Every name field ``num`` of message type ``gnum`` can give (none if unknown)."""
+    mt = _MESSAGES[gnum]
+    fld = mt.fields.get(num)
+    return () if fld is None else tuple(_names(mt, fld))
+
+
 def _names(mt: Any, fld: Any) -> list[str]:
     """Every name a field can give: its own, its subfields', its components' targets'."""
     out: list[str] = []
@@ -808,11 +823,10 @@ def _plan(
     mt = _MESSAGES[gnum]
     counts: dict[str, int] = {"timestamp": 1} if compressed else {}
     for num, _s, _b in fields:
-        if (fld := mt.fields.get(num)) is not None:
-            for nm in _names(mt, fld):
-                counts[nm] = counts.get(nm, 0) + 1
+        for nm in _field_names(gnum, num):
+            counts[nm] = counts.get(nm, 0) + 1
     unique = frozenset(nm for nm, c in counts.items() if c == 1)
-    offsets = np.cumsum([1] + [size for _n, size, _b in fields])
+    offsets = list(accumulate((size for _n, size, _b in fields), initial=1))
     chosen: dict[int, list[tuple[int, Any]]] = {}  # base type -> [(position, field)]
     for fi, (num, size, bt) in enumerate(fields):
         fld = mt.fields.get(num)
@@ -825,20 +839,20 @@ def _plan(
     groups = []
     for bt, members in chosen.items():
         code, _size, invalid = _NUMPY[bt]
-        cols = np.concatenate([np.arange(offsets[fi], offsets[fi + 1]) for fi, _ in members])
+        cols = np.array([c for fi, _ in members for c in range(offsets[fi], offsets[fi + 1])])
         groups.append((np.dtype(endian + code), cols, len(pos), len(pos) + len(members), invalid))
         pos.extend(fi for fi, _ in members)
         flds.extend(f for _, f in members)
         kinds.extend(_block_kind(f, bt) for _, f in members)
-    scale = np.array([[f.scale or 1] for f in flds], dtype=np.float64)
-    offset = np.array([[f.offset or 0] for f in flds], dtype=np.float64)
+    scale = [float(f.scale or 1) for f in flds]
+    offset = [float(f.offset or 0) for f in flds]
     block = _Block(
         tuple(pos),
         tuple(f.name for f in flds),
         tuple(kinds),
         tuple(groups),
-        scale if (scale != 1).any() else None,
-        offset if offset.any() else None,
+        np.array(scale).reshape(-1, 1) if any(x != 1 for x in scale) else None,
+        np.array(offset).reshape(-1, 1) if any(offset) else None,
         tuple((j, f.type.name) for j, f in enumerate(flds) if f.type.name in _PROCESSED),
     )
     keep = _subfield_refs(gnum)
