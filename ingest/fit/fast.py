@@ -331,30 +331,44 @@ def _definition(
 def _parse_definition(
     data: bytes, p: int, q: int, layouts: dict[Any, _Layout], w: _Walk
 ) -> _Layout:
-    big = data[p + 2] != 0
-    gnum = int.from_bytes(data[p + 3 : p + 5], "big" if big else "little")
-    end = p + 6 + 3 * data[p + 5]
-    nums, sizes, types = data[p + 6 : end : 3], data[p + 7 : end : 3], data[p + 8 : end : 3]
+    got = _definition_key(data[p + 2 : q])
+    if isinstance(got, str):
+        raise FitError(got, p)
+    key, size = got
+    lay = layouts.get(key)
+    if lay is None:
+        gnum, big, fields, dev_fields = key
+        dev = size - 1 - sum(size for _n, size, _b in fields)
+        lay = _Layout(gnum, ">" if big else "<", fields, dev, size, len(w.layouts), dev_fields)
+        layouts[key] = lay
+        w.layouts.append(lay)
+    return lay
+
+
+_LayoutKey = tuple[int, bool, tuple[tuple[int, int, int], ...], tuple[tuple[int, int, int], ...]]
+
+
+@lru_cache(maxsize=4096)
+def _definition_key(raw: bytes) -> tuple[_LayoutKey, int] | str:
+    """A definition message from its byte order on: (message number, big-endian, fields,
+    developer fields) and the record size; or why it cannot be read. Cached: files of one
+    device repeat their definitions."""
+    big = raw[0] != 0
+    gnum = int.from_bytes(raw[1:3], "big" if big else "little")
+    end = 4 + 3 * raw[3]
+    nums, sizes, types = raw[4:end:3], raw[5:end:3], raw[6:end:3]
     if 0 in sizes:
-        raise FitError(f"field {nums[sizes.index(0)]} declared with size 0", p)
+        return f"field {nums[sizes.index(0)]} declared with size 0"
     # an unknown type, or a size that is not a multiple of the type's: bytes, as fitdecode does
     fields = tuple(
         (num, size, bt if size % _TYPE_SIZE.get(bt, 256) == 0 else _BYTE)
         for num, size, bt in zip(nums, sizes, types, strict=True)
     )
-    dev_sizes = data[end + 2 : q : 3]  # after the count byte: (number, size, index) each
+    dev_sizes = raw[end + 2 :: 3]  # after the count byte: (number, size, index) each
     if 0 in dev_sizes:
-        raise FitError("developer field declared with size 0", p)
-    dev = sum(dev_sizes)
-    dev_fields = tuple(zip(data[end + 1 : q : 3], dev_sizes, data[end + 3 : q : 3], strict=True))
-    key = (gnum, big, fields, dev_fields)
-    lay = layouts.get(key)
-    if lay is None:
-        size = 1 + sum(sizes) + dev
-        lay = _Layout(gnum, ">" if big else "<", fields, dev, size, len(w.layouts), dev_fields)
-        layouts[key] = lay
-        w.layouts.append(lay)
-    return lay
+        return "developer field declared with size 0"
+    dev_fields = tuple(zip(raw[end + 1 :: 3], dev_sizes, raw[end + 3 :: 3], strict=True))
+    return (gnum, big, fields, dev_fields), 1 + sum(sizes) + sum(dev_sizes)
 
 
 def _crc_error(data: bytes, buf: np.ndarray, w: _Walk) -> FitError | None:
