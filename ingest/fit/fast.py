@@ -986,7 +986,8 @@ def _positions(idxs: list[np.ndarray]) -> list[np.ndarray | None]:
     if len(idxs) == 1:
         return [None]
     rank = np.empty(sum(len(idx) for idx in idxs), dtype=np.intp)
-    rank[np.argsort(np.concatenate(idxs))] = np.arange(len(rank))
+    # sorted runs, one per layout: a merge (timsort) is what "stable" does with them
+    rank[np.argsort(np.concatenate(idxs), kind="stable")] = np.arange(len(rank))
     bounds = np.cumsum([0, *(len(idx) for idx in idxs)]).tolist()
     return [rank[a:b] for a, b in pairwise(bounds)]
 
