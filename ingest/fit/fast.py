@@ -1586,37 +1586,43 @@ def _slow_table(
     return _rows_table(r.name(g), rows)
 
 
+_AS_IS, _NAMED, _RENDERED = 0, 1, 2  # how a plain field's value comes from its raw value
+_PlainField = tuple[Any, str, int, dict[Any, Any]]
+
+
 @lru_cache(maxsize=4096)
 def _plain_fields(
     gnum: int, fields: tuple[tuple[int, int, int], ...]
-) -> tuple[tuple[Any, bool], ...] | None:
-    """For each field of a layout: its profile field (None where unknown) and whether its raw
-    value is its value (no subfields, components, enum, scale, offset or type processor) --
-    if the layout's messages need no state from other messages (no accumulated components,
-    not hr); else None."""
+) -> tuple[_PlainField, ...] | None:
+    """For each field of a layout: its profile field (None where unknown), its name, and how
+    its value comes from its raw value: ``_AS_IS`` (no subfields, components, enum, scale,
+    offset or type processor), ``_NAMED`` (only an enum: its name in the dict that follows, or
+    the raw value) or ``_RENDERED`` -- if the layout's messages need no state from other
+    messages (no accumulated components, not hr); else None."""
     mt = _MESSAGES.get(gnum)
     if mt is None:
-        return ((None, False),) * len(fields)
+        return ((None, "", _RENDERED, {}),) * len(fields)
     if gnum == MESG_NUM_HR:
         return None
-    out: list[tuple[Any, bool]] = []
+    out: list[_PlainField] = []
     for num, _s, _b in fields:
         fld = mt.fields.get(num)
         if fld is None:
-            out.append((None, False))
+            out.append((None, "", _RENDERED, {}))
             continue
         for c in (c for f in (fld, *(fld.subfields or ())) for c in f.components or ()):
             if c.accumulate or c.def_num not in mt.fields:
                 return None
-        same = not (
+        plain = not (
             fld.subfields
             or fld.components
-            or fld.type.enum
             or fld.scale
             or fld.offset
             or fld.type.name in _PROCESSED
         )
-        out.append((fld, same))
+        enum = fld.type.enum
+        how = _RENDERED if not plain else _NAMED if enum else _AS_IS
+        out.append((fld, fld.name, how, enum or {}))
     return tuple(out)
 
 
@@ -1625,7 +1631,7 @@ def _plain_table(
 ) -> Table:
     """A small table whose layouts all have ``_plain_fields``: what ``MessageRenderer`` gives,
     without its state across messages."""
-    msgs: list[tuple[int, tuple[tuple[Any, bool], ...], list[int], list[Any], int]] = []
+    msgs: list[tuple[int, tuple[_PlainField, ...], list[int], list[Any], int]] = []
     for lay, idx, values in parts:
         fields = _plain_fields(g, lay.fields)
         assert fields is not None
@@ -1647,7 +1653,7 @@ _TS_TYPE = _profile.FIELD_TYPE_TIMESTAMP.type.name
 
 def _plain_row(
     known: dict[int, Any],
-    fields: tuple[tuple[Any, bool], ...],
+    fields: tuple[_PlainField, ...],
     nums: list[int],
     vals: list[Any],
     ts: int,
@@ -1658,12 +1664,12 @@ def _plain_row(
     compressed header. ``known``: the fields of the message type by number."""
     row: dict[str, Any] = {}
     natives: set[tuple[int, Any]] | None = None
-    for (fld, same), raw in zip(fields, vals, strict=True):
+    for (fld, name, how, names), raw in zip(fields, vals, strict=True):
         if fld is None or raw is None:
             continue
-        if same:
-            if fld.name not in row:
-                row[fld.name] = raw
+        if how != _RENDERED:
+            if name not in row:
+                row[name] = raw if how == _AS_IS else names.get(raw, raw)
             continue
         f = fld
         if fld.subfields:
