@@ -5,9 +5,10 @@ How it works:
 1. ``_walk`` steps over the records in Python, doing as little as possible per data message
    (one table lookup of its size by header byte, one list append; in a run of one repeated
    header, 16 records at a time). Definition messages are parsed there, each distinct one once
-   per file; definitions with identical layouts (message number, byte order, fields, sizes,
-   base types, developer bytes) are merged into one layout, so a file that redefines the same
-   message hundreds of times still has a handful of layouts.
+   per file (what its bytes say is cached for the process: files of one device repeat them);
+   definitions with identical layouts (message number, byte order, fields, sizes, base types,
+   developer bytes) are merged into one layout, so a file that redefines the same message
+   hundreds of times still has a handful of layouts.
 2. Message types with more than ``_SMALL`` messages are read with NumPy, a layout at a time:
    its messages' bytes are gathered into one (n, record size) matrix. The layout's plain
    numeric fields (no subfields, components or enum, and a name no other field of the layout
@@ -27,7 +28,8 @@ How it works:
    takes the rare layouts NumPy does not expand.
 5. The CRC (CRC-16/ARC, as the FIT SDK) is checked in NumPy: blocks of the data are run in
    parallel, two bytes per step through a 65536-entry table, and the block CRCs are combined with
-   "append n zero bytes" tables (the CRC with a zero start is linear).
+   "append n zero bytes" tables (the CRC with a zero start is linear). Headers and other spans
+   under 64 bytes go through the byte table of ``encode.py`` in Python.
 6. With ``salvage``, the walk stops at the end of the data when that falls inside a record, a
    chained file's header or before the CRC; the complete records before it are decoded as usual.
 
