@@ -25,7 +25,8 @@ imported end to end.
    file's time in the import (read from the archive, decode, plan, events, stored file)
    against fitdecode decoding the same files in a fresh process.
 
-Targets: decode (fast+crc) >= 50x fitdecode; import >= 20x fitdecode.  The machine is
+Targets: decode (fast+crc) >= 50x fitdecode, on the fixture mix and on the corpus; import >= 20x
+fitdecode (the last line says which are met).  The machine is
 shared: compare figures from runs made back to back.
 """
 
@@ -52,7 +53,8 @@ from bench.fit_decode import REPO, _corpus, _fast_crc, _fitdecode, _load
 
 DECODERS = {"fitdecode": _fitdecode, "fast+crc": _fast_crc}
 MODULES = {"fitdecode": "fitdecode", "fast+crc": "ingest.fit.fast"}  # imported untimed
-TARGETS = {"fast+crc": 50.0, "import": 20.0}
+# fast+crc against fitdecode on the fixture mix and on the corpus (when present); the import
+TARGETS = {"fast+crc": 50.0, "fast+crc on the corpus": 50.0, "import": 20.0}
 
 
 def fixtures() -> Any:
@@ -232,12 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     ratios = {name: runs["fitdecode"]["seconds"] / run["seconds"] for name, run in runs.items()}
     corpus = _corpus(args.corpus)
     if not args.no_corpus and (corpus / "MANIFEST.tsv").is_file():
-        compare_decoders([(p, d) for p, d, _ in _load(corpus, None)], f"corpus {corpus}")
+        on_corpus = compare_decoders([(p, d) for p, d, _ in _load(corpus, None)],
+                                     f"corpus {corpus}")
+        ratios["fast+crc on the corpus"] = (on_corpus["fitdecode"]["seconds"]
+                                            / on_corpus["fast+crc"]["seconds"])
     archive, activities = ten_years(args.activities, args.years, rng, tuple(args.records))
     ratios["import"] = import_archive_end_to_end(archive, activities, args.sample, rng,
                                                  args.statuses)
     verdicts = [f"{name} >= {target:g}x {'met' if ratios[name] >= target else 'NOT MET'} "
-                f"({ratios[name]:.1f}x)" for name, target in TARGETS.items()]
+                f"({ratios[name]:.1f}x)" for name, target in TARGETS.items() if name in ratios]
     print("targets: " + "; ".join(verdicts))
     return 0
 

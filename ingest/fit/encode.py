@@ -98,13 +98,13 @@ def _crc_table() -> list[int]:
     return table
 
 
-_TABLE = _crc_table()
+CRC_TABLE = _crc_table()  # CRC-16/ARC by byte (also the fast decoder's)
 
 
 def crc16(data: bytes, crc: int = 0) -> int:
     """CRC-16/ARC (reflected polynomial 0xA001), the checksum FIT uses."""
     for byte in data:
-        crc = (crc >> 8) ^ _TABLE[(crc ^ byte) & 0xFF]
+        crc = (crc >> 8) ^ CRC_TABLE[(crc ^ byte) & 0xFF]
     return crc
 
 

@@ -5,9 +5,10 @@ How it works:
 1. ``_walk`` steps over the records in Python, doing as little as possible per data message
    (one table lookup of its size by header byte, one list append; in a run of one repeated
    header, 16 records at a time). Definition messages are parsed there, each distinct one once
-   per file; definitions with identical layouts (message number, byte order, fields, sizes,
-   base types, developer bytes) are merged into one layout, so a file that redefines the same
-   message hundreds of times still has a handful of layouts.
+   per file (what its bytes say is cached for the process: files of one device repeat them);
+   definitions with identical layouts (message number, byte order, fields, sizes, base types,
+   developer bytes) are merged into one layout, so a file that redefines the same message
+   hundreds of times still has a handful of layouts.
 2. Message types with more than ``_SMALL`` messages are read with NumPy, a layout at a time:
    its messages' bytes are gathered into one (n, record size) matrix. The layout's plain
    numeric fields (no subfields, components or enum, and a name no other field of the layout
@@ -27,7 +28,8 @@ How it works:
    takes the rare layouts NumPy does not expand.
 5. The CRC (CRC-16/ARC, as the FIT SDK) is checked in NumPy: blocks of the data are run in
    parallel, two bytes per step through a 65536-entry table, and the block CRCs are combined with
-   "append n zero bytes" tables (the CRC with a zero start is linear).
+   "append n zero bytes" tables (the CRC with a zero start is linear). Headers and other spans
+   under 64 bytes go through the byte table of ``encode.py`` in Python.
 6. With ``salvage``, the walk stops at the end of the data when that falls inside a record, a
    chained file's header or before the CRC; the complete records before it are decoded as usual.
 
@@ -41,6 +43,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import accumulate, pairwise
 from operator import itemgetter
 from typing import Any
 
@@ -53,7 +56,6 @@ from ingest.fit.backends import (
     component_raw,
     process_type,
     render,
-    resolve_subfield,
     scale_offset,
     table_from_rows,
 )
@@ -68,6 +70,8 @@ from ingest.fit.decoded import (
     finish_column,
     row_value,
 )
+from ingest.fit.encode import CRC_TABLE
+from ingest.fit.encode import crc16 as _crc16_python
 
 __all__ = ["crc16", "crc_ok", "decode_fast"]
 
@@ -108,23 +112,14 @@ _SMALL = 24
 # --- CRC ---------------------------------------------------------------------------------------
 
 
-def _byte_table() -> np.ndarray:
-    t = np.zeros(256, dtype=np.uint16)
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0xA001 if c & 1 else c >> 1
-        t[i] = c
-    return t
-
-
-_T8 = _byte_table()
+_T8 = np.array(CRC_TABLE, dtype=np.uint16)
 _STATES = np.arange(65536, dtype=np.uint32)
 _S1 = ((_STATES >> 8) ^ _T8[_STATES & 0xFF]).astype(np.uint16)  # state after one zero byte
 _S2: np.ndarray = _S1[_S1]  # state s after the 16-bit word w: _S2[s ^ w]
 
 
 _ZERO_STATE = np.zeros(1, dtype=np.uint16)
+_SHORT = 64
 
 
 @cache
@@ -139,10 +134,10 @@ def _zero_words(log2: int) -> np.ndarray:
 
 def crc16(data: bytes | np.ndarray) -> int:
     """The FIT CRC (CRC-16/ARC, start 0) of ``data``, computed with NumPy."""
+    if len(data) < _SHORT:  # a header: NumPy's cost per call would dominate
+        return _crc16_python(data if isinstance(data, bytes) else data.tobytes())
     buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes) else data
     n = len(buf)
-    if n == 0:
-        return 0
     words_n = (n + 1) // 2
     # Few steps over many short blocks: NumPy's cost is per call, not per element.
     block_log = 2 if words_n < 4096 else 3
@@ -150,10 +145,12 @@ def crc16(data: bytes | np.ndarray) -> int:
     blocks = -(-words_n // block)
     padded = np.zeros(blocks * block * 2, dtype=np.uint8)
     padded[len(padded) - n :] = buf  # leading zeros leave a zero-start CRC unchanged
-    words = padded.view("<u2").reshape(blocks, block)
-    state = np.zeros(blocks, dtype=np.uint16)
-    for j in range(block):
-        state = _S2[state ^ words[:, j]]
+    # word j of every block, contiguous: one np.take per step
+    words = np.ascontiguousarray(padded.view("<u2").reshape(blocks, block).T)
+    state = np.take(_S2, words[0])
+    for j in range(1, block):
+        state ^= words[j]
+        state = np.take(_S2, state)
     level = block_log
     while len(state) > 1:
         if len(state) & 1:  # a zero block in front changes nothing
@@ -336,30 +333,44 @@ def _definition(
 def _parse_definition(
     data: bytes, p: int, q: int, layouts: dict[Any, _Layout], w: _Walk
 ) -> _Layout:
-    big = data[p + 2] != 0
-    gnum = int.from_bytes(data[p + 3 : p + 5], "big" if big else "little")
-    end = p + 6 + 3 * data[p + 5]
-    nums, sizes, types = data[p + 6 : end : 3], data[p + 7 : end : 3], data[p + 8 : end : 3]
+    got = _definition_key(data[p + 2 : q])
+    if isinstance(got, str):
+        raise FitError(got, p)
+    key, size = got
+    lay = layouts.get(key)
+    if lay is None:
+        gnum, big, fields, dev_fields = key
+        dev = size - 1 - sum(size for _n, size, _b in fields)
+        lay = _Layout(gnum, ">" if big else "<", fields, dev, size, len(w.layouts), dev_fields)
+        layouts[key] = lay
+        w.layouts.append(lay)
+    return lay
+
+
+_LayoutKey = tuple[int, bool, tuple[tuple[int, int, int], ...], tuple[tuple[int, int, int], ...]]
+
+
+@lru_cache(maxsize=4096)
+def _definition_key(raw: bytes) -> tuple[_LayoutKey, int] | str:
+    """A definition message from its byte order on: (message number, big-endian, fields,
+    developer fields) and the record size; or why it cannot be read. Cached: files of one
+    device repeat their definitions."""
+    big = raw[0] != 0
+    gnum = int.from_bytes(raw[1:3], "big" if big else "little")
+    end = 4 + 3 * raw[3]
+    nums, sizes, types = raw[4:end:3], raw[5:end:3], raw[6:end:3]
     if 0 in sizes:
-        raise FitError(f"field {nums[sizes.index(0)]} declared with size 0", p)
+        return f"field {nums[sizes.index(0)]} declared with size 0"
     # an unknown type, or a size that is not a multiple of the type's: bytes, as fitdecode does
     fields = tuple(
         (num, size, bt if size % _TYPE_SIZE.get(bt, 256) == 0 else _BYTE)
         for num, size, bt in zip(nums, sizes, types, strict=True)
     )
-    dev_sizes = data[end + 2 : q : 3]  # after the count byte: (number, size, index) each
+    dev_sizes = raw[end + 2 :: 3]  # after the count byte: (number, size, index) each
     if 0 in dev_sizes:
-        raise FitError("developer field declared with size 0", p)
-    dev = sum(dev_sizes)
-    dev_fields = tuple(zip(data[end + 1 : q : 3], dev_sizes, data[end + 3 : q : 3], strict=True))
-    key = (gnum, big, fields, dev_fields)
-    lay = layouts.get(key)
-    if lay is None:
-        size = 1 + sum(sizes) + dev
-        lay = _Layout(gnum, ">" if big else "<", fields, dev, size, len(w.layouts), dev_fields)
-        layouts[key] = lay
-        w.layouts.append(lay)
-    return lay
+        return "developer field declared with size 0"
+    dev_fields = tuple(zip(raw[end + 1 :: 3], dev_sizes, raw[end + 3 :: 3], strict=True))
+    return (gnum, big, fields, dev_fields), 1 + sum(sizes) + sum(dev_sizes)
 
 
 def _crc_error(data: bytes, buf: np.ndarray, w: _Walk) -> FitError | None:
@@ -454,9 +465,9 @@ _STRUCT_CODES = {
 @lru_cache(maxsize=4096)
 def _py_plan(
     endian: str, fields: tuple[tuple[int, int, int], ...]
-) -> tuple[struct.Struct, tuple[tuple[str, int, Any], ...]]:
-    """For plain-Python reads of a layout: a struct reader and each field's (kind, element
-    count, invalid value)."""
+) -> tuple[struct.Struct, tuple[tuple[str, int, Any], ...] | None, tuple[Any, ...]]:
+    """For plain-Python reads of a layout: a struct reader, each field's (kind, element count,
+    invalid value) -- None when every field is one number -- and each number's invalid value."""
     fmt = [endian]
     plan: list[tuple[str, int, Any]] = []
     for _num, size, bt in fields:
@@ -471,14 +482,21 @@ def _py_plan(
             count = size // bsize
             fmt.append(f"{count}{_STRUCT_CODES[code]}")
             plan.append(("num" if count == 1 else "arr", count, invalid))
-    return struct.Struct("".join(fmt)), tuple(plan)
+    numbers = all(kind == "num" for kind, _c, _i in plan)
+    invalids = tuple(invalid for _k, _c, invalid in plan)
+    return struct.Struct("".join(fmt)), None if numbers else tuple(plan), invalids
 
 
 def _read_python(lay: _Layout, data: bytes, starts: list[int]) -> list[list[Any]]:
     """The raw values of each message: None where invalid (NaN for floats), arrays and bytes as
     tuples, strings cut at the first NUL."""
-    st, plan = _py_plan(lay.endian, lay.fields)
+    st, plan, invalids = _py_plan(lay.endian, lay.fields)
     unpack = st.unpack_from
+    if plan is None:  # one number per field
+        return [
+            [None if x == bad or x != x else x for x, bad in zip(row, invalids, strict=True)]
+            for row in (unpack(data, start + 1) for start in starts)
+        ]
     out: list[list[Any]] = []
     for start in starts:
         flat = unpack(data, start + 1)
@@ -734,7 +752,7 @@ def _subfield_groups(
                     hit |= raw.valid & (raw.v == ref.raw_value)
         sel[(sel < 0) & hit] = si
     groups: list[tuple[Any, np.ndarray]] = []
-    for si in np.unique(sel).tolist():
+    for si in (np.flatnonzero(np.bincount(sel + 1)) - 1).tolist():  # np.unique imports numpy.ma
         rows = np.flatnonzero(sel == si)
         groups.append((fld if si < 0 else fld.subfields[si], rows))
     return groups
@@ -764,6 +782,14 @@ class _Plan:
     block: _Block
     unique: frozenset[str]  # names only one field of the layout can give: no merging needed
     skip_raw: frozenset[int]  # block fields that no subfield refers to: no _Raw needed
+
+
+@cache
+def _field_names(gnum: int, num: int) -> tuple[str, ...]:
+    """Every name field ``num`` of message type ``gnum`` can give (none if unknown)."""
+    mt = _MESSAGES[gnum]
+    fld = mt.fields.get(num)
+    return () if fld is None else tuple(_names(mt, fld))
 
 
 def _names(mt: Any, fld: Any) -> list[str]:
@@ -813,11 +839,10 @@ def _plan(
     mt = _MESSAGES[gnum]
     counts: dict[str, int] = {"timestamp": 1} if compressed else {}
     for num, _s, _b in fields:
-        if (fld := mt.fields.get(num)) is not None:
-            for nm in _names(mt, fld):
-                counts[nm] = counts.get(nm, 0) + 1
+        for nm in _field_names(gnum, num):
+            counts[nm] = counts.get(nm, 0) + 1
     unique = frozenset(nm for nm, c in counts.items() if c == 1)
-    offsets = np.cumsum([1] + [size for _n, size, _b in fields])
+    offsets = list(accumulate((size for _n, size, _b in fields), initial=1))
     chosen: dict[int, list[tuple[int, Any]]] = {}  # base type -> [(position, field)]
     for fi, (num, size, bt) in enumerate(fields):
         fld = mt.fields.get(num)
@@ -830,20 +855,20 @@ def _plan(
     groups = []
     for bt, members in chosen.items():
         code, _size, invalid = _NUMPY[bt]
-        cols = np.concatenate([np.arange(offsets[fi], offsets[fi + 1]) for fi, _ in members])
+        cols = np.array([c for fi, _ in members for c in range(offsets[fi], offsets[fi + 1])])
         groups.append((np.dtype(endian + code), cols, len(pos), len(pos) + len(members), invalid))
         pos.extend(fi for fi, _ in members)
         flds.extend(f for _, f in members)
         kinds.extend(_block_kind(f, bt) for _, f in members)
-    scale = np.array([[f.scale or 1] for f in flds], dtype=np.float64)
-    offset = np.array([[f.offset or 0] for f in flds], dtype=np.float64)
+    scale = [float(f.scale or 1) for f in flds]
+    offset = [float(f.offset or 0) for f in flds]
     block = _Block(
         tuple(pos),
         tuple(f.name for f in flds),
         tuple(kinds),
         tuple(groups),
-        scale if (scale != 1).any() else None,
-        offset if offset.any() else None,
+        np.array(scale).reshape(-1, 1) if any(x != 1 for x in scale) else None,
+        np.array(offset).reshape(-1, 1) if any(offset) else None,
         tuple((j, f.type.name) for j, f in enumerate(flds) if f.type.name in _PROCESSED),
     )
     keep = _subfield_refs(gnum)
@@ -927,16 +952,15 @@ def _fast_table(
     from, per message index."""
     mt = _MESSAGES.get(gnum)
     name = mt.name if mt is not None else f"mesg_{gnum}"
-    all_idx = np.sort(np.concatenate([part.idx for part in parts]))
-    total = len(all_idx)
+    total = sum(len(part.idx) for part in parts)
+    positions = _positions([part.idx for part in parts])
     if mt is None:
         return Table(name, {}, {}, total)
     pieces: dict[str, list[_Piece]] = {}
     per_layout: list[list[_Slot]] = []
     acc_parts: dict[int, list[tuple[np.ndarray, np.ndarray, _Pending, int]]] = {}
-    for part in parts:
+    for part, pos in zip(parts, positions, strict=True):
         assert part.plan is not None
-        pos = None if len(parts) == 1 else np.searchsorted(all_idx, part.idx)
         block = part.plan.block
         if block.fields:
             values, has = _block_values(block, part.rec)
@@ -948,8 +972,7 @@ def _fast_table(
     for dest, acc in acc_parts.items():
         _accumulate(gnum, dest, acc, defs)
 
-    for part, slots in zip(parts, per_layout, strict=True):
-        pos = None if len(parts) == 1 else np.searchsorted(all_idx, part.idx)
+    for part, slots, pos in zip(parts, per_layout, positions, strict=True):
         _merge(mt, part, slots, pos, pieces, hr_start)
 
     columns: dict[str, np.ndarray] = {}
@@ -957,6 +980,18 @@ def _fast_table(
     for fname, col_parts in pieces.items():
         kinds[fname], columns[fname] = finish_column(*_column(col_parts, total))
     return Table(name, columns, kinds, total)
+
+
+def _positions(idxs: list[np.ndarray]) -> list[np.ndarray | None]:
+    """For each layout's message indices, their rows in the table (the messages of every layout
+    in file order); None for a table of one layout."""
+    if len(idxs) == 1:
+        return [None]
+    rank = np.empty(sum(len(idx) for idx in idxs), dtype=np.intp)
+    # sorted runs, one per layout: a merge (timsort) is what "stable" does with them
+    rank[np.argsort(np.concatenate(idxs), kind="stable")] = np.arange(len(rank))
+    bounds = np.cumsum([0, *(len(idx) for idx in idxs)]).tolist()
+    return [rank[a:b] for a, b in pairwise(bounds)]
 
 
 def _slots(
@@ -1553,37 +1588,43 @@ def _slow_table(
     return _rows_table(r.name(g), rows)
 
 
+_AS_IS, _NAMED, _RENDERED = 0, 1, 2  # how a plain field's value comes from its raw value
+_PlainField = tuple[Any, str, int, dict[Any, Any]]
+
+
 @lru_cache(maxsize=4096)
 def _plain_fields(
     gnum: int, fields: tuple[tuple[int, int, int], ...]
-) -> tuple[tuple[Any, bool], ...] | None:
-    """For each field of a layout: its profile field (None where unknown) and whether its raw
-    value is its value (no subfields, components, enum, scale, offset or type processor) --
-    if the layout's messages need no state from other messages (no accumulated components,
-    not hr); else None."""
+) -> tuple[_PlainField, ...] | None:
+    """For each field of a layout: its profile field (None where unknown), its name, and how
+    its value comes from its raw value: ``_AS_IS`` (no subfields, components, enum, scale,
+    offset or type processor), ``_NAMED`` (only an enum: its name in the dict that follows, or
+    the raw value) or ``_RENDERED`` -- if the layout's messages need no state from other
+    messages (no accumulated components, not hr); else None."""
     mt = _MESSAGES.get(gnum)
     if mt is None:
-        return ((None, False),) * len(fields)
+        return ((None, "", _RENDERED, {}),) * len(fields)
     if gnum == MESG_NUM_HR:
         return None
-    out: list[tuple[Any, bool]] = []
+    out: list[_PlainField] = []
     for num, _s, _b in fields:
         fld = mt.fields.get(num)
         if fld is None:
-            out.append((None, False))
+            out.append((None, "", _RENDERED, {}))
             continue
         for c in (c for f in (fld, *(fld.subfields or ())) for c in f.components or ()):
             if c.accumulate or c.def_num not in mt.fields:
                 return None
-        same = not (
+        plain = not (
             fld.subfields
             or fld.components
-            or fld.type.enum
             or fld.scale
             or fld.offset
             or fld.type.name in _PROCESSED
         )
-        out.append((fld, same))
+        enum = fld.type.enum
+        how = _RENDERED if not plain else _NAMED if enum else _AS_IS
+        out.append((fld, fld.name, how, enum or {}))
     return tuple(out)
 
 
@@ -1592,7 +1633,7 @@ def _plain_table(
 ) -> Table:
     """A small table whose layouts all have ``_plain_fields``: what ``MessageRenderer`` gives,
     without its state across messages."""
-    msgs: list[tuple[int, tuple[tuple[Any, bool], ...], list[int], list[Any], int]] = []
+    msgs: list[tuple[int, tuple[_PlainField, ...], list[int], list[Any], int]] = []
     for lay, idx, values in parts:
         fields = _plain_fields(g, lay.fields)
         assert fields is not None
@@ -1614,7 +1655,7 @@ _TS_TYPE = _profile.FIELD_TYPE_TIMESTAMP.type.name
 
 def _plain_row(
     known: dict[int, Any],
-    fields: tuple[tuple[Any, bool], ...],
+    fields: tuple[_PlainField, ...],
     nums: list[int],
     vals: list[Any],
     ts: int,
@@ -1624,18 +1665,18 @@ def _plain_row(
     wins (a field's components come before it); ``ts`` (if not -1) is the timestamp of a
     compressed header. ``known``: the fields of the message type by number."""
     row: dict[str, Any] = {}
-    natives: list[tuple[int, Any]] | None = None
-    for (fld, same), raw in zip(fields, vals, strict=True):
+    natives: set[tuple[int, Any]] | None = None
+    for (fld, name, how, names), raw in zip(fields, vals, strict=True):
         if fld is None or raw is None:
             continue
-        if same:
-            if fld.name not in row:
-                row[fld.name] = raw
+        if how != _RENDERED:
+            if name not in row:
+                row[name] = raw if how == _AS_IS else names.get(raw, raw)
             continue
         f = fld
         if fld.subfields:
-            natives = natives or list(zip(nums, vals, strict=True))
-            f = resolve_subfield(fld, natives)
+            natives = natives or set(zip(nums, vals, strict=True))
+            f = _resolve_subfield(fld, natives)
         for c in f.components or ():
             try:
                 craw = component_raw(c, raw)
@@ -1643,8 +1684,8 @@ def _plain_row(
                 continue
             target = known[c.def_num]
             if target.subfields:
-                natives = natives or list(zip(nums, vals, strict=True))
-                target = resolve_subfield(target, natives)
+                natives = natives or set(zip(nums, vals, strict=True))
+                target = _resolve_subfield(target, natives)
             v = process_type(target.type.name, render(target, scale_offset(c, craw)))
             if v is not None and target.name not in row:
                 row[target.name] = v
@@ -1654,6 +1695,24 @@ def _plain_row(
     if ts >= 0 and "timestamp" not in row:
         row["timestamp"] = process_type(_TS_TYPE, ts)
     return row
+
+
+def _resolve_subfield(fld: Any, natives: set[tuple[int, Any]]) -> Any:
+    """``resolve_subfield`` with the message's (field number, raw value) pairs as a set."""
+    for sub, refs in _subfield_refs_of(fld):
+        for ref in refs:
+            if ref in natives:
+                return sub
+    return fld
+
+
+@cache
+def _subfield_refs_of(fld: Any) -> tuple[tuple[Any, tuple[tuple[int, Any], ...]], ...]:
+    """Each subfield of ``fld`` with the (field number, raw value) pairs that select it."""
+    return tuple(
+        (sub, tuple((ref.def_num, ref.raw_value) for ref in sub.ref_fields))
+        for sub in fld.subfields
+    )
 
 
 # the kind ``table_from_rows`` gives values of these types (ints: when below 2**53, else

@@ -131,7 +131,7 @@ def test_crc16_matches_fitdecode() -> None:
     from fitdecode.utils import compute_crc
 
     rng = np.random.default_rng(7)
-    for n in (1, 2, 3, 15, 16, 17, 1000, 8191, 8192, 70001):
+    for n in (1, 2, 3, 15, 16, 17, 63, 64, 65, 1000, 8191, 8192, 70001):  # short: < 64 bytes
         data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
         assert crc16(data) == compute_crc(data)
 
@@ -172,6 +172,17 @@ def test_not_fit_at_all() -> None:
         for backend in ("fast", "fitdecode", "fitparse"):
             with pytest.raises(FitError):
                 decode(data, backend=backend)
+
+
+def test_a_bad_definition_is_named_at_its_own_offset_in_every_file() -> None:
+    """What a definition's bytes say is cached for the process; where it is is not."""
+    bad = bytes([0x40, 0, 0, 20, 0, 1, 3, 0, 2])  # record, local 0: field 3 of size 0
+    good = bytes([0x41, 0, 0, 20, 0, 1, 3, 1, 2])  # record, local 1: field 3, one byte
+    for records, offset in ((bad, 12), (good + bad, 21), (good + good + bad, 30)):
+        header = bytes([12, 0x10, 0x54, 0x08]) + len(records).to_bytes(4, "little") + b".FIT"
+        with pytest.raises(FitError, match="field 3 declared with size 0") as raised:
+            decode_fast(header + records + b"\0\0")
+        assert raised.value.offset == offset
 
 
 # --- fuzzing: damage never escapes as anything but FitError ------------------------------------
