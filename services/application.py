@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar, overload
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
 from eventsourcing.persistence import IntegrityError
 
 from services.commands import ImportCommand, ImportOutcome, SessionCommand
@@ -43,6 +43,7 @@ from services.domain.weeks import local_day, week_start
 from services.keyed_mapper import AthleteKeyMapper, owner_of
 from services.keyring import KeyErased
 from services.same_activity import activity_keys, same_activity, supersedes
+from services.shared_transaction import SharedTransaction, install
 from services.slots import match_slot
 
 T = TypeVar("T", bound=TrainingAggregate)
@@ -136,6 +137,10 @@ class TrainingLog(Application[UUID]):
         self._write_locks = tuple(threading.Lock() for _ in range(WRITE_LOCK_STRIPES))
         #: called after every save, e.g. to wake the projection feed and the relay
         self.on_saved: list[Callable[[], None]] = []
+        #: group commit (:mod:`services.shared_transaction`): while open, saves are woken once
+        #: it commits
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        self.shared: SharedTransaction = install(datastore)
 
     def construct_mapper(self) -> AthleteKeyMapper:
         return AthleteKeyMapper(transcoder=self.construct_transcoder())
@@ -153,6 +158,18 @@ class TrainingLog(Application[UUID]):
         return super().save(*objs, **kwargs)
 
     def _notify(self, recordings: list[Any]) -> None:
+        if not self.shared.is_open():  # nothing is visible before the shared commit
+            self.wake()
+
+    def forget_cached(self) -> None:
+        """Drop the aggregates kept in memory: after a rollback they may hold states that
+        were never committed."""
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):
+            self.repository.cache = LRUCache(cache.maxsize)
+
+    def wake(self) -> None:
+        """Tell the feed and the relay that events were committed."""
         for wake in self.on_saved:
             wake()
 

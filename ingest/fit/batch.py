@@ -2,7 +2,8 @@
 as an upload does, applied by the intake (at once in this process without Kafka, by
 ``trainledger intake`` with it); each file's result is reported.  Files are read one at a
 time, never the whole batch at once; a file over ``TRAINLEDGER_MAX_FIT_FILE`` is rejected
-unread."""
+unread.  Files are committed in groups (:mod:`services.group_commit`): each file's work is
+undone alone if it fails, and a run stopped mid-way loses at most the uncommitted group."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from services import quota
 from services.config import Settings
 from services.domain.base import Source
 from services.domain.errors import OverQuota
+from services.group_commit import GroupCommit
 from services.runtime import Runtime
 
 FIT_SUFFIXES = {".fit"}
@@ -178,13 +180,15 @@ def import_files(rt: Runtime, source: Source, athlete_id: str, files: list[Path]
         if progress is not None:
             progress(finished, len(files), path, out[index])
 
-    for path in files:
-        result = _submit(rt, source, athlete_id, path, path in named, salvage)
-        out.append({})
-        if isinstance(result, ImportRecord) and result.status == "pending":
-            waiting.append((len(out) - 1, path, result))
-        else:
-            done(len(out) - 1, path, result)
+    with GroupCommit(rt.app, rt.tables) as group:
+        for path in files:
+            with group.item():
+                result = _submit(rt, source, athlete_id, path, path in named, salvage)
+            out.append({})
+            if isinstance(result, ImportRecord) and result.status == "pending":
+                waiting.append((len(out) - 1, path, result))
+            else:
+                done(len(out) - 1, path, result)
     _wait_all(rt, waiting, timeout, done)
     return out
 
@@ -224,18 +228,20 @@ def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path |
         if progress is not None:
             progress(index + 1, name, out[index])
 
-    for entry in read_archive(archive, archive_limits(rt.settings)):
-        result: ImportRecord | FitResult
-        if entry.status == "fit":
-            result = _archive_file(rt, source, athlete_id, entry.name, entry.data, salvage,
-                                   wait)
-        else:
-            result = FitResult("skipped" if entry.status == "skipped" else "rejected",
-                               entry.reason)
-        out.append({})
-        if isinstance(result, ImportRecord) and result.status == "pending" and wait:
-            waiting.append((len(out) - 1, entry.name, result))
-        else:
-            done(len(out) - 1, entry.name, result)
+    with GroupCommit(rt.app, rt.tables) as group:
+        for entry in read_archive(archive, archive_limits(rt.settings)):
+            result: ImportRecord | FitResult
+            if entry.status == "fit":
+                with group.item():
+                    result = _archive_file(rt, source, athlete_id, entry.name, entry.data,
+                                           salvage, wait)
+            else:
+                result = FitResult("skipped" if entry.status == "skipped" else "rejected",
+                                   entry.reason)
+            out.append({})
+            if isinstance(result, ImportRecord) and result.status == "pending" and wait:
+                waiting.append((len(out) - 1, entry.name, result))
+            else:
+                done(len(out) - 1, entry.name, result)
     _wait_all(rt, waiting, timeout, done)
     return out
