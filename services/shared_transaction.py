@@ -61,9 +61,8 @@ class SharedTransaction:
         if self.is_open():
             raise RuntimeError("a shared transaction is already open in this thread")
         if self.is_postgres:
-            with self._get_connection() as conn, conn.transaction():
-                with self._held(conn):
-                    yield
+            with self._get_connection() as conn, conn.transaction(), self._held(conn):
+                yield
         else:
             with self._transaction(commit=True) as cursor:
                 if begin:
