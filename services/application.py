@@ -748,14 +748,15 @@ class TrainingLog(Application[UUID]):
         return self.record_import(source, athlete_id, import_key, command)
 
     def record_import(self, source: Source, athlete_id: str, import_key: str,
-                      command: ImportCommand) -> ImportOutcome:
+                      command: ImportCommand, athlete: Athlete | None = None,
+                      ) -> ImportOutcome:
         """Record an import's sessions and observations, all or nothing.  Ids derive from
         each session's key and each observation's identity: what exists is left alone, but
         for a device session that the complete file of a partial one updates in place
-        (:mod:`services.same_activity`)."""
-        athlete = self.athlete(athlete_id)
+        (:mod:`services.same_activity`).  ``athlete``: the athlete, read already."""
+        athlete = athlete or self.athlete(athlete_id)
         for _ in range(MAX_ATTEMPTS):
-            outcome = ImportOutcome()
+            outcome = ImportOutcome(athlete=athlete)
             plans: dict[UUID, WeeklyPlan | None] = {}
             new: list[TrainingAggregate] = []
             for i, (key, session) in enumerate(command.sessions):
@@ -763,16 +764,19 @@ class TrainingLog(Application[UUID]):
                 session_id, existing = self._recorded_as(athlete_id, key, session)
                 try:
                     if existing is None:
-                        new.append(self._build_session(ctx, athlete, session_id, session,
-                                                       plans))
-                        outcome.sessions[str(session_id)] = "created"
+                        existing = self._build_session(ctx, athlete, session_id, session,
+                                                       plans)
+                        new.append(existing)
+                        status = "created"
                     elif (not existing.discarded
                           and supersedes(session.device, existing.device)):
                         self._replace_device(ctx, athlete, existing, session)
                         new.append(existing)
-                        outcome.sessions[str(existing.id)] = "updated"
+                        status = "updated"
                     else:
-                        outcome.sessions[str(existing.id)] = "existing"
+                        status = "existing"
+                    outcome.sessions[str(existing.id)] = status
+                    outcome.recorded[str(existing.id)] = existing
                 except DomainError as exc:
                     exc.field = f"sessions[{i}].{exc.field}" if exc.field else f"sessions[{i}]"
                     raise
@@ -806,12 +810,14 @@ class TrainingLog(Application[UUID]):
             return own, None
         slots = [self.id_for("session", k) for k in
                  activity_keys(athlete_id, command.started_at, command.device)]
+        taken = False  # the minute's own slot, by another activity
         for slot in slots:
             if slot in self.repository:
                 found = self.session(slot)
                 if same_activity(found, command.started_at, command.device):
                     return slot, found
-        return (own if slots[0] in self.repository else slots[0]), None
+                taken = taken or slot == slots[0]
+        return (own if taken else slots[0]), None
 
     def _replace_device(self, ctx: Context, athlete: Athlete, session: TrainingSession,
                         command: SessionCommand) -> None:

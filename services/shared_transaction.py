@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 from eventsourcing import persistence
+from eventsourcing.sqlite import SQLiteCursor
 
 # a driver's exception -> the library's, as its own transactions translate them
 _ERRORS = ("InterfaceError", "DataError", "OperationalError", "IntegrityError",
@@ -104,8 +105,13 @@ class SharedTransaction:
             with self._transaction(commit=commit) as cursor:
                 yield cursor
             return
-        from eventsourcing.sqlite import SQLiteCursor
-
+        if not commit:  # a read (only reads ask for no commit): no savepoint needed
+            try:
+                with SQLiteCursor(conn.cursor()) as raw:
+                    yield SQLiteCursor(raw)
+            except sqlite3.Error as exc:
+                raise _translated(exc) from exc
+            return
         self._local.depth += 1
         name = f"tl_shared_{self._local.depth}"
         try:
@@ -117,8 +123,6 @@ class SharedTransaction:
                 conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
                 conn.execute(f"RELEASE SAVEPOINT {name}")
                 raise
-            if not commit:
-                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
             conn.execute(f"RELEASE SAVEPOINT {name}")
         except sqlite3.Error as exc:
             raise _translated(exc) from exc

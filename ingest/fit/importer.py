@@ -182,7 +182,7 @@ def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
                         f"trainledger:fit-activity:{athlete_id}:{activity.identity}"))
         command.sessions.append((key, session_command(athlete, activity, artifact)))
     outcome = app.record_import(source, athlete_id, activity.identity if activity else "",
-                                command)
+                                command, athlete)
     result = FitResult("imported", file_type=plan.file_type,
                        session_ids=list(outcome.sessions),
                        observation_ids=outcome.observations,
