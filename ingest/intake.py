@@ -37,6 +37,7 @@ from services.application import TrainingLog
 from services.commands import SessionCommand
 from services.domain.base import Source
 from services.domain.errors import DomainError, RequestKeyReused
+from services.group_commit import GroupCommit
 from services.keyring import KeyErased
 from services.tables import ServiceTables, Tx
 
@@ -234,6 +235,15 @@ class IntakeProcessor:
         self.handlers = {**HANDLERS, **(handlers or {})}
 
     def process(self, import_id: str) -> None:
+        """Apply the request in one transaction: its events, stored file and decision are
+        committed together (or, inside a group commit, in a savepoint of the group's)."""
+        if self.app.shared.is_open():
+            self._process(import_id)
+            return
+        with GroupCommit(self.app, self.store.db, files=1) as group, group.item():
+            self._process(import_id)
+
+    def _process(self, import_id: str) -> None:
         self.before()
         row = self.store._load(import_id)
         if row is None or row["status"] != "pending":
@@ -253,8 +263,9 @@ class IntakeProcessor:
         # content imported twice, even concurrently, records its sessions once.
         content_key = f"{row['athlete_id']}:{row['content_hash']}"
         try:
-            result = self.handlers[row["kind"]](self.app, source, row["athlete_id"], content_key,
-                                                row_bytes(row["payload"]))
+            with self.app.shared.savepoint():  # a handler that raises leaves nothing behind
+                result = self.handlers[row["kind"]](self.app, source, row["athlete_id"],
+                                                    content_key, row_bytes(row["payload"]))
         except DomainError as exc:
             reason = f"{exc.field}: {exc.message}" if exc.field else exc.message
             self.store._finish(import_id, "rejected", reason, {})
