@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -73,11 +73,24 @@ class SharedTransaction:
 
     @contextmanager
     def _held(self, conn: Any) -> Iterator[None]:
-        self._local.conn, self._local.depth = conn, 0
+        self._local.conn, self._local.depth, self._local.before = conn, 0, []
         try:
             yield
+            self._run_before_commit()
         finally:
             self._local.conn = None
+            for wait in self._local.before:  # rolled back: still let nothing run on
+                with suppress(Exception):
+                    wait()
+
+    def before_commit(self, wait: Callable[[], object]) -> None:
+        """Call ``wait`` before this thread's shared transaction commits (e.g. to wait for a
+        file written beside it); if it raises, the transaction is rolled back instead."""
+        self._local.before.append(wait)
+
+    def _run_before_commit(self) -> None:
+        while self._local.before:
+            self._local.before.pop(0)()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
