@@ -30,8 +30,10 @@ class DecodeAhead:
     """``with DecodeAhead(handler, salvage) as ahead: for entry in ahead.entries(...)``"""
 
     def __init__(self, handler: FitHandler, salvage: bool, ahead: int = AHEAD,
-                 start_after: int = START_AFTER) -> None:
+                 start_after: int = START_AFTER, patient: bool = False) -> None:
+        """``patient``: wait for each result rather than leave the file to the handler."""
         self.handler = handler
+        self.patient = patient
         self.salvage = salvage
         self.ahead = ahead
         self.start_after = start_after
@@ -79,7 +81,7 @@ class DecodeAhead:
 
     def _give(self, entry: Entry, future: Future[Prepared] | None) -> Entry:
         self._take_back()
-        if future is not None and not future.cancel() and future.done():
+        if future is not None and (self.patient or (not future.cancel() and future.done())):
             try:
                 prepared = future.result()
             except Exception:  # the handler decodes the file itself, and answers the error
