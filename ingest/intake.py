@@ -90,14 +90,19 @@ class ImportStore:
         the same content a duplicate."""
         import_id = import_id_for(request_id) if request_id else str(uuid4())
         digest = content_hash or hashlib.sha256(payload).hexdigest()
-        self.db.execute(
+        submitted_at = _now()
+        added = self.db.execute(
             f"INSERT INTO {self.table} (import_id, athlete_id, kind, content_hash, payload, "
             "source, status, result, published, submitted_at) "
             "VALUES (%s, %s, %s, %s, %s, %s, 'pending', '{}', 0, %s) "
             "ON CONFLICT (import_id) DO NOTHING",
-            (import_id, athlete_id, kind, digest, payload, json.dumps(source.as_dict()), _now()),
+            (import_id, athlete_id, kind, digest, payload, json.dumps(source.as_dict()),
+             submitted_at),
         )
         self.submitted.set()
+        if added:  # as queued (the intake may already be applying it)
+            return ImportRecord(import_id, athlete_id, kind, digest, "pending", None, {},
+                                submitted_at, None)
         record = self.get(import_id)
         assert record is not None
         if (record.athlete_id, record.kind, record.content_hash) != (athlete_id, kind, digest):
