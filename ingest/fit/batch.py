@@ -98,22 +98,23 @@ def read_fit(path: Path, follow: bool, limit: int) -> bytes | FitResult:
 
 
 def _submit(rt: Runtime, source: Source, athlete_id: str, path: Path, follow: bool,
-            salvage: bool) -> ImportRecord | FitResult:
+            salvage: bool, tally: quota.Tally) -> ImportRecord | FitResult:
     """Read one file and queue it as an import request (the upload API's path)."""
     data = read_fit(path, follow, rt.settings.max_fit_file)
     if isinstance(data, FitResult):
         return data
-    return submit_bytes(rt, source, athlete_id, str(path), data, salvage)
+    return submit_bytes(rt, source, athlete_id, str(path), data, salvage, tally=tally)
 
 
 def submit_bytes(rt: Runtime, source: Source, athlete_id: str, name: str, data: bytes,
                  salvage: bool = False, request_id: str | None = None, apply: bool = True,
-                 ) -> ImportRecord | FitResult:
-    """Queue a file read already as an import request, against the quota; with no Kafka and
-    ``apply``, apply it right away in this process (the API leaves it to the intake).  A
-    ``request_id`` queued before answers that request."""
+                 tally: quota.Tally | None = None) -> ImportRecord | FitResult:
+    """Queue a file read already as an import request, against the quota (``tally``: of
+    the files of one import); with no Kafka and ``apply``, apply it right away in this
+    process (the API leaves it to the intake).  A ``request_id`` queued before answers that
+    request."""
     try:
-        quota.check(rt, athlete_id, len(data), "this file")
+        (tally or quota.Tally(rt, athlete_id)).check(len(data), "this file")
     except OverQuota as exc:
         return FitResult("rejected", f"{name}: {exc.message}")
     request = rt.imports.submit(athlete_id, "fit", fit_payload(name, data, salvage), source,
@@ -182,10 +183,12 @@ def import_files(rt: Runtime, source: Source, athlete_id: str, files: list[Path]
         if progress is not None:
             progress(finished, len(files), path, out[index])
 
+    tally = quota.Tally(rt, athlete_id)
     with GroupCommit(rt.app, rt.tables) as group:
         for path in files:
             with group.item():
-                result = _submit(rt, source, athlete_id, path, path in named, salvage)
+                result = _submit(rt, source, athlete_id, path, path in named, salvage,
+                                 tally)
             out.append({})
             if isinstance(result, ImportRecord) and result.status == "pending":
                 waiting.append((len(out) - 1, path, result))
@@ -201,7 +204,7 @@ def archive_limits(settings: Settings) -> ArchiveLimits:
 
 
 def _archive_file(rt: Runtime, source: Source, athlete_id: str, name: str, data: bytes,
-                  salvage: bool, apply: bool) -> ImportRecord | FitResult:
+                  salvage: bool, apply: bool, tally: quota.Tally) -> ImportRecord | FitResult:
     """Queue one FIT file of an archive under a request id of its content: run again (after
     a kill), a file decided before is skipped and one left pending is applied."""
     key = f"archive:{athlete_id}:{fit_content_hash(data)}:{int(salvage)}"
@@ -211,7 +214,7 @@ def _archive_file(rt: Runtime, source: Source, athlete_id: str, name: str, data:
     if earlier is not None:
         return FitResult("skipped", f"{name}: done by an earlier archive import "
                                     f"({earlier.status}, import {earlier.import_id})")
-    return submit_bytes(rt, source, athlete_id, name, data, salvage, key, apply)
+    return submit_bytes(rt, source, athlete_id, name, data, salvage, key, apply, tally)
 
 
 def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path | IO[bytes],
@@ -231,6 +234,7 @@ def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path |
             progress(index + 1, name, out[index])
 
     handler = rt.intake.handlers.get("fit")
+    tally = quota.Tally(rt, athlete_id)
     applied_here = wait and not rt.settings.kafka_bootstrap
     with GroupCommit(rt.app, rt.tables) as group, ExitStack() as stack:
         entries = read_archive(archive, archive_limits(rt.settings))
@@ -241,7 +245,7 @@ def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path |
             if entry.status == "fit":
                 with group.item():
                     result = _archive_file(rt, source, athlete_id, entry.name, entry.data,
-                                           salvage, wait)
+                                           salvage, wait, tally)
             else:
                 result = FitResult("skipped" if entry.status == "skipped" else "rejected",
                                    entry.reason)
