@@ -4,10 +4,12 @@
 application and :class:`~services.tables.ServiceTables`) through a :class:`SharedTransaction`.
 Outside :meth:`SharedTransaction.open` nothing changes.  Inside it, every transaction the
 opening thread starts (the library's event inserts and reads, the service tables') runs in
-one open transaction, each as a savepoint: what a block did is undone if it raises, its
-neighbours' work stays, and nothing is durable, nor seen by other connections, until the
-shared transaction commits (one commit, one fsync).  Other threads keep their own
-connections and see only what is committed.
+one open transaction, each write as a savepoint (reads share it as it is): what a block did
+is undone if it raises, its neighbours' work stays, and nothing is durable, nor seen by
+other connections, until the shared transaction commits (one commit, one fsync).  Other
+threads keep their own connections and see only what is committed.  Work done beside the
+transaction (a file written by another thread) can be waited for before it commits
+(:meth:`SharedTransaction.before_commit`).
 """
 
 from __future__ import annotations
