@@ -164,9 +164,10 @@ def import_archive_end_to_end(archive: bytes, activities: int, sample: int,
         workers = Workers(rt, relay=False, intake=False).start()  # the view feed of `serve`
         try:
             athlete = str(rt.app.register_athlete(Context(Source("admin")), {"name": "B"}).id)
-            t0 = time.perf_counter()
+            t0, cpu0, thread0 = time.perf_counter(), time.process_time(), time.thread_time()
             results = import_archive(rt, Source("admin", principal_id="bench"), athlete, path)
             imported_s = time.perf_counter() - t0
+            cpu_s, thread_s = time.process_time() - cpu0, time.thread_time() - thread0
             statuses: dict[str, int] = {}
             for r in results:
                 statuses[r["status"]] = statuses.get(r["status"], 0) + 1
@@ -188,6 +189,8 @@ def import_archive_end_to_end(archive: bytes, activities: int, sample: int,
           f"{megabytes:.1f} MB of FIT, {activities} activities")
     print(f"  every file's status recorded in {imported_s:.1f} s "
           f"({len(fits) / imported_s:.1f} files/s): {statuses}; sessions: {sessions}")
+    print(f"  CPU: {thread_s:.1f} s in the importing thread, {cpu_s:.1f} s in the process (its "
+          "threads: the view feed, file writers; not a decode-ahead worker process)")
     print(f"  then views at zero lag after {settle_s:.1f} s more (the most behind was "
           f"{behind} events; end to end {imported_s + settle_s:.1f} s)")
     picked = rng.sample(sorted(fits), min(sample, len(fits)))
