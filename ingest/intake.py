@@ -37,6 +37,7 @@ from services.application import TrainingLog
 from services.commands import SessionCommand
 from services.domain.base import Source
 from services.domain.errors import DomainError, RequestKeyReused
+from services.group_commit import GroupCommit
 from services.keyring import KeyErased
 from services.tables import ServiceTables, Tx
 
@@ -89,14 +90,19 @@ class ImportStore:
         the same content a duplicate."""
         import_id = import_id_for(request_id) if request_id else str(uuid4())
         digest = content_hash or hashlib.sha256(payload).hexdigest()
-        self.db.execute(
+        submitted_at = _now()
+        added = self.db.execute(
             f"INSERT INTO {self.table} (import_id, athlete_id, kind, content_hash, payload, "
             "source, status, result, published, submitted_at) "
             "VALUES (%s, %s, %s, %s, %s, %s, 'pending', '{}', 0, %s) "
             "ON CONFLICT (import_id) DO NOTHING",
-            (import_id, athlete_id, kind, digest, payload, json.dumps(source.as_dict()), _now()),
+            (import_id, athlete_id, kind, digest, payload, json.dumps(source.as_dict()),
+             submitted_at),
         )
         self.submitted.set()
+        if added:  # as queued (the intake may already be applying it)
+            return ImportRecord(import_id, athlete_id, kind, digest, "pending", None, {},
+                                submitted_at, None)
         record = self.get(import_id)
         assert record is not None
         if (record.athlete_id, record.kind, record.content_hash) != (athlete_id, kind, digest):
@@ -234,6 +240,15 @@ class IntakeProcessor:
         self.handlers = {**HANDLERS, **(handlers or {})}
 
     def process(self, import_id: str) -> None:
+        """Apply the request in one transaction: its events, stored file and decision are
+        committed together (or, inside a group commit, in a savepoint of the group's)."""
+        if self.app.shared.is_open():
+            self._process(import_id)
+            return
+        with GroupCommit(self.app, self.store.db, files=1) as group, group.item():
+            self._process(import_id)
+
+    def _process(self, import_id: str) -> None:
         self.before()
         row = self.store._load(import_id)
         if row is None or row["status"] != "pending":
@@ -253,8 +268,9 @@ class IntakeProcessor:
         # content imported twice, even concurrently, records its sessions once.
         content_key = f"{row['athlete_id']}:{row['content_hash']}"
         try:
-            result = self.handlers[row["kind"]](self.app, source, row["athlete_id"], content_key,
-                                                row_bytes(row["payload"]))
+            with self.app.shared.savepoint():  # a handler that raises leaves nothing behind
+                result = self.handlers[row["kind"]](self.app, source, row["athlete_id"],
+                                                    content_key, row_bytes(row["payload"]))
         except DomainError as exc:
             reason = f"{exc.field}: {exc.message}" if exc.field else exc.message
             self.store._finish(import_id, "rejected", reason, {})

@@ -16,8 +16,8 @@ def session_results(app: TrainingLog, outcome: ImportOutcome) -> list[dict[str, 
     fatigue as the views compute it (``srpe``, ``trimp_edwards`` or ``none``)."""
     out: list[dict[str, Any]] = []
     for session_id, status in outcome.sessions.items():
-        session = app.session(session_id)
-        row = session_load(app.athlete(session.athlete_id), session)
+        session = outcome.recorded.get(session_id) or app.session(session_id)
+        row = session_load(outcome.athlete or app.athlete(session.athlete_id), session)
         out.append({"session_id": session_id, "status": status,
                     "load_source": row.load_source})
     return out

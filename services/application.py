@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar, overload
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
 from eventsourcing.persistence import IntegrityError
 
 from services.commands import ImportCommand, ImportOutcome, SessionCommand
@@ -43,6 +43,7 @@ from services.domain.weeks import local_day, week_start
 from services.keyed_mapper import AthleteKeyMapper, owner_of
 from services.keyring import KeyErased
 from services.same_activity import activity_keys, same_activity, supersedes
+from services.shared_transaction import SharedTransaction, install
 from services.slots import match_slot
 
 T = TypeVar("T", bound=TrainingAggregate)
@@ -136,6 +137,10 @@ class TrainingLog(Application[UUID]):
         self._write_locks = tuple(threading.Lock() for _ in range(WRITE_LOCK_STRIPES))
         #: called after every save, e.g. to wake the projection feed and the relay
         self.on_saved: list[Callable[[], None]] = []
+        #: group commit (:mod:`services.shared_transaction`): while open, saves are woken once
+        #: it commits
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        self.shared: SharedTransaction = install(datastore)
 
     def construct_mapper(self) -> AthleteKeyMapper:
         return AthleteKeyMapper(transcoder=self.construct_transcoder())
@@ -153,6 +158,18 @@ class TrainingLog(Application[UUID]):
         return super().save(*objs, **kwargs)
 
     def _notify(self, recordings: list[Any]) -> None:
+        if not self.shared.is_open():  # nothing is visible before the shared commit
+            self.wake()
+
+    def forget_cached(self) -> None:
+        """Drop the aggregates kept in memory: after a rollback they may hold states that
+        were never committed."""
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):
+            self.repository.cache = LRUCache(cache.maxsize)
+
+    def wake(self) -> None:
+        """Tell the feed and the relay that events were committed."""
         for wake in self.on_saved:
             wake()
 
@@ -732,14 +749,15 @@ class TrainingLog(Application[UUID]):
         return self.record_import(source, athlete_id, import_key, command)
 
     def record_import(self, source: Source, athlete_id: str, import_key: str,
-                      command: ImportCommand) -> ImportOutcome:
+                      command: ImportCommand, athlete: Athlete | None = None,
+                      ) -> ImportOutcome:
         """Record an import's sessions and observations, all or nothing.  Ids derive from
         each session's key and each observation's identity: what exists is left alone, but
         for a device session that the complete file of a partial one updates in place
-        (:mod:`services.same_activity`)."""
-        athlete = self.athlete(athlete_id)
+        (:mod:`services.same_activity`).  ``athlete``: the athlete, read already."""
+        athlete = athlete or self.athlete(athlete_id)
         for _ in range(MAX_ATTEMPTS):
-            outcome = ImportOutcome()
+            outcome = ImportOutcome(athlete=athlete)
             plans: dict[UUID, WeeklyPlan | None] = {}
             new: list[TrainingAggregate] = []
             for i, (key, session) in enumerate(command.sessions):
@@ -747,16 +765,19 @@ class TrainingLog(Application[UUID]):
                 session_id, existing = self._recorded_as(athlete_id, key, session)
                 try:
                     if existing is None:
-                        new.append(self._build_session(ctx, athlete, session_id, session,
-                                                       plans))
-                        outcome.sessions[str(session_id)] = "created"
+                        existing = self._build_session(ctx, athlete, session_id, session,
+                                                       plans)
+                        new.append(existing)
+                        status = "created"
                     elif (not existing.discarded
                           and supersedes(session.device, existing.device)):
                         self._replace_device(ctx, athlete, existing, session)
                         new.append(existing)
-                        outcome.sessions[str(existing.id)] = "updated"
+                        status = "updated"
                     else:
-                        outcome.sessions[str(existing.id)] = "existing"
+                        status = "existing"
+                    outcome.sessions[str(existing.id)] = status
+                    outcome.recorded[str(existing.id)] = existing
                 except DomainError as exc:
                     exc.field = f"sessions[{i}].{exc.field}" if exc.field else f"sessions[{i}]"
                     raise
@@ -790,12 +811,14 @@ class TrainingLog(Application[UUID]):
             return own, None
         slots = [self.id_for("session", k) for k in
                  activity_keys(athlete_id, command.started_at, command.device)]
+        taken = False  # the minute's own slot, by another activity
         for slot in slots:
             if slot in self.repository:
                 found = self.session(slot)
                 if same_activity(found, command.started_at, command.device):
                     return slot, found
-        return (own if slots[0] in self.repository else slots[0]), None
+                taken = taken or slot == slots[0]
+        return (own if taken else slots[0]), None
 
     def _replace_device(self, ctx: Context, athlete: Athlete, session: TrainingSession,
                         command: SessionCommand) -> None:

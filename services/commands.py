@@ -86,10 +86,14 @@ class ImportCommand:
 class ImportOutcome:
     """What an import made: each session's id (in the command's order) with ``created``,
     ``existing`` (an earlier import recorded it) or ``updated`` (the complete file of a
-    partial session replaced its device data), and the new observations' ids."""
+    partial session replaced its device data), and the new observations' ids.
+    ``recorded``: each session as it now stands (its aggregate), ``athlete`` as it was read,
+    so what reports on the import need not load them again."""
 
     sessions: dict[str, str] = field(default_factory=dict)
     observations: list[str] = field(default_factory=list)
+    recorded: dict[str, Any] = field(default_factory=dict, repr=False)
+    athlete: Any = field(default=None, repr=False)
 
     @property
     def created(self) -> list[str]:

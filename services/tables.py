@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from eventsourcing.application import Application
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from services.shared_transaction import install
+
 READ_ATTEMPTS = 3  # PostgreSQL: a read on a connection the server dropped is tried again
 WRITE_LOCK = "tl_write_lock"  # SQLite: an empty table a write transaction first "updates"
 
@@ -68,9 +70,16 @@ class ServiceTables:
         self.datastore: Any = app.recorder.datastore  # type: ignore[attr-defined]
         self.is_postgres = type(self.datastore).__name__ == "PostgresDatastore"
         self.schema = self.datastore.schema if self.is_postgres else ""
+        self.shared = install(self.datastore)
         if not self.is_postgres:
             with self.datastore.transaction(commit=True) as cursor:
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {WRITE_LOCK} (id INTEGER PRIMARY KEY)")
+
+    def shared_transaction(self) -> AbstractContextManager[None]:
+        """Open this thread's shared transaction (:mod:`services.shared_transaction`), with
+        SQLite's write lock taken first, as every write transaction here does."""
+        return self.shared.open("" if self.is_postgres else
+                                f"UPDATE {WRITE_LOCK} SET id = id WHERE 0")
 
     def name(self, table: str) -> str:
         """Qualified table name (PostgreSQL tables go in the configured schema)."""

@@ -2,7 +2,8 @@
 as an upload does, applied by the intake (at once in this process without Kafka, by
 ``trainledger intake`` with it); each file's result is reported.  Files are read one at a
 time, never the whole batch at once; a file over ``TRAINLEDGER_MAX_FIT_FILE`` is rejected
-unread."""
+unread.  Files are committed in groups (:mod:`services.group_commit`): each file's work is
+undone alone if it fails, and a run stopped mid-way loses at most the uncommitted group."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ import os
 import stat
 import time
 from collections.abc import Callable, Collection, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ingest.fit.ahead import DecodeAhead
 from ingest.fit.archive import ArchiveLimits, read_archive
-from ingest.fit.importer import FitResult, fit_content_hash, fit_payload
+from ingest.fit.importer import FitHandler, FitResult, fit_content_hash, fit_payload
 from ingest.intake import ImportRecord, import_id_for
 from services import quota
 from services.config import Settings
 from services.domain.base import Source
 from services.domain.errors import OverQuota
+from services.group_commit import GroupCommit
 from services.runtime import Runtime
 
 FIT_SUFFIXES = {".fit"}
@@ -94,22 +98,23 @@ def read_fit(path: Path, follow: bool, limit: int) -> bytes | FitResult:
 
 
 def _submit(rt: Runtime, source: Source, athlete_id: str, path: Path, follow: bool,
-            salvage: bool) -> ImportRecord | FitResult:
+            salvage: bool, tally: quota.Tally) -> ImportRecord | FitResult:
     """Read one file and queue it as an import request (the upload API's path)."""
     data = read_fit(path, follow, rt.settings.max_fit_file)
     if isinstance(data, FitResult):
         return data
-    return submit_bytes(rt, source, athlete_id, str(path), data, salvage)
+    return submit_bytes(rt, source, athlete_id, str(path), data, salvage, tally=tally)
 
 
 def submit_bytes(rt: Runtime, source: Source, athlete_id: str, name: str, data: bytes,
                  salvage: bool = False, request_id: str | None = None, apply: bool = True,
-                 ) -> ImportRecord | FitResult:
-    """Queue a file read already as an import request, against the quota; with no Kafka and
-    ``apply``, apply it right away in this process (the API leaves it to the intake).  A
-    ``request_id`` queued before answers that request."""
+                 tally: quota.Tally | None = None) -> ImportRecord | FitResult:
+    """Queue a file read already as an import request, against the quota (``tally``: of
+    the files of one import); with no Kafka and ``apply``, apply it right away in this
+    process (the API leaves it to the intake).  A ``request_id`` queued before answers that
+    request."""
     try:
-        quota.check(rt, athlete_id, len(data), "this file")
+        (tally or quota.Tally(rt, athlete_id)).check(len(data), "this file")
     except OverQuota as exc:
         return FitResult("rejected", f"{name}: {exc.message}")
     request = rt.imports.submit(athlete_id, "fit", fit_payload(name, data, salvage), source,
@@ -178,13 +183,17 @@ def import_files(rt: Runtime, source: Source, athlete_id: str, files: list[Path]
         if progress is not None:
             progress(finished, len(files), path, out[index])
 
-    for path in files:
-        result = _submit(rt, source, athlete_id, path, path in named, salvage)
-        out.append({})
-        if isinstance(result, ImportRecord) and result.status == "pending":
-            waiting.append((len(out) - 1, path, result))
-        else:
-            done(len(out) - 1, path, result)
+    tally = quota.Tally(rt, athlete_id)
+    with GroupCommit(rt.app, rt.tables) as group:
+        for path in files:
+            with group.item():
+                result = _submit(rt, source, athlete_id, path, path in named, salvage,
+                                 tally)
+            out.append({})
+            if isinstance(result, ImportRecord) and result.status == "pending":
+                waiting.append((len(out) - 1, path, result))
+            else:
+                done(len(out) - 1, path, result)
     _wait_all(rt, waiting, timeout, done)
     return out
 
@@ -195,7 +204,7 @@ def archive_limits(settings: Settings) -> ArchiveLimits:
 
 
 def _archive_file(rt: Runtime, source: Source, athlete_id: str, name: str, data: bytes,
-                  salvage: bool, apply: bool) -> ImportRecord | FitResult:
+                  salvage: bool, apply: bool, tally: quota.Tally) -> ImportRecord | FitResult:
     """Queue one FIT file of an archive under a request id of its content: run again (after
     a kill), a file decided before is skipped and one left pending is applied."""
     key = f"archive:{athlete_id}:{fit_content_hash(data)}:{int(salvage)}"
@@ -205,7 +214,7 @@ def _archive_file(rt: Runtime, source: Source, athlete_id: str, name: str, data:
     if earlier is not None:
         return FitResult("skipped", f"{name}: done by an earlier archive import "
                                     f"({earlier.status}, import {earlier.import_id})")
-    return submit_bytes(rt, source, athlete_id, name, data, salvage, key, apply)
+    return submit_bytes(rt, source, athlete_id, name, data, salvage, key, apply, tally)
 
 
 def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path | IO[bytes],
@@ -224,18 +233,26 @@ def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path |
         if progress is not None:
             progress(index + 1, name, out[index])
 
-    for entry in read_archive(archive, archive_limits(rt.settings)):
-        result: ImportRecord | FitResult
-        if entry.status == "fit":
-            result = _archive_file(rt, source, athlete_id, entry.name, entry.data, salvage,
-                                   wait)
-        else:
-            result = FitResult("skipped" if entry.status == "skipped" else "rejected",
-                               entry.reason)
-        out.append({})
-        if isinstance(result, ImportRecord) and result.status == "pending" and wait:
-            waiting.append((len(out) - 1, entry.name, result))
-        else:
-            done(len(out) - 1, entry.name, result)
+    handler = rt.intake.handlers.get("fit")
+    tally = quota.Tally(rt, athlete_id)
+    applied_here = wait and not rt.settings.kafka_bootstrap
+    with GroupCommit(rt.app, rt.tables) as group, ExitStack() as stack:
+        entries = read_archive(archive, archive_limits(rt.settings))
+        if applied_here and isinstance(handler, FitHandler):
+            entries = stack.enter_context(DecodeAhead(handler, salvage)).entries(entries)
+        for entry in entries:
+            result: ImportRecord | FitResult
+            if entry.status == "fit":
+                with group.item():
+                    result = _archive_file(rt, source, athlete_id, entry.name, entry.data,
+                                           salvage, wait, tally)
+            else:
+                result = FitResult("skipped" if entry.status == "skipped" else "rejected",
+                                   entry.reason)
+            out.append({})
+            if isinstance(result, ImportRecord) and result.status == "pending" and wait:
+                waiting.append((len(out) - 1, entry.name, result))
+            else:
+                done(len(out) - 1, entry.name, result)
     _wait_all(rt, waiting, timeout, done)
     return out

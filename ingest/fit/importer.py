@@ -182,7 +182,7 @@ def apply_plan(app: TrainingLog, source: Source, athlete_id: str, plan: FitPlan,
                         f"trainledger:fit-activity:{athlete_id}:{activity.identity}"))
         command.sessions.append((key, session_command(athlete, activity, artifact)))
     outcome = app.record_import(source, athlete_id, activity.identity if activity else "",
-                                command)
+                                command, athlete)
     result = FitResult("imported", file_type=plan.file_type,
                        session_ids=list(outcome.sessions),
                        observation_ids=outcome.observations,
@@ -251,15 +251,25 @@ def import_fit(app: TrainingLog, artifacts: ArtifactStore, source: Source, athle
     return record(app, artifacts, source, athlete_id, prepare(name, data, salvage), data)
 
 
-def fit_handler(artifacts: ArtifactStore) -> Callable[..., dict[str, Any]]:
-    """The intake handler of kind ``fit`` (payload: :func:`fit_payload`)."""
+class FitHandler:
+    """The intake handler of kind ``fit`` (payload: :func:`fit_payload`).  A file decoded and
+    planned ahead (:mod:`ingest.fit.ahead`) is taken from ``ready``, by its name, content
+    and salvage flag: the same :func:`prepare`, only done earlier."""
 
-    def handle(app: TrainingLog, source: Source, athlete_id: str, _key: str,
-               payload: bytes) -> dict[str, Any]:
+    def __init__(self, artifacts: ArtifactStore) -> None:
+        self.artifacts = artifacts
+        self.ready: dict[tuple[str, str, bool], Prepared] = {}
+
+    def __call__(self, app: TrainingLog, source: Source, athlete_id: str, _key: str,
+                 payload: bytes) -> dict[str, Any]:
         name, data, salvage = unframe_fit(payload)
-        return import_fit(app, artifacts, source, athlete_id, data, name, salvage).as_dict()
+        prepared = (self.ready.pop((name, fit_content_hash(data), salvage), None)
+                    or prepare(name, data, salvage))
+        return record(app, self.artifacts, source, athlete_id, prepared, data).as_dict()
 
-    return handle
+
+def fit_handler(artifacts: ArtifactStore) -> Callable[..., dict[str, Any]]:
+    return FitHandler(artifacts)
 
 
 fit_payload = frame_fit
