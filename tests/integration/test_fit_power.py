@@ -177,41 +177,37 @@ def test_ftp_is_checked(client: TestClient) -> None:
     assert "ftp_w" in r.text
 
 
-def test_one_ftp_the_profiles(client: TestClient, runtime: Runtime) -> None:
-    """The settings' ``ftp_w`` is gone (it was never used): the API refuses it naming the
-    field, a stored setting of an earlier version is left out of the athlete's settings,
-    and the load takes the profile's FTP alone."""
+def refused_and_left_out(client: TestClient, runtime: Runtime, field: str, value: int,
+                         message: str) -> tuple[str, str]:
+    """A retired setting: the API and the domain refuse it naming it, and one an earlier
+    version stored (beside ``atl_days``) is left out of the athlete's settings."""
     athlete_id, token = new_athlete(client, max_hr=190)
     r = client.patch(f"/athletes/{athlete_id}/settings", headers=bearer(token),
-                     json={"ftp_w": 250})
+                     json={field: value})
     assert r.status_code == 422, r.text
-    assert [e["field"] for e in r.json()["errors"]] == ["ftp_w"]
-    with pytest.raises(InvalidValue, match="the profile's ftp_w"):
-        runtime.app.change_settings(Context(SOURCE), athlete_id, {"ftp_w": 250})
+    assert [e["field"] for e in r.json()["errors"]] == [field]
+    with pytest.raises(InvalidValue, match=message):
+        runtime.app.change_settings(Context(SOURCE), athlete_id, {field: value})
     athlete = runtime.app.athlete(athlete_id)  # what an earlier version stored
     athlete._record(Athlete.SettingsChanged, Context(SOURCE),
-                    changes={"ftp_w": 150, "atl_days": 9})
+                    changes={field: value, "atl_days": 9})
     runtime.app.save(athlete)
     shown = client.get(f"/athletes/{athlete_id}", headers=bearer(token)).json()["settings"]
-    assert "ftp_w" not in shown
+    assert field not in shown
     assert shown["atl_days"] == 9
+    return athlete_id, token
+
+
+def test_one_ftp_the_profiles(client: TestClient, runtime: Runtime) -> None:
+    """The settings' ``ftp_w`` is gone (it was never used), and the load takes the profile's
+    FTP alone."""
+    athlete_id, token = refused_and_left_out(client, runtime, "ftp_w", 150,
+                                             "the profile's ftp_w")
     session_id = imported(runtime, athlete_id).session_ids[0]
     assert load_row(client, athlete_id, token, session_id)["load_source"] \
         == "power_tss (file CP)"  # not 150 W from the settings
 
 
 def test_no_lthr_setting(client: TestClient, runtime: Runtime) -> None:
-    """The settings' ``lthr`` was stored and never read: refused naming the field, and a
-    stored one is left out of the athlete's settings."""
-    athlete_id, token = new_athlete(client, max_hr=190)
-    r = client.patch(f"/athletes/{athlete_id}/settings", headers=bearer(token),
-                     json={"lthr": 170})
-    assert r.status_code == 422, r.text
-    assert [e["field"] for e in r.json()["errors"]] == ["lthr"]
-    with pytest.raises(InvalidValue, match="lactate-threshold"):
-        runtime.app.change_settings(Context(SOURCE), athlete_id, {"lthr": 170})
-    athlete = runtime.app.athlete(athlete_id)  # what an earlier version stored
-    athlete._record(Athlete.SettingsChanged, Context(SOURCE), changes={"lthr": 170})
-    runtime.app.save(athlete)
-    shown = client.get(f"/athletes/{athlete_id}", headers=bearer(token)).json()["settings"]
-    assert "lthr" not in shown
+    """The settings' ``lthr`` was stored and never read."""
+    refused_and_left_out(client, runtime, "lthr", 170, "lactate-threshold")
