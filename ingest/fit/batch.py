@@ -11,14 +11,12 @@ import os
 import stat
 import time
 from collections.abc import Callable, Collection, Iterable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ingest.fit.ahead import DecodeAhead
 from ingest.fit.archive import ArchiveLimits, read_archive
-from ingest.fit.importer import FitHandler, FitResult, fit_content_hash, fit_payload
+from ingest.fit.importer import FitResult, fit_content_hash, fit_payload
 from ingest.intake import ImportRecord, import_id_for
 from services import quota
 from services.config import Settings
@@ -233,14 +231,9 @@ def import_archive(rt: Runtime, source: Source, athlete_id: str, archive: Path |
         if progress is not None:
             progress(index + 1, name, out[index])
 
-    handler = rt.intake.handlers.get("fit")
     tally = quota.Tally(rt, athlete_id)
-    applied_here = wait and not rt.settings.kafka_bootstrap
-    with GroupCommit(rt.app, rt.tables) as group, ExitStack() as stack:
-        entries = read_archive(archive, archive_limits(rt.settings))
-        if applied_here and isinstance(handler, FitHandler):
-            entries = stack.enter_context(DecodeAhead(handler, salvage)).entries(entries)
-        for entry in entries:
+    with GroupCommit(rt.app, rt.tables) as group:
+        for entry in read_archive(archive, archive_limits(rt.settings)):
             result: ImportRecord | FitResult
             if entry.status == "fit":
                 with group.item():

@@ -252,20 +252,16 @@ def import_fit(app: TrainingLog, artifacts: ArtifactStore, source: Source, athle
 
 
 class FitHandler:
-    """The intake handler of kind ``fit`` (payload: :func:`fit_payload`).  A file decoded and
-    planned ahead (:mod:`ingest.fit.ahead`) is taken from ``ready``, by its name, content
-    and salvage flag: the same :func:`prepare`, only done earlier."""
+    """The intake handler of kind ``fit`` (payload: :func:`fit_payload`)."""
 
     def __init__(self, artifacts: ArtifactStore) -> None:
         self.artifacts = artifacts
-        self.ready: dict[tuple[str, str, bool], Prepared] = {}
 
     def __call__(self, app: TrainingLog, source: Source, athlete_id: str, _key: str,
                  payload: bytes) -> dict[str, Any]:
         name, data, salvage = unframe_fit(payload)
-        prepared = (self.ready.pop((name, fit_content_hash(data), salvage), None)
-                    or prepare(name, data, salvage))
-        return record(app, self.artifacts, source, athlete_id, prepared, data).as_dict()
+        return record(app, self.artifacts, source, athlete_id, prepare(name, data, salvage),
+                      data).as_dict()
 
 
 def fit_handler(artifacts: ArtifactStore) -> Callable[..., dict[str, Any]]:
