@@ -161,9 +161,12 @@ def _decided(rt: Runtime) -> int:
     return int(rows[0]["n"])
 
 
+FILES = 100
+
+
 def test_an_import_killed_mid_way_and_run_again_imports_each_activity_once(
         settings: Settings, tmp_path: Path) -> None:
-    fits = runs(40)
+    fits = runs(FILES)  # more than a group (64 files): a commit comes mid-way
     archive = tmp_path / "garmin.zip"
     archive.write_bytes(garmin_export(fits))
     rt = open_runtime(settings)
@@ -179,7 +182,7 @@ def test_an_import_killed_mid_way_and_run_again_imports_each_activity_once(
             first.communicate()
         assert first.returncode == -signal.SIGKILL
         done_before = _decided(rt)
-        assert 5 <= done_before < 40, done_before  # killed mid-way
+        assert 5 <= done_before < FILES, done_before  # killed mid-way
 
         again = run_cli(settings, "import", str(archive), "--json")
         assert again.returncode == 0, again.stderr
@@ -187,13 +190,13 @@ def test_an_import_killed_mid_way_and_run_again_imports_each_activity_once(
         statuses = _statuses(results)
         assert statuses["skipped"] >= done_before
         assert statuses["skipped"] + statuses.get("imported", 0) \
-            + statuses.get("duplicate", 0) == 40, statuses
+            + statuses.get("duplicate", 0) == FILES, statuses
         assert all("done by an earlier archive import" in r["reason"]
                    for r in results if r["status"] == "skipped")
-        assert _sessions(rt, athlete_id) == 40
+        assert _sessions(rt, athlete_id) == FILES
         third = json.loads(run_cli(settings, "import", str(archive), "--json").stdout)
-        assert _statuses(third) == {"skipped": 40}
-        assert _sessions(rt, athlete_id) == 40
+        assert _statuses(third) == {"skipped": FILES}
+        assert _sessions(rt, athlete_id) == FILES
     finally:
         rt.close()
 
