@@ -26,18 +26,15 @@ def describe(size: int) -> str:
 
 def check(rt: Runtime, athlete_id: str, incoming: int, what: str = "this upload") -> None:
     """Raise :class:`OverQuota` if ``incoming`` more bytes would exceed the quota."""
-    quota = rt.settings.quota_bytes
-    used = usage(rt, athlete_id)
-    if used + incoming > quota:
-        raise OverQuota(f"storage quota of {describe(quota)} per athlete exceeded: "
-                        f"{used} bytes stored, {what} adds {incoming}")
+    Tally(rt, athlete_id).check(incoming, what)
 
 
 class Tally:
-    """Quota checks of many files in a row for one athlete (a bulk import): the usage is read
-    once every ``REREAD`` files and counted up by each file accepted, which can only
-    overstate it (a duplicate stores nothing more); it is read again before a file is
-    refused, so a file is refused exactly when :func:`check` would refuse it."""
+    """Quota checks of one athlete's files, one (:func:`check`) or many in a row (a bulk
+    import): the usage is read once every ``REREAD`` files and counted up by each file
+    accepted, which can only overstate it (a duplicate stores nothing more); it is read
+    again before a file is refused, so a file is refused exactly when a fresh read of the
+    usage would refuse it."""
 
     REREAD = 64
 

@@ -251,21 +251,15 @@ def import_fit(app: TrainingLog, artifacts: ArtifactStore, source: Source, athle
     return record(app, artifacts, source, athlete_id, prepare(name, data, salvage), data)
 
 
-class FitHandler:
+def fit_handler(artifacts: ArtifactStore) -> Callable[..., dict[str, Any]]:
     """The intake handler of kind ``fit`` (payload: :func:`fit_payload`)."""
 
-    def __init__(self, artifacts: ArtifactStore) -> None:
-        self.artifacts = artifacts
-
-    def __call__(self, app: TrainingLog, source: Source, athlete_id: str, _key: str,
-                 payload: bytes) -> dict[str, Any]:
+    def handle(app: TrainingLog, source: Source, athlete_id: str, _key: str,
+               payload: bytes) -> dict[str, Any]:
         name, data, salvage = unframe_fit(payload)
-        return record(app, self.artifacts, source, athlete_id, prepare(name, data, salvage),
-                      data).as_dict()
+        return import_fit(app, artifacts, source, athlete_id, data, name, salvage).as_dict()
 
-
-def fit_handler(artifacts: ArtifactStore) -> Callable[..., dict[str, Any]]:
-    return FitHandler(artifacts)
+    return handle
 
 
 fit_payload = frame_fit
