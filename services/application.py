@@ -114,6 +114,16 @@ class Access:
 ANYONE = Access(None)
 
 
+def prescriptions_in_kg(slots: list[dict[str, Any]], athlete: Athlete,
+                        ) -> list[dict[str, Any]]:
+    """Slots of a plan or template (``sessions[i]``) with their prescriptions' loads in kg
+    (``steps_in_kg``, in the athlete's mass unit unless a step names its own)."""
+    return [{**slot, "prescription": steps_in_kg(slot.get("prescription"),
+                                                 athlete.profile["mass_unit"],
+                                                 f"sessions[{i}].prescription")}
+            for i, slot in enumerate(slots)]
+
+
 def void(_: object) -> None:
     """Drop a command's answer (``_change`` commands return nothing)."""
 
@@ -438,10 +448,7 @@ class TrainingLog(Application[UUID]):
             self._check_objective(
                 athlete_id, slot.get("objective_id"), f"sessions[{i}].objective_id"
             )
-        slots = [{**slot, "prescription": steps_in_kg(
-            slot.get("prescription"), athlete.profile["mass_unit"],
-            f"sessions[{i}].prescription")}
-            for i, slot in enumerate(slots)]
+        slots = prescriptions_in_kg(slots, athlete)
         plan_id = plan_id_for(athlete_id, week_start_day)
         try:
             existing = self.load(WeeklyPlan, plan_id, "plan")
@@ -481,10 +488,7 @@ class TrainingLog(Application[UUID]):
         for i, slot in enumerate(sessions):
             self._check_objective(athlete_id, slot.get("objective_id"),
                                   f"sessions[{i}].objective_id")
-        sessions = [{**slot, "prescription": steps_in_kg(
-            slot.get("prescription"), athlete.profile["mass_unit"],
-            f"sessions[{i}].prescription")}
-            for i, slot in enumerate(sessions)]
+        sessions = prescriptions_in_kg(sessions, athlete)
         return self._change(Athlete, athlete_id, "athlete", access,
                             lambda a: a.save_week_template(ctx, sessions))
 
