@@ -1,6 +1,7 @@
 """Export archives built in the test from our own FIT fixtures: a Garmin Connect data export
 (nested ``UploadedFiles_*.zip``), a Strava bulk export (``activities/*.fit.gz``), and the
-hostile entries a safety test needs (zip bombs, ``../`` names, symlinks)."""
+hostile entries a safety test needs (zip bombs, ``../`` names, symlinks); and what the
+import tests read back (statuses counted)."""
 
 from __future__ import annotations
 
@@ -114,3 +115,11 @@ def nested(levels: int, inner: dict[str, bytes]) -> bytes:
     for _ in range(levels - 1):
         data = zipped({"deeper.zip": data})
     return data
+
+
+def statuses(results: list[dict[str, object]]) -> dict[str, int]:
+    """How many files of an import's results have each status."""
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
+    return counts

@@ -15,7 +15,14 @@ from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 
-from support_archives import garmin_export, hostile_export, other_bytes, runs, strava_export
+from support_archives import (
+    garmin_export,
+    hostile_export,
+    other_bytes,
+    runs,
+    statuses,
+    strava_export,
+)
 from support_files import cli_command, run_cli
 
 from ingest.fit.batch import import_archive
@@ -34,13 +41,6 @@ def _sessions(rt: Runtime, athlete_id: str) -> int:
     return len(rt.directory.list("session", athlete_id, limit=10_000))
 
 
-def _statuses(results: list[dict[str, object]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
-    return counts
-
-
 def test_garmin_then_strava_export_gives_each_activity_one_session(
         runtime: Runtime, tmp_path: Path) -> None:
     athlete_id = _athlete(runtime, "Archive")
@@ -48,7 +48,7 @@ def test_garmin_then_strava_export_gives_each_activity_one_session(
     garmin = tmp_path / "garmin.zip"
     garmin.write_bytes(garmin_export(fits))
     results = import_archive(runtime, CLI, athlete_id, garmin)
-    assert _statuses(results) == {"imported": 50}, [r for r in results
+    assert statuses(results) == {"imported": 50}, [r for r in results
                                                     if r["status"] != "imported"][:3]
     assert all(r["file"].startswith("DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part")
                for r in results)
@@ -59,7 +59,7 @@ def test_garmin_then_strava_export_gives_each_activity_one_session(
     strava.write_bytes(strava_export([other_bytes(f) for f in fits[:10]]
                                      + runs(5, serial=3_900_000_777)))
     results = import_archive(runtime, CLI, athlete_id, strava)
-    assert _statuses(results) == {"duplicate": 10, "imported": 5, "skipped": 3}
+    assert statuses(results) == {"duplicate": 10, "imported": 5, "skipped": 3}
     by_file = {r["file"]: r for r in results}
     assert by_file["activities/5000.fit.gz"]["status"] == "duplicate"
     assert "activities/5002.fit" in by_file  # plain .fit beside .fit.gz
@@ -68,7 +68,7 @@ def test_garmin_then_strava_export_gives_each_activity_one_session(
 
     # the same archive again: every file was decided before, and says so
     again = import_archive(runtime, CLI, athlete_id, strava)
-    assert _statuses(again) == {"skipped": 18}
+    assert statuses(again) == {"skipped": 18}
     assert "done by an earlier archive import (imported, import " in str(
         {r["file"]: r for r in again}["activities/5010.fit.gz"]["reason"])
     assert _sessions(runtime, athlete_id) == 55
@@ -147,7 +147,7 @@ def test_archive_files_count_against_the_quota(settings: Settings, tmp_path: Pat
         archive = tmp_path / "garmin.zip"
         archive.write_bytes(garmin_export(fits, parts=1))
         results = import_archive(rt, CLI, athlete_id, archive)
-        assert _statuses(results) == {"imported": 2, "rejected": 3}
+        assert statuses(results) == {"imported": 2, "rejected": 3}
         assert "storage quota of" in str(results[-1]["reason"])
         assert str(results[-1]["reason"]).startswith(str(results[-1]["file"]))
         assert _sessions(rt, athlete_id) == 2
@@ -187,15 +187,15 @@ def test_an_import_killed_mid_way_and_run_again_imports_each_activity_once(
         again = run_cli(settings, "import", str(archive), "--json")
         assert again.returncode == 0, again.stderr
         results = json.loads(again.stdout)
-        statuses = _statuses(results)
-        assert statuses["skipped"] >= done_before
-        assert statuses["skipped"] + statuses.get("imported", 0) \
-            + statuses.get("duplicate", 0) == FILES, statuses
+        counts = statuses(results)
+        assert counts["skipped"] >= done_before
+        assert counts["skipped"] + counts.get("imported", 0) \
+            + counts.get("duplicate", 0) == FILES, counts
         assert all("done by an earlier archive import" in r["reason"]
                    for r in results if r["status"] == "skipped")
         assert _sessions(rt, athlete_id) == FILES
         third = json.loads(run_cli(settings, "import", str(archive), "--json").stdout)
-        assert _statuses(third) == {"skipped": FILES}
+        assert statuses(third) == {"skipped": FILES}
         assert _sessions(rt, athlete_id) == FILES
     finally:
         rt.close()
@@ -213,7 +213,7 @@ def test_with_no_intake_running_one_timeout_bounds_the_wait(settings: Settings,
         started = time.monotonic()
         results = import_archive(rt, CLI, athlete_id, archive, timeout=1.0)
         assert time.monotonic() - started < 4
-        assert _statuses(results) == {"pending": 6}
+        assert statuses(results) == {"pending": 6}
         assert "is `trainledger intake` running?" in str(results[0]["reason"])
         assert _decided(rt) == 0
     finally:

@@ -10,10 +10,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from support_archives import runs, strava_export
+from support_archives import runs, statuses, strava_export
 
 from ingest.fit.batch import import_archive
 from ingest.fit.importer import fit_content_hash
@@ -30,11 +32,17 @@ def _athlete(rt: Runtime) -> str:
     return str(rt.app.register_athlete(Context(Source("admin")), {"name": "Group"}).id)
 
 
-def _statuses(results: list[dict[str, object]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
-    return counts
+@contextmanager
+def opened(settings: Settings, tmp_path: Path, export: bytes,
+           ) -> Iterator[tuple[Runtime, str, Path]]:
+    """A store with one athlete and ``export`` written beside it; the store closed after."""
+    archive = tmp_path / "strava.zip"
+    archive.write_bytes(export)
+    rt = open_runtime(settings)
+    try:
+        yield rt, _athlete(rt), archive
+    finally:
+        rt.close()
 
 
 def _decided(rt: Runtime) -> int:
@@ -58,46 +66,39 @@ def test_a_corrupt_file_mid_group_is_named_and_its_group_mates_are_imported(
     fits = runs(12)
     corrupt = bytearray(fits[6])
     corrupt[len(corrupt) // 2] ^= 0xFF  # a record's byte flipped: the CRC no longer matches
-    archive = tmp_path / "strava.zip"
-    archive.write_bytes(strava_export([*fits[:6], bytes(corrupt), *fits[6:]]))
-    rt = open_runtime(settings)
-    try:
-        athlete_id = _athlete(rt)
+    export = strava_export([*fits[:6], bytes(corrupt), *fits[6:]])
+    with opened(settings, tmp_path, export) as (rt, athlete_id, archive):
         results = import_archive(rt, CLI, athlete_id, archive)
-        assert _statuses(results) == {"imported": 12, "rejected": 1, "skipped": 3}
+        assert statuses(results) == {"imported": 12, "rejected": 1, "skipped": 3}
         (bad,) = [r for r in results if r["status"] == "rejected"]
         assert bad["file"] == "activities/5006.fit.gz"
         assert str(bad["reason"]).startswith("activities/5006.fit.gz: ")
         assert "CRC" in str(bad["reason"]), bad["reason"]
         assert _decided(rt) == 13
         assert _sessions(rt) == 12
-    finally:
-        rt.close()
 
 
 def test_other_connections_see_a_group_once_committed_and_the_feed_sees_every_event(
         settings: Settings, tmp_path: Path) -> None:
-    archive = tmp_path / "strava.zip"
-    archive.write_bytes(strava_export(runs(20), gpx=0, tcx=0))
-    rt = open_runtime(settings)
-    workers = Workers(rt, relay=False, intake=False).start()  # the view feed of `serve`
-    try:
-        athlete_id = _athlete(rt)
-        seen: list[tuple[int, int]] = []  # (files reported, decided as another connection sees)
-        results = import_archive(rt, CLI, athlete_id, archive,
-                                 progress=lambda i, name, r: seen.append((i, _decided(rt))))
-        assert _statuses(results) == {"imported": 20}
-        assert any(visible < done for done, visible in seen), seen  # not one commit per file
-        assert all(visible <= done for done, visible in seen), seen
-        assert _decided(rt) == 20
-        deadline = time.monotonic() + 30
-        while any(rt.view_lag().values()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(rt.view_lag().values()), rt.view_lag()
-        assert len(rt.directory.list("session", athlete_id, limit=100)) == 20
-    finally:
-        workers.stop()
-        rt.close()
+    export = strava_export(runs(20), gpx=0, tcx=0)
+    with opened(settings, tmp_path, export) as (rt, athlete_id, archive):
+        workers = Workers(rt, relay=False, intake=False).start()  # the view feed of `serve`
+        try:
+            seen: list[tuple[int, int]] = []  # (files reported, decided as others see it)
+            results = import_archive(
+                rt, CLI, athlete_id, archive,
+                progress=lambda i, name, r: seen.append((i, _decided(rt))))
+            assert statuses(results) == {"imported": 20}
+            assert any(visible < done for done, visible in seen), seen  # not a commit a file
+            assert all(visible <= done for done, visible in seen), seen
+            assert _decided(rt) == 20
+            deadline = time.monotonic() + 30
+            while any(rt.view_lag().values()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not any(rt.view_lag().values()), rt.view_lag()
+            assert len(rt.directory.list("session", athlete_id, limit=100)) == 20
+        finally:
+            workers.stop()
 
 
 def _refuse_reference(rt: Runtime, digest: str) -> None:
@@ -119,11 +120,7 @@ def _refuse_reference(rt: Runtime, digest: str) -> None:
 def test_a_file_failing_mid_import_is_undone_alone_and_a_run_again_imports_it_once(
         settings: Settings, tmp_path: Path) -> None:
     fits = runs(10)
-    archive = tmp_path / "strava.zip"
-    archive.write_bytes(strava_export(fits, gpx=0, tcx=0))
-    rt = open_runtime(settings)
-    try:
-        athlete_id = _athlete(rt)
+    with opened(settings, tmp_path, strava_export(fits, gpx=0, tcx=0)) as (rt, athlete_id, archive):
         _refuse_reference(rt, fit_content_hash(fits[4]))
         reported: list[str] = []
         with pytest.raises(Exception, match="refused"):
@@ -136,19 +133,14 @@ def test_a_file_failing_mid_import_is_undone_alone_and_a_run_again_imports_it_on
         rt.tables.execute("DROP TRIGGER refuse" + (
             f" ON {rt.tables.name('tl_artifact_refs')}" if rt.tables.is_postgres else ""))
         again = import_archive(rt, CLI, athlete_id, archive)
-        assert _statuses(again) == {"skipped": 4, "imported": 6}
+        assert statuses(again) == {"skipped": 4, "imported": 6}
         assert _sessions(rt) == 10
-    finally:
-        rt.close()
 
 
 def test_an_import_stopped_mid_group_keeps_what_it_reported_and_resumes(
         settings: Settings, tmp_path: Path) -> None:
-    archive = tmp_path / "strava.zip"
-    archive.write_bytes(strava_export(runs(15), gpx=0, tcx=0))
-    rt = open_runtime(settings)
-    try:
-        athlete_id = _athlete(rt)
+    export = strava_export(runs(15), gpx=0, tcx=0)
+    with opened(settings, tmp_path, export) as (rt, athlete_id, archive):
 
         def stop_at_seventh(i: int, name: str, result: dict[str, object]) -> None:
             if i == 7:
@@ -158,10 +150,8 @@ def test_an_import_stopped_mid_group_keeps_what_it_reported_and_resumes(
             import_archive(rt, CLI, athlete_id, archive, progress=stop_at_seventh)
         assert _decided(rt) == 7
         again = import_archive(rt, CLI, athlete_id, archive)
-        assert _statuses(again) == {"skipped": 7, "imported": 8}
+        assert statuses(again) == {"skipped": 7, "imported": 8}
         assert _sessions(rt) == 15
-    finally:
-        rt.close()
 
 
 KILLED_AT_SEVENTH = """
@@ -184,11 +174,8 @@ import_archive(rt, Source("admin", principal_id="test"), athlete_id, Path(archiv
 
 def test_a_process_killed_mid_group_loses_only_that_group_and_a_run_again_redoes_it(
         settings: Settings, tmp_path: Path) -> None:
-    archive = tmp_path / "strava.zip"
-    archive.write_bytes(strava_export(runs(15), gpx=0, tcx=0))
-    rt = open_runtime(settings)
-    try:
-        athlete_id = _athlete(rt)
+    export = strava_export(runs(15), gpx=0, tcx=0)
+    with opened(settings, tmp_path, export) as (rt, athlete_id, archive):
         killed = subprocess.run(
             [sys.executable, "-c", KILLED_AT_SEVENTH, str(settings.data_dir),
              settings.database_url or "", athlete_id, str(archive)],
@@ -199,7 +186,5 @@ def test_a_process_killed_mid_group_loses_only_that_group_and_a_run_again_redoes
         assert _sessions(rt) == decided  # nothing half-written
         again = import_archive(rt, CLI, athlete_id, archive)
         expected = {"skipped": decided, "imported": 15 - decided}
-        assert _statuses(again) == {k: n for k, n in expected.items() if n}
+        assert statuses(again) == {k: n for k, n in expected.items() if n}
         assert _sessions(rt) == 15
-    finally:
-        rt.close()
