@@ -104,19 +104,18 @@ def _rewrite_years(tx: Tx, name: str, athlete_id: str, start: str,
     if last is None and not fresh:
         last = tx.query(f"SELECT MAX(month) AS m FROM {chunks} WHERE athlete_id = %s AND "
                         "series = %s AND length(month) = 7", (athlete_id, name))[0]["m"]
-    tx.execute(f"DELETE FROM {chunks} WHERE athlete_id = %s AND series = %s AND "  # the last
-               "length(month) = 4 AND month >= %s", (athlete_id, name, (last or "")[:4]))
-    if last is None:
-        return
     first = start[:4]  # "": every year
-    if start and not fresh:
+    if last is not None and start and not fresh:
         open_month = tx.query(  # the first month of a year before the last without its chunk
             f"SELECT MIN(month) AS m FROM {chunks} c WHERE athlete_id = %s AND series = %s AND "
             "length(month) = 7 AND month < %s AND NOT EXISTS (SELECT 1 FROM "
             f"{chunks} y WHERE y.athlete_id = c.athlete_id AND y.series = c.series AND "
             "y.month = substr(c.month, 1, 4))", (athlete_id, name, last[:4]))[0]["m"]
         first = min(first, open_month[:4]) if open_month else first
-    if start and first >= last[:4]:
+    tx.execute(f"DELETE FROM {chunks} WHERE athlete_id = %s AND series = %s AND "  # rewritten,
+               "length(month) = 4 AND month >= %s",  # and the last's (it stays in months)
+               (athlete_id, name, "" if last is None else min(first, last[:4])))
+    if last is None or first >= last[:4]:
         return
     stored = tx.query(f"SELECT month, text FROM {chunks} WHERE athlete_id = %s AND "
                       "series = %s AND length(month) = 7 AND month >= %s AND month < %s",
@@ -125,8 +124,6 @@ def _rewrite_years(tx: Tx, name: str, athlete_id: str, start: str,
     for m, text in [*((r["month"], r["text"]) for r in stored), *months.items()]:
         if m[:4] < last[:4]:
             by_year.setdefault(m[:4], []).append((m, text))
-    tx.execute(f"DELETE FROM {chunks} WHERE athlete_id = %s AND series = %s AND "
-               "length(month) = 4 AND month >= %s", (athlete_id, name, first))
     tx.executemany(f"INSERT INTO {chunks} (athlete_id, series, month, text) VALUES "
                    "(%s, %s, %s, %s)",
                    [(athlete_id, name, y, ", ".join(t for _, t in sorted(parts)))

@@ -582,10 +582,11 @@ def _settle_sessions(tx: Tx, athlete: Athlete, since: str,
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", stored)
     changed = min(days, default=None)
     if changed is not None:
-        listed = sorted(stored, key=lambda c: (c[3], c[2], c[0]))  # day, started_at, id
+        listed = (sorted(stored, key=lambda c: (c[3], c[2], c[0]))  # day, started_at, id
+                  if loaded else None)  # a rebuild's rows, in memory; live, they are read
         for series, column in (("sessions", 8), ("executed", 9)):
             chunks.rewrite(tx, SERIES[series], series, athlete_id, changed.isoformat(),
-                           rows=[(c[3], c[column]) for c in listed] if loaded else None)
+                           rows=None if listed is None else [(c[3], c[column]) for c in listed])
     return changed
 
 
