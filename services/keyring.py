@@ -90,8 +90,7 @@ class KeyRing:
         if self.db.is_postgres:
             self.db.execute(f"ALTER TABLE {self.table} ADD COLUMN IF NOT EXISTS wrapped TEXT")
             return
-        columns = {r["name"] for r in self.db.query(f"PRAGMA table_info({TABLE})")}
-        if "wrapped" not in columns:
+        if "wrapped" not in self.db.columns(TABLE):
             self.db.execute(f"ALTER TABLE {self.table} ADD COLUMN wrapped TEXT")
 
     def _refuse_without_file(self) -> None:

@@ -88,6 +88,14 @@ class ServiceTables:
     def sql(self, statement: str) -> str:
         return statement if self.is_postgres else statement.replace("%s", "?")
 
+    def columns(self, table: str) -> set[str]:
+        """The names of a table's columns (unqualified ``table``), to upgrade older stores."""
+        if self.is_postgres:
+            return {r["column_name"] for r in self.query(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = %s", (self.schema, table))}
+        return {r["name"] for r in self.query(f"PRAGMA table_info({table})")}
+
     def transaction(self, commit: bool = True) -> AbstractContextManager[Tx]:
         return self._transaction(commit, write_lock=commit)
 

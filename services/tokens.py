@@ -98,13 +98,7 @@ class TokenStore:
     def _add_kind_column(self) -> None:
         """Stores from before ``kind``: add it, and mark the device tokens they hold by the
         labels :func:`device_label` gave them."""
-        if self.tables.is_postgres:
-            columns = {r["column_name"] for r in self.tables.query(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
-                "AND table_name = 'tl_tokens'", (self.tables.schema,))}
-        else:
-            columns = {r["name"] for r in self.tables.query("PRAGMA table_info(tl_tokens)")}
-        if "kind" in columns:
+        if "kind" in self.tables.columns("tl_tokens"):
             return
         exists = "IF NOT EXISTS " if self.tables.is_postgres else ""  # two processes starting
         with self.tables.transaction() as tx:
